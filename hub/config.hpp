@@ -1,0 +1,97 @@
+// The daemon's configuration: a YAML file given with --config.
+//
+// Owns: plain values, read once at start by hub/main.cpp and handed to the components that need
+// them. Loading is strict: an unknown key, a missing required key or a bad value is an error that
+// names the key by its path ("api.tokens[0].sha256"), so `transit-hubd --check` can tell an
+// operator exactly what to fix. Every key is documented in the README and in
+// hub/transit-hub.example.yaml.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "routing/prefix.hpp"
+
+namespace transit::hub {
+
+enum class Role {
+  kRead,   // may call every GET
+  kAdmin,  // may also create, replace and delete
+};
+std::string_view toString(Role role);
+
+struct ApiToken {
+  std::string name;                      // who holds the token; appears in logs, never the token
+  Role role = Role::kRead;
+  std::array<std::uint8_t, 32> sha256{};  // SHA-256 of the bearer token
+};
+
+// host:port. host is an IPv4 literal or a bracketed IPv6 literal ("[::1]:8080"); port 0 asks the
+// kernel for a free port (tests).
+struct ListenAddress {
+  std::string host;  // without brackets
+  std::uint16_t port = 0;
+  std::string toString() const;  // as written in the config, brackets restored for IPv6
+  bool operator==(const ListenAddress&) const = default;
+};
+
+struct TlsConfig {
+  std::filesystem::path cert_file;  // PEM certificate chain
+  std::filesystem::path key_file;   // PEM private key
+};
+
+enum class DriverMode {
+  kDryRun,  // render and log, touch no daemon
+  kLive,    // drive pluto and BIRD
+};
+std::string_view toString(DriverMode mode);
+
+enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError };
+
+struct Config {
+  struct Hub {
+    std::string name;  // a name as peers::checkName accepts it
+    std::uint32_t asn = 0;
+    routing::Ipv4Address public_ip;  // the address spokes see (the Elastic IP on EC2)
+    routing::Ipv4Address local_ip;   // the instance's own address
+  } hub;
+
+  struct Api {
+    std::vector<ListenAddress> listen;  // at least one
+    std::vector<ApiToken> tokens;       // at least one
+    std::optional<TlsConfig> tls;       // when set, every listener speaks HTTPS
+    // Listeners on which /healthz, /readyz and /metrics answer without a token. Each entry must
+    // also be in `listen`. Default: every listener.
+    std::vector<ListenAddress> unauthenticated;
+    unsigned threads = 2;  // HTTP worker threads, 1-64
+  } api;
+
+  struct Store {
+    std::filesystem::path sqlite;  // the SQLite database file
+  } store;
+
+  struct Drivers {
+    DriverMode mode = DriverMode::kDryRun;
+  } drivers;
+
+  struct Log {
+    LogLevel level = LogLevel::kInfo;
+  } log;
+};
+
+struct ConfigError {
+  std::string key;      // path of the offending key; empty when the file itself is the problem
+  std::string message;  // what is wrong, never the value of a secret
+  std::string toString() const;  // "api.tokens[0].sha256: must be 64 hexadecimal characters"
+};
+
+std::expected<Config, ConfigError> parseConfig(std::string_view yaml_text);
+std::expected<Config, ConfigError> loadConfig(const std::filesystem::path& path);
+
+}  // namespace transit::hub

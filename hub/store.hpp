@@ -1,0 +1,66 @@
+// Store: durable home of the hub's desired state (the spokes), with revisions.
+//
+// Owns: the records on disk. Exactly one writer: the Registry's writer thread calls every
+// mutating method; load() runs once at start before that thread exists. An acknowledged write
+// (a method that returned a value) survives a crash of the process and a power cut.
+//
+// Revisions: the store keeps one counter that every successful write increments (like etcd's
+// revision); each spoke carries its own generation (1 on create, +1 on replace). Writes are
+// conditional on the generation the caller last saw, so a second hub sharing the store (the HA
+// pair, through an etcd implementation of this interface) cannot overwrite a newer record.
+//
+// Implementations: SqliteStore (hub/sqlite_store.hpp), the embedded default; tests/fakes has an
+// in-memory one for registry tests.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "peers/spoke.hpp"
+
+namespace transit::hub {
+
+enum class StoreErrorCode {
+  kNotFound,     // no record of that name
+  kConflict,     // the name exists already, or the stored generation is not the expected one,
+                 // or an inside /30 or outside address is already held by another record
+  kUnavailable,  // I/O error, database busy or locked, disk full: transient, retry later
+  kCorrupt,      // a record on disk cannot be decoded: needs an operator
+};
+
+struct StoreError {
+  StoreErrorCode code;
+  std::string message;  // never contains a PSK
+};
+
+struct StoreContents {
+  std::uint64_t revision = 0;
+  std::vector<peers::Spoke> spokes;  // ordered by name
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Every record and the current revision.
+  virtual std::expected<StoreContents, StoreError> load() = 0;
+
+  // Each write returns the store's new revision.
+  // create: fails with kConflict if a spoke of that name exists.
+  virtual std::expected<std::uint64_t, StoreError> create(const peers::Spoke& spoke) = 0;
+  // replace: the stored spoke of that name must have generation `expected_generation`
+  // (kNotFound if absent, kConflict if different); `spoke.generation` is written as given.
+  virtual std::expected<std::uint64_t, StoreError> replace(const peers::Spoke& spoke,
+                                                           std::uint64_t expected_generation) = 0;
+  // remove: as replace, for deletion.
+  virtual std::expected<std::uint64_t, StoreError> remove(std::string_view name,
+                                                          std::uint64_t expected_generation) = 0;
+
+  // "sqlite:/var/lib/transit-hub/state.db", for /v1/hub and logs.
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace transit::hub

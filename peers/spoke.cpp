@@ -1,0 +1,45 @@
+#include "peers/spoke.hpp"
+
+namespace transit::peers {
+
+std::string_view toString(SpokeKind kind) {
+  switch (kind) {
+    case SpokeKind::kVpc:
+      return "vpc";
+    case SpokeKind::kSite:
+      return "site";
+  }
+  return "vpc";
+}
+
+std::string_view toString(RoutingMode mode) {
+  switch (mode) {
+    case RoutingMode::kBgp:
+      return "bgp";
+    case RoutingMode::kStatic:
+      return "static";
+  }
+  return "bgp";
+}
+
+std::optional<SpokeKind> parseSpokeKind(std::string_view text) {
+  if (text == "vpc") return SpokeKind::kVpc;
+  if (text == "site") return SpokeKind::kSite;
+  return std::nullopt;
+}
+
+std::optional<RoutingMode> parseRoutingMode(std::string_view text) {
+  if (text == "bgp") return RoutingMode::kBgp;
+  if (text == "static") return RoutingMode::kStatic;
+  return std::nullopt;
+}
+
+routing::Ipv4Address hubInsideAddress(SpokeKind kind, const routing::Ipv4Prefix& inside) {
+  return inside.host(kind == SpokeKind::kVpc ? 2 : 1);
+}
+
+routing::Ipv4Address peerInsideAddress(SpokeKind kind, const routing::Ipv4Prefix& inside) {
+  return inside.host(kind == SpokeKind::kVpc ? 1 : 2);
+}
+
+}  // namespace transit::peers

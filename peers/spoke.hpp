@@ -1,0 +1,96 @@
+// The spoke model: what the hub connects to, as validated and stored.
+//
+// Owns: plain values. Built by validation (spoke_validation.hpp) from a client's SpokeDraft,
+// completed by the hub (inside /30s allocated, PSKs generated), stored by the hub's store and
+// published in immutable snapshots that HTTP handlers read from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "routing/prefix.hpp"
+
+namespace transit::peers {
+
+enum class SpokeKind {
+  kVpc,   // an AWS VPC behind a virtual private gateway; the hub is its customer gateway
+  kSite,  // an on-prem network; the hub plays the AWS side of the VPN
+};
+
+enum class RoutingMode {
+  kBgp,     // routes exchanged with BGP over each tunnel's inside link
+  kStatic,  // routes to the spoke's CIDRs installed by the hub
+};
+
+std::string_view toString(SpokeKind kind);
+std::string_view toString(RoutingMode mode);
+std::optional<SpokeKind> parseSpokeKind(std::string_view text);
+std::optional<RoutingMode> parseRoutingMode(std::string_view text);
+
+inline constexpr std::string_view kDefaultSegment = "default";
+inline constexpr std::size_t kMaxTunnels = 2;
+inline constexpr std::size_t kMaxCidrs = 100;
+
+struct Tunnel {
+  routing::Ipv4Address outside_ip;  // the spoke's tunnel endpoint
+  routing::Ipv4Prefix inside_cidr;  // the /30 inside link
+  std::string psk;                  // pre-shared key; never leaves the hub except in exports
+
+  bool operator==(const Tunnel&) const = default;
+};
+
+// The hub's and the spoke's addresses on a tunnel's inside /30. AWS gives the VGW the first
+// usable address and the customer gateway (the hub, for a vpc spoke) the second; for a site
+// the hub plays AWS's side and takes the first.
+routing::Ipv4Address hubInsideAddress(SpokeKind kind, const routing::Ipv4Prefix& inside);
+routing::Ipv4Address peerInsideAddress(SpokeKind kind, const routing::Ipv4Prefix& inside);
+
+struct Spoke {
+  std::string name;
+  SpokeKind kind = SpokeKind::kVpc;
+  std::vector<routing::Ipv4Prefix> cidrs;
+  RoutingMode routing = RoutingMode::kBgp;
+  std::optional<std::uint32_t> asn;  // set exactly when routing is bgp
+  std::optional<std::string> preferred_hub;
+  std::string segment{kDefaultSegment};
+  std::vector<Tunnel> tunnels;
+
+  // Set by the hub.
+  std::uint64_t generation = 0;  // 1 when created, +1 on every replace
+  std::chrono::sys_seconds created_at{};
+  std::chrono::sys_seconds updated_at{};
+
+  bool operator==(const Spoke&) const = default;
+};
+
+// A spoke's fields as a client sent them, before validation. Every field is optional so that
+// validation, not decoding, decides what is required and names what is missing.
+struct TunnelDraft {
+  std::optional<std::string> outside_ip;
+  std::optional<std::string> inside_cidr;
+  std::optional<std::string> psk;
+};
+
+struct SpokeDraft {
+  std::optional<std::string> name;
+  std::optional<std::string> kind;
+  std::optional<std::vector<std::string>> cidrs;
+  std::optional<std::string> routing;
+  std::optional<std::int64_t> asn;
+  std::optional<std::string> preferred_hub;
+  std::optional<std::string> segment;
+  std::optional<std::vector<TunnelDraft>> tunnels;
+};
+
+// A rejected field: `field` is a path into the request ("tunnels[1].psk"), `message` says what
+// is wrong without echoing secrets.
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
+}  // namespace transit::peers
