@@ -1,0 +1,309 @@
+#include "hub/ctl_output.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cstddef>
+#include <span>
+
+namespace transit::hub::ctl {
+namespace {
+
+namespace json = boost::json;
+
+// Replaces C0 controls, DEL and the UTF-8 encodings of C1 controls (U+0080..U+009F) by '?'.
+std::string sanitize(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x20 || byte == 0x7f) {
+      out.push_back('?');
+    } else if (byte == 0xc2 && i + 1 < text.size() &&
+               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      out.push_back('?');
+      ++i;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& part : parts) {
+    if (!out.empty()) {
+      out += separator;
+    }
+    out += part;
+  }
+  return out;
+}
+
+const json::value* member(const json::object& object, std::string_view key) {
+  return object.if_contains(key);
+}
+
+std::string displayArray(const json::array& array, std::string_view separator) {
+  if (array.empty()) {
+    return "-";
+  }
+  std::vector<std::string> parts;
+  parts.reserve(array.size());
+  for (const auto& element : array) {
+    parts.push_back(displayValue(&element));
+  }
+  return join(parts, separator);
+}
+
+// "key: value" lines: `known` keys first in that order (absent ones shown as "-" when `always`),
+// then any other key of the object except `skip`, in the object's order. "psk" never shows.
+std::string renderKeyValues(const json::object& object, std::span<const std::string_view> known,
+                            std::span<const std::string_view> skip) {
+  std::string out;
+  for (const auto key : known) {
+    out += std::string(key) + ": " + displayValue(member(object, key)) + "\n";
+  }
+  for (const auto& [json_key, value] : object) {
+    const std::string_view key = json_key;
+    const bool listed = std::ranges::find(known, key) != known.end() ||
+                        std::ranges::find(skip, key) != skip.end() || key == "psk";
+    if (!listed) {
+      out += sanitize(key) + ": " + displayValue(&value) + "\n";
+    }
+  }
+  return out;
+}
+
+std::string statusLine(unsigned status, std::string_view reason) {
+  std::string line = "HTTP " + std::to_string(status);
+  if (!reason.empty()) {
+    line += " " + sanitize(reason);
+  }
+  return line;
+}
+
+}  // namespace
+
+ExitCode exitCodeForStatus(unsigned status) {
+  if (status >= 200 && status < 300) {
+    return ExitCode::kOk;
+  }
+  if (status == 401 || status == 403) {
+    return ExitCode::kAuth;
+  }
+  if (status >= 400 && status < 600) {
+    return ExitCode::kApiRefused;
+  }
+  return ExitCode::kUnreachable;
+}
+
+std::optional<ApiError> parseApiError(std::string_view body) {
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(body, ec);
+  if (ec || !parsed.is_object()) {
+    return std::nullopt;
+  }
+  const auto* error = parsed.as_object().if_contains("error");
+  if (error == nullptr || !error->is_object()) {
+    return std::nullopt;
+  }
+  const auto& fields = error->as_object();
+  const auto* message = fields.if_contains("message");
+  if (message == nullptr || !message->is_string()) {
+    return std::nullopt;
+  }
+  ApiError out;
+  out.message = std::string(message->as_string());
+  if (const auto* code = fields.if_contains("code"); code != nullptr && code->is_string()) {
+    out.code = std::string(code->as_string());
+  }
+  if (const auto* field = fields.if_contains("field");
+      field != nullptr && field->is_string() && !field->as_string().empty()) {
+    out.field = std::string(field->as_string());
+  }
+  return out;
+}
+
+std::string describeApiError(const ApiError& error) {
+  std::string out = sanitize(error.message);
+  if (error.field) {
+    out += " (field: " + sanitize(*error.field) + ")";
+  }
+  return out;
+}
+
+std::expected<json::value, Failure> interpretResponse(unsigned status, std::string_view reason,
+                                                      std::string_view body,
+                                                      std::string_view server) {
+  const std::string unexpected = "unexpected response from " + std::string(server) + ": ";
+  const ExitCode code = exitCodeForStatus(status);
+  if (code == ExitCode::kOk) {
+    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      return json::value(nullptr);
+    }
+    boost::system::error_code ec;
+    json::value parsed = json::parse(body, ec);
+    if (ec) {
+      return std::unexpected(
+          Failure{ExitCode::kUnreachable,
+                  unexpected + statusLine(status, reason) +
+                      " with a body that is not JSON (is --server the hub's API?)"});
+    }
+    return parsed;
+  }
+  if (code == ExitCode::kUnreachable) {
+    return std::unexpected(
+        Failure{code, unexpected + statusLine(status, reason) + " (is --server the hub's API?)"});
+  }
+  if (auto error = parseApiError(body)) {
+    return std::unexpected(Failure{code, describeApiError(*error)});
+  }
+  return std::unexpected(Failure{ExitCode::kUnreachable,
+                                 unexpected + statusLine(status, reason) +
+                                     " without the API's error JSON (is --server the hub's API?)"});
+}
+
+std::string renderTable(const std::vector<std::string>& header,
+                        const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths(header.size(), 0);
+  const auto measure = [&widths](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], row[i].size());
+    }
+  };
+  measure(header);
+  std::ranges::for_each(rows, measure);
+
+  std::string out;
+  const auto emit = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (std::size_t i = 0; i < widths.size(); ++i) {
+      const std::string& cell = i < row.size() ? row[i] : std::string();
+      line += cell;
+      if (i + 1 < widths.size()) {
+        line.append(widths[i] - cell.size() + 2, ' ');
+      }
+    }
+    line.erase(line.find_last_not_of(' ') + 1);
+    out += line + "\n";
+  };
+  emit(header);
+  std::ranges::for_each(rows, emit);
+  return out;
+}
+
+std::string displayValue(const json::value* value) {
+  if (value == nullptr || value->is_null()) {
+    return "-";
+  }
+  if (value->is_string()) {
+    return sanitize(value->as_string());
+  }
+  if (value->is_array()) {
+    return displayArray(value->as_array(), ", ");
+  }
+  if (value->is_object()) {
+    std::vector<std::string> parts;
+    for (const auto& [key, element] : value->as_object()) {
+      if (key != "psk") {
+        parts.push_back(sanitize(key) + "=" + displayValue(&element));
+      }
+    }
+    return parts.empty() ? "-" : join(parts, ", ");
+  }
+  return json::serialize(*value);  // number or bool
+}
+
+std::expected<std::string, std::string> renderSpokeList(const json::value& body) {
+  const auto* spokes = body.is_object() ? body.as_object().if_contains("spokes") : nullptr;
+  if (spokes == nullptr || !spokes->is_array()) {
+    return std::unexpected("the body has no \"spokes\" list");
+  }
+  if (spokes->as_array().empty()) {
+    return "No spokes.\n";
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& element : spokes->as_array()) {
+    if (!element.is_object()) {
+      return std::unexpected("an element of \"spokes\" is not an object");
+    }
+    const auto& spoke = element.as_object();
+    const auto* routing = member(spoke, "routing");
+    const bool is_static =
+        routing != nullptr && routing->is_string() && routing->as_string() == "static";
+    const auto* cidrs = member(spoke, "cidrs");
+    const auto* tunnels = member(spoke, "tunnels");
+    rows.push_back({
+        displayValue(member(spoke, "name")),
+        displayValue(member(spoke, "kind")),
+        displayValue(routing),
+        is_static ? "-" : displayValue(member(spoke, "asn")),
+        displayValue(member(spoke, "segment")),
+        cidrs != nullptr && cidrs->is_array() ? displayArray(cidrs->as_array(), ",")
+                                              : displayValue(cidrs),
+        tunnels != nullptr && tunnels->is_array() ? std::to_string(tunnels->as_array().size())
+                                                  : "-",
+        displayValue(member(spoke, "generation")),
+    });
+  }
+  return renderTable({"NAME", "KIND", "ROUTING", "ASN", "SEGMENT", "CIDRS", "TUNNELS", "GEN"},
+                     rows);
+}
+
+std::expected<std::string, std::string> renderSpoke(const json::value& body) {
+  if (!body.is_object()) {
+    return std::unexpected("the body is not a spoke object");
+  }
+  const auto& spoke = body.as_object();
+  static constexpr std::array<std::string_view, 10> kKnown = {
+      "name",    "kind",  "routing",    "asn",        "preferred_hub",
+      "segment", "cidrs", "generation", "created_at", "updated_at"};
+  static constexpr std::array<std::string_view, 1> kSkip = {"tunnels"};
+  std::string out = renderKeyValues(spoke, kKnown, kSkip);
+
+  const auto* tunnels = member(spoke, "tunnels");
+  if (tunnels == nullptr || !tunnels->is_array() || tunnels->as_array().empty()) {
+    return out + "tunnels: -\n";
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& element : tunnels->as_array()) {
+    if (!element.is_object()) {
+      return std::unexpected("an element of \"tunnels\" is not an object");
+    }
+    const auto& tunnel = element.as_object();
+    const auto* psk_set = member(tunnel, "psk_set");
+    const bool set = psk_set != nullptr && psk_set->is_bool() && psk_set->as_bool();
+    rows.push_back({displayValue(member(tunnel, "outside_ip")),
+                    displayValue(member(tunnel, "inside_cidr")),
+                    displayValue(member(tunnel, "hub_inside_ip")),
+                    displayValue(member(tunnel, "peer_inside_ip")), set ? "set" : "-"});
+  }
+  return out + "\n" +
+         renderTable({"OUTSIDE_IP", "INSIDE_CIDR", "HUB_INSIDE_IP", "PEER_INSIDE_IP", "PSK"}, rows);
+}
+
+std::expected<std::string, std::string> renderCreated(const json::value& body) {
+  auto view = renderSpoke(body);
+  if (!view) {
+    return view;
+  }
+  const auto& spoke = body.as_object();
+  return "Created spoke " + displayValue(member(spoke, "name")) + " (generation " +
+         displayValue(member(spoke, "generation")) + ")\n" + *view;
+}
+
+std::expected<std::string, std::string> renderHub(const json::value& body) {
+  if (!body.is_object()) {
+    return std::unexpected("the body is not a hub object");
+  }
+  static constexpr std::array<std::string_view, 10> kKnown = {
+      "name",         "asn",   "public_ip", "local_ip", "version",
+      "drivers_mode", "store", "revision",  "spokes",   "ready"};
+  return renderKeyValues(body.as_object(), kKnown, {});
+}
+
+}  // namespace transit::hub::ctl

@@ -44,9 +44,12 @@ std::expected<std::int64_t, FieldError> asInteger(const json::value& v, const st
   return std::unexpected(typeError(field, "an integer"));
 }
 
-bool isComputedField(std::string_view key) {
-  return key == "generation" || key == "created_at" || key == "updated_at" || key == "status" ||
-         key == "psk_set" || key == "hub_inside_ip" || key == "peer_inside_ip";
+// Fields the hub computes and GET returns; a client may send them back and they are ignored.
+bool isComputedSpokeField(std::string_view key) {
+  return key == "generation" || key == "created_at" || key == "updated_at" || key == "status";
+}
+bool isComputedTunnelField(std::string_view key) {
+  return key == "psk_set" || key == "hub_inside_ip" || key == "peer_inside_ip";
 }
 
 std::expected<TunnelDraft, FieldError> decodeTunnel(const json::value& v, const std::string& path) {
@@ -63,7 +66,7 @@ std::expected<TunnelDraft, FieldError> decodeTunnel(const json::value& v, const 
       target = &out.inside_cidr;
     } else if (key == "psk") {
       target = &out.psk;
-    } else if (isComputedField(key)) {
+    } else if (isComputedTunnelField(key)) {
       continue;
     } else {
       return std::unexpected(FieldError{field, "is not a known field"});
@@ -121,7 +124,8 @@ std::expected<T, std::string> storedField(const json::object& o, std::string_vie
 }  // namespace
 
 std::string formatTimestamp(std::chrono::sys_seconds time) {
-  return fmt::format("{:%FT%TZ}", time);
+  // fmt 9 formats a system_clock time point in local time; take the UTC calendar explicitly.
+  return fmt::format("{:%FT%TZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(time)));
 }
 
 std::expected<SpokeDraft, FieldError> decodeSpokeDraft(const json::value& v) {
@@ -131,7 +135,7 @@ std::expected<SpokeDraft, FieldError> decodeSpokeDraft(const json::value& v) {
   SpokeDraft out;
   for (const auto& [key_view, value] : v.get_object()) {
     const std::string key(key_view);
-    if (isComputedField(key)) {
+    if (isComputedSpokeField(key)) {
       continue;
     }
     if (key == "name" || key == "kind" || key == "routing" || key == "segment" ||

@@ -50,7 +50,9 @@ std::optional<std::string> checkName(std::string_view name);
 std::optional<std::string> checkPsk(std::string_view psk);
 // AWS: a /30 inside 169.254.0.0/16, not one of the reserved blocks.
 std::optional<std::string> checkInsideCidr(const routing::Ipv4Prefix& cidr);
-// A spoke's ASN as AWS allows it for the kind (a VGW's Amazon-side ASN, or a customer gateway's).
+// A spoke's ASN as AWS allows it for the kind: a VGW's Amazon-side ASN (64512-65534,
+// 4200000000-4294967294, or a legacy default), or a customer gateway's (1-2147483647). Besides
+// AWS's ranges, 23456 (AS_TRANS) and 65535 are refused: no BGP speaker may use them as its own.
 std::optional<std::string> checkSpokeAsn(SpokeKind kind, std::int64_t asn);
 // The hub's own ASN: the hub is the customer gateway of its vpc spokes.
 std::optional<std::string> checkHubAsn(std::int64_t asn);

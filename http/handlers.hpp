@@ -1,0 +1,64 @@
+// Handlers: one function per API route, mapping a Request and the hub's read-only views to a
+// Response. Reads come from an immutable snapshot; writes are commands to the Registry, awaited
+// without blocking the HTTP thread. No handler touches a socket or a daemon.
+//
+// Called by Api::handle on HTTP threads after authentication and routing.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/message.hpp"
+#include "hub/health.hpp"
+#include "hub/registry.hpp"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace transit::http {
+
+// The hub's identity as /v1/hub shows it.
+struct HubInfo {
+  std::string name;
+  std::uint32_t asn = 0;
+  std::string public_ip;
+  std::string local_ip;
+  std::string version;
+  std::string drivers_mode;
+};
+
+struct HandlerContext {
+  hub::Registry& registry;
+  const hub::Health& health;
+  prometheus::Registry& metrics;
+  HubInfo hub;
+};
+
+// {"error": {"code", "message", "field"?}}
+Response errorResponse(unsigned status, std::string_view code, std::string_view message,
+                       std::string_view field = {});
+
+namespace handlers {
+
+Response listSpokes(const Request& request, HandlerContext& context);
+Response getSpoke(std::string_view name, HandlerContext& context);
+boost::asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& context);
+boost::asio::awaitable<Response> replaceSpoke(const Request& request, std::string_view name,
+                                              HandlerContext& context);
+boost::asio::awaitable<Response> deleteSpoke(const Request& request, std::string_view name,
+                                             HandlerContext& context);
+Response getHub(HandlerContext& context);
+Response openApi();
+Response healthz();
+Response readyz(HandlerContext& context);
+Response metrics(HandlerContext& context);
+
+}  // namespace handlers
+
+// The OpenAPI document (http/openapi.yaml, compiled in).
+std::string_view openApiDocument();
+
+}  // namespace transit::http

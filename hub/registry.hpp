@@ -1,0 +1,201 @@
+// Registry: the hub's desired state (its spokes) and the only path that changes it.
+//
+// Owns: the working copy of every spoke, the indexes that keep spokes from clashing (declared
+// CIDRs, tunnel outside addresses, inside /30s) and the store's write path.
+//
+// Threads: one writer thread runs every command (create, replace, remove) in arrival order; it
+// validates, checks conflicts against all other spokes, allocates inside /30s, generates PSKs,
+// writes the store (durable before it answers) and then publishes a new immutable DesiredState.
+// Any thread may call snapshot() and read what it returns; HTTP handlers never wait on anything
+// but their own command. Commands that arrive together are answered after one publish.
+//
+// Publishes: snapshot() for readers, transit_hub_spokes and transit_hub_store_writes_total
+// through HubMetrics, and the store's health for /readyz.
+#pragma once
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <expected>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+#include "hub/clock.hpp"
+#include "hub/store.hpp"
+#include "peers/spoke.hpp"
+#include "peers/spoke_validation.hpp"
+#include "routing/inside_allocator.hpp"
+#include "routing/prefix_index.hpp"
+
+namespace transit::hub {
+
+class HubMetrics;
+
+enum class ErrorCode {
+  kInvalid,             // a field breaks a rule; the same request will never succeed
+  kNotFound,            // no spoke of that name
+  kConflict,            // clashes with another spoke, or the name exists already
+  kPreconditionFailed,  // the caller's expected generation is not the current one
+  kUnavailable,         // the store could not write; nothing changed, retry later
+};
+
+struct HubError {
+  ErrorCode code;
+  std::string message;  // for people; never contains a PSK
+  std::string field;    // the request field at fault, when one is
+};
+
+// One published version of the desired state. Immutable once published.
+struct DesiredState {
+  using SpokeMap = std::map<std::string, std::shared_ptr<const peers::Spoke>, std::less<>>;
+  std::uint64_t revision = 0;  // the store's revision this state was read from or written at
+  SpokeMap spokes;
+
+  std::size_t count(peers::SpokeKind kind) const;
+};
+
+class Registry {
+ public:
+  using SpokePtr = std::shared_ptr<const peers::Spoke>;
+  // Create and replace answer with the spoke as stored; remove with the spoke that was removed.
+  using Result = std::expected<SpokePtr, HubError>;
+  using PskSource = std::function<std::string()>;
+
+  struct Options {
+    peers::ValidationContext validation;
+    PskSource psk_source = peers::generatePsk;
+  };
+
+  // Loads every spoke from the store and starts the writer thread. Fails if the store cannot be
+  // read or holds spokes that clash with each other.
+  static std::expected<std::unique_ptr<Registry>, HubError> create(Store& store,
+                                                                   const Clock& clock,
+                                                                   HubMetrics* metrics,
+                                                                   Options options);
+  // Runs every command already queued, then stops the writer thread.
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  std::shared_ptr<const DesiredState> snapshot() const;
+
+  struct StoreHealth {
+    bool ok = true;
+    std::string problem;  // the last write failure while !ok
+  };
+  StoreHealth storeHealth() const;
+  std::string storeDescription() const { return store_.describe(); }
+
+  // Asynchronous commands, completed on the token's associated executor with void(Result).
+  template <typename Token>
+  auto asyncCreate(peers::SpokeDraft draft, Token&& token) {
+    return initiate(CreateCommand{std::move(draft)}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto asyncReplace(std::string name, peers::SpokeDraft draft,
+                    std::optional<std::uint64_t> if_match, Token&& token) {
+    return initiate(ReplaceCommand{std::move(name), std::move(draft), if_match},
+                    std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto asyncRemove(std::string name, std::optional<std::uint64_t> if_match, Token&& token) {
+    return initiate(RemoveCommand{std::move(name), if_match}, std::forward<Token>(token));
+  }
+
+  // The same commands, waiting for the answer (tests and tools; never on an HTTP thread).
+  Result create(peers::SpokeDraft draft);
+  Result replace(std::string name, peers::SpokeDraft draft, std::optional<std::uint64_t> if_match);
+  Result remove(std::string name, std::optional<std::uint64_t> if_match);
+
+ private:
+  struct CreateCommand {
+    peers::SpokeDraft draft;
+  };
+  struct ReplaceCommand {
+    std::string name;
+    peers::SpokeDraft draft;
+    std::optional<std::uint64_t> if_match;
+  };
+  struct RemoveCommand {
+    std::string name;
+    std::optional<std::uint64_t> if_match;
+  };
+  using Command = std::variant<CreateCommand, ReplaceCommand, RemoveCommand>;
+  using Completion = std::move_only_function<void(Result)>;
+
+  Registry(Store& store, const Clock& clock, HubMetrics* metrics, Options options);
+
+  template <typename Token>
+  auto initiate(Command command, Token&& token) {
+    return boost::asio::async_initiate<Token, void(Result)>(
+        [this](auto handler, Command cmd) {
+          auto executor = boost::asio::get_associated_executor(handler);
+          submit(std::move(cmd), [handler = std::move(handler), executor](Result result) mutable {
+            boost::asio::post(executor, [handler = std::move(handler),
+                                         result = std::move(result)]() mutable {
+              std::move(handler)(std::move(result));
+            });
+          });
+        },
+        token, std::move(command));
+  }
+
+  void submit(Command command, Completion completion);
+  Result runAndWait(Command command);
+  void writerLoop();
+
+  // Writer-thread only.
+  Result execute(const CreateCommand& command);
+  Result execute(const ReplaceCommand& command);
+  Result execute(const RemoveCommand& command);
+  std::optional<HubError> findConflict(const peers::SpokeRequest& request) const;
+  std::expected<peers::Spoke, HubError> complete(const peers::SpokeRequest& request,
+                                                 const peers::Spoke* previous);
+  bool index(const peers::Spoke& spoke);
+  void unindex(const peers::Spoke& spoke);
+  std::string insideOwner(const routing::Ipv4Prefix& cidr) const;
+  HubError storeFailed(const StoreError& error);
+  void storeSucceeded(std::uint64_t revision);
+  void publish();
+
+  Store& store_;
+  const Clock& clock_;
+  HubMetrics* metrics_;
+  Options options_;
+
+  // Writer-thread state.
+  DesiredState::SpokeMap spokes_;
+  std::uint64_t revision_ = 0;
+  routing::PrefixIndex cidrs_;                               // every spoke's declared CIDRs
+  routing::InsideAllocator inside_;                          // every tunnel's inside /30
+  std::unordered_map<std::uint32_t, std::string> outside_;  // tunnel outside address -> spoke
+
+  // Shared with readers.
+  mutable std::mutex snapshot_mutex_;
+  std::shared_ptr<const DesiredState> snapshot_;
+  mutable std::mutex health_mutex_;
+  StoreHealth store_health_;
+
+  // The writer's queue.
+  struct Pending {
+    Command command;
+    Completion completion;
+  };
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace transit::hub

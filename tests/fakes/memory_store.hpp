@@ -1,0 +1,174 @@
+// MemoryStore: an in-memory hub::Store for tests, with fault injection.
+//
+// Owns: spokes in a map and the revision counter. Same rules as SqliteStore: a write checks
+// existence and generation, a tunnel inside network or outside address held by another spoke
+// (or listed twice) is kConflict, every successful write bumps the revision by one, and a failed
+// write changes nothing. Nothing survives the object.
+// Any thread: a mutex guards everything, so a test may inject faults while the registry's writer
+// thread writes.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "hub/store.hpp"
+#include "peers/spoke.hpp"
+
+namespace transit::fakes {
+
+class MemoryStore final : public hub::Store {
+ public:
+  // The next `n` mutating calls (create, replace, remove) fail with `code` and change nothing.
+  void failNextWrites(int n, hub::StoreErrorCode code) {
+    std::lock_guard lock(mutex_);
+    failing_writes_ = n;
+    write_fault_ = code;
+  }
+
+  // The next `n` load() calls fail with `code`.
+  void failNextLoads(int n, hub::StoreErrorCode code) {
+    std::lock_guard lock(mutex_);
+    failing_loads_ = n;
+    load_fault_ = code;
+  }
+
+  std::expected<hub::StoreContents, hub::StoreError> load() override {
+    std::lock_guard lock(mutex_);
+    if (auto fault = takeFault(failing_loads_, load_fault_)) {
+      return std::unexpected(std::move(*fault));
+    }
+    hub::StoreContents out;
+    out.revision = revision_;
+    for (const auto& [name, spoke] : spokes_) {
+      out.spokes.push_back(spoke);
+    }
+    return out;
+  }
+
+  std::expected<std::uint64_t, hub::StoreError> create(const peers::Spoke& spoke) override {
+    std::lock_guard lock(mutex_);
+    if (auto fault = takeFault(failing_writes_, write_fault_)) {
+      return std::unexpected(std::move(*fault));
+    }
+    if (spokes_.contains(spoke.name)) {
+      return std::unexpected(hub::StoreError{hub::StoreErrorCode::kConflict,
+                                             "spoke '" + spoke.name + "' already exists"});
+    }
+    if (auto conflict = tunnelConflict(spoke)) {
+      return std::unexpected(std::move(*conflict));
+    }
+    spokes_.emplace(spoke.name, spoke);
+    return ++revision_;
+  }
+
+  std::expected<std::uint64_t, hub::StoreError> replace(
+      const peers::Spoke& spoke, std::uint64_t expected_generation) override {
+    std::lock_guard lock(mutex_);
+    if (auto fault = takeFault(failing_writes_, write_fault_)) {
+      return std::unexpected(std::move(*fault));
+    }
+    if (auto problem = checkGeneration(spoke.name, expected_generation)) {
+      return std::unexpected(std::move(*problem));
+    }
+    if (auto conflict = tunnelConflict(spoke)) {
+      return std::unexpected(std::move(*conflict));
+    }
+    spokes_.find(spoke.name)->second = spoke;
+    return ++revision_;
+  }
+
+  std::expected<std::uint64_t, hub::StoreError> remove(std::string_view name,
+                                                       std::uint64_t expected_generation) override {
+    std::lock_guard lock(mutex_);
+    if (auto fault = takeFault(failing_writes_, write_fault_)) {
+      return std::unexpected(std::move(*fault));
+    }
+    if (auto problem = checkGeneration(name, expected_generation)) {
+      return std::unexpected(std::move(*problem));
+    }
+    spokes_.erase(spokes_.find(name));
+    return ++revision_;
+  }
+
+  std::string describe() const override { return "memory:"; }
+
+ private:
+  static std::optional<hub::StoreError> takeFault(int& remaining, hub::StoreErrorCode code) {
+    if (remaining <= 0) {
+      return std::nullopt;
+    }
+    --remaining;
+    return hub::StoreError{code, "memory store: injected fault"};
+  }
+
+  std::optional<hub::StoreError> checkGeneration(std::string_view name,
+                                                 std::uint64_t expected_generation) const {
+    const auto it = spokes_.find(name);
+    if (it == spokes_.end()) {
+      return hub::StoreError{hub::StoreErrorCode::kNotFound,
+                             "spoke '" + std::string(name) + "' does not exist"};
+    }
+    if (it->second.generation != expected_generation) {
+      return hub::StoreError{hub::StoreErrorCode::kConflict,
+                             "spoke '" + std::string(name) + "' has generation " +
+                                 std::to_string(it->second.generation) + ", not " +
+                                 std::to_string(expected_generation)};
+    }
+    return std::nullopt;
+  }
+
+  // An inside network or outside address of `spoke` that another spoke holds or that `spoke`
+  // lists twice. The spoke's own stored record does not count: a replace may keep its tunnels.
+  std::optional<hub::StoreError> tunnelConflict(const peers::Spoke& spoke) const {
+    const auto& tunnels = spoke.tunnels;
+    for (std::size_t i = 0; i < tunnels.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (tunnels[i].inside_cidr == tunnels[j].inside_cidr ||
+            tunnels[i].outside_ip == tunnels[j].outside_ip) {
+          return conflict("a tunnel network or address is listed twice in spoke '" + spoke.name +
+                          "'");
+        }
+      }
+      for (const auto& [name, other] : spokes_) {
+        if (name == spoke.name) {
+          continue;
+        }
+        for (const peers::Tunnel& held : other.tunnels) {
+          if (held.inside_cidr == tunnels[i].inside_cidr) {
+            return conflict("tunnel inside network " + held.inside_cidr.toString() +
+                            " is already used by spoke '" + name + "'");
+          }
+          if (held.outside_ip == tunnels[i].outside_ip) {
+            return conflict("tunnel outside address " + held.outside_ip.toString() +
+                            " is already used by spoke '" + name + "'");
+          }
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  static hub::StoreError conflict(std::string message) {
+    return hub::StoreError{hub::StoreErrorCode::kConflict, std::move(message)};
+  }
+
+  mutable std::mutex mutex_;
+  std::map<std::string, peers::Spoke, std::less<>> spokes_;
+  std::uint64_t revision_ = 0;
+  int failing_writes_ = 0;
+  hub::StoreErrorCode write_fault_ = hub::StoreErrorCode::kUnavailable;
+  int failing_loads_ = 0;
+  hub::StoreErrorCode load_fault_ = hub::StoreErrorCode::kUnavailable;
+};
+
+static_assert(std::is_base_of_v<hub::Store, MemoryStore>);
+
+}  // namespace transit::fakes
