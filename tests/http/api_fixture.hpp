@@ -1,0 +1,106 @@
+// ApiFixture: a complete API (registry on the in-memory store, health, metrics, auth) without
+// sockets, and helpers to call it as a client would.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+#include <memory>
+#include <string>
+
+#include "http/api.hpp"
+#include "hub/hub_metrics.hpp"
+#include "tests/fakes/manual_clock.hpp"
+#include "tests/fakes/memory_store.hpp"
+
+namespace transit::testing {
+
+inline constexpr std::string_view kAdminToken = "admin-token-for-tests";
+inline constexpr std::string_view kReadToken = "read-token-for-tests";
+
+inline hub::ApiToken makeToken(std::string name, hub::Role role, std::string_view secret) {
+  hub::ApiToken token;
+  token.name = std::move(name);
+  token.role = role;
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+         token.sha256.data());
+  return token;
+}
+
+inline std::string spokeJson(std::string_view name, std::string_view cidr,
+                             std::string_view outside, std::string_view extra = "") {
+  return fmt::format(
+      R"({{"name": "{}", "kind": "vpc", "cidrs": ["{}"], "routing": "bgp", "asn": 64512,)"
+      R"( "tunnels": [{{"outside_ip": "{}"}}]{}}})",
+      name, cidr, outside, extra);
+}
+
+class ApiFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);
+    hub::Registry::Options options;
+    options.validation.hub_asn = 65000;
+    auto created = hub::Registry::create(store_, clock_, &hub_metrics_, std::move(options));
+    ASSERT_TRUE(created.has_value());
+    registry_ = std::move(*created);
+    health_.add("store", [this] {
+      const auto s = registry_->storeHealth();
+      return hub::Health::Status{s.ok, s.problem};
+    });
+    health_.add("drivers", [this] { return hub::Health::Status{drivers_ok_, "pluto is down"}; });
+    api_ = std::make_unique<http::Api>(
+        http::HandlerContext{*registry_, health_, prometheus_,
+                             http::HubInfo{"hub-a", 65000, "203.0.113.10", "10.0.0.10", "test",
+                                           "dry-run"}},
+        http::TokenAuth({makeToken("ops", hub::Role::kAdmin, kAdminToken),
+                         makeToken("viewer", hub::Role::kRead, kReadToken)}),
+        api_metrics_, clock_);
+  }
+
+  // Runs one request through the API, as the server would.
+  http::Response call(boost::beast::http::verb method, std::string target, std::string body = "",
+                      std::string_view token = kAdminToken, bool operational_open = true,
+                      std::string if_match = "", std::string content_type = "application/json") {
+    http::Request request;
+    request.method = method;
+    request.target = std::move(target);
+    if (!token.empty()) request.authorization = "Bearer " + std::string(token);
+    if (!body.empty()) request.content_type = std::move(content_type);
+    request.body = std::move(body);
+    request.if_match = std::move(if_match);
+    boost::asio::io_context io;
+    auto future = boost::asio::co_spawn(io, api_->handle(std::move(request), operational_open),
+                                        boost::asio::use_future);
+    io.run();
+    return future.get();
+  }
+
+  static boost::json::value json(const http::Response& response) {
+    return boost::json::parse(response.body);
+  }
+  static std::string header(const http::Response& response, std::string_view name) {
+    for (const auto& [n, v] : response.headers) {
+      if (n == name) return v;
+    }
+    return {};
+  }
+
+  fakes::MemoryStore store_;
+  fakes::ManualClock clock_;
+  prometheus::Registry prometheus_;
+  hub::HubMetrics hub_metrics_{prometheus_, "test"};
+  http::ApiMetrics api_metrics_{prometheus_};
+  hub::Health health_;
+  bool drivers_ok_ = true;
+  std::unique_ptr<hub::Registry> registry_;
+  std::unique_ptr<http::Api> api_;
+};
+
+}  // namespace transit::testing

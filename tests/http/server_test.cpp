@@ -1,0 +1,266 @@
+// The Beast server on real sockets (loopback, port 0): what a client on the wire sees.
+#include "http/server.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/http/api_fixture.hpp"
+
+namespace transit::testing {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::ip::tcp;
+
+class ServerTest : public ApiFixture {
+ protected:
+  void startServer(std::optional<hub::TlsConfig> tls = std::nullopt) {
+    std::vector<http::Server::Listener> listeners{
+        {hub::ListenAddress{"127.0.0.1", 0}, true},
+        {hub::ListenAddress{"127.0.0.1", 0}, false},
+    };
+    auto server = http::Server::create(io_, *api_, listeners, tls);
+    ASSERT_TRUE(server.has_value()) << server.error();
+    server_ = std::move(*server);
+    server_->start();
+    open_port_ = server_->endpoints()[0].port();
+    closed_port_ = server_->endpoints()[1].port();
+    for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
+  }
+
+  void TearDown() override {
+    if (server_) server_->stop();
+    work_.reset();
+    for (auto& t : threads_) t.join();
+  }
+
+  tcp::socket connect(std::uint16_t port) {
+    tcp::socket socket(client_io_);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    return socket;
+  }
+
+  static bhttp::request<bhttp::string_body> request(bhttp::verb method, std::string target,
+                                                    std::string body = "",
+                                                    std::string_view token = kAdminToken) {
+    bhttp::request<bhttp::string_body> req{method, target, 11};
+    req.set(bhttp::field::host, "127.0.0.1");
+    if (!token.empty()) req.set(bhttp::field::authorization, "Bearer " + std::string(token));
+    if (!body.empty()) {
+      req.set(bhttp::field::content_type, "application/json");
+      req.body() = std::move(body);
+    }
+    req.prepare_payload();
+    return req;
+  }
+
+  template <typename Stream>
+  static bhttp::response<bhttp::string_body> roundTrip(Stream& stream, beast::flat_buffer& buffer,
+                                                       bhttp::request<bhttp::string_body> req) {
+    bhttp::write(stream, req);
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(stream, buffer, res);
+    return res;
+  }
+
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  asio::io_context client_io_;
+  std::unique_ptr<http::Server> server_;
+  std::vector<std::thread> threads_;
+  std::uint16_t open_port_ = 0;
+  std::uint16_t closed_port_ = 0;
+};
+
+TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  startServer();
+  auto socket = connect(open_port_);
+  beast::flat_buffer buffer;
+  auto created = roundTrip(socket, buffer, request(bhttp::verb::post, "/v1/spokes",
+                                                   spokeJson("prod-a", "10.1.0.0/16",
+                                                             "198.51.100.10")));
+  EXPECT_EQ(created.result_int(), 201u);
+  EXPECT_TRUE(created.keep_alive());
+  for (int i = 0; i < 3; ++i) {
+    auto res = roundTrip(socket, buffer, request(bhttp::verb::get, "/v1/spokes/prod-a"));
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[bhttp::field::content_type], "application/json");
+    EXPECT_EQ(res[bhttp::field::server], "transit-hubd");
+  }
+}
+
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  startServer();
+  auto socket = connect(open_port_);
+  std::string wire;
+  for (const auto* target : {"/v1/spokes/nope", "/healthz", "/v1/spokes"}) {
+    std::ostringstream one;
+    one << request(bhttp::verb::get, target);
+    wire += one.str();
+  }
+  asio::write(socket, asio::buffer(wire));
+  beast::flat_buffer buffer;
+  std::vector<unsigned> statuses;
+  for (int i = 0; i < 3; ++i) {
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(socket, buffer, res);
+    statuses.push_back(res.result_int());
+  }
+  EXPECT_EQ(statuses, (std::vector<unsigned>{404, 200, 200}));
+}
+
+TEST_F(ServerTest, BodyOverOneMebibyteIs413AndChangesNothing) {
+  startServer();
+  auto socket = connect(open_port_);
+  beast::flat_buffer buffer;
+  std::string big(http::kMaxBodyBytes + 1, ' ');
+  auto res = roundTrip(socket, buffer, request(bhttp::verb::post, "/v1/spokes", big));
+  EXPECT_EQ(res.result_int(), 413u);
+  EXPECT_NE(res.body().find("payload_too_large"), std::string::npos);
+  EXPECT_FALSE(res.keep_alive());
+  EXPECT_TRUE(registry_->snapshot()->spokes.empty());
+
+  // Chunked, so the size is only known while reading.
+  auto chunked = connect(open_port_);
+  std::string head =
+      "POST /v1/spokes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(kAdminToken) +
+      "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  asio::write(chunked, asio::buffer(head));
+  std::string chunk(64 * 1024, ' ');
+  boost::system::error_code ec;
+  for (int i = 0; i < 17 && !ec; ++i) {
+    asio::write(chunked, asio::buffer(fmt::format("{:x}\r\n{}\r\n", chunk.size(), chunk)), ec);
+  }
+  beast::flat_buffer chunked_buffer;
+  bhttp::response<bhttp::string_body> chunked_res;
+  bhttp::read(chunked, chunked_buffer, chunked_res, ec);
+  EXPECT_EQ(chunked_res.result_int(), 413u);
+}
+
+TEST_F(ServerTest, ExpectContinueIsAnswered) {
+  startServer();
+  auto socket = connect(open_port_);
+  auto req = request(bhttp::verb::post, "/v1/spokes",
+                     spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"));
+  req.set(bhttp::field::expect, "100-continue");
+  bhttp::request_serializer<bhttp::string_body> serializer(req);
+  bhttp::write_header(socket, serializer);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::empty_body> go_on;
+  bhttp::read(socket, buffer, go_on);
+  EXPECT_EQ(go_on.result(), bhttp::status::continue_);
+  bhttp::write(socket, serializer);
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(socket, buffer, res);
+  EXPECT_EQ(res.result_int(), 201u);
+}
+
+TEST_F(ServerTest, MalformedRequestsGet400) {
+  startServer();
+  auto socket = connect(open_port_);
+  asio::write(socket, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nBad Header\r\n\r\n")));
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(socket, buffer, res);
+  EXPECT_EQ(res.result_int(), 400u);
+  EXPECT_NE(res.body().find("bad_request"), std::string::npos);
+}
+
+TEST_F(ServerTest, OperationalRoutesAreOpenOnlyOnListenersTheConfigNames) {
+  startServer();
+  beast::flat_buffer buffer;
+  auto open = connect(open_port_);
+  EXPECT_EQ(roundTrip(open, buffer, request(bhttp::verb::get, "/metrics", "", "")).result_int(),
+            200u);
+  auto closed = connect(closed_port_);
+  beast::flat_buffer buffer2;
+  EXPECT_EQ(
+      roundTrip(closed, buffer2, request(bhttp::verb::get, "/metrics", "", "")).result_int(),
+      401u);
+  EXPECT_EQ(roundTrip(closed, buffer2, request(bhttp::verb::get, "/metrics", "", kReadToken))
+                .result_int(),
+            200u);
+}
+
+TEST_F(ServerTest, OtherAuthorizationSchemesAreRefused) {
+  startServer();
+  auto socket = connect(open_port_);
+  beast::flat_buffer buffer;
+  auto req = request(bhttp::verb::get, "/v1/spokes", "", "");
+  req.set(bhttp::field::authorization, "Basic " + std::string(kAdminToken));
+  EXPECT_EQ(roundTrip(socket, buffer, req).result_int(), 401u);
+}
+
+TEST_F(ServerTest, StopClosesIdleConnections) {
+  startServer();
+  auto socket = connect(open_port_);
+  beast::flat_buffer buffer;
+  EXPECT_EQ(roundTrip(socket, buffer, request(bhttp::verb::get, "/healthz")).result_int(), 200u);
+  server_->stop();
+  bhttp::response<bhttp::string_body> res;
+  boost::system::error_code ec;
+  bhttp::read(socket, buffer, res, ec);
+  EXPECT_TRUE(ec) << "the connection should have been closed";
+  for (int i = 0; i < 200 && server_->liveConnections() > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // waits for teardown, no timing
+  }
+  EXPECT_EQ(server_->liveConnections(), 0u);
+  EXPECT_THROW(connect(open_port_), boost::system::system_error);
+}
+
+TEST_F(ServerTest, ListenFailureNamesTheAddress) {
+  startServer();
+  std::vector<http::Server::Listener> clash{{hub::ListenAddress{"127.0.0.1", open_port_}, true}};
+  auto second = http::Server::create(io_, *api_, clash, std::nullopt);
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().find("127.0.0.1:" + std::to_string(open_port_)), std::string::npos);
+}
+
+TEST_F(ServerTest, TlsListenerServesHttpsWithTheConfiguredCertificate) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("transit-tls-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto cert = dir / "cert.pem";
+  const auto key = dir / "key.pem";
+  const std::string command = fmt::format(
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout {} -out {} 2>/dev/null",
+      key.string(), cert.string());
+  ASSERT_EQ(std::system(command.c_str()), 0) << "openssl could not make a test certificate";
+  startServer(hub::TlsConfig{cert, key});
+
+  asio::ssl::context ctx(asio::ssl::context::tls_client);
+  ctx.load_verify_file(cert.string());
+  ctx.set_verify_mode(asio::ssl::verify_peer);
+  beast::ssl_stream<tcp::socket> stream(client_io_, ctx);
+  stream.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), open_port_));
+  stream.handshake(asio::ssl::stream_base::client);
+  beast::flat_buffer buffer;
+  auto res = roundTrip(stream, buffer, request(bhttp::verb::get, "/v1/hub"));
+  EXPECT_EQ(res.result_int(), 200u);
+
+  // Plain HTTP to the TLS listener gets no HTTP answer.
+  auto plain = connect(open_port_);
+  beast::flat_buffer plain_buffer;
+  bhttp::write(plain, request(bhttp::verb::get, "/healthz"));
+  bhttp::response<bhttp::string_body> plain_res;
+  boost::system::error_code ec;
+  bhttp::read(plain, plain_buffer, plain_res, ec);
+  EXPECT_TRUE(ec);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace transit::testing
