@@ -19,9 +19,10 @@ BUILD_PACKAGES=(
   libsqlite3-dev libyaml-cpp-dev libpugixml-dev libspdlog-dev libcli11-dev
   libsystemd-dev libssl-dev
 )
-# Run-time and test tools: promtool (metrics format check), wrk (benchmarks), curl, sqlite3 CLI.
+# Run-time and test tools: prometheus (promtool and a real scrape in the e2e tests), wrk
+# (benchmarks), curl, sqlite3, openssl (tokens, test certificates), python3 (JSON checks in tests).
 TOOL_PACKAGES=(
-  prometheus wrk curl sqlite3 ca-certificates iproute2 procps
+  prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3
 )
 
 missing=()

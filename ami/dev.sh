@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Transit Hub quick start, for a fresh Debian 12 machine (run as root):
+#   ami/dev.sh run    install what is needed, build, and run the hub on a local SQLite store
+#   ami/dev.sh test   install what is needed, build, and run every test (also under ASan+UBSan)
+# CI runs `ami/dev.sh test` through .ci/run.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${TRANSIT_BUILD_DIR:-$repo/build}
+jobs=$(nproc)
+
+usage() {
+  echo "usage: $0 run|test" >&2
+  exit 2
+}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+install_deps() {
+  step "Installing Debian packages (ami/install-deps.sh)"
+  bash "$repo/ami/install-deps.sh"
+}
+
+build() {
+  local dir=$1
+  shift
+  step "Building in ${dir#"$repo"/}"
+  cmake -S "$repo" -B "$dir" -G Ninja -DTRANSIT_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+}
+
+run_hub() {
+  install_deps
+  build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  local state=$repo/.run
+  local listen=${TRANSIT_HUB_LISTEN:-127.0.0.1:8080}
+  install -d -m 0700 "$state"
+  if [[ ! -f $state/hub.yaml ]]; then
+    step "Creating a development configuration in .run/ (kept across runs)"
+    local token
+    token=$(openssl rand -hex 24)
+    (umask 077 && printf '%s\n' "$token" >"$state/admin.token")
+    local hash
+    hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
+    (umask 077 && cat >"$state/hub.yaml" <<YAML
+# Development configuration written by ami/dev.sh; every key is explained in
+# hub/transit-hub.example.yaml and the README.
+hub: {name: hub-a, asn: 65000, public_ip: 203.0.113.10, local_ip: 10.0.0.10}
+api:
+  listen: ["$listen"]
+  tokens: [{name: admin, role: admin, sha256: "$hash"}]
+store: {sqlite: $state/state.db}
+drivers: {mode: dry-run}
+log: {level: info}
+YAML
+    )
+  fi
+  local url
+  url=http://$(sed -n 's/^  listen: \["\(.*\)"\]$/\1/p' "$state/hub.yaml")
+  cat <<TXT
+
+Transit Hub is starting on $url (Ctrl-C stops it; state stays in .run/).
+In another terminal:
+  export TRANSIT_HUB_URL=$url TRANSIT_HUB_TOKEN=\$(cat $state/admin.token)
+  $build/hub/transit-hubctl spoke add prod-a --kind vpc --cidr 10.1.0.0/16 --asn 64512 \\
+      --tunnel 198.51.100.10 --tunnel 198.51.100.11
+  $build/hub/transit-hubctl spoke list
+  curl -s $url/metrics | grep transit_hub_spokes
+TXT
+  exec "$build/hub/transit-hubd" --config "$state/hub.yaml"
+}
+
+run_tests() {
+  install_deps
+  build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  step "Running every test (unit and end-to-end)"
+  ctest --test-dir "$build" --output-on-failure -j "$jobs"
+  build "$repo/build-asan" -DCMAKE_BUILD_TYPE=Debug -DTRANSIT_SANITIZE=ON -DTRANSIT_BENCH=OFF
+  step "Running the unit tests under ASan+UBSan"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir "$repo/build-asan" --output-on-failure -j "$jobs" -L unit
+}
+
+case ${1:-} in
+  run) run_hub ;;
+  test) run_tests ;;
+  *) usage ;;
+esac
