@@ -90,6 +90,11 @@ Registry::StoreHealth Registry::storeHealth() const {
   return store_health_;
 }
 
+std::size_t Registry::queuedCommands() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
+}
+
 Registry::Result Registry::create(peers::SpokeDraft draft) {
   return runAndWait(CreateCommand{std::move(draft)});
 }
@@ -129,143 +134,161 @@ void Registry::writerLoop() {
       }
       batch.swap(queue_);
     }
-    std::vector<Result> results;
-    results.reserve(batch.size());
-    const std::uint64_t revision_before = revision_;
-    for (auto& pending : batch) {
-      results.push_back(
-          std::visit([this](const auto& command) { return execute(command); }, pending.command));
-    }
-    if (revision_ != revision_before) {
-      publish();  // before answering: a client that got 201 must find the spoke with GET
-    }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      batch[i].completion(std::move(results[i]));
-    }
+    runBatch(batch);
   }
 }
 
-Registry::Result Registry::execute(const CreateCommand& command) {
+void Registry::runBatch(std::deque<Pending>& batch) {
+  std::vector<Staged> staged;
+  staged.reserve(batch.size());
+  for (auto& pending : batch) {
+    staged.push_back(
+        std::visit([this](const auto& command) { return stage(command); }, pending.command));
+  }
+
+  std::vector<StoreWrite> writes;
+  std::vector<std::size_t> writer_of;  // writes[i] belongs to staged[writer_of[i]]
+  for (std::size_t i = 0; i < staged.size(); ++i) {
+    if (staged[i].write) {
+      writes.push_back(*staged[i].write);
+      writer_of.push_back(i);
+    }
+  }
+  if (!writes.empty()) {
+    const auto written = store_.apply(writes);
+    // Undo refused writes last-first: a later command on the same spoke was staged on top of an
+    // earlier one, and the store refuses it too (its generation or existence check fails).
+    for (std::size_t w = writes.size(); w-- > 0;) {
+      if (!written[w]) {
+        undo(staged[writer_of[w]]);
+        staged[writer_of[w]].result = std::unexpected(storeFailed(written[w].error()));
+      }
+    }
+    for (std::size_t w = 0; w < writes.size(); ++w) {
+      if (written[w]) {
+        storeSucceeded(*written[w]);
+      }
+    }
+    if (std::ranges::any_of(written, [](const auto& r) { return r.has_value(); })) {
+      publish();  // before answering: a client that got 201 must find the spoke with GET
+    }
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].completion(std::move(staged[i].result));
+  }
+}
+
+void Registry::undo(const Staged& staged) {
+  if (staged.after) {
+    unindex(*staged.after);
+    spokes_.erase(staged.after->name);
+  }
+  if (staged.before) {
+    index(*staged.before);
+    spokes_.insert_or_assign(staged.before->name, staged.before);
+  }
+}
+
+Registry::Staged Registry::stage(const CreateCommand& command) {
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
   auto request = peers::validateSpoke(command.draft, options_.validation);
   if (!request) {
-    return std::unexpected(
-        error(ErrorCode::kInvalid, request.error().field, request.error().message));
+    return refuse(error(ErrorCode::kInvalid, request.error().field, request.error().message));
   }
   const std::string& name = request->spoke.name;
   if (spokes_.contains(name)) {
-    return std::unexpected(
-        error(ErrorCode::kConflict, "name", fmt::format("spoke {} already exists", name)));
+    return refuse(error(ErrorCode::kConflict, "name", fmt::format("spoke {} already exists", name)));
   }
   if (auto conflict = findConflict(*request)) {
-    return std::unexpected(*conflict);
+    return refuse(*conflict);
   }
   auto spoke = complete(*request, nullptr);
   if (!spoke) {
-    return std::unexpected(spoke.error());
+    return refuse(spoke.error());
   }
   const auto now = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now());
   spoke->generation = 1;
   spoke->created_at = now;
   spoke->updated_at = now;
 
-  auto written = store_.create(*spoke);
-  if (!written) {
-    unindex(*spoke);  // gives back the /30s complete() allocated
-    return std::unexpected(storeFailed(written.error()));
-  }
-  storeSucceeded(*written);
-  index(*spoke);
-  auto stored = std::make_shared<const Spoke>(std::move(*spoke));
-  spokes_.emplace(name, stored);
-  spdlog::info("spoke {} created (generation 1, {} tunnel(s))", name, stored->tunnels.size());
-  return stored;
+  auto after = std::make_shared<const Spoke>(std::move(*spoke));
+  index(*after);
+  spokes_.emplace(name, after);
+  return Staged{after, StoreWrite{StoreWrite::Kind::kCreate, after.get(), name, 0}, nullptr, after};
 }
 
-Registry::Result Registry::execute(const ReplaceCommand& command) {
+Registry::Staged Registry::stage(const ReplaceCommand& command) {
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
   auto it = spokes_.find(command.name);
   if (it == spokes_.end()) {
-    return std::unexpected(
-        error(ErrorCode::kNotFound, "", fmt::format("no spoke named {}", command.name)));
+    return refuse(error(ErrorCode::kNotFound, "", fmt::format("no spoke named {}", command.name)));
   }
   const SpokePtr current = it->second;
   if (command.if_match && *command.if_match != current->generation) {
-    return std::unexpected(error(
-        ErrorCode::kPreconditionFailed, "",
-        fmt::format("spoke {} is at generation {}, not {}", command.name, current->generation,
-                    *command.if_match)));
+    return refuse(error(ErrorCode::kPreconditionFailed, "",
+                        fmt::format("spoke {} is at generation {}, not {}", command.name,
+                                    current->generation, *command.if_match)));
   }
   peers::SpokeDraft draft = command.draft;
   if (!draft.name) {
     draft.name = command.name;
   } else if (*draft.name != command.name) {
-    return std::unexpected(error(ErrorCode::kInvalid, "name",
-                                 "must match the name in the path (spokes cannot be renamed)"));
+    return refuse(error(ErrorCode::kInvalid, "name",
+                        "must match the name in the path (spokes cannot be renamed)"));
   }
   auto request = peers::validateSpoke(draft, options_.validation);
   if (!request) {
-    return std::unexpected(
-        error(ErrorCode::kInvalid, request.error().field, request.error().message));
+    return refuse(error(ErrorCode::kInvalid, request.error().field, request.error().message));
   }
 
   // Check against every other spoke: take this one out of the indexes, put it back on failure.
   unindex(*current);
-  auto restore = [&] { index(*current); };
   if (auto conflict = findConflict(*request)) {
-    restore();
-    return std::unexpected(*conflict);
+    index(*current);
+    return refuse(*conflict);
   }
   auto spoke = complete(*request, current.get());
   if (!spoke) {
-    restore();
-    return std::unexpected(spoke.error());
+    index(*current);
+    return refuse(spoke.error());
   }
   spoke->generation = current->generation;
   spoke->created_at = current->created_at;
   spoke->updated_at = current->updated_at;
   if (sameContent(*spoke, *current)) {
     unindex(*spoke);
-    restore();
-    return current;  // nothing to change: no write, no new generation
+    index(*current);
+    return Staged{current, {}, {}, {}};  // nothing to change: no write, no new generation
   }
   spoke->generation = current->generation + 1;
   spoke->updated_at = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now());
 
-  auto written = store_.replace(*spoke, current->generation);
-  if (!written) {
-    unindex(*spoke);
-    restore();
-    return std::unexpected(storeFailed(written.error()));
-  }
-  storeSucceeded(*written);
-  index(*spoke);
-  auto stored = std::make_shared<const Spoke>(std::move(*spoke));
-  it->second = stored;
-  spdlog::info("spoke {} replaced (generation {})", command.name, stored->generation);
-  return stored;
+  auto after = std::make_shared<const Spoke>(std::move(*spoke));
+  index(*after);
+  it->second = after;
+  return Staged{after,
+                StoreWrite{StoreWrite::Kind::kReplace, after.get(), command.name,
+                           current->generation},
+                current, after};
 }
 
-Registry::Result Registry::execute(const RemoveCommand& command) {
+Registry::Staged Registry::stage(const RemoveCommand& command) {
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
   auto it = spokes_.find(command.name);
   if (it == spokes_.end()) {
-    return std::unexpected(
-        error(ErrorCode::kNotFound, "", fmt::format("no spoke named {}", command.name)));
+    return refuse(error(ErrorCode::kNotFound, "", fmt::format("no spoke named {}", command.name)));
   }
   const SpokePtr current = it->second;
   if (command.if_match && *command.if_match != current->generation) {
-    return std::unexpected(error(
-        ErrorCode::kPreconditionFailed, "",
-        fmt::format("spoke {} is at generation {}, not {}", command.name, current->generation,
-                    *command.if_match)));
+    return refuse(error(ErrorCode::kPreconditionFailed, "",
+                        fmt::format("spoke {} is at generation {}, not {}", command.name,
+                                    current->generation, *command.if_match)));
   }
-  auto written = store_.remove(command.name, current->generation);
-  if (!written) {
-    return std::unexpected(storeFailed(written.error()));
-  }
-  storeSucceeded(*written);
   unindex(*current);
   spokes_.erase(it);
-  spdlog::info("spoke {} deleted", command.name);
-  return current;
+  return Staged{current,
+                StoreWrite{StoreWrite::Kind::kRemove, nullptr, command.name, current->generation},
+                current, nullptr};
 }
 
 std::optional<HubError> Registry::findConflict(const SpokeRequest& request) const {

@@ -7,7 +7,12 @@
 // validates, checks conflicts against all other spokes, allocates inside /30s, generates PSKs,
 // writes the store (durable before it answers) and then publishes a new immutable DesiredState.
 // Any thread may call snapshot() and read what it returns; HTTP handlers never wait on anything
-// but their own command. Commands that arrive together are answered after one publish.
+// but their own command.
+//
+// Group commit: commands that arrive while the writer is busy form a batch. Each is staged on the
+// working state in order (so later ones see earlier ones), the batch is written in one store
+// transaction with one sync, and a write the store refuses is undone (in reverse order) and
+// answered with the store's error. Then one publish, then every answer.
 //
 // Publishes: snapshot() for readers, transit_hub_spokes and transit_hub_store_writes_total
 // through HubMetrics, and the store's health for /readyz.
@@ -95,6 +100,8 @@ class Registry {
   };
   StoreHealth storeHealth() const;
   std::string storeDescription() const { return store_.describe(); }
+  // Commands waiting for the writer thread (diagnostics and tests).
+  std::size_t queuedCommands() const;
 
   // Asynchronous commands, completed on the token's associated executor with void(Result).
   template <typename Token>
@@ -132,6 +139,10 @@ class Registry {
   };
   using Command = std::variant<CreateCommand, ReplaceCommand, RemoveCommand>;
   using Completion = std::move_only_function<void(Result)>;
+  struct Pending {
+    Command command;
+    Completion completion;
+  };
 
   Registry(Store& store, const Clock& clock, HubMetrics* metrics, Options options);
 
@@ -154,10 +165,21 @@ class Registry {
   Result runAndWait(Command command);
   void writerLoop();
 
+  // A command applied to the working state but not yet written: the write to make, and what to
+  // restore if the store refuses it.
+  struct Staged {
+    Result result;                    // the answer, if the store accepts the write (or no write)
+    std::optional<StoreWrite> write;  // absent for refusals and for replaces that change nothing
+    SpokePtr before;                  // the spoke before the command (null for a create)
+    SpokePtr after;                   // the spoke after it (null for a remove)
+  };
+
   // Writer-thread only.
-  Result execute(const CreateCommand& command);
-  Result execute(const ReplaceCommand& command);
-  Result execute(const RemoveCommand& command);
+  void runBatch(std::deque<Pending>& batch);
+  Staged stage(const CreateCommand& command);
+  Staged stage(const ReplaceCommand& command);
+  Staged stage(const RemoveCommand& command);
+  void undo(const Staged& staged);
   std::optional<HubError> findConflict(const peers::SpokeRequest& request) const;
   std::expected<peers::Spoke, HubError> complete(const peers::SpokeRequest& request,
                                                  const peers::Spoke* previous);
@@ -187,11 +209,7 @@ class Registry {
   StoreHealth store_health_;
 
   // The writer's queue.
-  struct Pending {
-    Command command;
-    Completion completion;
-  };
-  std::mutex queue_mutex_;
+  mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;

@@ -276,6 +276,17 @@ class StatementUse {
   int rc_ = SQLITE_OK;
 };
 
+// Runs a cached statement that returns no rows; false (and `failure` set) if it fails.
+bool stepStatement(sqlite3* db, const Statement& statement, std::string_view what,
+                   StoreError& failure) {
+  StatementUse use(statement);
+  if (const int rc = use.step(); rc != SQLITE_DONE) {
+    failure = sqliteError(db, rc, what);
+    return false;
+  }
+  return true;
+}
+
 // Runs a statement that yields one row with one column (a PRAGMA); nullopt if it yields none.
 std::expected<std::optional<std::string>, StoreError> queryText(sqlite3* db, const char* sql,
                                                                 std::string_view what) {
@@ -439,6 +450,9 @@ struct SqliteStore::Statements {
   Statement begin_write;
   Statement commit;
   Statement rollback;
+  Statement savepoint;
+  Statement release_savepoint;
+  Statement rollback_to_savepoint;
   Statement select_revision;
   Statement bump_revision;
   Statement select_generation;
@@ -460,6 +474,9 @@ struct SqliteStore::Statements {
         {&Statements::begin_write, "BEGIN IMMEDIATE"},
         {&Statements::commit, "COMMIT"},
         {&Statements::rollback, "ROLLBACK"},
+        {&Statements::savepoint, "SAVEPOINT one_write"},
+        {&Statements::release_savepoint, "RELEASE one_write"},
+        {&Statements::rollback_to_savepoint, "ROLLBACK TO one_write"},
         {&Statements::select_revision, "SELECT value FROM meta WHERE key = 'revision'"},
         {&Statements::bump_revision,
          "UPDATE meta SET value = value + 1 WHERE key = 'revision' RETURNING value"},
@@ -573,33 +590,73 @@ void SqliteStore::rollback() {
   use.step();
 }
 
-template <typename Body>
-std::expected<std::uint64_t, StoreError> SqliteStore::writeTransaction(std::string_view what,
-                                                                       Body&& body) {
+std::vector<StoreWriteResult> SqliteStore::apply(std::span<const StoreWrite> writes) {
+  std::vector<StoreWriteResult> results;
+  if (writes.empty()) {
+    return results;
+  }
+  const std::string what = writes.size() == 1
+                               ? describeWrite(writes.front())
+                               : fmt::format("a batch of {} writes", writes.size());
+  auto failAll = [&](const StoreError& failure) {
+    rollback();
+    results.assign(writes.size(), std::unexpected(failure));
+    return results;
+  };
   rollback();
   if (sqlite3_get_autocommit(db_) == 0) {
-    return std::unexpected(error(
+    return failAll(error(
         StoreErrorCode::kUnavailable,
         fmt::format("sqlite store: {} failed: an earlier transaction could not be rolled back",
                     what)));
   }
-  {
-    StatementUse begin(statements_->begin_write);
-    if (const int rc = begin.step(); rc != SQLITE_DONE) {
-      return std::unexpected(sqliteError(db_, rc, what));
+  StoreError failure{StoreErrorCode::kUnavailable, ""};
+  if (!stepStatement(db_, statements_->begin_write, what, failure)) {
+    return failAll(failure);
+  }
+  results.reserve(writes.size());
+  for (const auto& write : writes) {
+    // Each write in a savepoint, so one that fails leaves no trace and the rest still commit.
+    if (!stepStatement(db_, statements_->savepoint, what, failure)) {
+      return failAll(failure);
     }
-  }
-  std::expected<std::uint64_t, StoreError> revision = std::forward<Body>(body)();
-  if (revision) {
-    StatementUse commit(statements_->commit);
-    if (const int rc = commit.step(); rc != SQLITE_DONE) {
-      revision = std::unexpected(sqliteError(db_, rc, what));
+    StoreWriteResult result = writeOne(write);
+    if (!result && !stepStatement(db_, statements_->rollback_to_savepoint, what, failure)) {
+      return failAll(failure);
     }
+    if (!stepStatement(db_, statements_->release_savepoint, what, failure)) {
+      return failAll(failure);
+    }
+    results.push_back(std::move(result));
   }
-  if (!revision) {
-    rollback();
+  if (!stepStatement(db_, statements_->commit, what, failure)) {
+    return failAll(failure);  // nothing was written: every write fails with the commit's error
   }
-  return revision;
+  return results;
+}
+
+std::string SqliteStore::describeWrite(const StoreWrite& write) {
+  switch (write.kind) {
+    case StoreWrite::Kind::kCreate:
+      return fmt::format("create of spoke '{}'", write.spoke->name);
+    case StoreWrite::Kind::kReplace:
+      return fmt::format("replace of spoke '{}'", write.spoke->name);
+    case StoreWrite::Kind::kRemove:
+      break;
+  }
+  return fmt::format("removal of spoke '{}'", write.name);
+}
+
+StoreWriteResult SqliteStore::writeOne(const StoreWrite& write) {
+  switch (write.kind) {
+    case StoreWrite::Kind::kCreate:
+      return writeCreate(*write.spoke);
+    case StoreWrite::Kind::kReplace:
+      return writeReplace(*write.spoke, write.expected_generation);
+    case StoreWrite::Kind::kRemove:
+      break;
+  }
+  return writeRemove(write.name, write.expected_generation);
 }
 
 std::expected<std::optional<std::uint64_t>, StoreError> SqliteStore::storedGeneration(
@@ -751,10 +808,10 @@ std::expected<StoreContents, StoreError> SqliteStore::load() {
   return contents;
 }
 
-std::expected<std::uint64_t, StoreError> SqliteStore::create(const peers::Spoke& spoke) {
+StoreWriteResult SqliteStore::writeCreate(const peers::Spoke& spoke) {
   const std::string what = fmt::format("create of spoke '{}'", spoke.name);
   const std::string record = encodeRecord(spoke);
-  return writeTransaction(what, [&]() -> std::expected<std::uint64_t, StoreError> {
+  {
     auto current = storedGeneration(spoke.name, what);
     if (!current) {
       return std::unexpected(current.error());
@@ -778,14 +835,14 @@ std::expected<std::uint64_t, StoreError> SqliteStore::create(const peers::Spoke&
       return std::unexpected(inserted.error());
     }
     return revision;
-  });
+  }
 }
 
-std::expected<std::uint64_t, StoreError> SqliteStore::replace(const peers::Spoke& spoke,
-                                                              std::uint64_t expected_generation) {
+StoreWriteResult SqliteStore::writeReplace(const peers::Spoke& spoke,
+                                           std::uint64_t expected_generation) {
   const std::string what = fmt::format("replace of spoke '{}'", spoke.name);
   const std::string record = encodeRecord(spoke);
-  return writeTransaction(what, [&]() -> std::expected<std::uint64_t, StoreError> {
+  {
     if (auto checked = checkGeneration(spoke.name, expected_generation, what); !checked) {
       return std::unexpected(checked.error());
     }
@@ -812,13 +869,13 @@ std::expected<std::uint64_t, StoreError> SqliteStore::replace(const peers::Spoke
       return std::unexpected(inserted.error());
     }
     return revision;
-  });
+  }
 }
 
-std::expected<std::uint64_t, StoreError> SqliteStore::remove(std::string_view name,
-                                                             std::uint64_t expected_generation) {
+StoreWriteResult SqliteStore::writeRemove(std::string_view name,
+                                          std::uint64_t expected_generation) {
   const std::string what = fmt::format("removal of spoke '{}'", name);
-  return writeTransaction(what, [&]() -> std::expected<std::uint64_t, StoreError> {
+  {
     if (auto checked = checkGeneration(name, expected_generation, what); !checked) {
       return std::unexpected(checked.error());
     }
@@ -833,7 +890,7 @@ std::expected<std::uint64_t, StoreError> SqliteStore::remove(std::string_view na
       return std::unexpected(sqliteError(db_, rc, what));
     }
     return revision;
-  });
+  }
 }
 
 }  // namespace transit::hub

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -45,11 +46,7 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   std::expected<StoreContents, StoreError> load() override;
-  std::expected<std::uint64_t, StoreError> create(const peers::Spoke& spoke) override;
-  std::expected<std::uint64_t, StoreError> replace(const peers::Spoke& spoke,
-                                                   std::uint64_t expected_generation) override;
-  std::expected<std::uint64_t, StoreError> remove(std::string_view name,
-                                                  std::uint64_t expected_generation) override;
+  std::vector<StoreWriteResult> apply(std::span<const StoreWrite> writes) override;
   std::string describe() const override;
 
  private:
@@ -57,10 +54,13 @@ class SqliteStore final : public Store {
 
   SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, std::string description);
 
-  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it or the commit fails.
-  template <typename Body>
-  std::expected<std::uint64_t, StoreError> writeTransaction(std::string_view what, Body&& body);
   void rollback();
+  static std::string describeWrite(const StoreWrite& write);
+  // One write inside the open transaction.
+  StoreWriteResult writeOne(const StoreWrite& write);
+  StoreWriteResult writeCreate(const peers::Spoke& spoke);
+  StoreWriteResult writeReplace(const peers::Spoke& spoke, std::uint64_t expected_generation);
+  StoreWriteResult writeRemove(std::string_view name, std::uint64_t expected_generation);
 
   std::expected<std::optional<std::uint64_t>, StoreError> storedGeneration(std::string_view name,
                                                                            std::string_view what);

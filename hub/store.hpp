@@ -4,6 +4,9 @@
 // mutating method; load() runs once at start before that thread exists. An acknowledged write
 // (a method that returned a value) survives a crash of the process and a power cut.
 //
+// Group commit: the Registry hands every write of a batch of commands to apply() at once, so a
+// burst of requests costs one sync, not one each.
+//
 // Revisions: the store keeps one counter that every successful write increments (like etcd's
 // revision); each spoke carries its own generation (1 on create, +1 on replace). Writes are
 // conditional on the generation the caller last saw, so a second hub sharing the store (the HA
@@ -14,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <expected>
 #include <string>
 #include <string_view>
@@ -41,6 +45,22 @@ struct StoreContents {
   std::vector<peers::Spoke> spokes;  // ordered by name
 };
 
+// One change, as the Registry hands it to apply().
+struct StoreWrite {
+  enum class Kind {
+    kCreate,   // fails kConflict if a spoke of that name exists
+    kReplace,  // the stored spoke must have generation `expected_generation`
+    kRemove,   // as kReplace, for deletion
+  };
+  Kind kind = Kind::kCreate;
+  const peers::Spoke* spoke = nullptr;  // kCreate, kReplace: the record, written as given
+  std::string name;                     // kRemove
+  std::uint64_t expected_generation = 0;
+};
+
+// The store's revision after a successful write.
+using StoreWriteResult = std::expected<std::uint64_t, StoreError>;
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -48,19 +68,19 @@ class Store {
   // Every record and the current revision.
   virtual std::expected<StoreContents, StoreError> load() = 0;
 
-  // Each write returns the store's new revision.
-  // create: fails with kConflict if a spoke of that name exists.
-  virtual std::expected<std::uint64_t, StoreError> create(const peers::Spoke& spoke) = 0;
-  // replace: the stored spoke of that name must have generation `expected_generation`
-  // (kNotFound if absent, kConflict if different); `spoke.generation` is written as given.
-  virtual std::expected<std::uint64_t, StoreError> replace(const peers::Spoke& spoke,
-                                                           std::uint64_t expected_generation) = 0;
-  // remove: as replace, for deletion.
-  virtual std::expected<std::uint64_t, StoreError> remove(std::string_view name,
-                                                          std::uint64_t expected_generation) = 0;
+  // Applies `writes` in order as one durable transaction (group commit: one sync for all).
+  // Each write succeeds or fails on its own (a failed write changes nothing, the others still
+  // apply); if the transaction cannot commit, every write fails with that error. Returns one
+  // result per write, in order.
+  virtual std::vector<StoreWriteResult> apply(std::span<const StoreWrite> writes) = 0;
 
   // "sqlite:/var/lib/transit-hub/state.db", for /v1/hub and logs.
   virtual std::string describe() const = 0;
+
+  // One write in its own transaction.
+  StoreWriteResult create(const peers::Spoke& spoke);
+  StoreWriteResult replace(const peers::Spoke& spoke, std::uint64_t expected_generation);
+  StoreWriteResult remove(std::string_view name, std::uint64_t expected_generation);
 };
 
 }  // namespace transit::hub

@@ -17,7 +17,9 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "hub/store.hpp"
 #include "peers/spoke.hpp"
@@ -26,7 +28,8 @@ namespace transit::fakes {
 
 class MemoryStore final : public hub::Store {
  public:
-  // The next `n` mutating calls (create, replace, remove) fail with `code` and change nothing.
+  // The next `n` apply() calls (each create, replace or remove is one) fail whole with `code`,
+  // as a transaction that cannot commit does, and change nothing.
   void failNextWrites(int n, hub::StoreErrorCode code) {
     std::lock_guard lock(mutex_);
     failing_writes_ = n;
@@ -53,11 +56,41 @@ class MemoryStore final : public hub::Store {
     return out;
   }
 
-  std::expected<std::uint64_t, hub::StoreError> create(const peers::Spoke& spoke) override {
+  std::vector<hub::StoreWriteResult> apply(std::span<const hub::StoreWrite> writes) override {
     std::lock_guard lock(mutex_);
     if (auto fault = takeFault(failing_writes_, write_fault_)) {
-      return std::unexpected(std::move(*fault));
+      ++applies_;
+      return std::vector<hub::StoreWriteResult>(writes.size(), std::unexpected(*fault));
     }
+    ++applies_;
+    std::vector<hub::StoreWriteResult> results;
+    for (const auto& write : writes) {
+      switch (write.kind) {
+        case hub::StoreWrite::Kind::kCreate:
+          results.push_back(createOne(*write.spoke));
+          break;
+        case hub::StoreWrite::Kind::kReplace:
+          results.push_back(replaceOne(*write.spoke, write.expected_generation));
+          break;
+        case hub::StoreWrite::Kind::kRemove:
+          results.push_back(removeOne(write.name, write.expected_generation));
+          break;
+      }
+    }
+    return results;
+  }
+
+  // How many transactions (apply calls) the store has seen: group commit makes this smaller
+  // than the number of writes.
+  int applies() const {
+    std::lock_guard lock(mutex_);
+    return applies_;
+  }
+
+  std::string describe() const override { return "memory:"; }
+
+ private:
+  hub::StoreWriteResult createOne(const peers::Spoke& spoke) {
     if (spokes_.contains(spoke.name)) {
       return std::unexpected(hub::StoreError{hub::StoreErrorCode::kConflict,
                                              "spoke '" + spoke.name + "' already exists"});
@@ -69,12 +102,7 @@ class MemoryStore final : public hub::Store {
     return ++revision_;
   }
 
-  std::expected<std::uint64_t, hub::StoreError> replace(
-      const peers::Spoke& spoke, std::uint64_t expected_generation) override {
-    std::lock_guard lock(mutex_);
-    if (auto fault = takeFault(failing_writes_, write_fault_)) {
-      return std::unexpected(std::move(*fault));
-    }
+  hub::StoreWriteResult replaceOne(const peers::Spoke& spoke, std::uint64_t expected_generation) {
     if (auto problem = checkGeneration(spoke.name, expected_generation)) {
       return std::unexpected(std::move(*problem));
     }
@@ -85,12 +113,7 @@ class MemoryStore final : public hub::Store {
     return ++revision_;
   }
 
-  std::expected<std::uint64_t, hub::StoreError> remove(std::string_view name,
-                                                       std::uint64_t expected_generation) override {
-    std::lock_guard lock(mutex_);
-    if (auto fault = takeFault(failing_writes_, write_fault_)) {
-      return std::unexpected(std::move(*fault));
-    }
+  hub::StoreWriteResult removeOne(std::string_view name, std::uint64_t expected_generation) {
     if (auto problem = checkGeneration(name, expected_generation)) {
       return std::unexpected(std::move(*problem));
     }
@@ -98,9 +121,6 @@ class MemoryStore final : public hub::Store {
     return ++revision_;
   }
 
-  std::string describe() const override { return "memory:"; }
-
- private:
   static std::optional<hub::StoreError> takeFault(int& remaining, hub::StoreErrorCode code) {
     if (remaining <= 0) {
       return std::nullopt;
@@ -163,6 +183,7 @@ class MemoryStore final : public hub::Store {
   mutable std::mutex mutex_;
   std::map<std::string, peers::Spoke, std::less<>> spokes_;
   std::uint64_t revision_ = 0;
+  int applies_ = 0;
   int failing_writes_ = 0;
   hub::StoreErrorCode write_fault_ = hub::StoreErrorCode::kUnavailable;
   int failing_loads_ = 0;

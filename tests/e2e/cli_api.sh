@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# e2e: transit-hubctl against a running transit-hubd (tables, JSON, exit codes, roles), the REST
+# API's refusals seen through curl, and the store's file modes. No PSK shows anywhere.
+# Usage: cli_api.sh PATH/transit-hubd PATH/transit-hubctl
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+e2e_init "$@"
+require_tools curl openssl python3 sha256sum stat
+
+make_token admin
+ADMIN_HASH=$TOKEN_HASH
+make_token read
+READ_HASH=$TOKEN_HASH
+make_token wrong  # never configured
+PSK1="e2e_psk_vpc_$(openssl rand -hex 12)"
+PSK2="e2e_psk_site_$(openssl rand -hex 12)"
+printf '%s\n' "$PSK1" >"$E2E_TMP/psk1"
+printf '%s' "$PSK2" >"$E2E_TMP/psk2"
+STORE="$E2E_TMP/state.db"
+write_config "$E2E_TMP/hub.yaml" "$STORE" "$ADMIN_HASH" "$READ_HASH"
+start_hub "$E2E_TMP/hub.yaml" "$E2E_TMP/hubd.log"
+
+# ---- the CLI -----------------------------------------------------------------------------------
+
+ctl spoke add vpc-a --kind vpc --cidr 10.1.0.0/16 --asn 64512 \
+  --tunnel "198.51.100.10,psk-file=$E2E_TMP/psk1" --tunnel 198.51.100.11,inside=169.254.30.0/30
+expect_rc "spoke add (vpc, two tunnels) exits 0" 0
+expect_contains "spoke add names the spoke" "$OUT" "Created spoke vpc-a"
+[[ "$OUT" =~ (^|$'\n')198\.51\.100\.10\ [^$'\n']*\ set($'\n'|$) ]] ||
+  fail "spoke add shows tunnel 198.51.100.10 with PSK set (expected a row '198.51.100.10 ... set', got $(e2e_excerpt "$OUT"))"
+pass "spoke add shows tunnel 198.51.100.10 with PSK set"
+[[ "$OUT" =~ (^|$'\n')198\.51\.100\.11\ +169\.254\.30\.0/30\ [^$'\n']*\ set($'\n'|$) ]] ||
+  fail "spoke add shows tunnel 198.51.100.11 with inside 169.254.30.0/30 and a generated PSK set (expected a row '198.51.100.11  169.254.30.0/30 ... set', got $(e2e_excerpt "$OUT"))"
+pass "spoke add shows tunnel 198.51.100.11 with its inside CIDR and PSK set"
+
+ctl spoke add site-b --kind site --cidr 192.168.10.0/24 --routing static \
+  --tunnel "203.0.113.50,psk-file=$E2E_TMP/psk2"
+expect_rc "spoke add (site, static, psk-file) exits 0" 0
+[[ "$OUT" =~ (^|$'\n')203\.0\.113\.50\ [^$'\n']*\ set($'\n'|$) ]] ||
+  fail "spoke add shows tunnel 203.0.113.50 with PSK set (expected a row '203.0.113.50 ... set', got $(e2e_excerpt "$OUT"))"
+pass "spoke add shows the site tunnel with PSK set"
+
+ctl spoke list
+expect_rc "spoke list exits 0" 0
+[[ "$OUT" =~ (^|$'\n')vpc-a\ +vpc\ +bgp\ +64512\ +default\ +10\.1\.0\.0/16\ +2\ +1($'\n'|$) ]] ||
+  fail "spoke list shows vpc-a (expected 'vpc-a vpc bgp 64512 default 10.1.0.0/16 2 1', got $(e2e_excerpt "$OUT"))"
+pass "spoke list shows vpc-a"
+[[ "$OUT" =~ (^|$'\n')site-b\ +site\ +static\ +-\ +default\ +192\.168\.10\.0/24\ +1\ +1($'\n'|$) ]] ||
+  fail "spoke list shows site-b (expected 'site-b site static - default 192.168.10.0/24 1 1', got $(e2e_excerpt "$OUT"))"
+pass "spoke list shows site-b"
+
+ctl --json spoke show vpc-a
+expect_rc "--json spoke show exits 0" 0
+SHOW_JSON="$OUT"
+SHOW_CHECK="$(python3 - "$SHOW_JSON" <<'EOF'
+import json, sys
+d = json.loads(sys.argv[1])
+def keys(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield k
+            yield from keys(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from keys(x)
+print("name=%s tunnels=%d psk_set=%s psk_key=%s" % (
+    d["name"], len(d["tunnels"]), ",".join(str(t.get("psk_set")) for t in d["tunnels"]),
+    "psk" in set(keys(d))))
+EOF
+)" || fail "--json spoke show prints JSON (expected a spoke object, got $(e2e_excerpt "$SHOW_JSON"))"
+expect_eq "--json spoke show: both tunnels have psk_set true and no psk key" \
+  "name=vpc-a tunnels=2 psk_set=True,True psk_key=False" "$SHOW_CHECK"
+
+ctl spoke show site-b
+expect_rc "spoke show (table) exits 0" 0
+expect_contains "spoke show shows the routing" "$OUT" "routing: static"
+
+ctl hub
+expect_rc "hub exits 0" 0
+expect_contains "hub counts the spokes" "$OUT" "spokes: vpc=1, site=1"
+
+# Refusals and their exit codes.
+ctl spoke add vpc-c --kind vpc --cidr 10.1.2.0/24 --asn 64513 --tunnel 198.51.100.20
+expect_rc "an overlapping CIDR is refused with exit 1" 1
+expect_contains "the overlap message names field cidrs[0]" "$ERR" "cidrs[0]"
+
+run_cmd "$HUBCTL" --server "$HUB_URL" --token-file "$E2E_TMP/wrong.token" spoke list
+expect_rc "a wrong token exits 4" 4
+
+run_cmd env TRANSIT_HUB_URL="$HUB_URL" TRANSIT_HUB_TOKEN="$(head -n 1 "$E2E_TMP/read.token")" \
+  "$HUBCTL" spoke list
+expect_rc "a read token (TRANSIT_HUB_URL/TRANSIT_HUB_TOKEN) may list spokes" 0
+expect_contains "the read token sees vpc-a" "$OUT" "vpc-a"
+run_cmd "$HUBCTL" --server "$HUB_URL" --token-file "$E2E_TMP/read.token" \
+  spoke add vpc-d --kind vpc --cidr 10.4.0.0/16 --asn 64514 --tunnel 198.51.100.30
+expect_rc "a read token may not add a spoke (exit 4)" 4
+
+# Port 1 on loopback: nothing listens there.
+run_cmd "$HUBCTL" --server http://127.0.0.1:1 --token-file "$E2E_TMP/admin.token" --timeout 5 \
+  spoke list
+expect_rc "an unreachable server exits 3" 3
+
+run_cmd "$HUBCTL" --server "$HUB_URL" --token-file "$E2E_TMP/admin.token" spoke frobnicate
+expect_rc "an unknown command is a usage error (exit 2)" 2
+
+# ---- the API through curl --------------------------------------------------------------------
+
+AUTH=(-H "Authorization: Bearer $(head -n 1 "$E2E_TMP/admin.token")")
+
+http GET /v1/spokes/vpc-a "${AUTH[@]}"
+expect_eq "GET /v1/spokes/vpc-a" 200 "$STATUS"
+ETAG="$(sed -n 's/^[Ee][Tt][Aa][Gg]: *//p' <<<"$HEADERS")"
+expect_eq "GET returns the generation as ETag" '"1"' "$ETAG"
+SPOKE_BODY="$BODY"
+# The same spoke with a second CIDR; its tunnels (as GET shows them) carry no PSK.
+CHANGED_BODY="$(json_get 'dict(d, cidrs=d["cidrs"] + ["10.2.0.0/16"])' <<<"$SPOKE_BODY")"
+
+http PUT /v1/spokes/vpc-a "${AUTH[@]}" -H 'Content-Type: application/json' -H 'If-Match: "1"' \
+  --data-binary "$CHANGED_BODY"
+expect_eq "PUT with the current If-Match" 200 "$STATUS"
+expect_eq "PUT bumps the generation" 2 "$(json_get 'd["generation"]' <<<"$BODY")"
+expect_eq "PUT stores the new CIDRs" '["10.1.0.0/16", "10.2.0.0/16"]' \
+  "$(json_get 'd["cidrs"]' <<<"$BODY")"
+expect_eq "PUT without PSKs keeps them" "true,true" \
+  "$(json_get '",".join(str(t["psk_set"]).lower() for t in d["tunnels"])' <<<"$BODY")"
+
+http PUT /v1/spokes/vpc-a "${AUTH[@]}" -H 'Content-Type: application/json' -H 'If-Match: "1"' \
+  --data-binary "$SPOKE_BODY"
+expect_eq "PUT with a stale If-Match" 412 "$STATUS"
+expect_eq "the 412 error code" precondition_failed "$(json_get 'd["error"]["code"]' <<<"$BODY")"
+
+http POST /v1/spokes "${AUTH[@]}" -H 'Content-Type: text/plain' --data-binary "$SPOKE_BODY"
+expect_eq "POST with Content-Type text/plain" 415 "$STATUS"
+
+# With "Expect: 100-continue" curl waits for the answer before sending the body, so the 413
+# arrives first. (Sent without waiting, the hub's close can reset the connection
+# before the client reads the 413: a client then sees "broken pipe", not the 413.)
+python3 -c 'import sys; sys.stdout.write("{\"name\": \"" + "x" * (2 * 1024 * 1024) + "\"}")' \
+  >"$E2E_TMP/big.json"
+http POST /v1/spokes "${AUTH[@]}" -H 'Content-Type: application/json' \
+  -H 'Expect: 100-continue' --data-binary "@$E2E_TMP/big.json"
+expect_eq "POST of a 2 MiB body" 413 "$STATUS"
+
+http GET /v1/spokes
+expect_eq "GET /v1/spokes without a token" 401 "$STATUS"
+expect_contains "the 401 asks for a bearer token" "$HEADERS" "WWW-Authenticate: Bearer"
+http GET /v1/spokes -H "Authorization: Bearer $(head -n 1 "$E2E_TMP/wrong.token")"
+expect_eq "GET /v1/spokes with a wrong token" 401 "$STATUS"
+http DELETE /v1/spokes/site-b -H "Authorization: Bearer $(head -n 1 "$E2E_TMP/read.token")"
+expect_eq "DELETE with a read token" 403 "$STATUS"
+
+# ---- delete through the CLI ------------------------------------------------------------------
+
+ctl spoke delete site-b
+expect_rc "spoke delete exits 0" 0
+ctl spoke show site-b
+expect_rc "spoke show of a deleted spoke exits 1 (404)" 1
+ctl spoke delete vpc-a --if-match 1
+expect_rc "spoke delete with a stale --if-match exits 1 (412)" 1
+ctl spoke delete vpc-a --if-match 2
+expect_rc "spoke delete with the current --if-match exits 0" 0
+ctl spoke list
+expect_rc "spoke list of an empty hub exits 0" 0
+expect_eq "spoke list of an empty hub" "No spokes." "$OUT"
+
+# ---- the store's files are private -----------------------------------------------------------
+
+for file in "$STORE" "$STORE-wal"; do
+  [[ -e "$file" ]] || fail "store file exists (expected $file, got: $(ls "$E2E_TMP"))"
+  expect_eq "mode of $(basename "$file")" 600 "$(stat -c %a "$file")"
+done
+if [[ -e "$STORE-shm" ]]; then
+  expect_eq "mode of $(basename "$STORE-shm")" 600 "$(stat -c %a "$STORE-shm")"
+fi
+
+stop_process "$HUB_PID"
+expect_eq "transit-hubd exit status after SIGTERM" 0 "$STOP_STATUS"
+
+# ---- no secret anywhere ----------------------------------------------------------------------
+
+for secret in "$PSK1" "$PSK2" "$(head -n 1 "$E2E_TMP/admin.token")" \
+  "$(head -n 1 "$E2E_TMP/read.token")"; do
+  if grep -qF -- "$secret" "$E2E_TMP/all-output.log" "$E2E_TMP/hubd.log"; then
+    fail "no secret in CLI output, API responses or the daemon log (expected none, got it in: $(grep -lF -- "$secret" "$E2E_TMP/all-output.log" "$E2E_TMP/hubd.log" | xargs -n1 basename | tr '\n' ' '))"
+  fi
+done
+pass "no PSK or token in any CLI output, API response or the daemon log"
+
+echo "PASS: cli_api"
