@@ -101,7 +101,7 @@ int run(const hub::Config& config) {
   hub::Health health;
   health.add("store", [&registry] {
     const auto status = (*registry)->storeHealth();
-    return hub::Health::Status{status.ok, status.ok ? "" : "last write failed: " + status.problem};
+    return hub::Health::Status{status.ok, status.problem};
   });
   health.add("drivers", [mode = config.drivers.mode] {
     return hub::Health::Status{mode == hub::DriverMode::kDryRun, "live drivers are not built"};

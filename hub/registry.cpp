@@ -30,11 +30,6 @@ bool sameContent(const Spoke& a, const Spoke& b) {
 
 }  // namespace
 
-std::size_t DesiredState::count(peers::SpokeKind kind) const {
-  return static_cast<std::size_t>(std::ranges::count_if(
-      spokes, [kind](const auto& entry) { return entry.second->kind == kind; }));
-}
-
 Registry::Registry(Store& store, const Clock& clock, HubMetrics* metrics, Options options)
     : store_(store), clock_(clock), metrics_(metrics), options_(std::move(options)) {}
 
@@ -86,6 +81,9 @@ std::shared_ptr<const DesiredState> Registry::snapshot() const {
 }
 
 Registry::StoreHealth Registry::storeHealth() const {
+  if (auto checked = store_.check(); !checked) {
+    return StoreHealth{false, checked.error().message};
+  }
   std::lock_guard lock(health_mutex_);
   return store_health_;
 }
@@ -447,6 +445,9 @@ void Registry::publish() {
   auto state = std::make_shared<DesiredState>();
   state->revision = revision_;
   state->spokes = spokes_;
+  for (const auto& [name, spoke] : state->spokes) {
+    ++(spoke->kind == peers::SpokeKind::kVpc ? state->vpc_spokes : state->site_spokes);
+  }
   if (metrics_ != nullptr) {
     metrics_->setSpokes(state->count(peers::SpokeKind::kVpc), state->count(peers::SpokeKind::kSite));
   }

@@ -65,8 +65,12 @@ struct DesiredState {
   using SpokeMap = std::map<std::string, std::shared_ptr<const peers::Spoke>, std::less<>>;
   std::uint64_t revision = 0;  // the store's revision this state was read from or written at
   SpokeMap spokes;
+  std::size_t vpc_spokes = 0;
+  std::size_t site_spokes = 0;
 
-  std::size_t count(peers::SpokeKind kind) const;
+  std::size_t count(peers::SpokeKind kind) const {
+    return kind == peers::SpokeKind::kVpc ? vpc_spokes : site_spokes;
+  }
 };
 
 class Registry {
@@ -96,8 +100,9 @@ class Registry {
 
   struct StoreHealth {
     bool ok = true;
-    std::string problem;  // the last write failure while !ok
+    std::string problem;  // why not: the store's own check, or the last write's failure
   };
+  // The store's check() and the outcome of the last write; any thread.
   StoreHealth storeHealth() const;
   std::string storeDescription() const { return store_.describe(); }
   // Commands waiting for the writer thread (diagnostics and tests).

@@ -565,13 +565,22 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   if (!statements) {
     return std::unexpected(statements.error());
   }
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) {
+    return std::unexpected(fileError("cannot stat", path, errno));
+  }
   return std::unique_ptr<SqliteStore>(
-      new SqliteStore(db.release(), std::move(*statements), "sqlite:" + path.string()));
+      new SqliteStore(db.release(), std::move(*statements), path, st.st_dev, st.st_ino));
 }
 
 SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements,
-                         std::string description)
-    : db_(db), statements_(std::move(statements)), description_(std::move(description)) {}
+                         fs::path path, dev_t device, ino_t inode)
+    : db_(db),
+      statements_(std::move(statements)),
+      description_("sqlite:" + path.string()),
+      path_(std::move(path)),
+      device_(device),
+      inode_(inode) {}
 
 SqliteStore::~SqliteStore() {
   rollback();
@@ -580,6 +589,24 @@ SqliteStore::~SqliteStore() {
 }
 
 std::string SqliteStore::describe() const { return description_; }
+
+std::expected<void, StoreError> SqliteStore::check() const {
+  struct stat st{};
+  if (::stat(path_.c_str(), &st) != 0) {
+    return std::unexpected(error(
+        StoreErrorCode::kUnavailable,
+        fmt::format("the database file {} is gone ({}); restart transit-hubd after restoring it",
+                    path_.string(), errnoText(errno))));
+  }
+  if (st.st_dev != device_ || st.st_ino != inode_) {
+    return std::unexpected(error(
+        StoreErrorCode::kUnavailable,
+        fmt::format("the database file {} was replaced while transit-hubd ran; restart it to use "
+                    "the new file",
+                    path_.string())));
+  }
+  return {};
+}
 
 void SqliteStore::rollback() {
   if (sqlite3_get_autocommit(db_) != 0) {

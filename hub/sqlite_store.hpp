@@ -10,6 +10,8 @@
 // PRAGMA user_version; a database from a newer version is refused, never modified.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -48,11 +50,15 @@ class SqliteStore final : public Store {
   std::expected<StoreContents, StoreError> load() override;
   std::vector<StoreWriteResult> apply(std::span<const StoreWrite> writes) override;
   std::string describe() const override;
+  // The database file at the configured path must still be the file this store opened: one
+  // deleted or replaced underneath the hub would swallow every later write.
+  std::expected<void, StoreError> check() const override;
 
  private:
   struct Statements;  // the prepared-statement cache, defined in sqlite_store.cpp
 
-  SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, std::string description);
+  SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, std::filesystem::path path,
+              dev_t device, ino_t inode);
 
   void rollback();
   static std::string describeWrite(const StoreWrite& write);
@@ -75,6 +81,9 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::unique_ptr<Statements> statements_;
   std::string description_;
+  std::filesystem::path path_;
+  dev_t device_;  // identity of the opened database file, for check()
+  ino_t inode_;
 };
 
 }  // namespace transit::hub

@@ -77,6 +77,10 @@ class Store {
   // "sqlite:/var/lib/transit-hub/state.db", for /v1/hub and logs.
   virtual std::string describe() const = 0;
 
+  // Whether the store can take writes, found without writing. Cheap and callable from any
+  // thread: /readyz calls it on every probe.
+  virtual std::expected<void, StoreError> check() const = 0;
+
   // One write in its own transaction.
   StoreWriteResult create(const peers::Spoke& spoke);
   StoreWriteResult replace(const peers::Spoke& spoke, std::uint64_t expected_generation);

@@ -2,6 +2,7 @@
 # e2e: `transit-hubd --check` accepts a valid configuration and refuses bad ones with a message
 # naming the key; the daemon refuses to start on a bad configuration and creates no store.
 # Usage: config_check.sh PATH/transit-hubd PATH/transit-hubctl
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 require_tools openssl sha256sum
@@ -28,9 +29,10 @@ expect_contains "the message names hub.nmae" "$ERR" "hub.nmae"
 expect_contains "the message names the file" "$ERR" "unknown-key.yaml"
 
 # The same as flow-style YAML.
-sed 's/^hub:$/hub: {nmae: x, name: hub-a, asn: 65000, public_ip: 203.0.113.10, local_ip: 10.0.0.10}/;
-     /^  name: hub-a$/d; /^  asn: 65000$/d; /^  public_ip: /d; /^  local_ip: /d' \
-  valid.yaml >unknown-key-flow.yaml
+FLOW_HUB="hub: {nmae: x, name: hub-a, asn: 65000, public_ip: 203.0.113.10, local_ip: 10.0.0.10}"
+sed "s/^hub:\$/$FLOW_HUB/; /^  name: hub-a\$/d; /^  asn: 65000\$/d; /^  public_ip: /d;
+     /^  local_ip: /d" valid.yaml >unknown-key-flow.yaml
+grep -qxF "$FLOW_HUB" unknown-key-flow.yaml || fail "fixture unknown-key-flow.yaml has a flow hub"
 run_cmd "$HUBD" --check --config unknown-key-flow.yaml
 [[ "$RC" != 0 ]] || fail "--check refuses hub: {nmae: x ...} (expected non-zero exit, got 0)"
 expect_contains "the message names hub.nmae (flow style)" "$ERR" "hub.nmae"
@@ -54,7 +56,8 @@ run_cmd "$HUBD" --check --config live.yaml
 pass "--check refuses drivers.mode live (exit $RC)"
 expect_contains "the message names drivers.mode" "$ERR" "drivers.mode"
 [[ "$ERR" =~ drivers\.mode:\ .{10,} ]] ||
-  fail "the live-mode refusal explains itself (expected 'drivers.mode: <message>', got $(e2e_excerpt "$ERR"))"
+  fail "the live-mode refusal explains itself (expected 'drivers.mode: <message>'," \
+    "got $(e2e_excerpt "$ERR"))"
 pass "the live-mode refusal explains itself"
 
 # A missing file.
@@ -71,9 +74,11 @@ for bad in unknown-key.yaml bad-hash.yaml live.yaml; do
     fail "transit-hubd --config $bad exits non-zero at once (expected a non-zero exit, got $RC)"
   pass "transit-hubd --config $bad exits non-zero (exit $RC)"
   [[ "$ERR" != *"listening on"* ]] ||
-    fail "transit-hubd --config $bad does not listen (expected no 'listening on', got $(e2e_excerpt "$ERR"))"
+    fail "transit-hubd --config $bad does not listen (expected no 'listening on'," \
+      "got $(e2e_excerpt "$ERR"))"
   if compgen -G "$E2E_TMP/state.db*" >/dev/null; then
-    fail "transit-hubd --config $bad creates no store (expected no state.db*, got: $(ls "$E2E_TMP"))"
+    fail "transit-hubd --config $bad creates no store (expected no state.db*," \
+      "got: $(ls "$E2E_TMP"))"
   fi
   pass "transit-hubd --config $bad creates no store file"
 done

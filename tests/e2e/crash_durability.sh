@@ -3,6 +3,7 @@
 # one with transit-hubctl and records each acknowledged one; the daemon is SIGKILLed while the
 # loop runs, restarted on the same store, and must hold every acknowledged spoke, each whole.
 # Usage: crash_durability.sh PATH/transit-hubd PATH/transit-hubctl
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 require_tools curl openssl python3 sha256sum sqlite3
@@ -49,7 +50,8 @@ while ((SECONDS < deadline)); do
   sleep 0.02
 done
 ((acked >= KILL_AFTER)) ||
-  fail "the loop gets $KILL_AFTER spokes acknowledged (expected within ${LOOP_TIMEOUT}s, got $acked; errors: $(e2e_excerpt "$(tail -n 5 "$E2E_TMP/loop.err" 2>/dev/null)"))"
+  fail "the loop gets $KILL_AFTER spokes acknowledged (expected within ${LOOP_TIMEOUT}s," \
+    "got $acked; errors: $(e2e_excerpt "$(tail -n 5 "$E2E_TMP/loop.err" 2>/dev/null)"))"
 pass "$acked spokes acknowledged with the loop still running"
 
 kill -KILL "$HUB_PID"
@@ -64,7 +66,8 @@ wait "$LOOP_PID" || true
 e2e_forget "$LOOP_PID"
 ACKED=$(wc -l <"$E2E_TMP/acked.txt")
 ((ACKED < SPOKES)) ||
-  fail "the kill happened while the loop was running (expected fewer than $SPOKES acknowledged, got $ACKED)"
+  fail "the kill happened while the loop was running" \
+    "(expected fewer than $SPOKES acknowledged, got $ACKED)"
 pass "$ACKED spokes acknowledged in all; the loop was cut short by the kill"
 
 start_hub "$E2E_TMP/hub.yaml" "$E2E_TMP/hubd-2.log"
@@ -104,14 +107,15 @@ print("problems=%d present=%d acked=%d unacked_present=%s%s" % (
 EOF
 )"
 [[ "$VERDICT" == "problems=0 "* ]] ||
-  fail "every acknowledged spoke is present and whole after kill -9 (expected problems=0, got: $VERDICT)"
+  fail "every acknowledged spoke is present and whole after kill -9" \
+    "(expected problems=0, got: $VERDICT)"
 pass "every acknowledged spoke is present and whole after kill -9 ($VERDICT)"
 
 # The hub's own count agrees with its list.
 http GET /v1/hub -H "Authorization: Bearer $(head -n 1 "$E2E_TMP/admin.token")"
 expect_eq "GET /v1/hub after the restart" 200 "$STATUS"
-expect_eq "/v1/hub counts the listed spokes" \
-  "$(json_get 'len(d["spokes"])' <"$E2E_TMP/spokes.json")" "$(json_get 'd["spokes"]["vpc"]' <<<"$BODY")"
+LISTED="$(json_get 'len(d["spokes"])' <"$E2E_TMP/spokes.json")"
+expect_eq "/v1/hub counts the listed spokes" "$LISTED" "$(json_get 'd["spokes"]["vpc"]' <<<"$BODY")"
 
 # The restarted hub still takes writes.
 ctl spoke add after-crash --kind site --cidr 192.168.77.0/24 --routing static \

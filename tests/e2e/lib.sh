@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # globals (RC, OUT, BODY, ...) are read by the scripts
 # Shared helpers of the e2e tests: sourced (not run) by each tests/e2e/*.sh script.
 #
 # A script calls `e2e_init "$@"` first (arguments: the built transit-hubd and transit-hubctl).
@@ -41,6 +42,15 @@ expect_eq() {
 expect_contains() {
   if [[ "$2" != *"$3"* ]]; then
     fail "$1 (expected output containing '$3', got: $(e2e_excerpt "$2"))"
+  fi
+  pass "$1"
+}
+
+# expect_row WHAT TEXT REGEX SHOWN: some line of TEXT matches the extended regex REGEX (anchored
+# at both ends); SHOWN describes that line for the FAIL message.
+expect_row() {
+  if ! grep -qE "^$3\$" <<<"$2"; then
+    fail "$1 (expected a line '$4', got: $(e2e_excerpt "$2"))"
   fi
   pass "$1"
 }
@@ -160,7 +170,8 @@ run_cmd() {
 # expect_rc WHAT EXPECTED: checks RC of the last run_cmd, showing its output on failure.
 expect_rc() {
   if [[ "$RC" != "$2" ]]; then
-    fail "$1 (expected exit status $2, got $RC; stdout: $(e2e_excerpt "$OUT"); stderr: $(e2e_excerpt "$ERR"))"
+    fail "$1 (expected exit status $2, got $RC;" \
+      "stdout: $(e2e_excerpt "$OUT"); stderr: $(e2e_excerpt "$ERR"))"
   fi
   pass "$1"
 }
@@ -182,7 +193,8 @@ http() {
   HEADERS="$(tr -d '\r' <"$E2E_TMP/http.headers" 2>/dev/null || true)"
   cat "$E2E_TMP/http.body" "$E2E_TMP/http.headers" >>"$E2E_TMP/all-output.log" 2>/dev/null || true
   if ((rc != 0)) && [[ "$STATUS" == "000" || -z "$STATUS" ]]; then
-    fail "curl $method $path answers (expected an HTTP response, got curl exit $rc: $(cat "$E2E_TMP/http.err"))"
+    fail "curl $method $path answers (expected an HTTP response," \
+      "got curl exit $rc: $(cat "$E2E_TMP/http.err"))"
   fi
 }
 
@@ -257,12 +269,14 @@ start_hub() {
       "$log" | head -n 1)"
     [[ -n "$HUB_PORT" ]] && break
     if ! kill -0 "$HUB_PID" 2>/dev/null; then
-      fail "transit-hubd starts (expected a 'listening on' line, got an exit; log: $(e2e_excerpt "$(cat "$log")"))"
+      fail "transit-hubd starts (expected a 'listening on' line," \
+        "got an exit; log: $(e2e_excerpt "$(cat "$log")"))"
     fi
     sleep 0.05
   done
   [[ -n "$HUB_PORT" ]] ||
-    fail "transit-hubd prints its port (expected within ${E2E_READY_TIMEOUT}s, got log: $(e2e_excerpt "$(cat "$log")"))"
+    fail "transit-hubd prints its port (expected within ${E2E_READY_TIMEOUT}s," \
+      "got log: $(e2e_excerpt "$(cat "$log")"))"
   HUB_URL="http://127.0.0.1:$HUB_PORT"
   local code=""
   for ((i = 0; i < E2E_READY_TIMEOUT * 20; i++)); do

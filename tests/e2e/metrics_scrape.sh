@@ -2,6 +2,7 @@
 # e2e: transit-hubd's /metrics passes `promtool check metrics`, carries the documented series with
 # bounded labels, and a real Prometheus server scrapes it and sees the hub's spoke count.
 # Usage: metrics_scrape.sh PATH/transit-hubd PATH/transit-hubctl
+# shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 require_tools curl openssl python3 sha256sum promtool prometheus
@@ -50,7 +51,8 @@ expect_contains "Content-Type is Prometheus text" "$HEADERS" "Content-Type: text
 metric_value() {
   awk -v s="$1" 'substr($0, 1, length(s) + 1) == s " " { print $2 }' "$E2E_TMP/metrics.txt"
 }
-expect_eq 'transit_hub_spokes{kind="vpc"}' "$HUB_VPC" "$(metric_value 'transit_hub_spokes{kind="vpc"}')"
+expect_eq 'transit_hub_spokes{kind="vpc"}' "$HUB_VPC" \
+  "$(metric_value 'transit_hub_spokes{kind="vpc"}')"
 expect_eq 'transit_hub_spokes{kind="site"}' 1 "$(metric_value 'transit_hub_spokes{kind="site"}')"
 expect_eq "transit_hub_build_info{version=\"$HUB_VERSION\"}" 1 \
   "$(metric_value "transit_hub_build_info{version=\"$HUB_VERSION\"}")"
@@ -100,7 +102,8 @@ start_prometheus() {
     fi
     stop_process "$PROM_PID"
     if ! grep -q "address already in use" "$E2E_TMP/prometheus-$attempt.log"; then
-      fail "prometheus starts (expected ready within ${SCRAPE_TIMEOUT}s, got log: $(e2e_excerpt "$(tail -n 20 "$E2E_TMP/prometheus-$attempt.log")"))"
+      fail "prometheus starts (expected ready within ${SCRAPE_TIMEOUT}s, got log:" \
+        "$(e2e_excerpt "$(tail -n 20 "$E2E_TMP/prometheus-$attempt.log")"))"
     fi
     echo "note: port $port is taken; trying another" >&2
   done

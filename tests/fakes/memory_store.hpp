@@ -89,6 +89,19 @@ class MemoryStore final : public hub::Store {
 
   std::string describe() const override { return "memory:"; }
 
+  std::expected<void, hub::StoreError> check() const override {
+    std::lock_guard lock(mutex_);
+    if (check_problem_) {
+      return std::unexpected(hub::StoreError{hub::StoreErrorCode::kUnavailable, *check_problem_});
+    }
+    return {};
+  }
+  // Makes check() report `problem` (nullopt: healthy again).
+  void setCheckProblem(std::optional<std::string> problem) {
+    std::lock_guard lock(mutex_);
+    check_problem_ = std::move(problem);
+  }
+
  private:
   hub::StoreWriteResult createOne(const peers::Spoke& spoke) {
     if (spokes_.contains(spoke.name)) {
@@ -184,6 +197,7 @@ class MemoryStore final : public hub::Store {
   std::map<std::string, peers::Spoke, std::less<>> spokes_;
   std::uint64_t revision_ = 0;
   int applies_ = 0;
+  std::optional<std::string> check_problem_;
   int failing_writes_ = 0;
   hub::StoreErrorCode write_fault_ = hub::StoreErrorCode::kUnavailable;
   int failing_loads_ = 0;

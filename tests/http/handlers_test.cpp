@@ -267,3 +267,19 @@ TEST_F(Handlers, OpenApiDocumentIsServedToReaders) {
 
 }  // namespace
 }  // namespace transit::testing
+
+namespace transit::testing {
+namespace {
+
+TEST_F(Handlers, ReadinessFailsWhileTheStoreCheckFails) {
+  store_.setCheckProblem("the database file /x/state.db is gone");
+  auto down = call(boost::beast::http::verb::get, "/readyz", "", "");
+  ASSERT_EQ(down.status, 503u);
+  EXPECT_NE(down.body.find("is gone"), std::string::npos);
+  EXPECT_EQ(json(call(boost::beast::http::verb::get, "/v1/hub")).at("ready"), false);
+  store_.setCheckProblem(std::nullopt);
+  EXPECT_EQ(call(boost::beast::http::verb::get, "/readyz", "", "").status, 200u);
+}
+
+}  // namespace
+}  // namespace transit::testing

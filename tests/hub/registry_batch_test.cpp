@@ -32,6 +32,7 @@ class GatedStore final : public Store {
  public:
   std::expected<StoreContents, StoreError> load() override { return inner_.load(); }
   std::string describe() const override { return "gated:"; }
+  std::expected<void, StoreError> check() const override { return {}; }
 
   std::vector<StoreWriteResult> apply(std::span<const StoreWrite> writes) override {
     {
