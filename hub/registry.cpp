@@ -215,18 +215,27 @@ Registry::Staged Registry::stage(const CreateCommand& command) {
   return Staged{after, StoreWrite{StoreWrite::Kind::kCreate, after.get(), name, 0}, nullptr, after};
 }
 
+std::expected<Registry::SpokePtr, HubError> Registry::existing(
+    const std::string& name, std::optional<std::uint64_t> if_match) const {
+  auto it = spokes_.find(name);
+  if (it == spokes_.end()) {
+    return std::unexpected(error(ErrorCode::kNotFound, "", fmt::format("no spoke named {}", name)));
+  }
+  if (if_match && *if_match != it->second->generation) {
+    return std::unexpected(error(ErrorCode::kPreconditionFailed, "",
+                                 fmt::format("spoke {} is at generation {}, not {}", name,
+                                             it->second->generation, *if_match)));
+  }
+  return it->second;
+}
+
 Registry::Staged Registry::stage(const ReplaceCommand& command) {
   auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
-  auto it = spokes_.find(command.name);
-  if (it == spokes_.end()) {
-    return refuse(error(ErrorCode::kNotFound, "", fmt::format("no spoke named {}", command.name)));
+  auto found = existing(command.name, command.if_match);
+  if (!found) {
+    return refuse(found.error());
   }
-  const SpokePtr current = it->second;
-  if (command.if_match && *command.if_match != current->generation) {
-    return refuse(error(ErrorCode::kPreconditionFailed, "",
-                        fmt::format("spoke {} is at generation {}, not {}", command.name,
-                                    current->generation, *command.if_match)));
-  }
+  const SpokePtr current = *found;
   peers::SpokeDraft draft = command.draft;
   if (!draft.name) {
     draft.name = command.name;
@@ -263,7 +272,7 @@ Registry::Staged Registry::stage(const ReplaceCommand& command) {
 
   auto after = std::make_shared<const Spoke>(std::move(*spoke));
   index(*after);
-  it->second = after;
+  spokes_.insert_or_assign(command.name, after);
   return Staged{after,
                 StoreWrite{StoreWrite::Kind::kReplace, after.get(), command.name,
                            current->generation},
@@ -272,18 +281,13 @@ Registry::Staged Registry::stage(const ReplaceCommand& command) {
 
 Registry::Staged Registry::stage(const RemoveCommand& command) {
   auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
-  auto it = spokes_.find(command.name);
-  if (it == spokes_.end()) {
-    return refuse(error(ErrorCode::kNotFound, "", fmt::format("no spoke named {}", command.name)));
+  auto found = existing(command.name, command.if_match);
+  if (!found) {
+    return refuse(found.error());
   }
-  const SpokePtr current = it->second;
-  if (command.if_match && *command.if_match != current->generation) {
-    return refuse(error(ErrorCode::kPreconditionFailed, "",
-                        fmt::format("spoke {} is at generation {}, not {}", command.name,
-                                    current->generation, *command.if_match)));
-  }
+  const SpokePtr current = *found;
   unindex(*current);
-  spokes_.erase(it);
+  spokes_.erase(command.name);
   return Staged{current,
                 StoreWrite{StoreWrite::Kind::kRemove, nullptr, command.name, current->generation},
                 current, nullptr};

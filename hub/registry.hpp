@@ -185,6 +185,9 @@ class Registry {
   Staged stage(const ReplaceCommand& command);
   Staged stage(const RemoveCommand& command);
   void undo(const Staged& staged);
+  // The spoke of that name, if it exists and is at `if_match` (when given).
+  std::expected<SpokePtr, HubError> existing(const std::string& name,
+                                             std::optional<std::uint64_t> if_match) const;
   std::optional<HubError> findConflict(const peers::SpokeRequest& request) const;
   std::expected<peers::Spoke, HubError> complete(const peers::SpokeRequest& request,
                                                  const peers::Spoke* previous);

@@ -1,5 +1,6 @@
 // Tests for peers/spoke_json.hpp: strict decoding of API requests, the API form that never
 // carries a PSK, and the stored form that round-trips every field and reports damaged records.
+#include "tests/routing/prefix_helpers.hpp"
 #include "peers/spoke_json.hpp"
 
 #include <gtest/gtest.h>
@@ -30,17 +31,8 @@ using routing::Ipv4Prefix;
 constexpr std::string_view kPskA = "Hub.Secret_Alpha1";
 constexpr std::string_view kPskB = "Hub.Secret_Bravo2";
 
-Ipv4Address addr(std::string_view text) {
-  auto parsed = Ipv4Address::parse(text);
-  EXPECT_TRUE(parsed.has_value()) << text;
-  return parsed.value_or(Ipv4Address());
-}
-
-Ipv4Prefix pfx(std::string_view text) {
-  auto parsed = Ipv4Prefix::parse(text);
-  EXPECT_TRUE(parsed.has_value()) << text;
-  return parsed.value_or(Ipv4Prefix());
-}
+using routing::test::addr;
+using routing::test::pfx;
 
 std::chrono::sys_seconds at(int year, int month, int day, int hour, int minute, int second) {
   using namespace std::chrono;

@@ -1,6 +1,7 @@
 // Tests for peers/spoke_validation.hpp (and the inside-address rule of peers/spoke.hpp): every
 // rule a spoke request must follow, with at least one accepted and one refused value each. A
 // refusal must name the exact field path and must never echo a PSK.
+#include "tests/routing/prefix_helpers.hpp"
 #include "peers/spoke_validation.hpp"
 
 #include <gtest/gtest.h>
@@ -25,17 +26,8 @@ constexpr std::string_view kPskA = "Hub.Secret_Alpha1";
 constexpr std::string_view kPskB = "Hub.Secret_Bravo2";
 constexpr std::uint32_t kHubAsn = 65000;
 
-Ipv4Address addr(std::string_view text) {
-  auto parsed = Ipv4Address::parse(text);
-  EXPECT_TRUE(parsed.has_value()) << text;
-  return parsed.value_or(Ipv4Address());
-}
-
-Ipv4Prefix pfx(std::string_view text) {
-  auto parsed = Ipv4Prefix::parse(text);
-  EXPECT_TRUE(parsed.has_value()) << text;
-  return parsed.value_or(Ipv4Prefix());
-}
+using routing::test::addr;
+using routing::test::pfx;
 
 ValidationContext hubContext() {
   return ValidationContext{kHubAsn, {addr("203.0.113.1"), addr("10.0.0.5")}};

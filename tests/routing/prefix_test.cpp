@@ -1,5 +1,6 @@
 // Tests for routing/prefix.hpp: strict IPv4 address and prefix parsing (one spelling per value),
 // formatting, and the prefix arithmetic (contains, overlaps, last, size, host) at its edges.
+#include "tests/routing/prefix_helpers.hpp"
 #include "routing/prefix.hpp"
 
 #include <gtest/gtest.h>
@@ -11,17 +12,8 @@
 namespace transit::routing {
 namespace {
 
-Ipv4Address addr(std::string_view text) {
-  auto parsed = Ipv4Address::parse(text);
-  EXPECT_TRUE(parsed.has_value()) << text;
-  return parsed.value_or(Ipv4Address());
-}
-
-Ipv4Prefix pfx(std::string_view text) {
-  auto parsed = Ipv4Prefix::parse(text);
-  EXPECT_TRUE(parsed.has_value()) << text;
-  return parsed.value_or(Ipv4Prefix());
-}
+using routing::test::addr;
+using routing::test::pfx;
 
 // ---- Ipv4Address::parse -------------------------------------------------------------------
 
