@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/url/parse.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <string>
 
 namespace transit::http {
@@ -133,6 +134,14 @@ asio::awaitable<Response> Api::dispatch(const Request& request, bool operational
     co_return r;
   }
   route_label = route->pattern;
+  std::string name;  // the path parameter, percent-decoded
+  if (!param.empty()) {
+    auto encoded = boost::urls::make_pct_string_view(param);
+    if (!encoded) {
+      co_return errorResponse(400, "bad_request", "the path has an invalid percent-encoding");
+    }
+    name = encoded->decode();
+  }
   if (route->access == Access::kAdmin && token->role != hub::Role::kAdmin) {
     co_return errorResponse(403, "forbidden",
                             "token '" + token->name + "' has the read role; this needs admin");
@@ -144,11 +153,11 @@ asio::awaitable<Response> Api::dispatch(const Request& request, bool operational
     case RouteId::kCreateSpoke:
       co_return co_await handlers::createSpoke(request, context_);
     case RouteId::kGetSpoke:
-      co_return handlers::getSpoke(param, context_);
+      co_return handlers::getSpoke(name, context_);
     case RouteId::kReplaceSpoke:
-      co_return co_await handlers::replaceSpoke(request, param, context_);
+      co_return co_await handlers::replaceSpoke(request, name, context_);
     case RouteId::kDeleteSpoke:
-      co_return co_await handlers::deleteSpoke(request, param, context_);
+      co_return co_await handlers::deleteSpoke(request, name, context_);
     case RouteId::kGetHub:
       co_return handlers::getHub(context_);
     case RouteId::kOpenApi:

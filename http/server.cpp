@@ -12,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <chrono>
 
 namespace transit::http {
@@ -27,6 +28,8 @@ constexpr auto kReadTimeout = 30s;   // to receive a whole request, once it has 
 constexpr auto kIdleTimeout = 60s;   // between requests on a kept-alive connection
 constexpr auto kWriteTimeout = 30s;
 constexpr auto kHandshakeTimeout = 10s;
+constexpr auto kLingerTimeout = 2s;                   // to drain a refused request's body
+constexpr std::size_t kLingerBytes = 64 * 1024 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
@@ -157,9 +160,30 @@ class Session final : public Server::Connection,
     if (answer) {
       auto message = toBeast(std::move(*answer), version, false);
       beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
-      co_await bhttp::async_write(stream_, message, tuple_awaitable);
+      auto [wec, wn] = co_await bhttp::async_write(stream_, message, tuple_awaitable);
+      if (!wec) {
+        co_await linger();
+      }
     }
     co_return false;
+  }
+
+  // Lingering close: the client may still be sending the body we refused. Closing a socket with
+  // unread data makes the kernel answer with a reset, which can destroy our response before the
+  // client reads it. So stop sending, then read and discard what still comes, within limits.
+  asio::awaitable<void> linger() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      boost::system::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+    beast::get_lowest_layer(stream_).expires_after(kLingerTimeout);
+    std::array<char, 16 * 1024> sink{};
+    std::size_t drained = 0;
+    while (drained < kLingerBytes) {
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), tuple_awaitable);
+      if (ec) break;
+      drained += n;
+    }
   }
 
   Api& api_;

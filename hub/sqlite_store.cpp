@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -122,6 +123,7 @@ class FileDescriptor {
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
 
  private:
   int fd_;
@@ -539,6 +541,28 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
     }
   }
 
+  // One process per store: a second transit-hubd on the same file would hand out /30s and
+  // names that the first does not know about. flock() is separate from SQLite's own POSIX locks;
+  // this descriptor stays open until after the connection is closed, so closing it can never
+  // drop a lock SQLite holds.
+  FileDescriptor lock(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (lock.get() < 0) {
+    return std::unexpected(fileError("cannot open", path, errno));
+  }
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return std::unexpected(error(
+          StoreErrorCode::kUnavailable,
+          fmt::format("sqlite store {} is in use by another process (another transit-hubd?)",
+                      path.string())));
+    }
+    return std::unexpected(fileError("cannot lock", path, errno));
+  }
+  struct stat identity{};
+  if (::fstat(lock.get(), &identity) != 0) {
+    return std::unexpected(fileError("cannot inspect", path, errno));
+  }
+
   sqlite3* raw = nullptr;
   // NOMUTEX: one thread at a time uses the connection (see the header). SQLite creates -wal and
   // -shm with the main file's mode, so they are 0600 too.
@@ -565,27 +589,26 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   if (!statements) {
     return std::unexpected(statements.error());
   }
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) {
-    return std::unexpected(fileError("cannot stat", path, errno));
-  }
-  return std::unique_ptr<SqliteStore>(
-      new SqliteStore(db.release(), std::move(*statements), path, st.st_dev, st.st_ino));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(db.release(), std::move(*statements), path,
+                                                      identity.st_dev, identity.st_ino,
+                                                      lock.release()));
 }
 
 SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements,
-                         fs::path path, dev_t device, ino_t inode)
+                         fs::path path, dev_t device, ino_t inode, int lock_fd)
     : db_(db),
       statements_(std::move(statements)),
       description_("sqlite:" + path.string()),
       path_(std::move(path)),
       device_(device),
-      inode_(inode) {}
+      inode_(inode),
+      lock_fd_(lock_fd) {}
 
 SqliteStore::~SqliteStore() {
   rollback();
   statements_.reset();
   sqlite3_close_v2(db_);
+  ::close(lock_fd_);  // after the connection: releases the one-process lock
 }
 
 std::string SqliteStore::describe() const { return description_; }

@@ -40,6 +40,7 @@ class SqliteStore final : public Store {
   static int schemaVersion();
 
   // Opens (creating if missing) the database at `file` and migrates it to schemaVersion().
+  // Fails kUnavailable if another process (or another SqliteStore) has the file open.
   static std::expected<std::unique_ptr<SqliteStore>, StoreError> open(
       const std::filesystem::path& file, const SqliteStoreOptions& options = {});
 
@@ -58,7 +59,7 @@ class SqliteStore final : public Store {
   struct Statements;  // the prepared-statement cache, defined in sqlite_store.cpp
 
   SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, std::filesystem::path path,
-              dev_t device, ino_t inode);
+              dev_t device, ino_t inode, int lock_fd);
 
   void rollback();
   static std::string describeWrite(const StoreWrite& write);
@@ -84,6 +85,7 @@ class SqliteStore final : public Store {
   std::filesystem::path path_;
   dev_t device_;  // identity of the opened database file, for check()
   ino_t inode_;
+  int lock_fd_;  // holds flock(LOCK_EX) on the database file: one process per store
 };
 
 }  // namespace transit::hub

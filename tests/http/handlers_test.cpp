@@ -283,3 +283,16 @@ TEST_F(Handlers, ReadinessFailsWhileTheStoreCheckFails) {
 
 }  // namespace
 }  // namespace transit::testing
+
+namespace transit::testing {
+namespace {
+
+TEST_F(Handlers, PathNamesAreDecodedInAnswers) {
+  auto r = call(boost::beast::http::verb::get, "/v1/spokes/..%2Fhub");
+  EXPECT_EQ(r.status, 404u);
+  EXPECT_EQ(json(r).at("error").at("message"), "no spoke named ../hub");
+  EXPECT_EQ(call(boost::beast::http::verb::get, "/v1/spokes/bad%zz").status, 400u);
+}
+
+}  // namespace
+}  // namespace transit::testing

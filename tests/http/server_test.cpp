@@ -149,6 +149,24 @@ TEST_F(ServerTest, BodyOverOneMebibyteIs413AndChangesNothing) {
   EXPECT_EQ(chunked_res.result_int(), 413u);
 }
 
+TEST_F(ServerTest, AClientThatSendsAnOversizedBodyWithoutWaitingStillReads413) {
+  // The client writes the whole body before reading. The server answers after the header and
+  // must drain the rest before closing, or the kernel's reset can destroy the answer.
+  startServer();
+  const std::string big(2 * http::kMaxBodyBytes, 'x');
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto socket = connect(open_port_);
+    boost::system::error_code ec;
+    bhttp::write(socket, request(bhttp::verb::post, "/v1/spokes", big), ec);
+    ASSERT_FALSE(ec) << "attempt " << attempt << ": the server reset the upload: " << ec.message();
+    beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(socket, buffer, res, ec);
+    ASSERT_FALSE(ec) << "attempt " << attempt << ": " << ec.message();
+    EXPECT_EQ(res.result_int(), 413u);
+  }
+}
+
 TEST_F(ServerTest, ExpectContinueIsAnswered) {
   startServer();
   auto socket = connect(open_port_);

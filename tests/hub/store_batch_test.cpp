@@ -97,27 +97,3 @@ TEST_F(StoreBatch, LaterWritesSeeEarlierOnesInTheSameBatch) {
 }  // namespace
 }  // namespace transit::hub
 
-namespace transit::hub {
-namespace {
-
-TEST_F(StoreBatch, CheckNoticesTheDatabaseFileDeletedOrReplaced) {
-  EXPECT_TRUE(store_->check().has_value());
-  const auto file = dir_ / "state.db";
-  std::filesystem::rename(file, dir_ / "moved.db");
-  auto gone = store_->check();
-  ASSERT_FALSE(gone.has_value());
-  EXPECT_EQ(gone.error().code, StoreErrorCode::kUnavailable);
-  EXPECT_NE(gone.error().message.find("is gone"), std::string::npos);
-
-  std::filesystem::copy_file(dir_ / "moved.db", file);  // same content, another file
-  auto replaced = store_->check();
-  ASSERT_FALSE(replaced.has_value());
-  EXPECT_NE(replaced.error().message.find("was replaced"), std::string::npos);
-
-  std::filesystem::remove(file);
-  std::filesystem::rename(dir_ / "moved.db", file);  // the original is back
-  EXPECT_TRUE(store_->check().has_value());
-}
-
-}  // namespace
-}  // namespace transit::hub
