@@ -32,10 +32,10 @@ void ApiMetrics::observe(std::string_view route, std::string_view method, unsign
     auto& h = histograms_[histogram_key];
     if (h == nullptr) {
       // 0.5 ms to 10 s: loopback GETs sit at the bottom, durable writes in the middle.
-      h = &durations_.Add({{"route", std::string(route)}, {"method", std::string(method)}},
-                          prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005,
-                                                                  0.01, 0.025, 0.05, 0.1, 0.25,
-                                                                  0.5, 1, 2.5, 5, 10});
+      h = &durations_.Add(
+          {{"route", std::string(route)}, {"method", std::string(method)}},
+          prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                  0.1, 0.25, 0.5, 1, 2.5, 5, 10});
     }
     histogram = h;
   }

@@ -73,9 +73,8 @@ std::expected<peers::SpokeDraft, Response> decodeDraft(const Request& request) {
   auto draft = peers::decodeSpokeDraft(body);
   if (!draft) {
     const auto& e = draft.error();
-    return std::unexpected(errorResponse(422, "invalid_field", e.field.empty() ? e.message
-                                                              : e.field + " " + e.message,
-                                         e.field));
+    return std::unexpected(errorResponse(
+        422, "invalid_field", e.field.empty() ? e.message : e.field + " " + e.message, e.field));
   }
   return std::move(*draft);
 }
@@ -185,20 +184,20 @@ Response getHub(HandlerContext& context) {
   const auto state = context.registry.snapshot();
   const auto checks = context.health.evaluate();
   const auto& hub = context.hub;
-  return jsonResponse(
-      200, json::object{
-               {"name", hub.name},
-               {"asn", hub.asn},
-               {"public_ip", hub.public_ip},
-               {"local_ip", hub.local_ip},
-               {"version", hub.version},
-               {"drivers_mode", hub.drivers_mode},
-               {"store", context.registry.storeDescription()},
-               {"revision", state->revision},
-               {"spokes", json::object{{"vpc", state->count(peers::SpokeKind::kVpc)},
-                                       {"site", state->count(peers::SpokeKind::kSite)}}},
-               {"ready", hub::Health::ready(checks)},
-           });
+  return jsonResponse(200,
+                      json::object{
+                          {"name", hub.name},
+                          {"asn", hub.asn},
+                          {"public_ip", hub.public_ip},
+                          {"local_ip", hub.local_ip},
+                          {"version", hub.version},
+                          {"drivers_mode", hub.drivers_mode},
+                          {"store", context.registry.storeDescription()},
+                          {"revision", state->revision},
+                          {"spokes", json::object{{"vpc", state->count(peers::SpokeKind::kVpc)},
+                                                  {"site", state->count(peers::SpokeKind::kSite)}}},
+                          {"ready", hub::Health::ready(checks)},
+                      });
 }
 
 Response openApi() {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,7 +13,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <array>
 #include <chrono>
 
 namespace transit::http {
@@ -24,11 +24,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kReadTimeout = 30s;   // to receive a whole request, once it has started
-constexpr auto kIdleTimeout = 60s;   // between requests on a kept-alive connection
+constexpr auto kReadTimeout = 30s;  // to receive a whole request, once it has started
+constexpr auto kIdleTimeout = 60s;  // between requests on a kept-alive connection
 constexpr auto kWriteTimeout = 30s;
 constexpr auto kHandshakeTimeout = 10s;
-constexpr auto kLingerTimeout = 2s;                   // to drain a refused request's body
+constexpr auto kLingerTimeout = 2s;  // to drain a refused request's body
 constexpr std::size_t kLingerBytes = 64 * 1024 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
@@ -272,7 +272,8 @@ void Server::spawn(SessionPtr session) {
   track(session);
   auto executor = session->executor();
   asio::co_spawn(
-      executor, [session = std::move(session)]() -> asio::awaitable<void> { co_await session->run(); },
+      executor,
+      [session = std::move(session)]() -> asio::awaitable<void> { co_await session->run(); },
       [](const std::exception_ptr& failure) {
         if (!failure) return;
         try {

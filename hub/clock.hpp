@@ -11,7 +11,7 @@ namespace transit::hub {
 class Clock {
  public:
   virtual ~Clock() = default;
-  virtual std::chrono::system_clock::time_point now() const = 0;          // wall time, for records
+  virtual std::chrono::system_clock::time_point now() const = 0;           // wall time, for records
   virtual std::chrono::steady_clock::time_point monotonicNow() const = 0;  // for durations, retries
 };
 

@@ -27,7 +27,7 @@ enum class Role {
 std::string_view toString(Role role);
 
 struct ApiToken {
-  std::string name;                      // who holds the token; appears in logs, never the token
+  std::string name;  // who holds the token; appears in logs, never the token
   Role role = Role::kRead;
   std::array<std::uint8_t, 32> sha256{};  // SHA-256 of the bearer token
 };

@@ -6,6 +6,10 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
+#include <fmt/format.h>
+#include <prometheus/registry.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -13,11 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <cstdio>
-#include <fmt/format.h>
 #include <memory>
-#include <prometheus/registry.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <thread>
 #include <vector>
 
@@ -121,8 +121,8 @@ int run(const hub::Config& config) {
 
   std::vector<http::Server::Listener> listeners;
   for (const auto& address : config.api.listen) {
-    const bool open = std::ranges::find(config.api.unauthenticated, address) !=
-                      config.api.unauthenticated.end();
+    const bool open =
+        std::ranges::find(config.api.unauthenticated, address) != config.api.unauthenticated.end();
     listeners.push_back(http::Server::Listener{address, open});
   }
   auto server = http::Server::create(io, api, listeners, config.api.tls);
@@ -197,8 +197,7 @@ int main(int argc, char** argv) {
   }
   if (check) {
     fmt::print("transit-hubd: {}: configuration is valid (hub {}, {} listener(s), {} token(s))\n",
-               config_path, config->hub.name, config->api.listen.size(),
-               config->api.tokens.size());
+               config_path, config->hub.name, config->api.listen.size(), config->api.tokens.size());
     return 0;
   }
   return run(*config);

@@ -39,9 +39,9 @@ std::expected<std::unique_ptr<Registry>, HubError> Registry::create(Store& store
                                                                     Options options) {
   auto contents = store.load();
   if (!contents) {
-    return std::unexpected(error(ErrorCode::kUnavailable, "",
-                                 fmt::format("cannot load the store ({}): {}", store.describe(),
-                                             contents.error().message)));
+    return std::unexpected(error(
+        ErrorCode::kUnavailable, "",
+        fmt::format("cannot load the store ({}): {}", store.describe(), contents.error().message)));
   }
   std::unique_ptr<Registry> registry(new Registry(store, clock, metrics, std::move(options)));
   registry->revision_ = contents->revision;
@@ -195,7 +195,8 @@ Registry::Staged Registry::stage(const CreateCommand& command) {
   }
   const std::string& name = request->spoke.name;
   if (spokes_.contains(name)) {
-    return refuse(error(ErrorCode::kConflict, "name", fmt::format("spoke {} already exists", name)));
+    return refuse(
+        error(ErrorCode::kConflict, "name", fmt::format("spoke {} already exists", name)));
   }
   if (auto conflict = findConflict(*request)) {
     return refuse(*conflict);
@@ -273,10 +274,9 @@ Registry::Staged Registry::stage(const ReplaceCommand& command) {
   auto after = std::make_shared<const Spoke>(std::move(*spoke));
   index(*after);
   spokes_.insert_or_assign(command.name, after);
-  return Staged{after,
-                StoreWrite{StoreWrite::Kind::kReplace, after.get(), command.name,
-                           current->generation},
-                current, after};
+  return Staged{
+      after, StoreWrite{StoreWrite::Kind::kReplace, after.get(), command.name, current->generation},
+      current, after};
 }
 
 Registry::Staged Registry::stage(const RemoveCommand& command) {
@@ -350,7 +350,8 @@ std::expected<Spoke, HubError> Registry::complete(const SpokeRequest& request,
       auto fresh = inside_.allocate(taken);
       if (!fresh) {
         for (const auto& a : allocated) inside_.release(a);
-        return std::unexpected(error(ErrorCode::kConflict, fmt::format("tunnels[{}].inside_cidr", i),
+        return std::unexpected(error(ErrorCode::kConflict,
+                                     fmt::format("tunnels[{}].inside_cidr", i),
                                      "no free inside /30 is left in 169.254.0.0/16"));
       }
       allocated.push_back(*fresh);
@@ -453,7 +454,8 @@ void Registry::publish() {
     ++(spoke->kind == peers::SpokeKind::kVpc ? state->vpc_spokes : state->site_spokes);
   }
   if (metrics_ != nullptr) {
-    metrics_->setSpokes(state->count(peers::SpokeKind::kVpc), state->count(peers::SpokeKind::kSite));
+    metrics_->setSpokes(state->count(peers::SpokeKind::kVpc),
+                        state->count(peers::SpokeKind::kSite));
   }
   std::lock_guard lock(snapshot_mutex_);
   snapshot_ = std::move(state);

@@ -87,8 +87,7 @@ class Registry {
 
   // Loads every spoke from the store and starts the writer thread. Fails if the store cannot be
   // read or holds spokes that clash with each other.
-  static std::expected<std::unique_ptr<Registry>, HubError> create(Store& store,
-                                                                   const Clock& clock,
+  static std::expected<std::unique_ptr<Registry>, HubError> create(Store& store, const Clock& clock,
                                                                    HubMetrics* metrics,
                                                                    Options options);
   // Runs every command already queued, then stops the writer thread.
@@ -157,10 +156,10 @@ class Registry {
         [this](auto handler, Command cmd) {
           auto executor = boost::asio::get_associated_executor(handler);
           submit(std::move(cmd), [handler = std::move(handler), executor](Result result) mutable {
-            boost::asio::post(executor, [handler = std::move(handler),
-                                         result = std::move(result)]() mutable {
-              std::move(handler)(std::move(result));
-            });
+            boost::asio::post(executor,
+                              [handler = std::move(handler), result = std::move(result)]() mutable {
+                                std::move(handler)(std::move(result));
+                              });
           });
         },
         token, std::move(command));
@@ -206,8 +205,8 @@ class Registry {
   // Writer-thread state.
   DesiredState::SpokeMap spokes_;
   std::uint64_t revision_ = 0;
-  routing::PrefixIndex cidrs_;                               // every spoke's declared CIDRs
-  routing::InsideAllocator inside_;                          // every tunnel's inside /30
+  routing::PrefixIndex cidrs_;                              // every spoke's declared CIDRs
+  routing::InsideAllocator inside_;                         // every tunnel's inside /30
   std::unordered_map<std::uint32_t, std::string> outside_;  // tunnel outside address -> spoke
 
   // Shared with readers.

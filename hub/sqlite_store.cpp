@@ -551,14 +551,14 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   }
   if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      return std::unexpected(error(
-          StoreErrorCode::kUnavailable,
-          fmt::format("sqlite store {} is in use by another process (another transit-hubd?)",
-                      path.string())));
+      return std::unexpected(
+          error(StoreErrorCode::kUnavailable,
+                fmt::format("sqlite store {} is in use by another process (another transit-hubd?)",
+                            path.string())));
     }
     return std::unexpected(fileError("cannot lock", path, errno));
   }
-  struct stat identity{};
+  struct stat identity {};
   if (::fstat(lock.get(), &identity) != 0) {
     return std::unexpected(fileError("cannot inspect", path, errno));
   }
@@ -594,8 +594,8 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
                                                       lock.release()));
 }
 
-SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements,
-                         fs::path path, dev_t device, ino_t inode, int lock_fd)
+SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, fs::path path,
+                         dev_t device, ino_t inode, int lock_fd)
     : db_(db),
       statements_(std::move(statements)),
       description_("sqlite:" + path.string()),
@@ -614,7 +614,7 @@ SqliteStore::~SqliteStore() {
 std::string SqliteStore::describe() const { return description_; }
 
 std::expected<void, StoreError> SqliteStore::check() const {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
     return std::unexpected(error(
         StoreErrorCode::kUnavailable,
@@ -645,9 +645,8 @@ std::vector<StoreWriteResult> SqliteStore::apply(std::span<const StoreWrite> wri
   if (writes.empty()) {
     return results;
   }
-  const std::string what = writes.size() == 1
-                               ? describeWrite(writes.front())
-                               : fmt::format("a batch of {} writes", writes.size());
+  const std::string what = writes.size() == 1 ? describeWrite(writes.front())
+                                              : fmt::format("a batch of {} writes", writes.size());
   auto failAll = [&](const StoreError& failure) {
     rollback();
     results.assign(writes.size(), std::unexpected(failure));

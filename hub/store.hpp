@@ -17,8 +17,8 @@
 #pragma once
 
 #include <cstdint>
-#include <span>
 #include <expected>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>

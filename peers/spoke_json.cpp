@@ -1,8 +1,8 @@
 #include "peers/spoke_json.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 #include <limits>
 #include <string_view>
 
@@ -30,8 +30,8 @@ std::expected<std::int64_t, FieldError> asInteger(const json::value& v, const st
   if (v.is_int64()) {
     return v.get_int64();
   }
-  if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(
-                                             std::numeric_limits<std::int64_t>::max())) {
+  if (v.is_uint64() &&
+      v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
     return static_cast<std::int64_t>(v.get_uint64());
   }
   if (v.is_double()) {

@@ -2,9 +2,9 @@
 
 #include <openssl/rand.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
-#include <fmt/format.h>
 #include <stdexcept>
 
 #include "routing/inside_allocator.hpp"
@@ -94,9 +94,8 @@ std::optional<std::string> checkName(std::string_view name) {
   if (name.front() < 'a' || name.front() > 'z') {
     return "must start with a lowercase letter";
   }
-  const bool allowed = std::ranges::all_of(name, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
+  const bool allowed = std::ranges::all_of(
+      name, [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
   if (!allowed) {
     return "may contain only lowercase letters, digits and '-'";
   }
@@ -111,8 +110,8 @@ std::optional<std::string> checkPsk(std::string_view psk) {
     return "must be 8 to 64 characters long";
   }
   const bool allowed = std::ranges::all_of(psk, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_';
   });
   if (!allowed) {
     return "may contain only letters, digits, '.' and '_'";

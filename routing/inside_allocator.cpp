@@ -13,9 +13,7 @@ bool InsideAllocator::reserve(const Ipv4Prefix& network) {
   return used_.insert(network.network().value()).second;
 }
 
-void InsideAllocator::release(const Ipv4Prefix& network) {
-  used_.erase(network.network().value());
-}
+void InsideAllocator::release(const Ipv4Prefix& network) { used_.erase(network.network().value()); }
 
 bool InsideAllocator::isUsed(const Ipv4Prefix& network) const {
   return used_.contains(network.network().value());

@@ -23,8 +23,8 @@ inline constexpr int kInsideLength = 30;
 
 // Networks AWS refuses as tunnel inside CIDRs.
 inline constexpr Ipv4Prefix kAwsReservedInside[] = {
-    kPrefix(169, 254, 0, 0, 30),   kPrefix(169, 254, 1, 0, 30),   kPrefix(169, 254, 2, 0, 30),
-    kPrefix(169, 254, 3, 0, 30),   kPrefix(169, 254, 4, 0, 30),   kPrefix(169, 254, 5, 0, 30),
+    kPrefix(169, 254, 0, 0, 30),     kPrefix(169, 254, 1, 0, 30), kPrefix(169, 254, 2, 0, 30),
+    kPrefix(169, 254, 3, 0, 30),     kPrefix(169, 254, 4, 0, 30), kPrefix(169, 254, 5, 0, 30),
     kPrefix(169, 254, 169, 252, 30),
 };
 

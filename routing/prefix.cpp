@@ -1,7 +1,7 @@
 #include "routing/prefix.hpp"
 
-#include <charconv>
 #include <fmt/format.h>
+#include <charconv>
 
 namespace transit::routing {
 namespace {
@@ -70,8 +70,7 @@ std::expected<Ipv4Prefix, std::string> Ipv4Prefix::parse(std::string_view text) 
   }
   const auto prefix = containing(*address, static_cast<int>(*length));
   if (prefix.network() != *address) {
-    return std::unexpected(
-        fmt::format("has host bits set (the prefix is {})", prefix.toString()));
+    return std::unexpected(fmt::format("has host bits set (the prefix is {})", prefix.toString()));
   }
   return prefix;
 }

@@ -83,10 +83,9 @@ class Ipv4Prefix {
 // Compile-time construction for well-known constants: kPrefix(169, 254, 0, 0, 16).
 constexpr Ipv4Prefix kPrefix(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d,
                              int length) {
-  return Ipv4Prefix::containing(
-      Ipv4Address((std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) | (std::uint32_t{c} << 8) |
-                  std::uint32_t{d}),
-      length);
+  return Ipv4Prefix::containing(Ipv4Address((std::uint32_t{a} << 24) | (std::uint32_t{b} << 16) |
+                                            (std::uint32_t{c} << 8) | std::uint32_t{d}),
+                                length);
 }
 
 }  // namespace transit::routing

@@ -14,10 +14,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <span>
 #include <utility>
 #include <vector>
 

@@ -28,13 +28,12 @@ inline hub::ApiToken makeToken(std::string name, hub::Role role, std::string_vie
   hub::ApiToken token;
   token.name = std::move(name);
   token.role = role;
-  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-         token.sha256.data());
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), token.sha256.data());
   return token;
 }
 
-inline std::string spokeJson(std::string_view name, std::string_view cidr,
-                             std::string_view outside, std::string_view extra = "") {
+inline std::string spokeJson(std::string_view name, std::string_view cidr, std::string_view outside,
+                             std::string_view extra = "") {
   return fmt::format(
       R"({{"name": "{}", "kind": "vpc", "cidrs": ["{}"], "routing": "bgp", "asn": 64512,)"
       R"( "tunnels": [{{"outside_ip": "{}"}}]{}}})",
@@ -56,9 +55,9 @@ class ApiFixture : public ::testing::Test {
     });
     health_.add("drivers", [this] { return hub::Health::Status{drivers_ok_, "pluto is down"}; });
     api_ = std::make_unique<http::Api>(
-        http::HandlerContext{*registry_, health_, prometheus_,
-                             http::HubInfo{"hub-a", 65000, "203.0.113.10", "10.0.0.10", "test",
-                                           "dry-run"}},
+        http::HandlerContext{
+            *registry_, health_, prometheus_,
+            http::HubInfo{"hub-a", 65000, "203.0.113.10", "10.0.0.10", "test", "dry-run"}},
         http::TokenAuth({makeToken("ops", hub::Role::kAdmin, kAdminToken),
                          makeToken("viewer", hub::Role::kRead, kReadToken)}),
         api_metrics_, clock_);

@@ -10,8 +10,7 @@ class Handlers : public ApiFixture {};
 
 TEST_F(Handlers, CreateAnswers201WithLocationEtagAndNoKey) {
   auto r = call(verb::post, "/v1/spokes",
-                spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10",
-                          R"(, "segment": "prod")"));
+                spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10", R"(, "segment": "prod")"));
   ASSERT_EQ(r.status, 201u) << r.body;
   EXPECT_EQ(header(r, "Location"), "/v1/spokes/prod-a");
   EXPECT_EQ(header(r, "ETag"), "\"1\"");
@@ -32,8 +31,7 @@ TEST_F(Handlers, NoResponseEverContainsAPreSharedKey) {
                 R"({"name": "prod-a", "kind": "site", "cidrs": ["172.16.1.0/24"], "asn": 65010,)"
                 R"( "tunnels": [{"outside_ip": "198.51.100.10", "psk": "VerySecretKey_123456"}]})");
   ASSERT_EQ(r.status, 201u) << r.body;
-  for (const auto& target :
-       {"/v1/spokes", "/v1/spokes/prod-a", "/v1/hub", "/metrics", "/readyz"}) {
+  for (const auto& target : {"/v1/spokes", "/v1/spokes/prod-a", "/v1/hub", "/metrics", "/readyz"}) {
     auto got = call(verb::get, target);
     EXPECT_EQ(got.body.find(kSecret), std::string::npos) << target;
   }
@@ -46,10 +44,12 @@ TEST_F(Handlers, NoResponseEverContainsAPreSharedKey) {
 }
 
 TEST_F(Handlers, ListAndGetReturnWhatWasCreated) {
-  ASSERT_EQ(call(verb::post, "/v1/spokes", spokeJson("prod-b", "10.2.0.0/16", "198.51.100.20"))
-                .status, 201u);
-  ASSERT_EQ(call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"))
-                .status, 201u);
+  ASSERT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-b", "10.2.0.0/16", "198.51.100.20")).status,
+      201u);
+  ASSERT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")).status,
+      201u);
   auto list = call(verb::get, "/v1/spokes", "", kReadToken);
   ASSERT_EQ(list.status, 200u);
   const auto list_body = json(list);
@@ -111,9 +111,8 @@ TEST_F(Handlers, BadBodiesAreRefusedWithTheRightCodeAndChangeNothing) {
   EXPECT_EQ(form.status, 415u);
   EXPECT_EQ(json(form).at("error").at("code"), "unsupported_media_type");
 
-  auto charset = call(verb::post, "/v1/spokes",
-                      spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"), kAdminToken, true, "",
-                      "application/json; charset=utf-8");
+  auto charset = call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"),
+                      kAdminToken, true, "", "application/json; charset=utf-8");
   EXPECT_EQ(charset.status, 201u);
 
   auto invalid = call(verb::post, "/v1/spokes", spokeJson("prod-b", "10.2.0.1/16", "198.51.100.2"));
@@ -137,8 +136,9 @@ TEST_F(Handlers, BadBodiesAreRefusedWithTheRightCodeAndChangeNothing) {
 }
 
 TEST_F(Handlers, ConflictsAre409) {
-  ASSERT_EQ(call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"))
-                .status, 201u);
+  ASSERT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")).status,
+      201u);
   auto dup = call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.9.0.0/16", "198.51.100.90"));
   EXPECT_EQ(dup.status, 409u);
   EXPECT_EQ(json(dup).at("error").at("code"), "conflict");
@@ -149,8 +149,9 @@ TEST_F(Handlers, ConflictsAre409) {
 }
 
 TEST_F(Handlers, PutHonoursIfMatch) {
-  ASSERT_EQ(call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"))
-                .status, 201u);
+  ASSERT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")).status,
+      201u);
   const auto body = spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10", R"(, "segment": "prod")");
   auto stale = call(verb::put, "/v1/spokes/prod-a", body, kAdminToken, true, "\"5\"");
   EXPECT_EQ(stale.status, 412u);
@@ -175,8 +176,9 @@ TEST_F(Handlers, PutHonoursIfMatch) {
 }
 
 TEST_F(Handlers, DeleteAnswers204ThenTheSpokeIsGone) {
-  ASSERT_EQ(call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"))
-                .status, 201u);
+  ASSERT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")).status,
+      201u);
   EXPECT_EQ(call(verb::delete_, "/v1/spokes/prod-a", "", kAdminToken, true, "\"9\"").status, 412u);
   auto gone = call(verb::delete_, "/v1/spokes/prod-a");
   EXPECT_EQ(gone.status, 204u);
@@ -197,8 +199,9 @@ TEST_F(Handlers, StoreFailureIs503AndNothingChanges) {
 }
 
 TEST_F(Handlers, HubDescribesItself) {
-  ASSERT_EQ(call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"))
-                .status, 201u);
+  ASSERT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")).status,
+      201u);
   auto r = call(verb::get, "/v1/hub", "", kReadToken);
   ASSERT_EQ(r.status, 200u);
   auto hub = json(r).as_object();
@@ -236,20 +239,27 @@ TEST_F(Handlers, OperationalRoutesNeedATokenOnListenersNotOpenedForThem) {
 }
 
 TEST_F(Handlers, MetricsUseRouteTemplatesNotRawPaths) {
-  ASSERT_EQ(call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"))
-                .status, 201u);
+  ASSERT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")).status,
+      201u);
   call(verb::get, "/v1/spokes/prod-a");
   call(verb::get, "/v1/spokes/zzz");
   auto r = call(verb::get, "/metrics", "", "");
   ASSERT_EQ(r.status, 200u);
   EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
   const auto& text = r.body;
-  EXPECT_NE(text.find(R"(transit_hub_api_requests_total{code="200",method="GET",route="/v1/spokes/{name}"} 1)"),
-            std::string::npos) << text;
-  EXPECT_NE(text.find(R"(transit_hub_api_requests_total{code="404",method="GET",route="/v1/spokes/{name}"} 1)"),
-            std::string::npos);
-  EXPECT_NE(text.find(R"(transit_hub_api_requests_total{code="201",method="POST",route="/v1/spokes"} 1)"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          R"(transit_hub_api_requests_total{code="200",method="GET",route="/v1/spokes/{name}"} 1)"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find(
+          R"(transit_hub_api_requests_total{code="404",method="GET",route="/v1/spokes/{name}"} 1)"),
+      std::string::npos);
+  EXPECT_NE(
+      text.find(R"(transit_hub_api_requests_total{code="201",method="POST",route="/v1/spokes"} 1)"),
+      std::string::npos);
   EXPECT_EQ(text.find("prod-a"), std::string::npos);
   EXPECT_EQ(text.find("zzz"), std::string::npos);
   EXPECT_NE(text.find(R"(transit_hub_spokes{kind="vpc"} 1)"), std::string::npos);

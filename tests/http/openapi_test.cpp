@@ -18,8 +18,8 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-const std::set<std::string> kMethods = {"get", "put", "post", "delete", "patch", "head",
-                                        "options", "trace"};
+const std::set<std::string> kMethods = {"get",   "put",  "post",    "delete",
+                                        "patch", "head", "options", "trace"};
 
 YAML::Node document() { return YAML::Load(std::string(openApiDocument())); }
 
@@ -48,8 +48,8 @@ TEST(OpenApi, EveryDocumentedOperationIsServed) {
       if (!kMethods.contains(method)) continue;  // "parameters" and the like
       bool served = false;
       for (const auto& route : routeTable()) {
-        served |= route.pattern == path &&
-                  lower(boost::beast::http::to_string(route.method)) == method;
+        served |=
+            route.pattern == path && lower(boost::beast::http::to_string(route.method)) == method;
       }
       EXPECT_TRUE(served) << method << " " << path << " is documented but not served";
     }

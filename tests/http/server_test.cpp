@@ -88,9 +88,9 @@ TEST_F(ServerTest, KeepAliveServesManyRequestsOnOneConnection) {
   startServer();
   auto socket = connect(open_port_);
   beast::flat_buffer buffer;
-  auto created = roundTrip(socket, buffer, request(bhttp::verb::post, "/v1/spokes",
-                                                   spokeJson("prod-a", "10.1.0.0/16",
-                                                             "198.51.100.10")));
+  auto created = roundTrip(socket, buffer,
+                           request(bhttp::verb::post, "/v1/spokes",
+                                   spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")));
   EXPECT_EQ(created.result_int(), 201u);
   EXPECT_TRUE(created.keep_alive());
   for (int i = 0; i < 3; ++i) {
@@ -134,9 +134,9 @@ TEST_F(ServerTest, BodyOverOneMebibyteIs413AndChangesNothing) {
 
   // Chunked, so the size is only known while reading.
   auto chunked = connect(open_port_);
-  std::string head =
-      "POST /v1/spokes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(kAdminToken) +
-      "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string head = "POST /v1/spokes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                     std::string(kAdminToken) +
+                     "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
   asio::write(chunked, asio::buffer(head));
   std::string chunk(64 * 1024, ' ');
   boost::system::error_code ec;
@@ -170,8 +170,8 @@ TEST_F(ServerTest, AClientThatSendsAnOversizedBodyWithoutWaitingStillReads413) {
 TEST_F(ServerTest, ExpectContinueIsAnswered) {
   startServer();
   auto socket = connect(open_port_);
-  auto req = request(bhttp::verb::post, "/v1/spokes",
-                     spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"));
+  auto req =
+      request(bhttp::verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10"));
   req.set(bhttp::field::expect, "100-continue");
   bhttp::request_serializer<bhttp::string_body> serializer(req);
   bhttp::write_header(socket, serializer);
@@ -204,9 +204,8 @@ TEST_F(ServerTest, OperationalRoutesAreOpenOnlyOnListenersTheConfigNames) {
             200u);
   auto closed = connect(closed_port_);
   beast::flat_buffer buffer2;
-  EXPECT_EQ(
-      roundTrip(closed, buffer2, request(bhttp::verb::get, "/metrics", "", "")).result_int(),
-      401u);
+  EXPECT_EQ(roundTrip(closed, buffer2, request(bhttp::verb::get, "/metrics", "", "")).result_int(),
+            401u);
   EXPECT_EQ(roundTrip(closed, buffer2, request(bhttp::verb::get, "/metrics", "", kReadToken))
                 .result_int(),
             200u);
@@ -247,8 +246,8 @@ TEST_F(ServerTest, ListenFailureNamesTheAddress) {
 }
 
 TEST_F(ServerTest, TlsListenerServesHttpsWithTheConfiguredCertificate) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("transit-tls-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("transit-tls-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto cert = dir / "cert.pem";
   const auto key = dir / "key.pem";

@@ -78,8 +78,8 @@ class RegistryTest : public ::testing::Test {
 };
 
 TEST_F(RegistryTest, CreateAllocatesInsideNetworksAndKeysAndStoresDurably) {
-  auto result = registry_->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10",
-                                           "198.51.100.11"));
+  auto result =
+      registry_->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10", "198.51.100.11"));
   ASSERT_TRUE(result.has_value()) << result.error().message;
   const auto& spoke = **result;
   ASSERT_EQ(spoke.tunnels.size(), 2u);
@@ -178,10 +178,11 @@ TEST_F(RegistryTest, ReplaceChecksGenerationAndBumpsIt) {
 }
 
 TEST_F(RegistryTest, PuttingBackWhatGetReturnedKeepsKeysAndInsideNetworksAndWritesNothing) {
-  auto created = registry_->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10",
-                                            "198.51.100.11"));
+  auto created =
+      registry_->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10", "198.51.100.11"));
   ASSERT_TRUE(created.has_value());
-  const auto writes_before = metricValue(prometheus_, "transit_hub_store_writes_total", "result", "ok");
+  const auto writes_before =
+      metricValue(prometheus_, "transit_hub_store_writes_total", "result", "ok");
 
   // GET never returns PSKs, so a client's PUT carries none; tunnels listed in another order.
   auto draft = vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.11", "198.51.100.10");
@@ -234,8 +235,8 @@ TEST_F(RegistryTest, ReplaceCannotRenameOrCollide) {
   ASSERT_FALSE(newcomer.has_value());
   EXPECT_EQ(newcomer.error().code, ErrorCode::kConflict);
 
-  auto missing = registry_->replace("nope", vpcDraft("nope", "10.7.0.0/16", "198.51.100.70"),
-                                    std::nullopt);
+  auto missing =
+      registry_->replace("nope", vpcDraft("nope", "10.7.0.0/16", "198.51.100.70"), std::nullopt);
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
@@ -325,9 +326,9 @@ TEST_F(RegistryTest, ConcurrentWritersGetDistinctAllocations) {
     threads.emplace_back([this, t] {
       for (int i = 0; i < kPerThread; ++i) {
         const int n = t * kPerThread + i;
-        auto result = registry_->create(vpcDraft(
-            "s-" + std::to_string(n), "10." + std::to_string(n) + ".0.0/16",
-            "198.51." + std::to_string(n / 250) + "." + std::to_string(n % 250 + 1)));
+        auto result = registry_->create(
+            vpcDraft("s-" + std::to_string(n), "10." + std::to_string(n) + ".0.0/16",
+                     "198.51." + std::to_string(n / 250) + "." + std::to_string(n % 250 + 1)));
         ASSERT_TRUE(result.has_value()) << result.error().message;
       }
     });

@@ -13,10 +13,10 @@ peers::Spoke spoke(const std::string& name, int n) {
   s.name = name;
   s.cidrs = {*routing::Ipv4Prefix::parse("10." + std::to_string(n) + ".0.0/16")};
   s.asn = 64512;
-  s.tunnels = {peers::Tunnel{*routing::Ipv4Address::parse("198.51.100." + std::to_string(n)),
-                             *routing::Ipv4Prefix::parse("169.254.10." + std::to_string(4 * n) +
-                                                         "/30"),
-                             "KeyNumber_" + std::to_string(n)}};
+  s.tunnels = {
+      peers::Tunnel{*routing::Ipv4Address::parse("198.51.100." + std::to_string(n)),
+                    *routing::Ipv4Prefix::parse("169.254.10." + std::to_string(4 * n) + "/30"),
+                    "KeyNumber_" + std::to_string(n)}};
   s.generation = 1;
   return s;
 }
@@ -96,4 +96,3 @@ TEST_F(StoreBatch, LaterWritesSeeEarlierOnesInTheSameBatch) {
 
 }  // namespace
 }  // namespace transit::hub
-

@@ -1,7 +1,7 @@
 // Tests for peers/spoke_json.hpp: strict decoding of API requests, the API form that never
 // carries a PSK, and the stored form that round-trips every field and reports damaged records.
-#include "tests/routing/prefix_helpers.hpp"
 #include "peers/spoke_json.hpp"
+#include "tests/routing/prefix_helpers.hpp"
 
 #include <gtest/gtest.h>
 

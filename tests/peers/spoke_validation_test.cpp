@@ -1,8 +1,8 @@
 // Tests for peers/spoke_validation.hpp (and the inside-address rule of peers/spoke.hpp): every
 // rule a spoke request must follow, with at least one accepted and one refused value each. A
 // refusal must name the exact field path and must never echo a PSK.
-#include "tests/routing/prefix_helpers.hpp"
 #include "peers/spoke_validation.hpp"
+#include "tests/routing/prefix_helpers.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
 // Tests for routing/prefix.hpp: strict IPv4 address and prefix parsing (one spelling per value),
 // formatting, and the prefix arithmetic (contains, overlaps, last, size, host) at its edges.
-#include "tests/routing/prefix_helpers.hpp"
 #include "routing/prefix.hpp"
+#include "tests/routing/prefix_helpers.hpp"
 
 #include <gtest/gtest.h>
 
