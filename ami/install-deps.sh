@@ -25,8 +25,16 @@ TOOL_PACKAGES=(
   prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3
 )
 
+# The daemons the hub drives, and the lab's peers of other makes: libreswan (pluto), BIRD 2, FRR
+# (the AWS VGW stand-in), nftables (TCP MSS clamping on tunnel links), ping for lab checks.
+# In containers /usr/sbin/policy-rc.d keeps their services from starting; transit-hubd and the
+# lab start the instances they need.
+DAEMON_PACKAGES=(
+  libreswan libnss3-tools bird2 frr nftables iputils-ping
+)
+
 missing=()
-for p in "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}"; do
+for p in "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${DAEMON_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
   fi
