@@ -1,0 +1,127 @@
+#include "hub/reconciler_metrics.hpp"
+
+#include <algorithm>
+
+#include "hub/reconciler.hpp"
+
+namespace transit::hub {
+namespace {
+
+prometheus::Family<prometheus::Gauge>& gauge(prometheus::Registry& registry, const char* name,
+                                             const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+}
+
+prometheus::Family<prometheus::Counter>& counter(prometheus::Registry& registry, const char* name,
+                                                 const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+}
+
+// A pluto counter belongs to one SA: when it goes down, a new SA started counting from zero.
+void addObserved(prometheus::Counter& metric, std::uint64_t& last, std::uint64_t now) {
+  metric.Increment(static_cast<double>(now >= last ? now - last : now));
+  last = now;
+}
+
+}  // namespace
+
+template <typename Metric>
+Metric& ReconcilerMetrics::Series<Metric>::at(const Key& key) {
+  auto& slot = metrics[key];
+  if (slot == nullptr) {
+    std::map<std::string, std::string> labels{{"spoke", key.first}};
+    if (!key.second.empty()) labels.emplace("tunnel", key.second);
+    slot = &family->Add(labels);
+  }
+  return *slot;
+}
+
+template <typename Metric>
+void ReconcilerMetrics::Series<Metric>::keepOnly(const std::map<Key, bool>& live) {
+  for (auto it = metrics.begin(); it != metrics.end();) {
+    if (live.contains(it->first)) {
+      ++it;
+    } else {
+      family->Remove(it->second);
+      it = metrics.erase(it);
+    }
+  }
+}
+
+ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
+    : passes_ok_(counter(registry, "transit_hub_reconcile_total",
+                         "Reconciliation passes, by result")
+                     .Add({{"result", "ok"}})),
+      passes_error_(counter(registry, "transit_hub_reconcile_total",
+                            "Reconciliation passes, by result")
+                        .Add({{"result", "error"}})),
+      duration_(prometheus::BuildHistogram()
+                    .Name("transit_hub_reconcile_duration_seconds")
+                    .Help("Time one reconciliation pass took")
+                    .Register(registry)
+                    .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05, 0.1,
+                                                                     0.25, 0.5, 1, 2.5, 5, 10})),
+      pluto_up_(gauge(registry, "transit_hub_daemon_up", "1 when the daemon answers the hub")
+                    .Add({{"daemon", "pluto"}})),
+      bird_up_(gauge(registry, "transit_hub_daemon_up", "1 when the daemon answers the hub")
+                   .Add({{"daemon", "bird"}})) {
+  ike_up_.family = &gauge(registry, "transit_hub_tunnel_ike_up",
+                          "1 when the tunnel's IKE SA is established");
+  ipsec_up_.family = &gauge(registry, "transit_hub_tunnel_ipsec_up",
+                            "1 when the tunnel's IPsec (Child) SA is installed");
+  session_up_.family = &gauge(registry, "transit_hub_bgp_session_up",
+                              "1 when the BGP session over the tunnel is Established");
+  received_.family = &gauge(registry, "transit_hub_bgp_routes_received",
+                            "Routes accepted from the spoke");
+  advertised_.family = &gauge(registry, "transit_hub_bgp_routes_advertised",
+                              "Routes advertised to the spoke");
+  in_bytes_.family = &counter(registry, "transit_hub_tunnel_in_bytes_total",
+                              "Bytes received through the tunnel, after decryption");
+  out_bytes_.family = &counter(registry, "transit_hub_tunnel_out_bytes_total",
+                               "Bytes sent through the tunnel, before encryption");
+}
+
+void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double seconds) {
+  (ok ? passes_ok_ : passes_error_).Increment();
+  duration_.Observe(seconds);
+  pluto_up_.Set(status.pluto.up ? 1 : 0);
+  bird_up_.Set(status.bird.up ? 1 : 0);
+
+  std::map<Key, bool> tunnel_keys;
+  for (const auto& [name, tunnel] : status.tunnels) {
+    const Key key{tunnel.spoke, std::to_string(tunnel.index)};
+    tunnel_keys.emplace(key, true);
+    ike_up_.at(key).Set(tunnel.observed.ike_up ? 1 : 0);
+    ipsec_up_.at(key).Set(tunnel.observed.ipsec_up ? 1 : 0);
+    addObserved(in_bytes_.at(key), last_in_[key], tunnel.observed.in_bytes);
+    addObserved(out_bytes_.at(key), last_out_[key], tunnel.observed.out_bytes);
+  }
+  std::map<Key, bool> session_keys;
+  std::map<Key, bool> spoke_keys;
+  std::map<std::string, std::uint32_t> received, advertised;
+  for (const auto& [name, session] : status.sessions) {
+    const Key key{session.spoke, std::to_string(session.index)};
+    session_keys.emplace(key, true);
+    session_up_.at(key).Set(session.observed.established ? 1 : 0);
+    received[session.spoke] = std::max(received[session.spoke], session.observed.routes_imported);
+    advertised[session.spoke] =
+        std::max(advertised[session.spoke], session.observed.routes_exported);
+  }
+  for (const auto& [spoke, count] : received) {
+    const Key key{spoke, ""};
+    spoke_keys.emplace(key, true);
+    received_.at(key).Set(count);
+    advertised_.at(key).Set(advertised[spoke]);
+  }
+  ike_up_.keepOnly(tunnel_keys);
+  ipsec_up_.keepOnly(tunnel_keys);
+  in_bytes_.keepOnly(tunnel_keys);
+  out_bytes_.keepOnly(tunnel_keys);
+  std::erase_if(last_in_, [&](const auto& e) { return !tunnel_keys.contains(e.first); });
+  std::erase_if(last_out_, [&](const auto& e) { return !tunnel_keys.contains(e.first); });
+  session_up_.keepOnly(session_keys);
+  received_.keepOnly(spoke_keys);
+  advertised_.keepOnly(spoke_keys);
+}
+
+}  // namespace transit::hub

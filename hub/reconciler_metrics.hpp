@@ -1,0 +1,60 @@
+// ReconcilerMetrics: what the daemons really run, as Prometheus metrics.
+//
+// Owns: metric handles in the injected registry and the label sets it created; series of spokes
+// and tunnels that are gone are removed, so dashboards never show stale tunnels. Written by the
+// reconciler's thread after each pass.
+//   transit_hub_tunnel_ike_up{spoke,tunnel}            1 when the IKE SA is established
+//   transit_hub_tunnel_ipsec_up{spoke,tunnel}          1 when a Child SA is installed (AWS's TunnelState)
+//   transit_hub_tunnel_in_bytes_total{spoke,tunnel}    bytes decrypted (AWS's TunnelDataIn)
+//   transit_hub_tunnel_out_bytes_total{spoke,tunnel}   bytes encrypted (TunnelDataOut)
+//   transit_hub_bgp_session_up{spoke,tunnel}           1 when the session is Established
+//   transit_hub_bgp_routes_received{spoke}             routes accepted from the spoke (largest
+//                                                      count over its sessions: both carry the same)
+//   transit_hub_bgp_routes_advertised{spoke}           routes sent to the spoke (likewise)
+//   transit_hub_reconcile_total{result}                passes, result ok|error
+//   transit_hub_reconcile_duration_seconds             histogram of pass durations
+//   transit_hub_daemon_up{daemon}                      1 when pluto / bird answer
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+namespace transit::hub {
+
+struct ReconcileStatus;
+
+class ReconcilerMetrics {
+ public:
+  explicit ReconcilerMetrics(prometheus::Registry& registry);
+
+  void record(const ReconcileStatus& status, bool ok, double seconds);
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // spoke, tunnel index ("" for per-spoke)
+
+  template <typename Metric>
+  struct Series {
+    prometheus::Family<Metric>* family = nullptr;
+    std::map<Key, Metric*> metrics;
+    Metric& at(const Key& key);
+    void keepOnly(const std::map<Key, bool>& live);
+  };
+
+  Series<prometheus::Gauge> ike_up_, ipsec_up_, session_up_, received_, advertised_;
+  Series<prometheus::Counter> in_bytes_, out_bytes_;
+  std::map<Key, std::uint64_t> last_in_, last_out_;  // last observed counters, for deltas
+  prometheus::Counter& passes_ok_;
+  prometheus::Counter& passes_error_;
+  prometheus::Histogram& duration_;
+  prometheus::Gauge& pluto_up_;
+  prometheus::Gauge& bird_up_;
+};
+
+}  // namespace transit::hub

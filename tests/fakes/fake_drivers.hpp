@@ -1,0 +1,108 @@
+// In-memory TunnelDriver and RoutingDriver: a "daemon" that runs exactly what it was given, with
+// failure injection, outside drift and restarts.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+#include "peers/tunnel_driver.hpp"
+#include "routing/routing_driver.hpp"
+
+namespace transit::fakes {
+
+class FakeTunnelDriver final : public peers::TunnelDriver {
+ public:
+  std::expected<void, DriverError> apply(const peers::TunnelSpec& spec) override {
+    ++apply_calls;
+    if (fail_next_applies > 0) {
+      --fail_next_applies;
+      return std::unexpected(apply_error);
+    }
+    loaded[spec.name] = spec;
+    return {};
+  }
+  std::expected<void, DriverError> remove(std::string_view name) override {
+    ++remove_calls;
+    loaded.erase(std::string(name));
+    return {};
+  }
+  std::expected<peers::TunnelObservation, DriverError> observe() override {
+    if (down) return std::unexpected(DriverError{DriverError::Kind::kNeedsDependency, *down});
+    peers::TunnelObservation out{instance, {}};
+    for (const auto& [name, spec] : loaded) {
+      peers::ObservedTunnel t;
+      t.name = name;
+      t.loaded = true;
+      t.ike_up = true;
+      t.state = "STATE_V2_ESTABLISHED_IKE_SA";
+      t.in_bytes = bytes;
+      t.out_bytes = bytes;
+      out.tunnels.push_back(t);
+    }
+    return out;
+  }
+
+  void restart() {  // the daemon lost everything and has a new identity
+    loaded.clear();
+    instance = "pluto-" + std::to_string(++restarts);
+  }
+
+  std::map<std::string, peers::TunnelSpec> loaded;
+  std::string instance = "pluto-0";
+  int restarts = 0;
+  int apply_calls = 0;
+  int remove_calls = 0;
+  int fail_next_applies = 0;
+  DriverError apply_error{DriverError::Kind::kInvalid, "pluto refused the connection"};
+  std::optional<std::string> down;  // observe() fails with this while set
+  std::uint64_t bytes = 0;
+};
+
+class FakeRoutingDriver final : public routing::RoutingDriver {
+ public:
+  std::expected<void, DriverError> apply(const routing::RoutingSpec& spec) override {
+    ++apply_calls;
+    if (fail_next_applies > 0) {
+      --fail_next_applies;
+      return std::unexpected(DriverError{DriverError::Kind::kInvalid, "8002 parse error"});
+    }
+    running = spec;
+    return {};
+  }
+  std::expected<routing::RoutingObservation, DriverError> observe() override {
+    if (down) return std::unexpected(DriverError{DriverError::Kind::kNeedsDependency, *down});
+    routing::RoutingObservation out{instance, {}};
+    if (running) {
+      for (const auto& session : running->sessions) {
+        routing::ObservedSession s;
+        s.name = session.name;
+        s.protocol_state = "up";
+        s.bgp_state = "Established";
+        s.established = true;
+        s.routes_imported = imported;
+        s.routes_exported = 7;
+        out.sessions.push_back(s);
+      }
+    }
+    return out;
+  }
+  void restart() {
+    running.reset();
+    instance = "bird-" + std::to_string(++restarts);
+  }
+
+  std::optional<routing::RoutingSpec> running;
+  std::string instance = "bird-0";
+  int restarts = 0;
+  int apply_calls = 0;
+  int fail_next_applies = 0;
+  std::uint32_t imported = 1;
+  std::optional<std::string> down;
+};
+
+static_assert(std::is_base_of_v<peers::TunnelDriver, FakeTunnelDriver>);
+static_assert(std::is_base_of_v<routing::RoutingDriver, FakeRoutingDriver>);
+
+}  // namespace transit::fakes
