@@ -1,0 +1,97 @@
+#include "peers/libreswan_render.hpp"
+
+#include <fmt/format.h>
+#include <cassert>
+
+namespace transit::peers {
+
+bool pskRenderable(std::string_view psk) {
+  if (psk.empty() || psk.size() > 64) {
+    return false;
+  }
+  for (const char c : psk) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::uint32_t externalMark(const TunnelSpec& spec) {
+  if (spec.interface_id != 0) {
+    return spec.interface_id;
+  }
+  // FNV-1a of the name, kept within 0x10000..0x7fffffff: stable across restarts, and clear of
+  // the small marks an operator or VTI set-up is likely to use by hand.
+  std::uint32_t hash = 2166136261U;
+  for (const char c : spec.name) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 16777619U;
+  }
+  return 0x10000U + hash % (0x7fffffffU - 0x10000U);
+}
+
+std::string renderConnection(const TunnelSpec& spec, const LibreswanOptions& options) {
+  std::string out;
+  out += fmt::format("# {} tunnel {} of spoke {}; written by transit-hubd, do not edit\n",
+                     spec.name, spec.index, spec.spoke);
+  out += fmt::format("conn {}\n", spec.name);
+  // addconn NAME ignores auto=; the driver initiates with whack --initiate --asynchronous.
+  out += "\tauto=add\n";
+  out += "\ttype=tunnel\n";
+  out += "\tauthby=secret\n";
+  out += "\tikev2=yes\n";
+  out += fmt::format("\tleft={}\n", spec.local_address.toString());
+  out += fmt::format("\tleftid={}\n", spec.local_id.toString());
+  out += fmt::format("\tright={}\n", spec.remote_address.toString());
+  out += fmt::format("\trightid={}\n", spec.remote_address.toString());
+  // Route-based: the policy covers everything; the XFRM if_id (or mark) confines it to the
+  // traffic routed into the tunnel, and BGP over the inside /30 decides what that is.
+  out += "\tleftsubnet=0.0.0.0/0\n";
+  out += "\trightsubnet=0.0.0.0/0\n";
+  out += fmt::format("\tike={}\n", options.ike);
+  out += fmt::format("\tesp={}\n", options.esp);
+  out += "\tpfs=yes\n";
+  // Integer seconds only: pluto 4.10 silently ignores fractional values such as 4.5m.
+  out += "\tikelifetime=28800s\n";
+  out += "\tsalifetime=3600s\n";
+  out += "\trekeymargin=270s\n";
+  out += "\trekeyfuzz=100%\n";
+  out += "\tkeyingtries=%forever\n";
+  // Liveness: AWS drops a tunnel after ~10 s without traffic. While a Child SA exists pluto
+  // sends an IKEv2 liveness probe every dpddelay seconds (and BGP keepalives cross the tunnel
+  // every 10 s), so it never idles; a peer silent for retransmit-timeout is declared dead and
+  // dpdaction=restart re-negotiates. dpdtimeout= is ignored for IKEv2 and not written.
+  out += "\t# liveness probe every 10 s while a Child SA exists; AWS idles out after ~10 s\n";
+  out += "\tdpddelay=10\n";
+  out += "\tretransmit-timeout=30s\n";
+  out += "\tdpdaction=restart\n";
+  out += "\treplay-window=1024\n";
+  out += "\tencapsulation=auto\n";
+  if (options.links == TunnelLinks::kXfrm) {
+    // pluto creates (or reuses) ipsecN with XFRM if_id N; the hub sets address, MTU and MSS.
+    out += fmt::format("\tipsec-interface={}\n", spec.interface_id);
+  } else {
+    // The inside links exist already (veths in the lab). Without an interface the 0/0 <-> 0/0
+    // policy would, on a kernel with ESP, capture all of the host's traffic. A per-tunnel mark
+    // confines it to packets carrying that mark, which nothing sets here: safe by default.
+    const std::uint32_t mark = externalMark(spec);
+    out += "\t# links are external: the mark confines the 0/0 policy to marked packets\n";
+    out += fmt::format("\tmark={}/0xffffffff\n", mark);
+  }
+  return out;
+}
+
+std::string renderSecrets(std::span<const TunnelSpec> tunnels) {
+  std::string out = "# transit-hubd: pre-shared keys of the hub's tunnels; do not edit\n";
+  for (const auto& spec : tunnels) {
+    assert(pskRenderable(spec.psk));
+    out += fmt::format("# conn {}\n{} {} : PSK \"{}\"\n", spec.name, spec.local_id.toString(),
+                       spec.remote_address.toString(), spec.psk);
+  }
+  return out;
+}
+
+}  // namespace transit::peers

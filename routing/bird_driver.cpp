@@ -1,0 +1,183 @@
+#include "routing/bird_driver.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace transit::routing {
+namespace {
+
+constexpr int kConfigOk = 20;          // configure check: "Configuration OK"
+constexpr int kReconfigured = 3;
+constexpr int kReconfiguring = 4;      // success; protocols restart asynchronously
+constexpr int kReconfigQueued = 5;     // success; queued behind a running reconfiguration
+constexpr int kConfirmed = 18;
+constexpr int kConfigFileError = 8002;
+
+DriverError transient(std::string message) {
+  return DriverError{DriverError::Kind::kTransient, std::move(message)};
+}
+
+// A configure reply that is not the expected success: 8002 means BIRD refused our file.
+DriverError classify(const BirdReply& reply, std::string_view what) {
+  if (reply.code == kConfigFileError) {
+    return DriverError{DriverError::Kind::kInvalid,
+                       fmt::format("BIRD refused the configuration: {}", reply.errorText())};
+  }
+  std::string text = reply.lines.empty() ? std::string() : reply.lines.back().text;
+  return transient(fmt::format("{}: BIRD answered {} {}", what, reply.code, text));
+}
+
+}  // namespace
+
+std::optional<std::string> readWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+std::expected<void, std::string> writeFileAtomically(const std::string& path,
+                                                     std::string_view content) {
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return std::unexpected(fmt::format("open {}: {}", temp, std::strerror(errno)));
+  std::size_t written = 0;
+  while (written < content.size()) {
+    const auto n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int saved = errno;
+      ::close(fd);
+      ::unlink(temp.c_str());
+      return std::unexpected(fmt::format("write {}: {}", temp, std::strerror(saved)));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(temp.c_str());
+    return std::unexpected(fmt::format("sync {}: {}", temp, std::strerror(errno)));
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(temp.c_str());
+    return std::unexpected(fmt::format("rename to {}: {}", path, std::strerror(saved)));
+  }
+  return {};
+}
+
+BirdDriver::BirdDriver(BirdOptions options)
+    : options_(std::move(options)),
+      client_(BirdClientOptions{options_.socket_path, options_.command_timeout,
+                                options_.command_timeout}) {}
+
+std::expected<BirdReply, DriverError> BirdDriver::run(std::string_view command) {
+  return client_.command(command);
+}
+
+std::expected<std::vector<BirdProtocol>, DriverError> BirdDriver::ownedProtocols() {
+  auto reply = run(fmt::format("show protocols \"{}*\"", options_.protocol_prefix));
+  if (!reply) return std::unexpected(reply.error());
+  auto protocols = parseShowProtocols(*reply);
+  if (!protocols) return std::unexpected(transient(protocols.error()));
+  std::erase_if(*protocols, [&](const BirdProtocol& protocol) {
+    return protocol.name.compare(0, options_.protocol_prefix.size(),
+                                 options_.protocol_prefix) != 0;
+  });
+  return std::move(*protocols);
+}
+
+std::expected<void, DriverError> BirdDriver::apply(const RoutingSpec& spec) {
+  auto text = renderInclude(spec, options_);
+  if (!text) return std::unexpected(text.error());
+  const auto previous = readWholeFile(options_.include_path);
+
+  if (previous && *previous == *text) {
+    auto running = ownedProtocols();
+    if (!running) return std::unexpected(running.error());
+    std::set<std::string> have;
+    for (const auto& protocol : *running) have.insert(protocol.name);
+    std::set<std::string> want;
+    for (const auto& session : spec.sessions) want.insert(session.name);
+    if (have == want) return {};
+  }
+
+  if (auto written = writeFileAtomically(options_.include_path, *text); !written) {
+    return std::unexpected(transient(written.error()));
+  }
+  auto result = reconfigure(spec);
+  if (!result) {
+    // BIRD still runs the old configuration (refused, undone, or undone by its timeout);
+    // put the old file back so a BIRD restart reads what is running.
+    if (previous) {
+      (void)writeFileAtomically(options_.include_path, *previous);
+    } else {
+      ::unlink(options_.include_path.c_str());
+    }
+  }
+  return result;
+}
+
+std::expected<void, DriverError> BirdDriver::reconfigure(const RoutingSpec& spec) {
+  const auto& main = options_.main_config_path;
+  auto check = run(fmt::format("configure check \"{}\"", main));
+  if (!check) return std::unexpected(check.error());
+  if (check->code != kConfigOk) return std::unexpected(classify(*check, "configure check"));
+
+  auto configure = run(fmt::format("configure \"{}\" timeout {}", main,
+                                   std::max<long long>(1, options_.configure_timeout.count())));
+  if (!configure) return std::unexpected(configure.error());  // BIRD's timeout undoes it
+  if (configure->code != kReconfigured && configure->code != kReconfiguring &&
+      configure->code != kReconfigQueued) {
+    return std::unexpected(classify(*configure, "configure"));
+  }
+
+  auto undo = [&](DriverError error) -> std::expected<void, DriverError> {
+    (void)run("configure undo");
+    return std::unexpected(std::move(error));
+  };
+  auto running = ownedProtocols();
+  if (!running) return undo(running.error());
+  for (const auto& session : spec.sessions) {
+    const bool found = std::any_of(running->begin(), running->end(),
+                                   [&](const BirdProtocol& p) { return p.name == session.name; });
+    if (!found) {
+      return undo(transient(fmt::format("protocol {} missing after configure", session.name)));
+    }
+  }
+  auto confirm = run("configure confirm");
+  if (!confirm) return undo(confirm.error());
+  if (confirm->code != kConfirmed) return undo(classify(*confirm, "configure confirm"));
+  return {};
+}
+
+std::expected<RoutingObservation, DriverError> BirdDriver::observe() {
+  auto status_reply = run("show status");
+  if (!status_reply) return std::unexpected(status_reply.error());
+  auto status = parseShowStatus(*status_reply);
+  if (!status) return std::unexpected(transient(status.error()));
+
+  auto all = run(fmt::format("show protocols all \"{}*\"", options_.protocol_prefix));
+  if (!all) return std::unexpected(all.error());
+  auto sessions = parseShowProtocolsAll(*all, options_.protocol_prefix);
+  if (!sessions) return std::unexpected(transient(sessions.error()));
+
+  RoutingObservation observation;
+  observation.daemon_instance = status->last_reboot;
+  observation.sessions = std::move(*sessions);
+  std::sort(observation.sessions.begin(), observation.sessions.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return observation;
+}
+
+}  // namespace transit::routing

@@ -1,0 +1,46 @@
+// BirdDriver: the RoutingDriver for BIRD 2.0.12 over its control socket.
+//
+// Owns: the hub's include file (BirdOptions::include_path) and a BirdClient connection. Called
+// only from the reconciler's thread; each call blocks for a bounded time (command timeouts).
+// apply(): render; if the file is unchanged and BIRD runs exactly the spec's protocols, done;
+// otherwise write the file atomically, `configure check`, `configure timeout N`, verify with
+// `show protocols`, `configure confirm`; on failure `configure undo` and restore the old file.
+// observe(): `show status` + `show protocols all "PREFIX*"`. Protocols without the prefix are
+// never touched or reported.
+#pragma once
+
+#include <expected>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "routing/bird_client.hpp"
+#include "routing/bird_render.hpp"
+#include "routing/bird_status.hpp"
+#include "routing/routing_driver.hpp"
+
+namespace transit::routing {
+
+class BirdDriver final : public RoutingDriver {
+ public:
+  explicit BirdDriver(BirdOptions options);
+
+  std::expected<void, DriverError> apply(const RoutingSpec& spec) override;
+  std::expected<RoutingObservation, DriverError> observe() override;
+
+ private:
+  std::expected<BirdReply, DriverError> run(std::string_view command);
+  std::expected<std::vector<BirdProtocol>, DriverError> ownedProtocols();
+  std::expected<void, DriverError> reconfigure(const RoutingSpec& spec);
+
+  BirdOptions options_;
+  BirdClient client_;
+};
+
+// Reads a whole file; nullopt when it does not exist or cannot be read.
+std::optional<std::string> readWholeFile(const std::string& path);
+// Writes `path` atomically (temporary file in the same directory, fsync, rename).
+std::expected<void, std::string> writeFileAtomically(const std::string& path,
+                                                     std::string_view content);
+
+}  // namespace transit::routing

@@ -1,0 +1,348 @@
+// BirdDriver tests. Built twice: as a `unit` test against FakeBirdServer, and, with
+// TRANSIT_BIRD_DAEMON, as a `daemon` test against a real BIRD on a temporary socket.
+#include "routing/bird_driver.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "tests/fakes/fake_bird_server.hpp"
+
+namespace transit::routing {
+namespace {
+
+Ipv4Address ip(std::string_view text) { return *Ipv4Address::parse(text); }
+
+BgpSessionSpec session(std::string name, std::string spoke, std::string_view local,
+                       std::string_view neighbor) {
+  BgpSessionSpec s;
+  s.name = std::move(name);
+  s.spoke = std::move(spoke);
+  s.local_address = ip(local);
+  s.neighbor_address = ip(neighbor);
+  s.neighbor_as = 64512;
+  s.accepted = {*Ipv4Prefix::parse("10.1.0.0/16")};
+  return s;
+}
+
+RoutingSpec twoSessions() {
+  RoutingSpec spec;
+  spec.local_as = 65000;
+  spec.router_id = ip("10.255.0.1");
+  spec.sessions = {session("th_vpc_a_1", "vpc-a", "169.254.10.2", "169.254.10.1"),
+                   session("th_vpc_b_1", "vpc-b", "169.254.20.2", "169.254.20.1")};
+  return spec;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = std::filesystem::temp_directory_path() /
+            ("bird_driver_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+BirdOptions optionsIn(const TempDir& dir) {
+  BirdOptions options;
+  options.socket_path = dir / "bird.ctl";
+  options.include_path = dir / "transit-hub.conf";
+  options.main_config_path = dir / "bird.conf";
+  options.router_id = ip("10.255.0.1");
+  options.configure_timeout = std::chrono::seconds(30);
+  options.command_timeout = std::chrono::seconds(10);
+  return options;
+}
+
+#ifndef TRANSIT_BIRD_DAEMON
+
+using fakes::FakeBirdServer;
+
+// A scripted BIRD: answers configure commands with fixed replies and `show protocols` with
+// the protocols in `running`.
+class FakeBird {
+ public:
+  explicit FakeBird(const std::string& socket_path)
+      : server_(socket_path, [this](const std::string& command) { return answer(command); }) {}
+
+  std::vector<std::string> commands() const { return server_.commands(); }
+
+  std::set<std::string> running;
+  std::string check_reply = "0002-Reading configuration from x\n0020 Configuration OK\n";
+  std::string configure_reply =
+      "0002-Reading configuration from x\n0022-Undo scheduled in 30 s\n0003 Reconfigured\n";
+  std::set<std::string> after_configure;  // `running` after a successful configure
+  bool apply_configure = true;
+
+ private:
+  FakeBirdServer::Response answer(const std::string& command) {
+    std::string reply;
+    if (command.rfind("configure check", 0) == 0) {
+      reply = check_reply;
+    } else if (command.rfind("configure confirm", 0) == 0) {
+      reply = "0018 Reconfiguration confirmed\n";
+    } else if (command.rfind("configure undo", 0) == 0) {
+      reply = "0021-Undo requested\n0004 Reconfiguration in progress\n";
+    } else if (command.rfind("configure \"", 0) == 0) {
+      reply = configure_reply;
+      if (apply_configure && configure_reply.find("000") != std::string::npos) {
+        running = after_configure;
+      }
+    } else if (command == "show status") {
+      reply =
+          "1000-BIRD 2.0.12\n1011-Router ID is 10.255.0.1\n Last reboot on 2026-11-26 "
+          "04:37:45.227\n0013 Daemon is up and running\n";
+    } else if (command.rfind("show protocols all", 0) == 0) {
+      reply = "2002-Name       Proto      Table      State  Since         Info\n";
+      for (const auto& name : running) {
+        reply += "1002-" + name + "  BGP  ---  start  2026-11-26 04:38:35  Active\n";
+        reply += "1006-  BGP state:          Active\n";
+        reply += "     Routes:         1 imported, 2 filtered, 3 exported, 1 preferred\n";
+      }
+      reply = running.empty() ? "8003 No protocols match\n" : reply + "0000 \n";
+    } else if (command.rfind("show protocols", 0) == 0) {
+      reply = "2002-Name       Proto      Table      State  Since         Info\n";
+      for (const auto& name : running) {
+        reply += "1002-" + name + "  BGP  ---  start  2026-11-26 04:38:35  Active\n";
+      }
+      reply = running.empty() ? "8003 No protocols match\n" : reply + "0000 \n";
+    } else {
+      reply = "9001 syntax error\n";
+    }
+    return FakeBirdServer::Response{{reply}};
+  }
+
+  FakeBirdServer server_;
+};
+
+class BirdDriverTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  BirdOptions options_ = optionsIn(dir_);
+};
+
+TEST_F(BirdDriverTest, ApplyChecksConfiguresVerifiesAndConfirms) {
+  FakeBird bird(options_.socket_path);
+  bird.after_configure = {"th_vpc_a_1", "th_vpc_b_1"};
+  BirdDriver driver(options_);
+  const auto result = driver.apply(twoSessions());
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  const auto main = "\"" + options_.main_config_path + "\"";
+  EXPECT_EQ(bird.commands(), (std::vector<std::string>{
+                                 "configure check " + main,
+                                 "configure " + main + " timeout 30",
+                                 "show protocols \"th_*\"",
+                                 "configure confirm",
+                             }));
+  EXPECT_EQ(readWholeFile(options_.include_path), *renderInclude(twoSessions(), options_));
+}
+
+TEST_F(BirdDriverTest, UnchangedFileAndRunningProtocolsDoNothing) {
+  writeFileAtomically(options_.include_path, *renderInclude(twoSessions(), options_)).value();
+  FakeBird bird(options_.socket_path);
+  bird.running = {"th_vpc_a_1", "th_vpc_b_1"};
+  BirdDriver driver(options_);
+  ASSERT_TRUE(driver.apply(twoSessions()).has_value());
+  EXPECT_EQ(bird.commands(), std::vector<std::string>{"show protocols \"th_*\""});
+}
+
+TEST_F(BirdDriverTest, UnchangedFileButMissingProtocolReconfigures) {
+  writeFileAtomically(options_.include_path, *renderInclude(twoSessions(), options_)).value();
+  FakeBird bird(options_.socket_path);
+  bird.running = {"th_vpc_a_1"};
+  bird.after_configure = {"th_vpc_a_1", "th_vpc_b_1"};
+  BirdDriver driver(options_);
+  ASSERT_TRUE(driver.apply(twoSessions()).has_value());
+  EXPECT_EQ(bird.commands().back(), "configure confirm");
+}
+
+TEST_F(BirdDriverTest, RefusedConfigurationIsInvalidAndTheOldFileComesBack) {
+  writeFileAtomically(options_.include_path, "# previous\n").value();
+  FakeBird bird(options_.socket_path);
+  bird.check_reply =
+      "0002-Reading configuration from x\n8002 /x/transit-hub.conf:5:14 Hold time must be in "
+      "range 3-65535 or zero\n";
+  BirdDriver driver(options_);
+  const auto result = driver.apply(twoSessions());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, DriverError::Kind::kInvalid);
+  EXPECT_NE(result.error().message.find("Hold time must be"), std::string::npos);
+  EXPECT_EQ(readWholeFile(options_.include_path), "# previous\n");
+  EXPECT_EQ(bird.commands().size(), 1u);
+}
+
+TEST_F(BirdDriverTest, RefusedConfigureIsInvalid) {
+  FakeBird bird(options_.socket_path);
+  bird.configure_reply = "0002-Reading configuration from x\n8002 x:1:1 syntax error\n";
+  BirdDriver driver(options_);
+  const auto result = driver.apply(twoSessions());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, DriverError::Kind::kInvalid);
+  EXPECT_FALSE(readWholeFile(options_.include_path).has_value());
+}
+
+TEST_F(BirdDriverTest, MissingProtocolAfterConfigureIsUndone) {
+  writeFileAtomically(options_.include_path, "# previous\n").value();
+  FakeBird bird(options_.socket_path);
+  bird.after_configure = {"th_vpc_a_1"};
+  BirdDriver driver(options_);
+  const auto result = driver.apply(twoSessions());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, DriverError::Kind::kTransient);
+  EXPECT_NE(result.error().message.find("th_vpc_b_1"), std::string::npos);
+  EXPECT_EQ(bird.commands().back(), "configure undo");
+  EXPECT_EQ(readWholeFile(options_.include_path), "# previous\n");
+}
+
+TEST_F(BirdDriverTest, DaemonNotRunningNeedsDependencyAndKeepsTheOldFile) {
+  writeFileAtomically(options_.include_path, "# previous\n").value();
+  BirdDriver driver(options_);
+  const auto result = driver.apply(twoSessions());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, DriverError::Kind::kNeedsDependency);
+  EXPECT_EQ(readWholeFile(options_.include_path), "# previous\n");
+}
+
+TEST_F(BirdDriverTest, UnrenderableSpecIsInvalidAndSendsNothing) {
+  FakeBird bird(options_.socket_path);
+  auto spec = twoSessions();
+  spec.sessions[0].name = "th_Bad-Name";
+  BirdDriver driver(options_);
+  const auto result = driver.apply(spec);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, DriverError::Kind::kInvalid);
+  EXPECT_TRUE(bird.commands().empty());
+}
+
+TEST_F(BirdDriverTest, ObserveReportsOwnedSessionsAndTheDaemonInstance) {
+  FakeBird bird(options_.socket_path);
+  bird.running = {"th_vpc_b_1", "th_vpc_a_1"};
+  BirdDriver driver(options_);
+  const auto observed = driver.observe();
+  ASSERT_TRUE(observed.has_value()) << observed.error().message;
+  EXPECT_EQ(observed->daemon_instance, "2026-11-26 04:37:45.227");
+  ASSERT_EQ(observed->sessions.size(), 2u);
+  EXPECT_EQ(observed->sessions[0].name, "th_vpc_a_1");
+  EXPECT_EQ(observed->sessions[0].bgp_state, "Active");
+  EXPECT_EQ(observed->sessions[0].routes_filtered, 2u);
+  EXPECT_EQ(bird.commands(), (std::vector<std::string>{"show status",
+                                                       "show protocols all \"th_*\""}));
+}
+
+TEST_F(BirdDriverTest, ObserveWithNoOwnedProtocolsIsEmpty) {
+  FakeBird bird(options_.socket_path);
+  BirdDriver driver(options_);
+  const auto observed = driver.observe();
+  ASSERT_TRUE(observed.has_value());
+  EXPECT_TRUE(observed->sessions.empty());
+}
+
+#else  // TRANSIT_BIRD_DAEMON: a real BIRD on a temporary socket.
+
+// Starts `bird -f` and kills it when the test ends, whatever happened.
+class RealBird {
+ public:
+  explicit RealBird(const BirdOptions& options) {
+    const auto pidfile = options.socket_path + ".pid";
+    const int watch = ::inotify_init1(IN_CLOEXEC);
+    const auto dir = std::filesystem::path(options.socket_path).parent_path().string();
+    ::inotify_add_watch(watch, dir.c_str(), IN_CREATE);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execl(TRANSIT_BIRD_BINARY, "bird", "-f", "-c", options.main_config_path.c_str(), "-s",
+              options.socket_path.c_str(), "-P", pidfile.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Wait (bounded) until BIRD creates its control socket.
+    while (!std::filesystem::exists(options.socket_path)) {
+      pollfd fd{watch, POLLIN, 0};
+      if (::poll(&fd, 1, 10000) <= 0) break;
+      char events[4096];
+      (void)!::read(watch, events, sizeof(events));
+    }
+    ::close(watch);
+  }
+  ~RealBird() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  RealBird(const RealBird&) = delete;
+  RealBird& operator=(const RealBird&) = delete;
+
+ private:
+  pid_t pid_ = -1;
+};
+
+std::vector<std::string> names(const RoutingObservation& observation) {
+  std::vector<std::string> out;
+  for (const auto& s : observation.sessions) out.push_back(s.name);
+  return out;
+}
+
+TEST(BirdDriverDaemon, AppliesChangesAndKeepsRunningOnARefusedConfig) {
+  TempDir dir;
+  auto options = optionsIn(dir);
+  options.log_file = dir / "bird.log";
+  writeFileAtomically(options.main_config_path, renderMainConfig(options)).value();
+  writeFileAtomically(options.include_path, "").value();
+  RealBird bird(options);
+  BirdDriver driver(options);
+
+  const auto first = driver.apply(twoSessions());
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  auto observed = driver.observe();
+  ASSERT_TRUE(observed.has_value()) << observed.error().message;
+  EXPECT_EQ(names(*observed), (std::vector<std::string>{"th_vpc_a_1", "th_vpc_b_1"}));
+  for (const auto& s : observed->sessions) {
+    EXPECT_EQ(s.protocol_state, "start") << s.name;
+    EXPECT_FALSE(s.established);
+  }
+  const auto instance = observed->daemon_instance;
+  EXPECT_FALSE(instance.empty());
+
+  // Same spec again: nothing to do.
+  ASSERT_TRUE(driver.apply(twoSessions()).has_value());
+
+  auto one = twoSessions();
+  one.sessions.pop_back();
+  const auto second = driver.apply(one);
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  observed = driver.observe();
+  ASSERT_TRUE(observed.has_value());
+  EXPECT_EQ(names(*observed), std::vector<std::string>{"th_vpc_a_1"});
+
+  // BIRD refuses a hold time of 1 s; the running configuration and the file stay as they were.
+  auto refused = twoSessions();
+  refused.sessions[0].hold_time = 1;
+  const auto before = readWholeFile(options.include_path);
+  const auto third = driver.apply(refused);
+  ASSERT_FALSE(third.has_value());
+  EXPECT_EQ(third.error().kind, DriverError::Kind::kInvalid);
+  EXPECT_NE(third.error().message.find("Hold time"), std::string::npos);
+  EXPECT_EQ(readWholeFile(options.include_path), before);
+  observed = driver.observe();
+  ASSERT_TRUE(observed.has_value());
+  EXPECT_EQ(names(*observed), std::vector<std::string>{"th_vpc_a_1"});
+  EXPECT_EQ(observed->daemon_instance, instance);
+}
+
+#endif
+
+}  // namespace
+}  // namespace transit::routing
