@@ -22,7 +22,7 @@ BUILD_PACKAGES=(
 # Run-time and test tools: prometheus (promtool and a real scrape in the e2e tests), wrk
 # (benchmarks), curl, sqlite3, openssl (tokens, test certificates), python3 (JSON checks in tests).
 TOOL_PACKAGES=(
-  prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3
+  prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3 jq
 )
 
 # The daemons the hub drives, and the lab's peers of other makes: libreswan (pluto), BIRD 2, FRR

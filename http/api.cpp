@@ -18,6 +18,7 @@ constexpr RouteSpec kRoutes[] = {
     {verb::get, "/v1/spokes/{name}", RouteId::kGetSpoke, Access::kRead},
     {verb::put, "/v1/spokes/{name}", RouteId::kReplaceSpoke, Access::kAdmin},
     {verb::delete_, "/v1/spokes/{name}", RouteId::kDeleteSpoke, Access::kAdmin},
+    {verb::get, "/v1/tunnels", RouteId::kListTunnels, Access::kRead},
     {verb::get, "/v1/hub", RouteId::kGetHub, Access::kRead},
     {verb::get, "/v1/openapi.yaml", RouteId::kOpenApi, Access::kRead},
     {verb::get, "/healthz", RouteId::kHealthz, Access::kOperational},
@@ -158,6 +159,8 @@ asio::awaitable<Response> Api::dispatch(const Request& request, bool operational
       co_return co_await handlers::replaceSpoke(request, name, context_);
     case RouteId::kDeleteSpoke:
       co_return co_await handlers::deleteSpoke(request, name, context_);
+    case RouteId::kListTunnels:
+      co_return handlers::listTunnels(context_);
     case RouteId::kGetHub:
       co_return handlers::getHub(context_);
     case RouteId::kOpenApi:

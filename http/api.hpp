@@ -24,6 +24,7 @@ enum class RouteId {
   kGetSpoke,
   kReplaceSpoke,
   kDeleteSpoke,
+  kListTunnels,
   kGetHub,
   kOpenApi,
   kHealthz,

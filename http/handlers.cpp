@@ -3,10 +3,16 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <cassert>
 #include <charconv>
+#include <chrono>
+#include <map>
+#include <optional>
 #include <sstream>
+#include <utility>
 
 #include "peers/spoke_json.hpp"
 
@@ -27,10 +33,148 @@ Response jsonResponse(unsigned status, const json::value& body) {
 
 std::string etag(std::uint64_t generation) { return "\"" + std::to_string(generation) + "\""; }
 
-Response spokeResponse(unsigned status, const peers::Spoke& spoke) {
-  Response r = jsonResponse(status, peers::encodeSpokeForApi(spoke));
+// One request's view of the reconciler's last published status, indexed by spoke and tunnel
+// index. Without a reconciler (dry-run) there is no view at all.
+class StatusView {
+ public:
+  // Empty in dry-run.
+  static std::optional<StatusView> of(const HandlerContext& context) {
+    if (!context.reconcile_status) {
+      return std::nullopt;
+    }
+    // A wired status needs the clock for retry times; missing it is a wiring bug in main.cpp.
+    assert(context.clock != nullptr);
+    std::optional<std::chrono::steady_clock::time_point> now;
+    if (context.clock != nullptr) now = context.clock->monotonicNow();
+    return StatusView(context.reconcile_status(), now);
+  }
+
+  const hub::ReconcileStatus& status() const { return *status_; }
+
+  const hub::TunnelStatus* tunnel(std::string_view spoke, int index) const {
+    auto it = tunnels_.find({spoke, index});
+    return it == tunnels_.end() ? nullptr : it->second;
+  }
+  const hub::SessionStatus* session(std::string_view spoke, int index) const {
+    auto it = sessions_.find({spoke, index});
+    return it == sessions_.end() ? nullptr : it->second;
+  }
+
+  // Whole seconds until an object in error is tried again (rounded up, never negative); null
+  // unless an error is waiting for its retry.
+  json::value nextRetryIn(const hub::ObjectStatus& object) const {
+    if (object.state != hub::ObjectState::kError || !object.next_retry || !now_) {
+      return nullptr;
+    }
+    const auto left = std::chrono::ceil<std::chrono::seconds>(*object.next_retry - *now_);
+    return std::max<std::int64_t>(0, left.count());
+  }
+
+ private:
+  using Key = std::pair<std::string_view, int>;
+
+  StatusView(std::shared_ptr<const hub::ReconcileStatus> status,
+             std::optional<std::chrono::steady_clock::time_point> now)
+      : status_(status ? std::move(status) : std::make_shared<const hub::ReconcileStatus>()),
+        now_(now) {
+    for (const auto& [name, tunnel] : status_->tunnels) {
+      tunnels_.emplace(Key{tunnel.spoke, tunnel.index}, &tunnel);
+    }
+    for (const auto& [name, session] : status_->sessions) {
+      sessions_.emplace(Key{session.spoke, session.index}, &session);
+    }
+  }
+
+  std::shared_ptr<const hub::ReconcileStatus> status_;  // nullptr (no pass yet) reads as empty
+  std::optional<std::chrono::steady_clock::time_point> now_;
+  std::map<Key, const hub::TunnelStatus*> tunnels_;
+  std::map<Key, const hub::SessionStatus*> sessions_;
+};
+
+bool runsBgp(const peers::Spoke& spoke) {
+  return spoke.routing == peers::RoutingMode::kBgp && spoke.asn.has_value();
+}
+
+// A tunnel's BGP session; a session the status lacks yet reads as down with no routes.
+json::object bgpJson(const hub::SessionStatus* session) {
+  static const hub::SessionStatus kNotPlanned{};
+  const auto& s = session != nullptr ? *session : kNotPlanned;
+  return json::object{
+      {"state", s.observed.bgp_state},
+      {"established", s.observed.established},
+      {"routes_received", s.observed.routes_imported},
+      {"routes_filtered", s.observed.routes_filtered},
+      {"routes_advertised", s.observed.routes_exported},
+      {"last_error", s.observed.last_error.empty() ? s.object.last_error : s.observed.last_error},
+  };
+}
+
+// Adds a tunnel's status fields to `out` (which already holds its identity). A tunnel the status
+// lacks (not planned yet) reads as pending with nothing observed.
+void addTunnelStatus(json::object& out, const hub::TunnelStatus* tunnel, json::value bgp,
+                     const StatusView& view) {
+  static const hub::TunnelStatus kNotPlanned{};
+  const auto& t = tunnel != nullptr ? *tunnel : kNotPlanned;
+  out["state"] = hub::toString(t.object.state);
+  out["ike_up"] = t.observed.ike_up;
+  out["ipsec_up"] = t.observed.ipsec_up;
+  out["in_bytes"] = t.observed.in_bytes;
+  out["out_bytes"] = t.observed.out_bytes;
+  out["daemon_state"] = t.observed.state;
+  out["last_error"] = t.object.last_error;
+  out["attempts"] = t.object.attempts;
+  out["next_retry_in_seconds"] = view.nextRetryIn(t.object);
+  out["bgp"] = std::move(bgp);
+}
+
+// The "status" of a spoke in the API form.
+json::object spokeStatusJson(const peers::Spoke& spoke, const std::optional<StatusView>& view) {
+  if (!view) {
+    return json::object{{"state", "dry-run"}};
+  }
+  const bool bgp = runsBgp(spoke);
+  bool error = false;
+  bool pending = false;
+  auto consider = [&](const hub::ObjectStatus* object) {
+    if (object == nullptr || object->state == hub::ObjectState::kPending) {
+      pending = true;  // missing from the status: not planned yet
+    } else if (object->state == hub::ObjectState::kError) {
+      error = true;
+    }
+  };
+  json::array tunnels;
+  for (std::size_t i = 0; i < spoke.tunnels.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    const auto* tunnel = view->tunnel(spoke.name, index);
+    const auto* session = bgp ? view->session(spoke.name, index) : nullptr;
+    consider(tunnel != nullptr ? &tunnel->object : nullptr);
+    if (bgp) consider(session != nullptr ? &session->object : nullptr);
+    json::object item{{"index", index}};
+    item["name"] = tunnel != nullptr ? json::value(tunnel->name) : json::value(nullptr);
+    addTunnelStatus(item, tunnel, bgp ? json::value(bgpJson(session)) : json::value(nullptr),
+                    *view);
+    tunnels.push_back(std::move(item));
+  }
+  return json::object{
+      {"state", error ? "error" : (pending ? "pending" : "applied")},
+      {"tunnels", std::move(tunnels)},
+  };
+}
+
+json::object spokeJson(const peers::Spoke& spoke, const std::optional<StatusView>& view) {
+  json::object out = peers::encodeSpokeForApi(spoke);
+  out["status"] = spokeStatusJson(spoke, view);
+  return out;
+}
+
+Response spokeResponse(unsigned status, const peers::Spoke& spoke, const HandlerContext& context) {
+  Response r = jsonResponse(status, spokeJson(spoke, StatusView::of(context)));
   r.headers.emplace_back("ETag", etag(spoke.generation));
   return r;
+}
+
+json::object daemonJson(const hub::DaemonStatus& daemon) {
+  return json::object{{"up", daemon.up}, {"error", daemon.error}};
 }
 
 Response hubErrorResponse(const hub::HubError& e) {
@@ -114,10 +258,11 @@ namespace handlers {
 
 Response listSpokes(const Request& /*request*/, HandlerContext& context) {
   const auto state = context.registry.snapshot();
+  const auto view = StatusView::of(context);
   json::array spokes;
   spokes.reserve(state->spokes.size());
   for (const auto& [name, spoke] : state->spokes) {
-    spokes.push_back(peers::encodeSpokeForApi(*spoke));
+    spokes.push_back(spokeJson(*spoke, view));
   }
   return jsonResponse(200, json::object{{"spokes", std::move(spokes)}});
 }
@@ -128,7 +273,7 @@ Response getSpoke(std::string_view name, HandlerContext& context) {
   if (it == state->spokes.end()) {
     return errorResponse(404, "not_found", "no spoke named " + std::string(name));
   }
-  return spokeResponse(200, *it->second);
+  return spokeResponse(200, *it->second, context);
 }
 
 asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& context) {
@@ -140,7 +285,7 @@ asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& co
   if (!result) {
     co_return hubErrorResponse(result.error());
   }
-  Response r = spokeResponse(201, **result);
+  Response r = spokeResponse(201, **result, context);
   r.headers.emplace_back("Location", "/v1/spokes/" + (*result)->name);
   co_return r;
 }
@@ -160,7 +305,7 @@ asio::awaitable<Response> replaceSpoke(const Request& request, std::string_view 
   if (!result) {
     co_return hubErrorResponse(result.error());
   }
-  co_return spokeResponse(200, **result);
+  co_return spokeResponse(200, **result, context);
 }
 
 asio::awaitable<Response> deleteSpoke(const Request& request, std::string_view name,
@@ -178,6 +323,33 @@ asio::awaitable<Response> deleteSpoke(const Request& request, std::string_view n
   r.status = 204;
   r.content_type.clear();
   co_return r;
+}
+
+Response listTunnels(HandlerContext& context) {
+  const auto view = StatusView::of(context);
+  if (!view) {
+    return jsonResponse(200, json::object{{"tunnels", json::array{}}, {"mode", "dry-run"}});
+  }
+  const auto state = context.registry.snapshot();
+  const auto& status = view->status();
+  json::array tunnels;
+  tunnels.reserve(status.tunnels.size());
+  for (const auto& [name, tunnel] : status.tunnels) {  // a map: sorted by name
+    const auto* session = view->session(tunnel.spoke, tunnel.index);
+    const auto spoke = state->spokes.find(tunnel.spoke);
+    const bool bgp =
+        session != nullptr || (spoke != state->spokes.end() && runsBgp(*spoke->second));
+    json::object item{{"spoke", tunnel.spoke}, {"index", tunnel.index}, {"name", tunnel.name}};
+    addTunnelStatus(item, &tunnel, bgp ? json::value(bgpJson(session)) : json::value(nullptr),
+                    *view);
+    tunnels.push_back(std::move(item));
+  }
+  return jsonResponse(200, json::object{
+                               {"tunnels", std::move(tunnels)},
+                               {"pluto", daemonJson(status.pluto)},
+                               {"bird", daemonJson(status.bird)},
+                               {"initial_sync_done", status.initial_sync_done},
+                           });
 }
 
 Response getHub(HandlerContext& context) {

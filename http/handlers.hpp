@@ -1,17 +1,22 @@
 // Handlers: one function per API route, mapping a Request and the hub's read-only views to a
 // Response. Reads come from an immutable snapshot; writes are commands to the Registry, awaited
-// without blocking the HTTP thread. No handler touches a socket or a daemon.
+// without blocking the HTTP thread. No handler touches a socket or a daemon: what the daemons run
+// comes from the reconciler's last published ReconcileStatus (absent in dry-run).
 //
 // Called by Api::handle on HTTP threads after authentication and routing.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "http/message.hpp"
+#include "hub/clock.hpp"
 #include "hub/health.hpp"
+#include "hub/reconciler.hpp"
 #include "hub/registry.hpp"
 
 namespace prometheus {
@@ -35,6 +40,11 @@ struct HandlerContext {
   const hub::Health& health;
   prometheus::Registry& metrics;
   HubInfo hub;
+  // The reconciler's last published status; empty in dry-run (no reconciler). It may return
+  // nullptr before the first pass, which reads as "everything pending".
+  std::function<std::shared_ptr<const hub::ReconcileStatus>()> reconcile_status{};
+  // For "next_retry_in_seconds"; required whenever reconcile_status is set.
+  const hub::Clock* clock = nullptr;
 };
 
 // {"error": {"code", "message", "field"?}}
@@ -50,6 +60,7 @@ boost::asio::awaitable<Response> replaceSpoke(const Request& request, std::strin
                                               HandlerContext& context);
 boost::asio::awaitable<Response> deleteSpoke(const Request& request, std::string_view name,
                                              HandlerContext& context);
+Response listTunnels(HandlerContext& context);
 Response getHub(HandlerContext& context);
 Response openApi();
 Response healthz();

@@ -23,9 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 using routing::Ipv4Address;
 
-constexpr std::string_view kLiveRefused =
-    "live mode is not available in this version (the libreswan and BIRD drivers arrive in a "
-    "later release); use dry-run";
 constexpr std::int64_t kMinThreads = 1;
 constexpr std::int64_t kMaxThreads = 64;
 constexpr unsigned kDefaultThreads = 2;
@@ -161,7 +158,8 @@ std::optional<std::array<std::uint8_t, 32>> decodeSha256(std::string_view text) 
 // callers skip only the checks that depend on that value.
 class Reader {
  public:
-  // When set, relative paths in the file (store.sqlite, api.tls.*) are resolved against it.
+  // When set, relative paths in the file (store.sqlite, api.tls.*, drivers.*) are resolved
+  // against it.
   explicit Reader(std::optional<fs::path> base_dir) : base_dir_(std::move(base_dir)) {}
 
   const std::optional<ConfigError>& error() const { return error_; }
@@ -531,8 +529,63 @@ void readStore(Reader& reader, const YAML::Node& node, Config::Store& store) {
   }
 }
 
+// One key of a map whose value is a path; an absent key leaves the target at its default.
+struct PathKey {
+  std::string_view key;
+  fs::path* target;
+};
+
+void readPaths(Reader& reader, const Fields& fields, const std::string& path,
+               std::initializer_list<PathKey> keys) {
+  for (const auto& [key, target] : keys) {
+    if (auto node = Reader::optional(fields, key)) {
+      if (auto value = reader.path(*node, join(path, key))) {
+        *target = std::move(*value);
+      }
+    }
+  }
+}
+
+void readLibreswan(Reader& reader, const YAML::Node& node, Config::Drivers::Libreswan& libreswan) {
+  const std::string path = "drivers.libreswan";
+  auto fields = reader.map(
+      node, path, {"whack", "addconn", "ctl_socket", "pid_file", "conf_dir", "secrets_file"});
+  if (!fields) {
+    return;
+  }
+  readPaths(reader, *fields, path,
+            {{"whack", &libreswan.whack},
+             {"addconn", &libreswan.addconn},
+             {"ctl_socket", &libreswan.ctl_socket},
+             {"pid_file", &libreswan.pid_file},
+             {"conf_dir", &libreswan.conf_dir},
+             {"secrets_file", &libreswan.secrets_file}});
+}
+
+void readBird(Reader& reader, const YAML::Node& node, Config::Drivers::Bird& bird) {
+  const std::string path = "drivers.bird";
+  auto fields = reader.map(node, path, {"socket", "include_file", "main_config"});
+  if (!fields) {
+    return;
+  }
+  readPaths(reader, *fields, path,
+            {{"socket", &bird.socket},
+             {"include_file", &bird.include_file},
+             {"main_config", &bird.main_config}});
+}
+
+// A program the live drivers run: fail now, at --check time, if it cannot be. Sockets, pid files
+// and configuration files are not checked: the daemons may start after the hub.
+void checkExecutable(Reader& reader, const fs::path& file, const std::string& key) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec) || ::access(file.c_str(), X_OK) != 0) {
+    reader.fail(key, fmt::format("{} is not an executable file", file.string()));
+  }
+}
+
 void readDrivers(Reader& reader, const YAML::Node& node, Config::Drivers& drivers) {
-  auto fields = reader.map(node, "drivers", {"mode"});
+  const std::string path = "drivers";
+  auto fields = reader.map(node, path, {"mode", "tunnel_links", "libreswan", "bird"});
   if (!fields) {
     return;
   }
@@ -541,11 +594,32 @@ void readDrivers(Reader& reader, const YAML::Node& node, Config::Drivers& driver
       if (*mode == "dry-run") {
         drivers.mode = DriverMode::kDryRun;
       } else if (*mode == "live") {
-        reader.fail("drivers.mode", std::string(kLiveRefused));
+        drivers.mode = DriverMode::kLive;
       } else {
         reader.fail("drivers.mode", "must be dry-run or live");
       }
     }
+  }
+  if (auto links_node = Reader::optional(*fields, "tunnel_links")) {
+    if (auto links = reader.string(*links_node, "drivers.tunnel_links")) {
+      if (*links == "xfrm") {
+        drivers.tunnel_links = peers::TunnelLinks::kXfrm;
+      } else if (*links == "external") {
+        drivers.tunnel_links = peers::TunnelLinks::kExternal;
+      } else {
+        reader.fail("drivers.tunnel_links", "must be xfrm or external");
+      }
+    }
+  }
+  if (auto libreswan_node = Reader::optional(*fields, "libreswan")) {
+    readLibreswan(reader, *libreswan_node, drivers.libreswan);
+  }
+  if (auto bird_node = Reader::optional(*fields, "bird")) {
+    readBird(reader, *bird_node, drivers.bird);
+  }
+  if (drivers.mode == DriverMode::kLive && !reader.error()) {
+    checkExecutable(reader, drivers.libreswan.whack, "drivers.libreswan.whack");
+    checkExecutable(reader, drivers.libreswan.addconn, "drivers.libreswan.addconn");
   }
 }
 

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "peers/tunnel_driver.hpp"
 #include "routing/prefix.hpp"
 
 namespace transit::hub {
@@ -78,6 +79,22 @@ struct Config {
 
   struct Drivers {
     DriverMode mode = DriverMode::kDryRun;
+    // kXfrm on hosts with XFRM interfaces (EC2); kExternal when the inside links already exist
+    // (the lab on kernels without ESP).
+    peers::TunnelLinks tunnel_links = peers::TunnelLinks::kXfrm;
+    struct Libreswan {
+      std::filesystem::path whack = "/usr/libexec/ipsec/whack";
+      std::filesystem::path addconn = "/usr/libexec/ipsec/addconn";
+      std::filesystem::path ctl_socket = "/run/pluto/pluto.ctl";
+      std::filesystem::path pid_file = "/run/pluto/pluto.pid";
+      std::filesystem::path conf_dir = "/etc/ipsec.d/transit-hub";         // one file per tunnel
+      std::filesystem::path secrets_file = "/etc/ipsec.d/transit-hub.secrets";
+    } libreswan;
+    struct Bird {
+      std::filesystem::path socket = "/run/bird/bird.ctl";
+      std::filesystem::path include_file = "/etc/bird/transit-hub.conf";  // the file the hub owns
+      std::filesystem::path main_config = "/etc/bird/bird.conf";          // includes it
+    } bird;
   } drivers;
 
   struct Log {

@@ -29,8 +29,13 @@
 #include "hub/config.hpp"
 #include "hub/health.hpp"
 #include "hub/hub_metrics.hpp"
+#include "hub/reconciler.hpp"
+#include "hub/reconciler_metrics.hpp"
 #include "hub/registry.hpp"
 #include "hub/sqlite_store.hpp"
+#include "peers/command_runner.hpp"
+#include "peers/libreswan_driver.hpp"
+#include "routing/bird_driver.hpp"
 
 namespace {
 
@@ -95,20 +100,69 @@ int run(const hub::Config& config) {
   spdlog::info("loaded {} spoke(s) from {} (revision {})", initial->spokes.size(),
                (*store)->describe(), initial->revision);
 
-  // Readiness. Drivers arrive with live mode; in dry-run no daemon is driven, so the driver and
-  // sync checks hold as soon as the desired state is loaded.
-  std::atomic<bool> initial_sync_done{false};
+  // Live mode: the drivers and the reconciler that makes pluto and BIRD match the registry.
+  std::unique_ptr<peers::PosixCommandRunner> runner;
+  std::unique_ptr<peers::TunnelDriver> tunnel_driver;
+  std::unique_ptr<routing::RoutingDriver> routing_driver;
+  std::unique_ptr<hub::ReconcilerMetrics> reconciler_metrics;
+  std::unique_ptr<hub::Reconciler> reconciler;
+  if (config.drivers.mode == hub::DriverMode::kLive) {
+    const auto& drivers = config.drivers;
+    runner = std::make_unique<peers::PosixCommandRunner>();
+    peers::LibreswanOptions libreswan;
+    libreswan.whack = drivers.libreswan.whack.string();
+    libreswan.addconn = drivers.libreswan.addconn.string();
+    libreswan.ctl_socket = drivers.libreswan.ctl_socket.string();
+    libreswan.pid_file = drivers.libreswan.pid_file.string();
+    libreswan.conf_dir = drivers.libreswan.conf_dir.string();
+    libreswan.secrets_file = drivers.libreswan.secrets_file.string();
+    libreswan.links = drivers.tunnel_links;
+    auto libreswan_driver = peers::LibreswanDriver::create(std::move(libreswan), *runner);
+    if (!libreswan_driver) {
+      spdlog::critical("cannot start the libreswan driver: {}", libreswan_driver.error().message);
+      return kExitRuntime;
+    }
+    tunnel_driver = std::move(*libreswan_driver);
+    routing::BirdOptions bird;
+    bird.socket_path = drivers.bird.socket.string();
+    bird.include_path = drivers.bird.include_file.string();
+    bird.main_config_path = drivers.bird.main_config.string();
+    bird.router_id = config.hub.local_ip;
+    routing_driver = std::make_unique<routing::BirdDriver>(std::move(bird));
+
+    reconciler_metrics = std::make_unique<hub::ReconcilerMetrics>(*metrics_registry);
+    hub::Reconciler::Options reconcile;
+    reconcile.plan.local_address = config.hub.local_ip;
+    reconcile.plan.public_address = config.hub.public_ip;
+    reconcile.plan.local_as = config.hub.asn;
+    reconcile.plan.router_id = config.hub.local_ip;
+    reconcile.plan.links = drivers.tunnel_links;
+    reconciler = std::make_unique<hub::Reconciler>(**registry, *tunnel_driver, *routing_driver,
+                                                   clock, reconciler_metrics.get(), reconcile);
+    (*registry)->setOnPublish([r = reconciler.get()] { r->wake(); });
+    reconciler->start();
+    spdlog::info("live drivers: pluto at {}, BIRD at {}", drivers.libreswan.ctl_socket.string(),
+                 drivers.bird.socket.string());
+  }
+
+  // Readiness: the store takes writes, the daemons answer, and a first full pass has run.
+  std::atomic<bool> serving{false};
   hub::Health health;
   health.add("store", [&registry] {
     const auto status = (*registry)->storeHealth();
     return hub::Health::Status{status.ok, status.problem};
   });
-  health.add("drivers", [mode = config.drivers.mode] {
-    return hub::Health::Status{mode == hub::DriverMode::kDryRun, "live drivers are not built"};
+  health.add("drivers", [&reconciler] {
+    if (!reconciler) return hub::Health::Status{true, ""};  // dry-run drives no daemon
+    const auto status = reconciler->status();
+    std::string reason;
+    if (!status->pluto.up) reason = "pluto: " + status->pluto.error;
+    if (!status->bird.up) reason += (reason.empty() ? "" : "; ") + ("BIRD: " + status->bird.error);
+    return hub::Health::Status{reason.empty(), reason};
   });
-  health.add("initial_sync", [&initial_sync_done] {
-    const bool done = initial_sync_done.load();
-    return hub::Health::Status{done, done ? "" : "initial sync has not finished"};
+  health.add("initial_sync", [&reconciler, &serving] {
+    const bool done = serving.load() && (!reconciler || reconciler->status()->initial_sync_done);
+    return hub::Health::Status{done, done ? "" : "the initial sync has not finished"};
   });
 
   http::ApiMetrics api_metrics(*metrics_registry);
@@ -117,6 +171,10 @@ int run(const hub::Config& config) {
       http::HubInfo{config.hub.name, config.hub.asn, config.hub.public_ip.toString(),
                     config.hub.local_ip.toString(), TRANSIT_HUB_VERSION,
                     std::string(hub::toString(config.drivers.mode))}};
+  if (reconciler) {
+    context.reconcile_status = [r = reconciler.get()] { return r->status(); };
+    context.clock = &clock;
+  }
   http::Api api(std::move(context), http::TokenAuth(config.api.tokens), api_metrics, clock);
 
   std::vector<http::Server::Listener> listeners;
@@ -137,7 +195,7 @@ int run(const hub::Config& config) {
                config.api.tls ? "https" : "http");
   }
   std::fflush(stderr);
-  initial_sync_done = true;
+  serving = true;
   sd_notifyf(0, "READY=1\nSTATUS=serving %zu spoke(s)", initial->spokes.size());
 
   // SIGINT/SIGTERM: stop accepting, close connections, let requests in flight finish, then stop
@@ -174,6 +232,10 @@ int run(const hub::Config& config) {
   io.run();
   for (auto& t : threads) {
     t.join();
+  }
+  if (reconciler) {
+    (*registry)->setOnPublish(nullptr);
+    reconciler->stop();
   }
   spdlog::info("stopped");
   return 0;

@@ -72,9 +72,11 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
       std::ranges::all_of(next->sessions, [](const auto& s) {
         return s.second.object.state == ObjectState::kApplied;
       });
-  if (all_applied && !initial_sync_done_) {
+  // Every object has been tried once both daemons answer; a spoke that keeps failing shows in
+  // its own status and must not keep the whole hub out of service.
+  if (next->pluto.up && next->bird.up && !initial_sync_done_) {
     initial_sync_done_ = true;
-    spdlog::info("initial sync done: {} tunnel(s), {} BGP session(s) applied", next->tunnels.size(),
+    spdlog::info("initial sync done: {} tunnel(s), {} BGP session(s)", next->tunnels.size(),
                  next->sessions.size());
   }
   next->initial_sync_done = initial_sync_done_;

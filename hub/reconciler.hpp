@@ -72,7 +72,7 @@ struct DaemonStatus {
 // One published result of a pass. Immutable once published.
 struct ReconcileStatus {
   std::uint64_t revision = 0;   // the desired-state revision this pass planned from
-  bool initial_sync_done = false;  // a pass has applied everything at least once
+  bool initial_sync_done = false;  // a pass has run with both daemons up (everything tried)
   DaemonStatus pluto;
   DaemonStatus bird;
   std::map<std::string, TunnelStatus> tunnels;    // by connection name

@@ -88,6 +88,11 @@ Registry::StoreHealth Registry::storeHealth() const {
   return store_health_;
 }
 
+void Registry::setOnPublish(std::function<void()> callback) {
+  std::lock_guard lock(on_publish_mutex_);
+  on_publish_ = std::move(callback);
+}
+
 std::size_t Registry::queuedCommands() const {
   std::lock_guard lock(queue_mutex_);
   return queue_.size();
@@ -457,8 +462,12 @@ void Registry::publish() {
     metrics_->setSpokes(state->count(peers::SpokeKind::kVpc),
                         state->count(peers::SpokeKind::kSite));
   }
-  std::lock_guard lock(snapshot_mutex_);
-  snapshot_ = std::move(state);
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = std::move(state);
+  }
+  std::lock_guard lock(on_publish_mutex_);
+  if (on_publish_) on_publish_();
 }
 
 }  // namespace transit::hub

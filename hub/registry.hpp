@@ -107,6 +107,10 @@ class Registry {
   // Commands waiting for the writer thread (diagnostics and tests).
   std::size_t queuedCommands() const;
 
+  // Called on the writer thread after every publish of a new desired state (the reconciler's
+  // wake()). Must not block.
+  void setOnPublish(std::function<void()> callback);
+
   // Asynchronous commands, completed on the token's associated executor with void(Result).
   template <typename Token>
   auto asyncCreate(peers::SpokeDraft draft, Token&& token) {
@@ -212,6 +216,8 @@ class Registry {
   // Shared with readers.
   mutable std::mutex snapshot_mutex_;
   std::shared_ptr<const DesiredState> snapshot_;
+  std::mutex on_publish_mutex_;
+  std::function<void()> on_publish_;
   mutable std::mutex health_mutex_;
   StoreHealth store_health_;
 

@@ -1,5 +1,6 @@
 // ApiFixture: a complete API (registry on the in-memory store, health, metrics, auth) without
-// sockets, and helpers to call it as a client would.
+// sockets, and helpers to call it as a client would. It starts in dry-run (no reconciler);
+// publishStatus() switches it to live with a hand-built ReconcileStatus.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -54,10 +55,26 @@ class ApiFixture : public ::testing::Test {
       return hub::Health::Status{s.ok, s.problem};
     });
     health_.add("drivers", [this] { return hub::Health::Status{drivers_ok_, "pluto is down"}; });
+    makeApi(false);
+  }
+
+  // From now on the API reports `status` as the reconciler's last published pass (live mode).
+  void publishStatus(hub::ReconcileStatus status) {
+    status_ = std::make_shared<const hub::ReconcileStatus>(std::move(status));
+    if (!live_) makeApi(true);
+  }
+
+  void makeApi(bool live) {
+    live_ = live;
+    http::HandlerContext context{*registry_, health_, prometheus_,
+                                 http::HubInfo{"hub-a", 65000, "203.0.113.10", "10.0.0.10", "test",
+                                               live ? "live" : "dry-run"}};
+    if (live) {
+      context.reconcile_status = [this] { return status_; };
+      context.clock = &clock_;
+    }
     api_ = std::make_unique<http::Api>(
-        http::HandlerContext{
-            *registry_, health_, prometheus_,
-            http::HubInfo{"hub-a", 65000, "203.0.113.10", "10.0.0.10", "test", "dry-run"}},
+        std::move(context),
         http::TokenAuth({makeToken("ops", hub::Role::kAdmin, kAdminToken),
                          makeToken("viewer", hub::Role::kRead, kReadToken)}),
         api_metrics_, clock_);
@@ -99,6 +116,8 @@ class ApiFixture : public ::testing::Test {
   hub::Health health_;
   bool drivers_ok_ = true;
   std::unique_ptr<hub::Registry> registry_;
+  bool live_ = false;
+  std::shared_ptr<const hub::ReconcileStatus> status_;  // what the "reconciler" last published
   std::unique_ptr<http::Api> api_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>  // access
 
 #include <array>
 #include <cctype>
@@ -93,6 +94,14 @@ class TempDir {
     return file;
   }
 
+  // A shell script that does nothing, with mode 0755.
+  fs::path writeExecutable(const fs::path& name) const {
+    const fs::path file = write(name, "#!/bin/sh\nexit 0\n");
+    fs::permissions(file, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+    return file;
+  }
+
  private:
   fs::path path_;
 };
@@ -171,6 +180,73 @@ TEST(ConfigTest, MinimalConfigGetsTheDocumentedDefaults) {
   EXPECT_EQ(config->store.sqlite, fs::path("state.db"));  // parseConfig keeps it as given
 }
 
+TEST(ConfigTest, AbsentDriversSectionGetsTheDocumentedDefaults) {
+  auto config = parseConfig(kMinimal);
+
+  ASSERT_TRUE(config) << config.error().toString();
+  const auto& drivers = config->drivers;
+  EXPECT_EQ(drivers.mode, DriverMode::kDryRun);
+  EXPECT_EQ(drivers.tunnel_links, peers::TunnelLinks::kXfrm);
+  EXPECT_EQ(drivers.libreswan.whack, fs::path("/usr/libexec/ipsec/whack"));
+  EXPECT_EQ(drivers.libreswan.addconn, fs::path("/usr/libexec/ipsec/addconn"));
+  EXPECT_EQ(drivers.libreswan.ctl_socket, fs::path("/run/pluto/pluto.ctl"));
+  EXPECT_EQ(drivers.libreswan.pid_file, fs::path("/run/pluto/pluto.pid"));
+  EXPECT_EQ(drivers.libreswan.conf_dir, fs::path("/etc/ipsec.d/transit-hub"));
+  EXPECT_EQ(drivers.libreswan.secrets_file, fs::path("/etc/ipsec.d/transit-hub.secrets"));
+  EXPECT_EQ(drivers.bird.socket, fs::path("/run/bird/bird.ctl"));
+  EXPECT_EQ(drivers.bird.include_file, fs::path("/etc/bird/transit-hub.conf"));
+  EXPECT_EQ(drivers.bird.main_config, fs::path("/etc/bird/bird.conf"));
+}
+
+TEST(ConfigTest, EmptyDriverSubsectionsKeepTheDefaults) {
+  auto config = parseConfig(kMinimal + "drivers:\n  libreswan: {}\n  bird: {}\n");
+
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->drivers.libreswan.whack, fs::path("/usr/libexec/ipsec/whack"));
+  EXPECT_EQ(config->drivers.bird.socket, fs::path("/run/bird/bird.ctl"));
+}
+
+TEST(ConfigTest, EveryDriverKeyIsParsed) {
+  // Dry-run: none of these paths has to exist.
+  const std::string drivers = R"(drivers:
+  mode: dry-run
+  tunnel_links: external
+  libreswan:
+    whack: /opt/ls/whack
+    addconn: /opt/ls/addconn
+    ctl_socket: /var/run/pluto/ctl
+    pid_file: /var/run/pluto/pid
+    conf_dir: /srv/ipsec/hub
+    secrets_file: /srv/ipsec/hub.secrets
+  bird:
+    socket: /var/run/bird.ctl
+    include_file: /srv/bird/hub.conf
+    main_config: /srv/bird/bird.conf
+)";
+
+  auto config = parseConfig(kMinimal + drivers);
+
+  ASSERT_TRUE(config) << config.error().toString();
+  const auto& parsed = config->drivers;
+  EXPECT_EQ(parsed.mode, DriverMode::kDryRun);
+  EXPECT_EQ(parsed.tunnel_links, peers::TunnelLinks::kExternal);
+  EXPECT_EQ(parsed.libreswan.whack, fs::path("/opt/ls/whack"));
+  EXPECT_EQ(parsed.libreswan.addconn, fs::path("/opt/ls/addconn"));
+  EXPECT_EQ(parsed.libreswan.ctl_socket, fs::path("/var/run/pluto/ctl"));
+  EXPECT_EQ(parsed.libreswan.pid_file, fs::path("/var/run/pluto/pid"));
+  EXPECT_EQ(parsed.libreswan.conf_dir, fs::path("/srv/ipsec/hub"));
+  EXPECT_EQ(parsed.libreswan.secrets_file, fs::path("/srv/ipsec/hub.secrets"));
+  EXPECT_EQ(parsed.bird.socket, fs::path("/var/run/bird.ctl"));
+  EXPECT_EQ(parsed.bird.include_file, fs::path("/srv/bird/hub.conf"));
+  EXPECT_EQ(parsed.bird.main_config, fs::path("/srv/bird/bird.conf"));
+}
+
+TEST(ConfigTest, XfrmTunnelLinksIsAccepted) {
+  auto config = parseConfig(kMinimal + "drivers:\n  tunnel_links: xfrm\n");
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->drivers.tunnel_links, peers::TunnelLinks::kXfrm);
+}
+
 TEST(ConfigTest, EveryLogLevelIsAccepted) {
   const std::pair<std::string_view, LogLevel> levels[] = {{"trace", LogLevel::kTrace},
                                                           {"debug", LogLevel::kDebug},
@@ -242,8 +318,12 @@ TEST(ConfigTest, UnknownKeysAreReportedAtEveryLevel) {
        "is not a known key"},
       {"  sqlite: state.db\n", "  sqlite: state.db\n  etcd: x\n", "store.etcd",
        "is not a known key"},
-      {"store:\n", "drivers:\n  mode: dry-run\n  bird: x\nstore:\n", "drivers.bird",
+      {"store:\n", "drivers:\n  mode: dry-run\n  vici: x\nstore:\n", "drivers.vici",
        "is not a known key"},
+      {"store:\n", "drivers:\n  libreswan:\n    ipsec: /usr/sbin/ipsec\nstore:\n",
+       "drivers.libreswan.ipsec", "is not a known key"},
+      {"store:\n", "drivers:\n  bird:\n    socket: /b\n    birdc: /usr/sbin/birdc\nstore:\n",
+       "drivers.bird.birdc", "is not a known key"},
       {"store:\n", "log:\n  file: x\nstore:\n", "log.file", "is not a known key"},
   });
 }
@@ -331,6 +411,21 @@ TEST(ConfigTest, BadValuesAreReportedByKey) {
       {"store:\n", "drivers:\n  mode: fast\nstore:\n", "drivers.mode", "must be dry-run or live"},
       {"store:\n", "drivers:\n  mode: DRY-RUN\nstore:\n", "drivers.mode",
        "must be dry-run or live"},
+      {"store:\n", "drivers:\n  tunnel_links: vti\nstore:\n", "drivers.tunnel_links",
+       "must be xfrm or external"},
+      {"store:\n", "drivers:\n  tunnel_links: XFRM\nstore:\n", "drivers.tunnel_links",
+       "must be xfrm or external"},
+      {"store:\n", "drivers:\n  tunnel_links: [xfrm]\nstore:\n", "drivers.tunnel_links",
+       "must be a string"},
+      {"store:\n", "drivers:\n  libreswan: /usr/sbin/ipsec\nstore:\n", "drivers.libreswan",
+       "must be a map"},
+      {"store:\n", "drivers:\n  bird: [a]\nstore:\n", "drivers.bird", "must be a map"},
+      {"store:\n", "drivers:\n  libreswan:\n    whack: \"\"\nstore:\n", "drivers.libreswan.whack",
+       "must not be empty"},
+      {"store:\n", "drivers:\n  libreswan:\n    conf_dir:\nstore:\n", "drivers.libreswan.conf_dir",
+       "must be a string"},
+      {"store:\n", "drivers:\n  bird:\n    main_config: ''\nstore:\n", "drivers.bird.main_config",
+       "must not be empty"},
       {"store:\n", "log:\n  level: verbose\nstore:\n", "log.level",
        "must be one of trace, debug, info, warn, error"},
   });
@@ -453,12 +548,102 @@ TEST(ConfigTest, TlsKeyThatIsADirectoryIsReported) {
   EXPECT_EQ(error.message, "cannot read " + dir.path().string() + ": Is a directory");
 }
 
-TEST(ConfigTest, LiveModeIsRefused) {
-  const auto error = errorOf(kMinimal + "drivers:\n  mode: live\n");
-  EXPECT_EQ(error.key, "drivers.mode");
-  EXPECT_EQ(error.message,
-            "live mode is not available in this version (the libreswan and BIRD drivers arrive "
-            "in a later release); use dry-run");
+// A drivers section in live mode whose two programs are `whack` and `addconn`.
+std::string liveDrivers(const fs::path& whack, const fs::path& addconn) {
+  return "drivers:\n  mode: live\n  libreswan:\n    whack: " + whack.string() +
+         "\n    addconn: " + addconn.string() + "\n";
+}
+
+TEST(ConfigTest, LiveModeLoadsWithExecutablePrograms) {
+  TempDir dir;
+  const auto whack = dir.writeExecutable("bin/whack");
+  const auto addconn = dir.writeExecutable("bin/addconn");
+
+  auto config = parseConfig(kMinimal + liveDrivers(whack, addconn));
+
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->drivers.mode, DriverMode::kLive);
+  EXPECT_EQ(config->drivers.libreswan.whack, whack);
+  EXPECT_EQ(config->drivers.libreswan.addconn, addconn);
+}
+
+TEST(ConfigTest, LiveModeLoadsWithTheInstalledLibreswan) {
+  // The defaults name libreswan's own programs; where it is not installed, stand-ins take
+  // their place so that the test does not depend on the machine.
+  TempDir dir;
+  std::string yaml = kMinimal + "drivers:\n  mode: live\n";
+  const Config::Drivers::Libreswan defaults;
+  if (::access(defaults.whack.c_str(), X_OK) != 0 ||
+      ::access(defaults.addconn.c_str(), X_OK) != 0) {
+    yaml = kMinimal + liveDrivers(dir.writeExecutable("whack"), dir.writeExecutable("addconn"));
+  }
+
+  auto config = parseConfig(yaml);
+
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->drivers.mode, DriverMode::kLive);
+}
+
+TEST(ConfigTest, LiveModeDoesNotRequireTheDaemonsFiles) {
+  TempDir dir;
+  const auto absent = dir.path() / "absent";
+  const std::string yaml =
+      kMinimal + liveDrivers(dir.writeExecutable("whack"), dir.writeExecutable("addconn")) +
+      "    ctl_socket: " + (absent / "pluto.ctl").string() +
+      "\n    pid_file: " + (absent / "pluto.pid").string() +
+      "\n    conf_dir: " + (absent / "ipsec.d").string() +
+      "\n    secrets_file: " + (absent / "hub.secrets").string() +
+      "\n  bird:\n    socket: " + (absent / "bird.ctl").string() +
+      "\n    include_file: " + (absent / "hub.conf").string() +
+      "\n    main_config: " + (absent / "bird.conf").string() + "\n";
+
+  auto config = parseConfig(yaml);
+
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->drivers.bird.socket, absent / "bird.ctl");
+}
+
+TEST(ConfigTest, LiveModeWithoutWhackIsRefusedNamingTheKey) {
+  TempDir dir;
+  const auto whack = dir.path() / "missing-whack";
+
+  const auto error = errorOf(kMinimal + liveDrivers(whack, dir.writeExecutable("addconn")));
+
+  EXPECT_EQ(error.toString(),
+            "drivers.libreswan.whack: " + whack.string() + " is not an executable file");
+}
+
+TEST(ConfigTest, LiveModeWithoutAddconnIsRefusedNamingTheKey) {
+  TempDir dir;
+  const auto addconn = dir.path() / "missing-addconn";
+
+  const auto error = errorOf(kMinimal + liveDrivers(dir.writeExecutable("whack"), addconn));
+
+  EXPECT_EQ(error.toString(),
+            "drivers.libreswan.addconn: " + addconn.string() + " is not an executable file");
+}
+
+TEST(ConfigTest, LiveModeRefusesAWhackThatCannotBeExecuted) {
+  TempDir dir;
+  const auto plain = dir.write("whack", "#!/bin/sh\n");  // mode 0644
+  const auto addconn = dir.writeExecutable("addconn");
+  for (const auto& whack : {plain, dir.path()}) {
+    SCOPED_TRACE(whack.string());
+    const auto error = errorOf(kMinimal + liveDrivers(whack, addconn));
+    EXPECT_EQ(error.toString(),
+              "drivers.libreswan.whack: " + whack.string() + " is not an executable file");
+  }
+}
+
+TEST(ConfigTest, DryRunDoesNotCheckThePrograms) {
+  TempDir dir;
+  const auto yaml = replaced(kMinimal + liveDrivers(dir.path() / "no-whack", dir.path() / "no-ac"),
+                             "mode: live", "mode: dry-run");
+
+  auto config = parseConfig(yaml);
+
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->drivers.libreswan.whack, dir.path() / "no-whack");
 }
 
 TEST(ConfigTest, SyntaxErrorGivesLineAndColumn) {
@@ -525,6 +710,55 @@ TEST(ConfigTest, LoadConfigKeepsAbsoluteSqlite) {
   EXPECT_EQ(config->store.sqlite, fs::path("/var/lib/transit-hub/state.db"));
 }
 
+TEST(ConfigTest, LoadConfigResolvesRelativeDriverPathsAgainstTheFilesDirectory) {
+  TempDir dir;
+  dir.writeExecutable("libexec/whack");
+  dir.writeExecutable("libexec/addconn");
+  const std::string drivers = R"(drivers:
+  mode: live
+  libreswan:
+    whack: ../libexec/whack
+    addconn: ../libexec/./addconn
+    ctl_socket: run/pluto.ctl
+    pid_file: run/pluto.pid
+    conf_dir: ipsec.d/hub
+    secrets_file: ipsec.d/hub.secrets
+  bird:
+    socket: run/bird.ctl
+    include_file: bird/hub.conf
+    main_config: bird/bird.conf
+)";
+  const auto path = dir.write("etc/hub.yaml", kMinimal + drivers);
+
+  auto config = loadConfig(path);
+
+  ASSERT_TRUE(config) << config.error().toString();
+  const auto etc = dir.path() / "etc";
+  const auto& parsed = config->drivers;
+  EXPECT_EQ(parsed.libreswan.whack, dir.path() / "libexec/whack");
+  EXPECT_EQ(parsed.libreswan.addconn, dir.path() / "libexec/addconn");
+  EXPECT_EQ(parsed.libreswan.ctl_socket, etc / "run/pluto.ctl");
+  EXPECT_EQ(parsed.libreswan.pid_file, etc / "run/pluto.pid");
+  EXPECT_EQ(parsed.libreswan.conf_dir, etc / "ipsec.d/hub");
+  EXPECT_EQ(parsed.libreswan.secrets_file, etc / "ipsec.d/hub.secrets");
+  EXPECT_EQ(parsed.bird.socket, etc / "run/bird.ctl");
+  EXPECT_EQ(parsed.bird.include_file, etc / "bird/hub.conf");
+  EXPECT_EQ(parsed.bird.main_config, etc / "bird/bird.conf");
+}
+
+TEST(ConfigTest, LoadConfigChecksARelativeWhackAgainstTheFilesDirectory) {
+  TempDir dir;
+  dir.writeExecutable("addconn");
+  const auto path = dir.write("hub.yaml", kMinimal + liveDrivers("bin/whack", "addconn"));
+
+  auto config = loadConfig(path);
+
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().toString(),
+            "drivers.libreswan.whack: " + (dir.path() / "bin/whack").string() +
+                " is not an executable file");
+}
+
 TEST(ConfigTest, LoadConfigResolvesRelativeTlsFilesAgainstTheFilesDirectory) {
   TempDir dir;
   dir.write("tls/cert.pem", "certificate");
@@ -553,6 +787,9 @@ TEST(ConfigTest, ExampleFileParses) {
   EXPECT_EQ(config->api.listen.size(), 2U);
   EXPECT_EQ(config->api.tokens.size(), 2U);
   EXPECT_EQ(config->drivers.mode, DriverMode::kDryRun);
+  EXPECT_EQ(config->drivers.tunnel_links, peers::TunnelLinks::kXfrm);
+  EXPECT_EQ(config->drivers.libreswan.whack, fs::path("/usr/libexec/ipsec/whack"));
+  EXPECT_EQ(config->drivers.bird.main_config, fs::path("/etc/bird/bird.conf"));
   EXPECT_EQ(config->log.level, LogLevel::kInfo);
   EXPECT_TRUE(loadConfig(example)) << "loadConfig of the example failed";
 }
