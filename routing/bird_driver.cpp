@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -15,6 +18,19 @@
 
 namespace transit::routing {
 namespace {
+
+// "2026-11-26 08:00:18.927" -> milliseconds since the epoch (UTC reading; only differences matter).
+std::optional<long long> parseBirdTime(std::string_view text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, ms = 0;
+  const std::string copy(text);
+  if (std::sscanf(copy.c_str(), "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &sec, &ms) != 7) {
+    return std::nullopt;
+  }
+  const auto days = std::chrono::sys_days(std::chrono::year(y) / std::chrono::month(static_cast<unsigned>(mo)) /
+                                          std::chrono::day(static_cast<unsigned>(d)));
+  return (days.time_since_epoch().count() * 86400LL + h * 3600LL + mi * 60LL + sec) * 1000LL + ms;
+}
+
 
 constexpr int kConfigOk = 20;          // configure check: "Configuration OK"
 constexpr int kReconfigured = 3;
@@ -161,6 +177,19 @@ std::expected<void, DriverError> BirdDriver::reconfigure(const RoutingSpec& spec
   return {};
 }
 
+// BIRD prints its boot time by converting a monotonic stamp to wall time on every call, so the
+// text jitters by a millisecond. A boot time within a second of the one seen before is the same
+// daemon; only a real restart (a new boot time) changes the identity the reconciler sees.
+std::string BirdDriver::stableInstance(const std::string& last_reboot) {
+  const auto parsed = parseBirdTime(last_reboot);
+  if (parsed && last_instance_ms_ && std::llabs(*parsed - *last_instance_ms_) <= 1000) {
+    return last_instance_;
+  }
+  last_instance_ = last_reboot;
+  last_instance_ms_ = parsed;
+  return last_instance_;
+}
+
 std::expected<RoutingObservation, DriverError> BirdDriver::observe() {
   auto status_reply = run("show status");
   if (!status_reply) return std::unexpected(status_reply.error());
@@ -173,7 +202,7 @@ std::expected<RoutingObservation, DriverError> BirdDriver::observe() {
   if (!sessions) return std::unexpected(transient(sessions.error()));
 
   RoutingObservation observation;
-  observation.daemon_instance = status->last_reboot;
+  observation.daemon_instance = stableInstance(status->last_reboot);
   observation.sessions = std::move(*sessions);
   std::sort(observation.sessions.begin(), observation.sessions.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });

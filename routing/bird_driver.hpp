@@ -33,8 +33,12 @@ class BirdDriver final : public RoutingDriver {
   std::expected<std::vector<BirdProtocol>, DriverError> ownedProtocols();
   std::expected<void, DriverError> reconfigure(const RoutingSpec& spec);
 
+  std::string stableInstance(const std::string& last_reboot);
+
   BirdOptions options_;
   BirdClient client_;
+  std::string last_instance_;                   // the identity reported last
+  std::optional<long long> last_instance_ms_;  // its boot time, to absorb BIRD's jitter
 };
 
 // Reads a whole file; nullopt when it does not exist or cannot be read.

@@ -82,6 +82,7 @@ class FakeBird {
   std::vector<std::string> commands() const { return server_.commands(); }
 
   std::set<std::string> running;
+  std::string last_reboot = "2026-11-26 04:37:45.227";
   std::string check_reply = "0002-Reading configuration from x\n0020 Configuration OK\n";
   std::string configure_reply =
       "0002-Reading configuration from x\n0022-Undo scheduled in 30 s\n0003 Reconfigured\n";
@@ -103,9 +104,8 @@ class FakeBird {
         running = after_configure;
       }
     } else if (command == "show status") {
-      reply =
-          "1000-BIRD 2.0.12\n1011-Router ID is 10.255.0.1\n Last reboot on 2026-11-26 "
-          "04:37:45.227\n0013 Daemon is up and running\n";
+      reply = "1000-BIRD 2.0.12\n1011-Router ID is 10.255.0.1\n Last reboot on " + last_reboot +
+              "\n0013 Daemon is up and running\n";
     } else if (command.rfind("show protocols all", 0) == 0) {
       reply = "2002-Name       Proto      Table      State  Since         Info\n";
       for (const auto& name : running) {
@@ -241,6 +241,23 @@ TEST_F(BirdDriverTest, ObserveReportsOwnedSessionsAndTheDaemonInstance) {
   EXPECT_EQ(observed->sessions[0].routes_filtered, 2u);
   EXPECT_EQ(bird.commands(), (std::vector<std::string>{"show status",
                                                        "show protocols all \"th_*\""}));
+}
+
+// BIRD derives "Last reboot" from a monotonic clock on every call: the text jitters by a
+// millisecond, which must not look like a restart. A new boot time does.
+TEST_F(BirdDriverTest, BootTimeJitterIsTheSameInstanceAndANewBootTimeIsARestart) {
+  FakeBird bird(options_.socket_path);
+  BirdDriver driver(options_);
+  const auto first = driver.observe();
+  ASSERT_TRUE(first.has_value());
+  bird.last_reboot = "2026-11-26 04:37:45.228";
+  const auto jitter = driver.observe();
+  ASSERT_TRUE(jitter.has_value());
+  EXPECT_EQ(jitter->daemon_instance, first->daemon_instance);
+  bird.last_reboot = "2026-11-26 04:52:10.031";
+  const auto restarted = driver.observe();
+  ASSERT_TRUE(restarted.has_value());
+  EXPECT_NE(restarted->daemon_instance, first->daemon_instance);
 }
 
 TEST_F(BirdDriverTest, ObserveWithNoOwnedProtocolsIsEmpty) {
