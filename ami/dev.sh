@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Transit Hub quick start, for a fresh Debian 12 machine (run as root):
-#   ami/dev.sh run    install what is needed, build, and run the hub on a local SQLite store
+#   ami/dev.sh run    install what is needed, build, and bring up the lab: transit-hubd driving
+#                     real pluto and BIRD, with two VGW stand-ins and a site (tests/lab/lab)
 #   ami/dev.sh test   install what is needed, build, and run every test (also under ASan+UBSan)
+#   ami/dev.sh hub    the hub alone, dry-run, on a local SQLite store (no daemons driven)
 # CI runs `ami/dev.sh test` through .ci/run.
 set -euo pipefail
 
@@ -10,7 +12,7 @@ build=${TRANSIT_BUILD_DIR:-$repo/build}
 jobs=$(nproc)
 
 usage() {
-  echo "usage: $0 run|test" >&2
+  echo "usage: $0 run|test|hub" >&2
   exit 2
 }
 
@@ -81,8 +83,35 @@ run_tests() {
     ctest --test-dir "$repo/build-asan" --output-on-failure -j "$jobs" -L unit
 }
 
+run_lab() {
+  install_deps
+  build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  local lab=$repo/tests/lab/lab
+  "$lab" down >/dev/null 2>&1 || true
+  local follower=""
+  trap '[[ -n $follower ]] && kill "$follower" 2>/dev/null; "$lab" down >/dev/null 2>&1; exit 0' \
+    INT TERM
+  step "Bringing up the lab (tests/lab/lab up)"
+  "$lab" up
+  cat <<TXT
+
+The lab is up: transit-hubd (live) drives real pluto and BIRD in namespace th-hub; vpc-a and
+vpc-b are VGW stand-ins (FRR, ASN 64512, pluto), site-1 is an on-prem site (BIRD, pluto). Every
+spoke was onboarded through the REST API. Try, in another terminal:
+  $lab ctl spoke list
+  $lab ctl --json spoke show vpc-b | jq .status
+  $lab exec vpc-a -- ping -c 3 -I 10.1.0.1 10.2.0.1
+  $lab status
+Ctrl-C takes the lab down. Following the hub's log:
+TXT
+  tail -n 0 -F /run/th-lab/hub/hubd/transit-hubd.log &
+  follower=$!
+  wait
+}
+
 case ${1:-} in
-  run) run_hub ;;
+  run) run_lab ;;
+  hub) run_hub ;;
   test) run_tests ;;
   *) usage ;;
 esac
