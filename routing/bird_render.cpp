@@ -88,7 +88,7 @@ std::expected<std::string, DriverError> renderInclude(const RoutingSpec& spec,
         "  keepalive time {keepalive};\n"
         // BIRD waits 5 s before its first connect and 120 s between retries by default; a spoke
         // that was just onboarded, or whose tunnel just came back, should not wait that long.
-        "  connect delay time 1;\n"
+        "  connect delay time 0;\n"
         "  connect retry time 5;\n"
         "  ipv4 {{\n"
         "    import limit {limit} action restart;\n"
