@@ -129,9 +129,10 @@ asio::awaitable<Response> Api::dispatch(const Request& request, bool operational
     co_return errorResponse(404, "not_found", "no such API path");
   }
   if (route == nullptr) {
-    Response r = errorResponse(405, "method_not_allowed",
-                               "method not allowed here; allowed: " + allowHeader(path));
-    r.headers.emplace_back("Allow", allowHeader(path));
+    const std::string allow = allowHeader(path);
+    Response r =
+        errorResponse(405, "method_not_allowed", "method not allowed here; allowed: " + allow);
+    r.headers.emplace_back("Allow", allow);
     co_return r;
   }
   route_label = route->pattern;

@@ -177,12 +177,17 @@ json::object daemonJson(const hub::DaemonStatus& daemon) {
   return json::object{{"up", daemon.up}, {"error", daemon.error}};
 }
 
+// 422 for a field that breaks a rule. Validation says what is wrong ("must be a /30"); the
+// message names the field as well.
+Response invalidField(const std::string& field, const std::string& message) {
+  return errorResponse(422, "invalid_field", field.empty() ? message : field + " " + message,
+                       field);
+}
+
 Response hubErrorResponse(const hub::HubError& e) {
   switch (e.code) {
     case hub::ErrorCode::kInvalid:
-      // Validation says what is wrong ("must be a /30"); the message names the field as well.
-      return errorResponse(422, "invalid_field",
-                           e.field.empty() ? e.message : e.field + " " + e.message, e.field);
+      return invalidField(e.field, e.message);
     case hub::ErrorCode::kNotFound:
       return errorResponse(404, "not_found", e.message, e.field);
     case hub::ErrorCode::kConflict:
@@ -216,9 +221,7 @@ std::expected<peers::SpokeDraft, Response> decodeDraft(const Request& request) {
   }
   auto draft = peers::decodeSpokeDraft(body);
   if (!draft) {
-    const auto& e = draft.error();
-    return std::unexpected(errorResponse(
-        422, "invalid_field", e.field.empty() ? e.message : e.field + " " + e.message, e.field));
+    return std::unexpected(invalidField(draft.error().field, draft.error().message));
   }
   return std::move(*draft);
 }

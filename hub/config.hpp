@@ -16,7 +16,9 @@
 #include <string_view>
 #include <vector>
 
+#include "peers/libreswan_render.hpp"
 #include "peers/tunnel_driver.hpp"
+#include "routing/bird_render.hpp"
 #include "routing/prefix.hpp"
 
 namespace transit::hub {
@@ -48,7 +50,7 @@ struct TlsConfig {
 };
 
 enum class DriverMode {
-  kDryRun,  // render and log, touch no daemon
+  kDryRun,  // the registry and API only: no daemon is driven, nothing is rendered
   kLive,    // drive pluto and BIRD
 };
 std::string_view toString(DriverMode mode);
@@ -82,18 +84,19 @@ struct Config {
     // kXfrm on hosts with XFRM interfaces (EC2); kExternal when the inside links already exist
     // (the lab on kernels without ESP).
     peers::TunnelLinks tunnel_links = peers::TunnelLinks::kXfrm;
+    // Defaults are the drivers' own (one source of truth): Debian's paths.
     struct Libreswan {
-      std::filesystem::path whack = "/usr/libexec/ipsec/whack";
-      std::filesystem::path addconn = "/usr/libexec/ipsec/addconn";
-      std::filesystem::path ctl_socket = "/run/pluto/pluto.ctl";
-      std::filesystem::path pid_file = "/run/pluto/pluto.pid";
-      std::filesystem::path conf_dir = "/etc/ipsec.d/transit-hub";         // one file per tunnel
-      std::filesystem::path secrets_file = "/etc/ipsec.d/transit-hub.secrets";
+      std::filesystem::path whack = peers::LibreswanOptions{}.whack;
+      std::filesystem::path addconn = peers::LibreswanOptions{}.addconn;
+      std::filesystem::path ctl_socket = peers::LibreswanOptions{}.ctl_socket;
+      std::filesystem::path pid_file = peers::LibreswanOptions{}.pid_file;
+      std::filesystem::path conf_dir = peers::LibreswanOptions{}.conf_dir;  // a file per tunnel
+      std::filesystem::path secrets_file = peers::LibreswanOptions{}.secrets_file;
     } libreswan;
     struct Bird {
-      std::filesystem::path socket = "/run/bird/bird.ctl";
-      std::filesystem::path include_file = "/etc/bird/transit-hub.conf";  // the file the hub owns
-      std::filesystem::path main_config = "/etc/bird/bird.conf";          // includes it
+      std::filesystem::path socket = routing::BirdOptions{}.socket_path;
+      std::filesystem::path include_file = routing::BirdOptions{}.include_path;  // the hub's file
+      std::filesystem::path main_config = routing::BirdOptions{}.main_config_path;  // includes it
     } bird;
   } drivers;
 

@@ -137,6 +137,9 @@ int run(const hub::Config& config) {
     reconcile.plan.local_as = config.hub.asn;
     reconcile.plan.router_id = config.hub.local_ip;
     reconcile.plan.links = drivers.tunnel_links;
+    // The drivers touch only names with their prefix; the planner must name things with it.
+    reconcile.plan.tunnel_prefix = peers::LibreswanOptions{}.prefix;
+    reconcile.plan.session_prefix = routing::BirdOptions{}.protocol_prefix;
     reconciler = std::make_unique<hub::Reconciler>(**registry, *tunnel_driver, *routing_driver,
                                                    clock, reconciler_metrics.get(), reconcile);
     (*registry)->setOnPublish([r = reconciler.get()] { r->wake(); });
@@ -202,13 +205,12 @@ int run(const hub::Config& config) {
   // the threads (at the latest after kShutdownGrace).
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer grace(io);
-  const auto grace_deadline = std::make_shared<std::chrono::steady_clock::time_point>();
+  std::chrono::steady_clock::time_point grace_deadline;
   std::function<void()> wait_for_connections = [&] {
     grace.expires_after(std::chrono::milliseconds(50));
     grace.async_wait([&](boost::system::error_code ec) {
       if (ec) return;
-      if ((*server)->liveConnections() == 0 ||
-          std::chrono::steady_clock::now() >= *grace_deadline) {
+      if ((*server)->liveConnections() == 0 || std::chrono::steady_clock::now() >= grace_deadline) {
         io.stop();
         return;
       }
@@ -220,7 +222,7 @@ int run(const hub::Config& config) {
     spdlog::info("signal {} received, shutting down", signal);
     sd_notify(0, "STOPPING=1");
     (*server)->stop();
-    *grace_deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+    grace_deadline = std::chrono::steady_clock::now() + kShutdownGrace;
     wait_for_connections();
   });
   std::signal(SIGPIPE, SIG_IGN);

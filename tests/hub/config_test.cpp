@@ -1,6 +1,7 @@
 // Tests of the daemon's configuration loader: what an operator writes, what the daemon gets, and
 // which key an error names.
 #include "hub/config.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,6 +20,8 @@
 
 namespace transit::hub {
 namespace {
+
+using transit::fakes::TempDir;
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -67,44 +70,6 @@ ConfigError errorOf(std::string_view yaml) {
   }
   return config.error();
 }
-
-// A fresh directory under the system's temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "transit-hub-config-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
-  fs::path write(const fs::path& name, std::string_view contents) const {
-    const fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file) << contents;
-    return file;
-  }
-
-  // A shell script that does nothing, with mode 0755.
-  fs::path writeExecutable(const fs::path& name) const {
-    const fs::path file = write(name, "#!/bin/sh\nexit 0\n");
-    fs::permissions(file, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
-    return file;
-  }
-
- private:
-  fs::path path_;
-};
 
 std::string tlsSection(const fs::path& cert, const fs::path& key) {
   return "  tls:\n    cert: " + cert.string() + "\n    key: " + key.string() + "\n";

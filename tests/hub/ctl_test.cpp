@@ -31,9 +31,12 @@
 #include "hub/ctl_client.hpp"
 #include "hub/ctl_commands.hpp"
 #include "hub/ctl_output.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 namespace transit::hub::ctl {
 namespace {
+
+using transit::fakes::TempDir;
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -70,33 +73,6 @@ constexpr std::string_view kPsk = "secretpsk1234";
 std::string spokeList() {
   return "{\"spokes\":[" + std::string(kSpoke) + "," + std::string(kStaticSpoke) + "]}";
 }
-
-// A private directory removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "hubctl-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string write(const std::string& name, std::string_view content,
-                    fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) const {
-    const fs::path file = fs::path(path_) / name;
-    std::ofstream(file, std::ios::binary) << content;
-    fs::permissions(file, perms);
-    return file.string();
-  }
-  std::string path(const std::string& name) const { return (fs::path(path_) / name).string(); }
-
- private:
-  std::string path_;
-};
 
 struct RunResult {
   int code = -1;
@@ -402,7 +378,7 @@ TEST(SpokeBody, ReadsThePskFromItsFileWithoutTrailingWhitespace) {
   TempDir dir;
   const auto psk_file = dir.write("psk", std::string(kPsk) + " \n\n");
   auto flags = bgpFlags();
-  flags.tunnels = {"198.51.100.10,psk-file=" + psk_file};
+  flags.tunnels = {"198.51.100.10,psk-file=" + psk_file.string()};
   auto body = buildSpokeBody(flags);
   ASSERT_TRUE(body) << body.error();
   EXPECT_EQ(std::string(body->at("tunnels").at(0).at("psk").as_string()), kPsk);
@@ -411,7 +387,7 @@ TEST(SpokeBody, ReadsThePskFromItsFileWithoutTrailingWhitespace) {
 TEST(SpokeBody, NamesAnUnreadablePskFile) {
   TempDir dir;
   auto flags = bgpFlags();
-  flags.tunnels = {"198.51.100.10,psk-file=" + dir.path("missing")};
+  flags.tunnels = {"198.51.100.10,psk-file=" + dir.path("missing").string()};
   auto body = buildSpokeBody(flags);
   ASSERT_FALSE(body);
   EXPECT_NE(body.error().find(dir.path("missing")), std::string::npos);
@@ -420,7 +396,7 @@ TEST(SpokeBody, NamesAnUnreadablePskFile) {
 TEST(SpokeBody, RefusesAnEmptyPskFile) {
   TempDir dir;
   auto flags = bgpFlags();
-  flags.tunnels = {"198.51.100.10,psk-file=" + dir.write("psk", "\n")};
+  flags.tunnels = {"198.51.100.10,psk-file=" + dir.write("psk", "\n").string()};
   EXPECT_FALSE(buildSpokeBody(flags));
 }
 
@@ -792,7 +768,7 @@ TEST(RoundTrip, AddPostsJsonWithThePskAndNeverPrintsIt) {
   TestServer server({Canned{201, std::string(kSpoke)}});
   auto result =
       run({"--server", server.url(), "spoke", "add", "prod-a", "--kind", "vpc", "--cidr",
-           "10.1.0.0/16", "--asn", "64512", "--tunnel", "198.51.100.10,psk-file=" + psk_file});
+           "10.1.0.0/16", "--asn", "64512", "--tunnel", "198.51.100.10,psk-file=" + psk_file.string()});
   EXPECT_EQ(result.code, 0) << result.err;
   EXPECT_EQ(result.out.rfind("Created spoke prod-a (generation 1)\n", 0), 0U);
   EXPECT_EQ(result.out.find(kPsk), std::string::npos);

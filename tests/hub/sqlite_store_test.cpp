@@ -3,6 +3,7 @@
 // (file modes, migrations, damaged files, busy database, durability after SIGKILL) and the
 // fake's fault injection.
 #include "hub/sqlite_store.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -39,6 +40,8 @@ void PrintTo(const Spoke& spoke, std::ostream* os) {
 
 namespace transit {
 namespace {
+
+using transit::fakes::TempDir;
 
 namespace fs = std::filesystem;
 using hub::StoreErrorCode;
@@ -123,28 +126,6 @@ Spoke numberedSpoke(std::uint32_t i) {
   spoke.updated_at = at(1795000000 + i);
   return spoke;
 }
-
-// A fresh directory under the system's temp directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "transit-store-test-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Conformance: the same rules for every implementation.

@@ -1,6 +1,7 @@
 // BirdDriver tests. Built twice: as a `unit` test against FakeBirdServer, and, with
 // TRANSIT_BIRD_DAEMON, as a `daemon` test against a real BIRD on a temporary socket.
 #include "routing/bird_driver.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 #include <poll.h>
 #include <signal.h>
@@ -18,6 +19,8 @@
 
 namespace transit::routing {
 namespace {
+
+using transit::fakes::TempDir;
 
 Ipv4Address ip(std::string_view text) { return *Ipv4Address::parse(text); }
 
@@ -41,21 +44,6 @@ RoutingSpec twoSessions() {
                    session("th_vpc_b_1", "vpc-b", "169.254.20.2", "169.254.20.1")};
   return spec;
 }
-
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("bird_driver_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 BirdOptions optionsIn(const TempDir& dir) {
   BirdOptions options;
@@ -239,8 +227,8 @@ TEST_F(BirdDriverTest, ObserveReportsOwnedSessionsAndTheDaemonInstance) {
   EXPECT_EQ(observed->sessions[0].name, "th_vpc_a_1");
   EXPECT_EQ(observed->sessions[0].bgp_state, "Active");
   EXPECT_EQ(observed->sessions[0].routes_filtered, 2u);
-  EXPECT_EQ(bird.commands(), (std::vector<std::string>{"show status",
-                                                       "show protocols all \"th_*\""}));
+  EXPECT_EQ(bird.commands(),
+            (std::vector<std::string>{"show status", "show protocols all \"th_*\""}));
 }
 
 // BIRD derives "Last reboot" from a monotonic clock on every call: the text jitters by a
