@@ -34,10 +34,10 @@ Response jsonResponse(unsigned status, const json::value& body) {
 std::string etag(std::uint64_t generation) { return "\"" + std::to_string(generation) + "\""; }
 
 // One request's view of the reconciler's last published status, indexed by spoke and tunnel
-// index. Without a reconciler (dry-run) there is no view at all.
+// index. Without a reconciler (handlers wired without one) there is no view at all.
 class StatusView {
  public:
-  // Empty in dry-run.
+  // Empty when no reconciler is wired.
   static std::optional<StatusView> of(const HandlerContext& context) {
     if (!context.reconcile_status) {
       return std::nullopt;

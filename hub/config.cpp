@@ -583,9 +583,20 @@ void checkExecutable(Reader& reader, const fs::path& file, const std::string& ke
   }
 }
 
+bool validInterfaceName(std::string_view name) {
+  if (name.empty() || name.size() > 15 || name == "." || name == "..") {
+    return false;
+  }
+  return std::ranges::all_of(name, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+  });
+}
+
 void readDrivers(Reader& reader, const YAML::Node& node, Config::Drivers& drivers) {
   const std::string path = "drivers";
-  auto fields = reader.map(node, path, {"mode", "tunnel_links", "libreswan", "bird"});
+  auto fields = reader.map(node, path,
+                           {"mode", "tunnel_links", "libreswan", "xfrm", "bird", "dry_run_dir"});
   if (!fields) {
     return;
   }
@@ -614,8 +625,27 @@ void readDrivers(Reader& reader, const YAML::Node& node, Config::Drivers& driver
   if (auto libreswan_node = Reader::optional(*fields, "libreswan")) {
     readLibreswan(reader, *libreswan_node, drivers.libreswan);
   }
+  if (auto xfrm_node = Reader::optional(*fields, "xfrm")) {
+    if (auto xfrm = reader.map(*xfrm_node, "drivers.xfrm", {"underlay_device"})) {
+      if (auto device = Reader::optional(*xfrm, "underlay_device")) {
+        if (auto name = reader.string(*device, "drivers.xfrm.underlay_device")) {
+          if (!validInterfaceName(*name)) {
+            reader.fail("drivers.xfrm.underlay_device",
+                        "must be a network interface name (1-15 of A-Z a-z 0-9 . _ -)");
+          } else {
+            drivers.xfrm.underlay_device = *name;
+          }
+        }
+      }
+    }
+  }
   if (auto bird_node = Reader::optional(*fields, "bird")) {
     readBird(reader, *bird_node, drivers.bird);
+  }
+  if (auto dir = Reader::optional(*fields, "dry_run_dir")) {
+    if (auto value = reader.path(*dir, "drivers.dry_run_dir")) {
+      drivers.dry_run_dir = std::move(*value);
+    }
   }
   if (drivers.mode == DriverMode::kLive && !reader.error()) {
     checkExecutable(reader, drivers.libreswan.whack, "drivers.libreswan.whack");
@@ -696,6 +726,9 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
   }
   if (reader.error()) {
     return std::unexpected(*reader.error());
+  }
+  if (config.drivers.dry_run_dir.empty()) {
+    config.drivers.dry_run_dir = config.store.sqlite.parent_path() / "dry-run";
   }
   return config;
 }

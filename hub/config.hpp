@@ -50,7 +50,7 @@ struct TlsConfig {
 };
 
 enum class DriverMode {
-  kDryRun,  // the registry and API only: no daemon is driven, nothing is rendered
+  kDryRun,  // render what live mode would load into drivers.dry_run_dir; drive no daemon
   kLive,    // drive pluto and BIRD
 };
 std::string_view toString(DriverMode mode);
@@ -93,11 +93,18 @@ struct Config {
       std::filesystem::path conf_dir = peers::LibreswanOptions{}.conf_dir;  // a file per tunnel
       std::filesystem::path secrets_file = peers::LibreswanOptions{}.secrets_file;
     } libreswan;
+    struct Xfrm {  // tunnel_links: xfrm only
+      // The device the ipsecN interfaces are bound to; empty: the one holding hub.local_ip.
+      std::string underlay_device;
+    } xfrm;
     struct Bird {
       std::filesystem::path socket = routing::BirdOptions{}.socket_path;
       std::filesystem::path include_file = routing::BirdOptions{}.include_path;  // the hub's file
       std::filesystem::path main_config = routing::BirdOptions{}.main_config_path;  // includes it
     } bird;
+    // dry-run: where the rendered conns, secrets and BIRD include go. Default: a `dry-run`
+    // directory beside store.sqlite.
+    std::filesystem::path dry_run_dir;
   } drivers;
 
   struct Log {

@@ -27,6 +27,7 @@
 #include "http/server.hpp"
 #include "hub/clock.hpp"
 #include "hub/config.hpp"
+#include "hub/dry_run_drivers.hpp"
 #include "hub/health.hpp"
 #include "hub/hub_metrics.hpp"
 #include "hub/reconciler.hpp"
@@ -100,53 +101,59 @@ int run(const hub::Config& config) {
   spdlog::info("loaded {} spoke(s) from {} (revision {})", initial->spokes.size(),
                (*store)->describe(), initial->revision);
 
-  // Live mode: the drivers and the reconciler that makes pluto and BIRD match the registry.
+  // The drivers and the reconciler that makes pluto and BIRD match the registry. Live mode
+  // drives the daemons; dry-run renders the same files into drivers.dry_run_dir and logs the
+  // commands it would run.
+  const auto& drivers = config.drivers;
+  const bool live = drivers.mode == hub::DriverMode::kLive;
+  peers::LibreswanOptions libreswan;
+  libreswan.whack = drivers.libreswan.whack.string();
+  libreswan.addconn = drivers.libreswan.addconn.string();
+  libreswan.ctl_socket = drivers.libreswan.ctl_socket.string();
+  libreswan.pid_file = drivers.libreswan.pid_file.string();
+  libreswan.conf_dir = drivers.libreswan.conf_dir.string();
+  libreswan.secrets_file = drivers.libreswan.secrets_file.string();
+  libreswan.links = drivers.tunnel_links;
+  libreswan.xfrm.underlay_device = drivers.xfrm.underlay_device;
+  routing::BirdOptions bird;
+  bird.socket_path = drivers.bird.socket.string();
+  bird.include_path = drivers.bird.include_file.string();
+  bird.main_config_path = drivers.bird.main_config.string();
+  bird.router_id = config.hub.local_ip;
+  hub::Reconciler::Options reconcile;
+  reconcile.plan.local_address = config.hub.local_ip;
+  reconcile.plan.public_address = config.hub.public_ip;
+  reconcile.plan.local_as = config.hub.asn;
+  reconcile.plan.router_id = config.hub.local_ip;
+  reconcile.plan.links = drivers.tunnel_links;
+  // The drivers touch only names with their prefix; the planner must name things with it.
+  reconcile.plan.tunnel_prefix = libreswan.prefix;
+  reconcile.plan.session_prefix = bird.protocol_prefix;
+
   std::unique_ptr<peers::PosixCommandRunner> runner;
   std::unique_ptr<peers::TunnelDriver> tunnel_driver;
   std::unique_ptr<routing::RoutingDriver> routing_driver;
-  std::unique_ptr<hub::ReconcilerMetrics> reconciler_metrics;
-  std::unique_ptr<hub::Reconciler> reconciler;
-  if (config.drivers.mode == hub::DriverMode::kLive) {
-    const auto& drivers = config.drivers;
+  if (live) {
     runner = std::make_unique<peers::PosixCommandRunner>();
-    peers::LibreswanOptions libreswan;
-    libreswan.whack = drivers.libreswan.whack.string();
-    libreswan.addconn = drivers.libreswan.addconn.string();
-    libreswan.ctl_socket = drivers.libreswan.ctl_socket.string();
-    libreswan.pid_file = drivers.libreswan.pid_file.string();
-    libreswan.conf_dir = drivers.libreswan.conf_dir.string();
-    libreswan.secrets_file = drivers.libreswan.secrets_file.string();
-    libreswan.links = drivers.tunnel_links;
-    auto libreswan_driver = peers::LibreswanDriver::create(std::move(libreswan), *runner);
+    auto libreswan_driver = peers::LibreswanDriver::create(libreswan, *runner);
     if (!libreswan_driver) {
       spdlog::critical("cannot start the libreswan driver: {}", libreswan_driver.error().message);
       return kExitRuntime;
     }
     tunnel_driver = std::move(*libreswan_driver);
-    routing::BirdOptions bird;
-    bird.socket_path = drivers.bird.socket.string();
-    bird.include_path = drivers.bird.include_file.string();
-    bird.main_config_path = drivers.bird.main_config.string();
-    bird.router_id = config.hub.local_ip;
-    routing_driver = std::make_unique<routing::BirdDriver>(std::move(bird));
-
-    reconciler_metrics = std::make_unique<hub::ReconcilerMetrics>(*metrics_registry);
-    hub::Reconciler::Options reconcile;
-    reconcile.plan.local_address = config.hub.local_ip;
-    reconcile.plan.public_address = config.hub.public_ip;
-    reconcile.plan.local_as = config.hub.asn;
-    reconcile.plan.router_id = config.hub.local_ip;
-    reconcile.plan.links = drivers.tunnel_links;
-    // The drivers touch only names with their prefix; the planner must name things with it.
-    reconcile.plan.tunnel_prefix = peers::LibreswanOptions{}.prefix;
-    reconcile.plan.session_prefix = routing::BirdOptions{}.protocol_prefix;
-    reconciler = std::make_unique<hub::Reconciler>(**registry, *tunnel_driver, *routing_driver,
-                                                   clock, reconciler_metrics.get(), reconcile);
-    (*registry)->setOnPublish([r = reconciler.get()] { r->wake(); });
-    reconciler->start();
+    routing_driver = std::make_unique<routing::BirdDriver>(bird);
     spdlog::info("live drivers: pluto at {}, BIRD at {}", drivers.libreswan.ctl_socket.string(),
                  drivers.bird.socket.string());
+  } else {
+    tunnel_driver = std::make_unique<hub::DryRunTunnelDriver>(drivers.dry_run_dir, libreswan);
+    routing_driver = std::make_unique<hub::DryRunRoutingDriver>(drivers.dry_run_dir, bird);
+    spdlog::info("dry-run: rendering into {}; no daemon is driven", drivers.dry_run_dir.string());
   }
+  auto reconciler_metrics = std::make_unique<hub::ReconcilerMetrics>(*metrics_registry);
+  auto reconciler = std::make_unique<hub::Reconciler>(
+      **registry, *tunnel_driver, *routing_driver, clock, reconciler_metrics.get(), reconcile);
+  (*registry)->setOnPublish([r = reconciler.get()] { r->wake(); });
+  reconciler->start();
 
   // Readiness: the store takes writes, the daemons answer, and a first full pass has run.
   std::atomic<bool> serving{false};
@@ -156,7 +163,6 @@ int run(const hub::Config& config) {
     return hub::Health::Status{status.ok, status.problem};
   });
   health.add("drivers", [&reconciler] {
-    if (!reconciler) return hub::Health::Status{true, ""};  // dry-run drives no daemon
     const auto status = reconciler->status();
     std::string reason;
     if (!status->pluto.up) reason = "pluto: " + status->pluto.error;
@@ -164,7 +170,7 @@ int run(const hub::Config& config) {
     return hub::Health::Status{reason.empty(), reason};
   });
   health.add("initial_sync", [&reconciler, &serving] {
-    const bool done = serving.load() && (!reconciler || reconciler->status()->initial_sync_done);
+    const bool done = serving.load() && reconciler->status()->initial_sync_done;
     return hub::Health::Status{done, done ? "" : "the initial sync has not finished"};
   });
 
@@ -174,10 +180,8 @@ int run(const hub::Config& config) {
       http::HubInfo{config.hub.name, config.hub.asn, config.hub.public_ip.toString(),
                     config.hub.local_ip.toString(), TRANSIT_HUB_VERSION,
                     std::string(hub::toString(config.drivers.mode))}};
-  if (reconciler) {
-    context.reconcile_status = [r = reconciler.get()] { return r->status(); };
-    context.clock = &clock;
-  }
+  context.reconcile_status = [r = reconciler.get()] { return r->status(); };
+  context.clock = &clock;
   http::Api api(std::move(context), http::TokenAuth(config.api.tokens), api_metrics, clock);
 
   std::vector<http::Server::Listener> listeners;
@@ -235,10 +239,8 @@ int run(const hub::Config& config) {
   for (auto& t : threads) {
     t.join();
   }
-  if (reconciler) {
-    (*registry)->setOnPublish(nullptr);
-    reconciler->stop();
-  }
+  (*registry)->setOnPublish(nullptr);
+  reconciler->stop();
   spdlog::info("stopped");
   return 0;
 }

@@ -117,11 +117,56 @@ std::string firstLine(std::string_view text) {
   return std::string(text.substr(0, end));
 }
 
+// The N of the `ipsec-interface=N` line renderConnection writes in kXfrm mode.
+std::optional<std::uint32_t> interfaceIdIn(std::string_view conf) {
+  constexpr std::string_view kKey = "ipsec-interface=";
+  while (!conf.empty()) {
+    const auto end = conf.find('\n');
+    std::string_view line = conf.substr(0, end);
+    conf = end == std::string_view::npos ? std::string_view{} : conf.substr(end + 1);
+    while (!line.empty() && (line.front() == '\t' || line.front() == ' ')) {
+      line.remove_prefix(1);
+    }
+    if (!line.starts_with(kKey)) {
+      continue;
+    }
+    line.remove_prefix(kKey.size());
+    std::uint32_t id = 0;
+    const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), id);
+    if (ec == std::errc{} && ptr == line.data() + line.size()) {
+      return id;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::expected<std::unique_ptr<LibreswanDriver>, DriverError> LibreswanDriver::create(
     LibreswanOptions options, CommandRunner& runner) {
   std::unique_ptr<LibreswanDriver> driver(new LibreswanDriver(std::move(options), runner));
+  if (driver->options_.links == TunnelLinks::kXfrm) {
+    // NAME.conf is what pluto runs; NAME.conf.pending (a load interrupted by a crash) may have
+    // had its link made already. A missing or unreadable directory holds no tunnels.
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(driver->options_.conf_dir, ec), end;
+         !ec && it != end; it.increment(ec)) {
+      const std::string file = it->path().filename().string();
+      const bool pending = file.ends_with(".conf.pending");
+      if (!pending && !file.ends_with(".conf")) {
+        continue;
+      }
+      const std::string name = file.substr(0, file.size() - (pending ? 13 : 5));
+      if (!validName(name) || !name.starts_with(driver->options_.prefix) ||
+          (pending && std::filesystem::exists(driver->confPath(name)))) {
+        continue;
+      }
+      const auto conf = readFile(it->path().string());
+      if (const auto id = conf ? interfaceIdIn(*conf) : std::nullopt) {
+        driver->link_ids_[name] = *id;
+      }
+    }
+  }
   const auto text = readFile(driver->options_.secrets_file);
   if (!text) {
     return driver;
@@ -342,6 +387,23 @@ std::expected<void, DriverError> LibreswanDriver::applyUnscrubbed(const TunnelSp
     reread_pending_ = false;
   }
 
+  if (options_.links == TunnelLinks::kXfrm) {
+    // A tunnel that moves to another interface id leaves its old link behind; it goes before
+    // the new conn replaces the old one (a failure is retried by the next apply).
+    if (const auto old = link_ids_.find(spec.name);
+        old != link_ids_.end() && old->second != spec.interface_id) {
+      if (auto removed = removeLinkUnlessShared(spec.name, old->second); !removed) {
+        return removed;
+      }
+    }
+    // The link, with its address, MTU and MSS clamp, exists before pluto loads the conn: pluto
+    // reuses it, and BGP has its address as soon as the Child SA is up.
+    link_ids_[spec.name] = spec.interface_id;
+    if (auto ensured = xfrm_.ensure(spec); !ensured) {
+      return ensured;
+    }
+  }
+
   // NAME.conf is what pluto accepted last: a new version goes to NAME.conf.pending, is loaded
   // from there and renamed into place only once addconn accepted it, so a failed or
   // interrupted load is retried by the next apply (also after a restart of transit-hubd).
@@ -384,6 +446,15 @@ std::expected<void, DriverError> LibreswanDriver::removeUnscrubbed(std::string_v
   if (auto deleted = whack({"--name", std::string(name), "--delete"}); !deleted) {
     return std::unexpected(deleted.error());
   }
+  // pluto never deletes an ipsecN it did not create; the link goes once the conn is gone. The
+  // conf file stays until then, so a failure here is retried (also after a restart).
+  if (const auto link = link_ids_.find(name);
+      options_.links == TunnelLinks::kXfrm && link != link_ids_.end()) {
+    if (auto removed = removeLinkUnlessShared(name, link->second); !removed) {
+      return removed;
+    }
+    link_ids_.erase(link);
+  }
   const std::string path = confPath(name);
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return std::unexpected(
@@ -399,6 +470,16 @@ std::expected<void, DriverError> LibreswanDriver::removeUnscrubbed(std::string_v
     }
   }
   return {};
+}
+
+std::expected<void, DriverError> LibreswanDriver::removeLinkUnlessShared(
+    std::string_view name, std::uint32_t interface_id) {
+  for (const auto& [other, id] : link_ids_) {
+    if (id == interface_id && other != name) {
+      return {};  // another tunnel's link now
+    }
+  }
+  return xfrm_.remove(interface_id);
 }
 
 std::expected<TunnelObservation, DriverError> LibreswanDriver::observe() {

@@ -3,7 +3,8 @@
 // Owns the hub's conn files (options.conf_dir/NAME.conf), the hub's secrets file and the
 // in-memory PSKs of the tunnels it applied. Called only from the reconciler's thread; each call
 // runs a few short commands (bounded by options.command_timeout) and never waits for a tunnel
-// to come up. Touches only connections whose names start with options.prefix.
+// to come up. Touches only connections whose names start with options.prefix. With kXfrm links
+// it also owns each tunnel's ipsecN device (through XfrmLinks), made before the conn is loaded.
 #pragma once
 
 #include <map>
@@ -35,7 +36,7 @@ class LibreswanDriver final : public TunnelDriver {
   };
 
   LibreswanDriver(LibreswanOptions options, CommandRunner& runner)
-      : options_(std::move(options)), runner_(runner) {}
+      : options_(std::move(options)), runner_(runner), xfrm_(options_.xfrm, runner) {}
 
   std::expected<void, DriverError> addconn(const std::string& name, const std::string& file);
   std::expected<void, DriverError> applyUnscrubbed(const TunnelSpec& spec);
@@ -46,12 +47,19 @@ class LibreswanDriver final : public TunnelDriver {
                                                 bool secrets_output = false);
   std::expected<void, DriverError> writeSecrets();
   std::string confPath(std::string_view name) const;
+  // Deletes the XFRM link `interface_id` unless another tunnel of ours uses the same id.
+  std::expected<void, DriverError> removeLinkUnlessShared(std::string_view name,
+                                                          std::uint32_t interface_id);
 
   LibreswanOptions options_;
   CommandRunner& runner_;
   std::map<std::string, Secret, std::less<>> secrets_;
   // The secrets file changed (or may have, before a restart) and pluto has not re-read it yet.
   bool reread_pending_ = true;
+  XfrmLinks xfrm_;  // kXfrm only
+  // kXfrm: the ipsecN id of each tunnel, read from the conf files at create() and kept by
+  // apply(), so remove() can delete the link also after a restart of transit-hubd.
+  std::map<std::string, std::uint32_t, std::less<>> link_ids_;
 };
 
 }  // namespace transit::peers

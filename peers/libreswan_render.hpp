@@ -11,6 +11,7 @@
 #include <string>
 
 #include "peers/tunnel_driver.hpp"
+#include "peers/xfrm_links.hpp"
 
 namespace transit::peers {
 
@@ -26,6 +27,7 @@ struct LibreswanOptions {
   std::string pid_file = "/run/pluto/pluto.pid";  // pluto's --rundir/pluto.pid
   std::string prefix = "th-";                     // names the hub owns
   TunnelLinks links = TunnelLinks::kXfrm;
+  XfrmLinkOptions xfrm;  // how the hub makes the ipsecN links (kXfrm only)
   std::chrono::milliseconds command_timeout = std::chrono::seconds(10);
   // Proposals, strongest first. AWS accepts all of them (AES-GCM-256 / AES-256, SHA2-256,
   // DH 14/19/20). ESP may name only one DH group (pluto 4.10 cannot do INVALID_KE for Child

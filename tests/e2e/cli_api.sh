@@ -156,6 +156,29 @@ expect_eq "GET /v1/spokes with a wrong token" 401 "$STATUS"
 http DELETE /v1/spokes/site-b -H "Authorization: Bearer $(head -n 1 "$E2E_TMP/read.token")"
 expect_eq "DELETE with a read token" 403 "$STATUS"
 
+# ---- dry-run renders what live mode would load, beside the store -----------------------------
+
+DRY="$E2E_TMP/dry-run"
+wait_file() {  # wait_file SECONDS PATH: polls every 0.1 s; returns 1 when it never appears
+  local i
+  for ((i = 0; i < $1 * 10; i++)); do [[ -e "$2" ]] && return 0; sleep 0.1; done
+  return 1
+}
+wait_file 10 "$DRY/ipsec/th-vpc-a-1.conf" ||
+  fail "dry-run renders vpc-a's first conn (expected $DRY/ipsec/th-vpc-a-1.conf)"
+pass "dry-run renders vpc-a's conn into $DRY/ipsec"
+expect_contains "the conn is vpc-a's tunnel 1" "$(cat "$DRY/ipsec/th-vpc-a-1.conf")" \
+  "right=198.51.100.10"
+wait_file 10 "$DRY/bird/transit-hub.conf" || fail "dry-run renders the BIRD include file"
+expect_contains "the BIRD include has vpc-a's session" "$(cat "$DRY/bird/transit-hub.conf")" \
+  "protocol bgp th_vpc_a_1"
+expect_eq "mode of the rendered secrets file" 600 "$(stat -c %a "$DRY/ipsec/transit-hub.secrets")"
+expect_contains "the secrets file holds vpc-a's PSK" "$(cat "$DRY/ipsec/transit-hub.secrets")" \
+  "$PSK1"
+expect_contains "the log shows the commands live mode would run" "$(cat "$E2E_TMP/hubd.log")" \
+  "dry-run: would run"
+expect_not_contains "no PSK in the daemon's log" "$(cat "$E2E_TMP/hubd.log")" "$PSK1"
+
 # ---- delete through the CLI ------------------------------------------------------------------
 
 ctl spoke delete site-b
@@ -166,6 +189,9 @@ ctl spoke delete vpc-a --if-match 1
 expect_rc "spoke delete with a stale --if-match exits 1 (412)" 1
 ctl spoke delete vpc-a --if-match 2
 expect_rc "spoke delete with the current --if-match exits 0" 0
+for ((i = 0; i < 100; i++)); do [[ -e "$DRY/ipsec/th-vpc-a-1.conf" ]] || break; sleep 0.1; done
+[[ ! -e "$DRY/ipsec/th-vpc-a-1.conf" ]] || fail "dry-run removes a deleted spoke's conn"
+pass "dry-run removes a deleted spoke's conn"
 ctl spoke list
 expect_rc "spoke list of an empty hub exits 0" 0
 expect_eq "spoke list of an empty hub" "No spokes." "$OUT"

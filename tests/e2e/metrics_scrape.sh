@@ -68,7 +68,13 @@ pass 'transit_hub_api_requests_total counts the 404s'
 grep -qE '^transit_hub_api_request_duration_seconds_bucket\{' "$E2E_TMP/metrics.txt" ||
   fail "transit_hub_api_request_duration_seconds_bucket is exported (expected a series, got none)"
 pass "transit_hub_api_request_duration_seconds_bucket is exported"
-expect_not_contains "no spoke name or raw path in any label" "$METRICS" "metrics-"
+# Spoke names belong in the per-tunnel series' spoke label, never in a route label (that must be
+# the template, or every spoke would grow the API metrics' cardinality).
+expect_not_contains "no spoke name or raw path in a route label" \
+  "$(grep -o 'route="[^"]*"' <<<"$METRICS")" "metrics-"
+grep -qE '^transit_hub_tunnel_ike_up\{spoke="metrics-vpc-alpha",tunnel="1"\} 0' <<<"$METRICS" ||
+  fail "dry-run: transit_hub_tunnel_ike_up of metrics-vpc-alpha is 0 (nothing negotiated)"
+pass "dry-run: tunnel series exist and report nothing negotiated"
 
 # ---- a real Prometheus scrape ----------------------------------------------------------------
 

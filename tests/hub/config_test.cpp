@@ -183,10 +183,13 @@ TEST(ConfigTest, EveryDriverKeyIsParsed) {
     pid_file: /var/run/pluto/pid
     conf_dir: /srv/ipsec/hub
     secrets_file: /srv/ipsec/hub.secrets
+  xfrm:
+    underlay_device: ens5
   bird:
     socket: /var/run/bird.ctl
     include_file: /srv/bird/hub.conf
     main_config: /srv/bird/bird.conf
+  dry_run_dir: /srv/hub/rendered
 )";
 
   auto config = parseConfig(kMinimal + drivers);
@@ -204,6 +207,16 @@ TEST(ConfigTest, EveryDriverKeyIsParsed) {
   EXPECT_EQ(parsed.bird.socket, fs::path("/var/run/bird.ctl"));
   EXPECT_EQ(parsed.bird.include_file, fs::path("/srv/bird/hub.conf"));
   EXPECT_EQ(parsed.bird.main_config, fs::path("/srv/bird/bird.conf"));
+  EXPECT_EQ(parsed.xfrm.underlay_device, "ens5");
+  EXPECT_EQ(parsed.dry_run_dir, fs::path("/srv/hub/rendered"));
+}
+
+TEST(ConfigTest, DryRunOutputDefaultsToADirectoryBesideTheStore) {
+  auto config = parseConfig(replaced(kMinimal, "  sqlite: state.db\n",
+                                     "  sqlite: /var/lib/transit-hub/state.db\n"));
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->drivers.dry_run_dir, fs::path("/var/lib/transit-hub/dry-run"));
+  EXPECT_EQ(config->drivers.xfrm.underlay_device, "");  // found from hub.local_ip at run time
 }
 
 TEST(ConfigTest, XfrmTunnelLinksIsAccepted) {
@@ -385,6 +398,12 @@ TEST(ConfigTest, BadValuesAreReportedByKey) {
       {"store:\n", "drivers:\n  libreswan: /usr/sbin/ipsec\nstore:\n", "drivers.libreswan",
        "must be a map"},
       {"store:\n", "drivers:\n  bird: [a]\nstore:\n", "drivers.bird", "must be a map"},
+      {"store:\n", "drivers:\n  xfrm:\n    underlay_device: \"eth0; rm\"\nstore:\n",
+       "drivers.xfrm.underlay_device", "must be a network interface name"},
+      {"store:\n", "drivers:\n  xfrm:\n    underlay_device: averyveryverylongname\nstore:\n",
+       "drivers.xfrm.underlay_device", "must be a network interface name"},
+      {"store:\n", "drivers:\n  xfrm:\n    device: eth0\nstore:\n", "drivers.xfrm.device",
+       "is not a known key"},
       {"store:\n", "drivers:\n  libreswan:\n    whack: \"\"\nstore:\n", "drivers.libreswan.whack",
        "must not be empty"},
       {"store:\n", "drivers:\n  libreswan:\n    conf_dir:\nstore:\n", "drivers.libreswan.conf_dir",

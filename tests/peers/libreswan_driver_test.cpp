@@ -436,5 +436,127 @@ TEST_F(LibreswanDriverTest, FailedSecretsRereadIsRetriedByTheNextApply) {
   EXPECT_EQ(runner_.count({"--rereadsecrets"}), 1);
 }
 
+// kXfrm: the hub makes ipsecN (XfrmLinks, tested on its own in xfrm_links_test.cpp).
+class LibreswanDriverXfrmTest : public LibreswanDriverTest {
+ protected:
+  void SetUp() override {
+    LibreswanDriverTest::SetUp();
+    options_.links = TunnelLinks::kXfrm;
+    options_.xfrm.ip = "/x/ip";
+    options_.xfrm.nft = "/x/nft";
+    options_.xfrm.nft_dir = dir_ + "/nft";
+    options_.xfrm.underlay_device = "eth0";
+  }
+
+  // Where in runner_.calls the first command with all needles is (calls.size() if none).
+  std::size_t firstCall(const std::vector<std::string>& needles) const {
+    for (std::size_t i = 0; i < runner_.calls.size(); ++i) {
+      FakeCommandRunner probe;
+      probe.calls.push_back(runner_.calls[i]);
+      if (probe.count(needles) == 1) {
+        return i;
+      }
+    }
+    return runner_.calls.size();
+  }
+
+  // `ip -j -d link show dev ipsecN` finds nothing (for the next `times` reads; -1: always).
+  void linkAbsent(int id, int times) {
+    runner_.on({"link", "show", "ipsec" + std::to_string(id)},
+               reply("", 1, "Device \"ipsec" + std::to_string(id) + "\" does not exist.\n"), times);
+  }
+
+  // ipsec7 as `ip -j` shows it once the hub made it (if_id printed as iproute2 6.1 does).
+  void linkExists() {
+    runner_.on({"link", "show", "ipsec7"},
+               reply(R"([{"ifindex":12,"ifname":"ipsec7","link":"eth0","flags":["NOARP","UP",)"
+                     R"("LOWER_UP"],"mtu":1399,"qdisc":"noqueue","operstate":"UNKNOWN",)"
+                     R"("link_type":"none","linkinfo":{"info_kind":"xfrm","info_data":)"
+                     R"({"if_id":"0x7"}}}])"));
+  }
+};
+
+TEST_F(LibreswanDriverXfrmTest, ApplyMakesTheLinkBeforeLoadingTheConnection) {
+  linkAbsent(7, -1);
+  auto driver = makeDriver();
+  ASSERT_TRUE(driver->apply(spec()).has_value());
+  const auto addconn = firstCall({"/x/addconn"});
+  ASSERT_LT(addconn, runner_.calls.size());
+  EXPECT_LT(firstCall({"/x/ip", "link", "add", "ipsec7", "if_id", "7"}), addconn);
+  EXPECT_LT(firstCall({"/x/ip", "addr", "add", "169.254.20.2/30", "dev", "ipsec7"}), addconn);
+  EXPECT_LT(firstCall({"/x/ip", "link", "set", "dev", "ipsec7", "up"}), addconn);
+  EXPECT_LT(firstCall({"/x/nft", "-f"}), addconn);
+  EXPECT_NE(slurp(confPath()).value_or("").find("\tipsec-interface=7\n"), std::string::npos);
+}
+
+TEST_F(LibreswanDriverXfrmTest, RemoveAfterARestartStillDeletesTheLink) {
+  linkAbsent(7, 1);
+  {
+    auto driver = makeDriver();
+    ASSERT_TRUE(driver->apply(spec()).has_value());
+  }
+  linkExists();
+  auto restarted = makeDriver();
+  runner_.calls.clear();
+  ASSERT_TRUE(restarted->remove("th-prod-a-1").has_value());
+  const auto link_del = firstCall({"/x/ip", "link", "del", "dev", "ipsec7"});
+  ASSERT_LT(link_del, runner_.calls.size());
+  EXPECT_GT(link_del, firstCall({"--name", "th-prod-a-1", "--delete"}));  // after pluto let go
+  EXPECT_FALSE(std::filesystem::exists(confPath()));
+}
+
+TEST_F(LibreswanDriverXfrmTest, FailedLinkRemovalKeepsTheConfSoRemoveIsRetried) {
+  linkAbsent(7, 1);
+  auto driver = makeDriver();
+  ASSERT_TRUE(driver->apply(spec()).has_value());
+  linkExists();
+  runner_.on({"link", "del"}, reply("", 2, "RTNETLINK answers: Device or resource busy\n"), 1);
+  ASSERT_FALSE(driver->remove("th-prod-a-1").has_value());
+  EXPECT_TRUE(std::filesystem::exists(confPath()));
+  auto restarted = makeDriver();
+  runner_.calls.clear();
+  ASSERT_TRUE(restarted->remove("th-prod-a-1").has_value());
+  EXPECT_EQ(runner_.count({"/x/ip", "link", "del", "dev", "ipsec7"}), 1);
+}
+
+TEST_F(LibreswanDriverXfrmTest, MovingToAnotherInterfaceIdDeletesTheOldLink) {
+  linkAbsent(7, 1);
+  linkAbsent(8, -1);
+  auto driver = makeDriver();
+  ASSERT_TRUE(driver->apply(spec()).has_value());
+  linkExists();
+  statusLoaded("th-prod-a-1", true);
+  runner_.calls.clear();
+  auto moved = spec();
+  moved.interface_id = 8;
+  ASSERT_TRUE(driver->apply(moved).has_value());
+  EXPECT_LT(firstCall({"/x/ip", "link", "del", "dev", "ipsec7"}), firstCall({"/x/addconn"}));
+  EXPECT_EQ(runner_.count({"/x/ip", "link", "add", "ipsec8"}), 1);
+}
+
+TEST_F(LibreswanDriverXfrmTest, ForeignDeviceRefusesTheTunnelBeforePlutoSeesIt) {
+  runner_.on({"link", "show", "ipsec7"},
+             reply(R"([{"ifindex":3,"ifname":"ipsec7","flags":["BROADCAST","NOARP"],)"
+                   R"("mtu":1500,"linkinfo":{"info_kind":"dummy"}}])"));
+  auto driver = makeDriver();
+  const auto applied = driver->apply(spec());
+  ASSERT_FALSE(applied.has_value());
+  EXPECT_EQ(applied.error().kind, Kind::kInvalid);
+  EXPECT_EQ(runner_.count({"/x/addconn"}), 0);
+  EXPECT_EQ(runner_.count({"link", "del"}), 0);
+}
+
+TEST_F(LibreswanDriverTest, ExternalLinksRunNoIpOrNftCommand) {
+  options_.xfrm.ip = "/x/ip";
+  options_.xfrm.nft = "/x/nft";
+  auto driver = makeDriver();
+  ASSERT_TRUE(driver->apply(spec()).has_value());
+  ASSERT_TRUE(driver->remove("th-prod-a-1").has_value());
+  auto restarted = makeDriver();
+  ASSERT_TRUE(restarted->remove("th-prod-a-1").has_value());
+  EXPECT_EQ(runner_.count({"/x/ip"}), 0);
+  EXPECT_EQ(runner_.count({"/x/nft"}), 0);
+}
+
 }  // namespace
 }  // namespace transit::peers

@@ -1,0 +1,86 @@
+// Dry-run drivers: render what live mode would load into pluto and BIRD, and drive no daemon.
+//
+// Owns one output directory (created 0700 on first write) laid out as:
+//   ROOT/ipsec/NAME.conf              one libreswan conn per applied tunnel (0600)
+//   ROOT/ipsec/transit-hub.secrets    the secrets file of all applied tunnels (0600)
+//   ROOT/bird/transit-hub.conf        the BIRD include file (0600)
+// Each file holds exactly the text the live driver would write to its live path. Every actual
+// change is logged at info as the commands live mode would run ("dry-run: would run: ...");
+// re-applying an identical spec writes and logs nothing. PSKs go only into the secrets file,
+// never into a log line or an error.
+//
+// Restarts: the tunnel driver reads its directory back on first use (conn files and the secrets
+// file) and reports those tunnels as loaded, as pluto would still have them; the reconciler then
+// adopts the wanted ones without a change and removes the others.
+//
+// Called only from the reconciler's thread (like the live drivers); no locking.
+#pragma once
+
+#include <expected>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "peers/libreswan_render.hpp"
+#include "peers/tunnel_driver.hpp"
+#include "routing/bird_render.hpp"
+#include "routing/routing_driver.hpp"
+
+namespace transit::hub {
+
+class DryRunTunnelDriver final : public peers::TunnelDriver {
+ public:
+  // `root` is the dry-run output directory; `options` gives the prefix the hub owns, the live
+  // paths and commands named in the log, and the proposals rendered.
+  DryRunTunnelDriver(std::filesystem::path root, peers::LibreswanOptions options);
+
+  std::expected<void, DriverError> apply(const peers::TunnelSpec& spec) override;
+  std::expected<void, DriverError> remove(std::string_view name) override;
+  // daemon_instance "dry-run"; every tunnel applied (or found on disk) loaded, none negotiated.
+  std::expected<peers::TunnelObservation, DriverError> observe() override;
+
+ private:
+  struct Secret {
+    routing::Ipv4Address local_id;
+    routing::Ipv4Address remote;
+    std::string psk;
+    bool operator==(const Secret&) const = default;
+  };
+
+  void loadOnce();
+  std::expected<void, DriverError> writeSecrets();
+  std::filesystem::path confPath(std::string_view name) const;
+  std::string liveConfPath(std::string_view name) const;
+  // The whack command line live mode would run, for the log.
+  std::string whackCommand(const std::vector<std::string>& args) const;
+  bool owned(std::string_view name) const;
+
+  std::filesystem::path root_;
+  peers::LibreswanOptions options_;
+  bool loaded_from_disk_ = false;
+  std::set<std::string, std::less<>> loaded_;           // tunnels "loaded" (a conn or a secret)
+  std::set<std::string, std::less<>> initiated_;        // loaded with the UP policy (initiated)
+  std::map<std::string, Secret, std::less<>> secrets_;  // what the secrets file holds
+};
+
+class DryRunRoutingDriver final : public routing::RoutingDriver {
+ public:
+  // `root` is the same dry-run output directory; `options` gives the protocol prefix, the live
+  // paths named in the log and the configure timeout.
+  DryRunRoutingDriver(std::filesystem::path root, routing::BirdOptions options);
+
+  std::expected<void, DriverError> apply(const routing::RoutingSpec& spec) override;
+  // daemon_instance "dry-run"; one session per session of the last applied spec, none up.
+  std::expected<routing::RoutingObservation, DriverError> observe() override;
+
+ private:
+  std::filesystem::path root_;
+  routing::BirdOptions options_;
+  std::optional<routing::RoutingSpec> applied_;
+};
+
+}  // namespace transit::hub
