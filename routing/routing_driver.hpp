@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <expected>
 #include <string>
 #include <vector>
@@ -27,18 +28,48 @@ struct BgpSessionSpec {
   Ipv4Address neighbor_address;     // the spoke's inside address
   std::uint32_t neighbor_as = 0;
   std::vector<Ipv4Prefix> accepted;  // import only prefixes inside these (the spoke's CIDRs)
-  std::uint32_t import_limit = 100;  // more accepted routes than this stops the session
+  std::uint32_t import_limit = 1000; // more accepted routes than this restarts the session
   std::uint32_t hold_time = 30;      // AWS: 30 s hold, 10 s keepalive
   std::uint32_t keepalive = 10;
 
+  // Export policy (what this spoke is sent).
+  std::string segment = "default";  // the spoke's segment (routes learned here are tagged so)
+  // Segments whose routes this spoke may receive (its own segment included when allowed). Routes
+  // of the spoke itself are never sent back to it, whatever its segment.
+  std::vector<std::string> export_segments;
+  // When set, the spoke is sent exactly these prefixes (the summaries the hub computed under
+  // export_limit) instead of the routes themselves; the hub originates them (RoutingSpec::
+  // summaries). Unset: the routes of export_segments' spokes, unchanged.
+  std::optional<std::vector<Ipv4Prefix>> export_only;
+  // A safety net: never more routes than this go out on the session (AWS drops a VGW's session
+  // above 100); routes beyond it are held back, the session stays up.
+  std::uint32_t export_limit = 100;
+  std::uint32_t prepend = 0;          // extra copies of the hub's ASN on every exported path
+  std::optional<std::uint32_t> med;   // MED on every exported route
+
   bool operator==(const BgpSessionSpec&) const = default;
+};
+
+// A spoke with `routing: static`: the hub routes its CIDRs over its tunnels (ECMP) and
+// redistributes them to the other spokes as its own routes.
+struct StaticSpokeSpec {
+  std::string name;                   // protocol name: hub prefix + "s_" + spoke (a-z0-9_)
+  std::string spoke;
+  std::string segment = "default";
+  std::vector<Ipv4Prefix> cidrs;      // the spoke's CIDRs
+  std::vector<Ipv4Address> next_hops;  // the spoke's inside addresses of the usable tunnels
+  bool operator==(const StaticSpokeSpec&) const = default;
 };
 
 struct RoutingSpec {
   std::uint32_t local_as = 0;
   Ipv4Address router_id;
   std::vector<BgpSessionSpec> sessions;  // sorted by name
-
+  std::vector<StaticSpokeSpec> statics;  // sorted by name
+  // Every summary some session's export_only names: originated by the hub as unreachable routes
+  // (so traffic to covered but unrouted space stops at the hub) with a preference below every
+  // learned route, so a summary equal to a real route never displaces it. Sorted, unique.
+  std::vector<Ipv4Prefix> summaries;
   bool operator==(const RoutingSpec&) const = default;
 };
 
@@ -53,9 +84,24 @@ struct ObservedSession {
   std::uint32_t routes_exported = 0;
 };
 
+// One route in the daemon's table, as the hub's protocols learned or originated it.
+struct ObservedRoute {
+  Ipv4Prefix prefix;
+  std::string protocol;                 // the protocol it came from ("th_vpc_a_1")
+  bool primary = false;                 // selected as the best route for the prefix
+  bool filtered = false;                // refused by the import filter (kept for reporting)
+  std::vector<std::uint32_t> as_path;   // as received (BGP routes), first AS first
+  std::optional<std::uint32_t> med;
+  std::vector<Ipv4Address> next_hops;   // gateways (two for ECMP)
+  bool operator==(const ObservedRoute&) const = default;
+};
+
 struct RoutingObservation {
   std::string daemon_instance;  // changes when the daemon restarts (its start time)
   std::vector<ObservedSession> sessions;  // only the hub's protocols
+  // Routes of the hub's protocols (BGP sessions and static spokes; not the summaries), the
+  // filtered ones included, sorted by prefix then protocol.
+  std::vector<ObservedRoute> routes;
 };
 
 class RoutingDriver {

@@ -73,7 +73,7 @@ class FakeRoutingDriver final : public routing::RoutingDriver {
   }
   std::expected<routing::RoutingObservation, DriverError> observe() override {
     if (down) return std::unexpected(DriverError{DriverError::Kind::kNeedsDependency, *down});
-    routing::RoutingObservation out{instance, {}};
+    routing::RoutingObservation out{instance, {}, {}};
     if (running) {
       for (const auto& session : running->sessions) {
         routing::ObservedSession s;
