@@ -653,6 +653,98 @@ void readDrivers(Reader& reader, const YAML::Node& node, Config::Drivers& driver
   }
 }
 
+void readRouting(Reader& reader, const YAML::Node& node, Config::Routing& routing) {
+  auto fields = reader.map(node, "routing", {"segments", "reserved", "not_preferred"});
+  if (!fields) {
+    return;
+  }
+  if (auto segments = Reader::optional(*fields, "segments")) {
+    if (!segments->IsMap()) {
+      reader.fail("routing.segments", "must be a map of segment name to a list of segments");
+      return;
+    }
+    for (const auto& entry : *segments) {
+      if (!entry.first.IsScalar()) {
+        reader.fail("routing.segments", "has a key that is not a segment name");
+        return;
+      }
+      const std::string name = entry.first.Scalar();
+      const std::string key = "routing.segments." + name;
+      if (auto problem = peers::checkName(name)) {
+        reader.fail(key, "is not a segment name: " + *problem);
+        return;
+      }
+      if (routing.segments.contains(name)) {
+        reader.fail(key, "is given more than once");
+        return;
+      }
+      if (!entry.second.IsSequence()) {
+        reader.fail(key, "must be a list of segment names");
+        return;
+      }
+      std::vector<std::string> reaches;
+      for (std::size_t i = 0; i < entry.second.size(); ++i) {
+        const auto item_key = fmt::format("{}[{}]", key, i);
+        auto other = reader.string(entry.second[i], item_key);
+        if (!other) {
+          return;
+        }
+        if (auto problem = peers::checkName(*other)) {
+          reader.fail(item_key, "is not a segment name: " + *problem);
+          return;
+        }
+        reaches.push_back(*other);
+      }
+      routing.segments.emplace(name, std::move(reaches));
+    }
+  }
+  if (auto reserved = Reader::optional(*fields, "reserved")) {
+    if (!reserved->IsSequence()) {
+      reader.fail("routing.reserved", "must be a list of IPv4 prefixes");
+      return;
+    }
+    for (std::size_t i = 0; i < reserved->size(); ++i) {
+      const auto key = fmt::format("routing.reserved[{}]", i);
+      auto text = reader.string((*reserved)[i], key);
+      if (!text) {
+        return;
+      }
+      auto prefix = routing::Ipv4Prefix::parse(*text);
+      if (!prefix) {
+        reader.fail(key, prefix.error());
+        return;
+      }
+      routing.reserved.push_back(*prefix);
+    }
+  }
+  if (auto node_np = Reader::optional(*fields, "not_preferred")) {
+    auto np = reader.map(*node_np, "routing.not_preferred", {"prepend", "med"});
+    if (!np) {
+      return;
+    }
+    if (auto prepend = Reader::optional(*np, "prepend")) {
+      if (auto value = reader.integer(*prepend, "routing.not_preferred.prepend")) {
+        if (*value < 0 || *value > 10) {
+          reader.fail("routing.not_preferred.prepend", "must be between 0 and 10");
+        } else {
+          routing.not_preferred_prepend = static_cast<std::uint32_t>(*value);
+        }
+      }
+    }
+    if (auto med = Reader::optional(*np, "med")) {
+      if (med->IsNull()) {
+        routing.not_preferred_med.reset();
+      } else if (auto value = reader.integer(*med, "routing.not_preferred.med")) {
+        if (*value < 0 || *value > 4294967295LL) {
+          reader.fail("routing.not_preferred.med", "must be between 0 and 4294967295, or null");
+        } else {
+          routing.not_preferred_med = static_cast<std::uint32_t>(*value);
+        }
+      }
+    }
+  }
+}
+
 void readLog(Reader& reader, const YAML::Node& node, Config::Log& log) {
   auto fields = reader.map(node, "log", {"level"});
   if (!fields) {
@@ -702,7 +794,7 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
   Config config;
   Reader reader(std::move(base_dir));
   try {
-    auto fields = reader.map(root, "", {"hub", "api", "store", "drivers", "log"});
+    auto fields = reader.map(root, "", {"hub", "api", "store", "drivers", "routing", "log"});
     if (fields) {
       if (auto hub = reader.required(*fields, "", "hub")) {
         readHub(reader, *hub, config.hub);
@@ -715,6 +807,9 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
       }
       if (auto drivers = Reader::optional(*fields, "drivers")) {
         readDrivers(reader, *drivers, config.drivers);
+      }
+      if (auto routing = Reader::optional(*fields, "routing")) {
+        readRouting(reader, *routing, config.routing);
       }
       if (auto log = Reader::optional(*fields, "log")) {
         readLog(reader, *log, config.log);

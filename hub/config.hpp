@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,6 +107,19 @@ struct Config {
     // directory beside store.sqlite.
     std::filesystem::path dry_run_dir;
   } drivers;
+
+  struct Routing {
+    // Which segments exchange routes, besides each segment with itself. Symmetric: listing
+    // `prod: [shared]` lets shared reach prod too. Segments not named reach only themselves.
+    std::map<std::string, std::vector<std::string>> segments;
+    // Never covered by a summary (the hub's own VPC CIDRs: a summary is installed as an
+    // unreachable route and would cut the hub off from them).
+    std::vector<routing::Ipv4Prefix> reserved;
+    // For a spoke whose preferred_hub is another hub: extra copies of this hub's ASN on every
+    // path it is sent, and the MED, so its gateway sends through the preferred hub.
+    std::uint32_t not_preferred_prepend = 2;
+    std::optional<std::uint32_t> not_preferred_med = 100;
+  } routing;
 
   struct Log {
     LogLevel level = LogLevel::kInfo;

@@ -126,6 +126,11 @@ int run(const hub::Config& config) {
   reconcile.plan.local_as = config.hub.asn;
   reconcile.plan.router_id = config.hub.local_ip;
   reconcile.plan.links = drivers.tunnel_links;
+  reconcile.plan.hub_name = config.hub.name;
+  reconcile.plan.segments = config.routing.segments;
+  reconcile.plan.reserved = config.routing.reserved;
+  reconcile.plan.not_preferred_prepend = config.routing.not_preferred_prepend;
+  reconcile.plan.not_preferred_med = config.routing.not_preferred_med;
   // The drivers touch only names with their prefix; the planner must name things with it.
   reconcile.plan.tunnel_prefix = libreswan.prefix;
   reconcile.plan.session_prefix = bird.protocol_prefix;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "routing/inside_allocator.hpp"
 
@@ -18,10 +19,23 @@ std::string sessionName(const PlanOptions& options, std::string_view spoke, int 
   return name;
 }
 
-Plan plan(const DesiredState& desired, const PlanOptions& options) {
+std::string staticName(const PlanOptions& options, std::string_view spoke) {
+  std::string name = fmt::format("{}{}_static", options.session_prefix, spoke);
+  std::ranges::replace(name, '-', '_');
+  return name;
+}
+
+bool segmentsReach(const PlanOptions& options, std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  auto lists = [&](std::string_view from, std::string_view to) {
+    const auto it = options.segments.find(std::string(from));
+    return it != options.segments.end() && std::ranges::find(it->second, to) != it->second.end();
+  };
+  return lists(a, b) || lists(b, a);
+}
+
+Plan plan(const DesiredState& desired, const PlanOptions& options, const RoutePlanInputs& inputs) {
   Plan out;
-  out.routing.local_as = options.local_as;
-  out.routing.router_id = options.router_id;
   for (const auto& [name, spoke] : desired.spokes) {
     for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
       const auto& tunnel = spoke->tunnels[i];
@@ -45,24 +59,150 @@ Plan plan(const DesiredState& desired, const PlanOptions& options) {
             1;
       }
       out.tunnels.push_back(std::move(spec));
-
-      if (spoke->routing == peers::RoutingMode::kBgp && spoke->asn) {
-        routing::BgpSessionSpec session;
-        session.name = sessionName(options, name, index);
-        session.spoke = name;
-        session.index = index;
-        session.local_address = peers::hubInsideAddress(spoke->kind, tunnel.inside_cidr);
-        session.neighbor_address = peers::peerInsideAddress(spoke->kind, tunnel.inside_cidr);
-        session.neighbor_as = *spoke->asn;
-        session.accepted = spoke->cidrs;
-        session.import_limit = options.import_limit;
-        out.routing.sessions.push_back(std::move(session));
-      }
     }
   }
   std::ranges::sort(out.tunnels, {}, &peers::TunnelSpec::name);
-  std::ranges::sort(out.routing.sessions, {}, &routing::BgpSessionSpec::name);
+  planRouting(desired, options, inputs, out);
   return out;
+}
+
+namespace {
+
+// The export plan of one receiving spoke, given the prefixes it must reach and must not cover.
+ExportPlan exportPlan(const peers::Spoke& receiver, std::vector<routing::Ipv4Prefix> must_reach,
+                      const std::vector<routing::Ipv4Prefix>& forbidden) {
+  ExportPlan out;
+  out.spoke = receiver.name;
+  out.limit = peers::effectiveExportLimit(receiver);
+  std::ranges::sort(must_reach);
+  must_reach.erase(std::unique(must_reach.begin(), must_reach.end()), must_reach.end());
+  out.must_reach = must_reach.size();
+  if (must_reach.size() <= out.limit) {
+    for (const auto& prefix : must_reach) out.prefixes.push_back({prefix, {prefix}});
+    return out;
+  }
+  auto summary = routing::summarize(must_reach, forbidden, out.limit);
+  out.summarized = true;
+  out.within_limit = summary.within_limit;
+  out.wasted_addresses = summary.wasted_addresses;
+  out.prefixes = std::move(summary.prefixes);
+  return out;
+}
+
+}  // namespace
+
+void planRouting(const DesiredState& desired, const PlanOptions& options,
+                 const RoutePlanInputs& inputs, Plan& out) {
+  out.routing = {};
+  out.exports.clear();
+  out.routing.local_as = options.local_as;
+  out.routing.router_id = options.router_id;
+
+  // Which spoke each of the hub's protocols belongs to, and the prefixes each spoke brings:
+  // accepted BGP routes as BIRD reports them, a static spoke's CIDRs as declared.
+  std::map<std::string, std::string, std::less<>> spoke_of_protocol;
+  for (const auto& [name, spoke] : desired.spokes) {
+    if (spoke->routing == peers::RoutingMode::kBgp) {
+      for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
+        spoke_of_protocol.emplace(sessionName(options, name, static_cast<int>(i) + 1), name);
+      }
+    }
+  }
+  std::map<std::string, std::vector<routing::Ipv4Prefix>> brings;
+  for (const auto& route : inputs.routes) {
+    if (route.filtered) continue;
+    const auto owner = spoke_of_protocol.find(route.protocol);
+    if (owner != spoke_of_protocol.end()) brings[owner->second].push_back(route.prefix);
+  }
+  for (const auto& [name, spoke] : desired.spokes) {
+    if (spoke->routing == peers::RoutingMode::kStatic) {
+      auto& list = brings[name];
+      list.insert(list.end(), spoke->cidrs.begin(), spoke->cidrs.end());
+    }
+  }
+
+  std::set<routing::Ipv4Prefix> summaries;
+  for (const auto& [name, receiver] : desired.spokes) {
+    std::vector<routing::Ipv4Prefix> must_reach;
+    std::vector<routing::Ipv4Prefix> forbidden = receiver->cidrs;
+    // Summaries are installed as unreachable routes here: they must never swallow the hub's own
+    // addresses (nor, with routing.reserved, its VPC's CIDRs, e.g. the path to the other hub).
+    forbidden.insert(forbidden.end(), options.reserved.begin(), options.reserved.end());
+    forbidden.push_back(routing::Ipv4Prefix::containing(options.local_address, 32));
+    forbidden.push_back(routing::Ipv4Prefix::containing(options.public_address, 32));
+    std::set<std::string> export_segments;
+    for (const auto& [other_name, other] : desired.spokes) {
+      const bool reach = segmentsReach(options, receiver->segment, other->segment);
+      if (reach) export_segments.insert(other->segment);
+      if (other_name == name) continue;
+      if (reach) {
+        const auto found = brings.find(other_name);
+        if (found != brings.end()) {
+          must_reach.insert(must_reach.end(), found->second.begin(), found->second.end());
+        }
+      } else {
+        // A summary must not lead this spoke's traffic to a spoke it may not reach.
+        forbidden.insert(forbidden.end(), other->cidrs.begin(), other->cidrs.end());
+      }
+    }
+    export_segments.insert(receiver->segment);
+    ExportPlan exports = exportPlan(*receiver, std::move(must_reach), forbidden);
+
+    const bool not_preferred = receiver->preferred_hub && *receiver->preferred_hub != options.hub_name;
+    for (std::size_t i = 0; i < receiver->tunnels.size(); ++i) {
+      const auto& tunnel = receiver->tunnels[i];
+      const int index = static_cast<int>(i) + 1;
+      if (receiver->routing != peers::RoutingMode::kBgp || !receiver->asn) continue;
+      routing::BgpSessionSpec session;
+      session.name = sessionName(options, name, index);
+      session.spoke = name;
+      session.index = index;
+      session.local_address = peers::hubInsideAddress(receiver->kind, tunnel.inside_cidr);
+      session.neighbor_address = peers::peerInsideAddress(receiver->kind, tunnel.inside_cidr);
+      session.neighbor_as = *receiver->asn;
+      session.accepted = receiver->cidrs;
+      session.import_limit = peers::effectiveImportLimit(*receiver);
+      session.segment = receiver->segment;
+      session.export_segments.assign(export_segments.begin(), export_segments.end());
+      session.export_limit = exports.limit;
+      if (exports.summarized) {
+        std::vector<routing::Ipv4Prefix> only;
+        for (const auto& entry : exports.prefixes) {
+          only.push_back(entry.prefix);
+          summaries.insert(entry.prefix);
+        }
+        session.export_only = std::move(only);
+      }
+      if (not_preferred) {
+        session.prepend = options.not_preferred_prepend;
+        session.med = options.not_preferred_med;
+      }
+      out.routing.sessions.push_back(std::move(session));
+    }
+    if (receiver->routing == peers::RoutingMode::kStatic) {
+      routing::StaticSpokeSpec route;
+      route.name = staticName(options, name);
+      route.spoke = name;
+      route.segment = receiver->segment;
+      route.cidrs = receiver->cidrs;
+      for (std::size_t i = 0; i < receiver->tunnels.size(); ++i) {
+        const auto& tunnel = receiver->tunnels[i];
+        // On EC2 a tunnel carries traffic only with its Child SA installed: a route over a dead
+        // tunnel would drop half the flows. Links that exist on their own (the lab) always do.
+        const bool usable = options.links == peers::TunnelLinks::kExternal ||
+                            inputs.usable_tunnels.contains(
+                                tunnelName(options, name, static_cast<int>(i) + 1));
+        if (usable) {
+          route.next_hops.push_back(peers::peerInsideAddress(receiver->kind, tunnel.inside_cidr));
+        }
+      }
+      out.routing.statics.push_back(std::move(route));
+    }
+    out.exports.emplace(name, std::move(exports));
+  }
+  out.routing.summaries.assign(summaries.begin(), summaries.end());
+  std::ranges::sort(out.routing.sessions, {}, &routing::BgpSessionSpec::name);
+  std::ranges::sort(out.routing.statics, {}, &routing::StaticSpokeSpec::name);
 }
 
 }  // namespace transit::hub

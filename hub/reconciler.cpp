@@ -58,12 +58,12 @@ bool Reconciler::due(const ObjectStatus& object, std::chrono::steady_clock::time
 std::chrono::steady_clock::time_point Reconciler::runOnce() {
   const auto now = clock_.monotonicNow();
   const auto desired = registry_.snapshot();
-  const Plan wanted = plan(*desired, options_.plan);
+  Plan wanted = plan(*desired, options_.plan);
 
   auto next = std::make_shared<ReconcileStatus>();
   next->revision = desired->revision;
   reconcileTunnels(wanted, *next, now);
-  reconcileRouting(wanted, *next, now);
+  reconcileRouting(*desired, wanted, *next, now);
 
   const bool all_applied =
       next->pluto.up && next->bird.up &&
@@ -177,9 +177,23 @@ void Reconciler::reconcileTunnels(const Plan& wanted, ReconcileStatus& next,
   std::erase_if(attempted_tunnels_, [&](const auto& entry) { return !planned.contains(entry.first); });
 }
 
-void Reconciler::reconcileRouting(const Plan& wanted, ReconcileStatus& next,
+void Reconciler::reconcileRouting(const DesiredState& desired, Plan& wanted,
+                                  ReconcileStatus& next,
                                   std::chrono::steady_clock::time_point now) {
   auto observed = routing_.observe();
+  {
+    RoutePlanInputs inputs;
+    // Routes that could not be read this time are the ones seen last, not none: planning from
+    // none would drop every summary and send spokes more than their export limit.
+    if (observed && !observed->routes_error) last_routes_ = observed->routes;
+    inputs.routes = last_routes_;
+    for (const auto& [name, tunnel] : next.tunnels) {
+      if (tunnel.observed.ipsec_up) inputs.usable_tunnels.insert(name);
+    }
+    planRouting(desired, options_.plan, inputs, wanted);
+    next.exports = wanted.exports;
+    next.routes = last_routes_;
+  }
   auto sessionStatuses = [&](const ObjectStatus& object,
                              const std::map<std::string, routing::ObservedSession>& seen) {
     for (const auto& session : wanted.routing.sessions) {

@@ -77,6 +77,9 @@ struct ReconcileStatus {
   DaemonStatus bird;
   std::map<std::string, TunnelStatus> tunnels;    // by connection name
   std::map<std::string, SessionStatus> sessions;  // by protocol name
+  // What each spoke is sent (after summarisation), as planned from the routes observed below.
+  std::map<std::string, ExportPlan> exports;      // by spoke name
+  std::vector<routing::ObservedRoute> routes;     // BIRD's routes of the hub's protocols
 };
 
 class Reconciler {
@@ -107,7 +110,10 @@ class Reconciler {
 
  private:
   void reconcileTunnels(const Plan& plan, ReconcileStatus& next, std::chrono::steady_clock::time_point now);
-  void reconcileRouting(const Plan& plan, ReconcileStatus& next, std::chrono::steady_clock::time_point now);
+  // Observes BIRD first: the routing plan (summaries, static next hops) depends on what it
+  // and pluto report in this pass.
+  void reconcileRouting(const DesiredState& desired, Plan& plan, ReconcileStatus& next,
+                        std::chrono::steady_clock::time_point now);
   void failed(ObjectStatus& object, std::string error, std::chrono::steady_clock::time_point now);
   bool due(const ObjectStatus& object, std::chrono::steady_clock::time_point now) const;
 
@@ -128,6 +134,7 @@ class Reconciler {
   std::optional<routing::RoutingSpec> attempted_routing_;
   std::string pluto_instance_;
   std::string bird_instance_;
+  std::vector<routing::ObservedRoute> last_routes_;  // the routes BIRD reported last
   bool initial_sync_done_ = false;
 
   mutable std::mutex status_mutex_;

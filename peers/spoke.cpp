@@ -42,4 +42,13 @@ routing::Ipv4Address peerInsideAddress(SpokeKind kind, const routing::Ipv4Prefix
   return inside.host(kind == SpokeKind::kVpc ? 1 : 2);
 }
 
+std::uint32_t effectiveExportLimit(const Spoke& spoke) {
+  if (spoke.export_limit) return *spoke.export_limit;
+  return spoke.routing == RoutingMode::kStatic ? kDefaultExportLimitStatic : kDefaultExportLimitBgp;
+}
+
+std::uint32_t effectiveImportLimit(const Spoke& spoke) {
+  return spoke.import_limit.value_or(kDefaultImportLimit);
+}
+
 }  // namespace transit::peers

@@ -34,6 +34,13 @@ std::optional<RoutingMode> parseRoutingMode(std::string_view text);
 inline constexpr std::string_view kDefaultSegment = "default";
 inline constexpr std::size_t kMaxTunnels = 2;
 inline constexpr std::size_t kMaxCidrs = 100;
+// AWS: a VGW drops a BGP session above 100 received prefixes; a VPN connection holds at most 50
+// static routes in practice (the operator enters them by hand).
+inline constexpr std::uint32_t kDefaultExportLimitBgp = 100;
+inline constexpr std::uint32_t kDefaultExportLimitStatic = 50;
+inline constexpr std::uint32_t kMaxExportLimit = 10000;
+inline constexpr std::uint32_t kDefaultImportLimit = 1000;
+inline constexpr std::uint32_t kMaxImportLimit = 1000000;
 
 struct Tunnel {
   routing::Ipv4Address outside_ip;  // the spoke's tunnel endpoint
@@ -49,6 +56,11 @@ struct Tunnel {
 routing::Ipv4Address hubInsideAddress(SpokeKind kind, const routing::Ipv4Prefix& inside);
 routing::Ipv4Address peerInsideAddress(SpokeKind kind, const routing::Ipv4Prefix& inside);
 
+struct Spoke;
+// The limits in force for a spoke: its own, or the defaults for its routing mode.
+std::uint32_t effectiveExportLimit(const Spoke& spoke);
+std::uint32_t effectiveImportLimit(const Spoke& spoke);
+
 struct Spoke {
   std::string name;
   SpokeKind kind = SpokeKind::kVpc;
@@ -57,6 +69,11 @@ struct Spoke {
   std::optional<std::uint32_t> asn;  // set exactly when routing is bgp
   std::optional<std::string> preferred_hub;
   std::string segment{kDefaultSegment};
+  // At most this many prefixes are sent to the spoke (summarised when more must be reached).
+  // Unset: kDefaultExportLimitBgp or kDefaultExportLimitStatic by routing mode.
+  std::optional<std::uint32_t> export_limit;
+  // More accepted routes than this from the spoke restart its BGP session. Unset: the default.
+  std::optional<std::uint32_t> import_limit;
   std::vector<Tunnel> tunnels;
 
   // Set by the hub.
@@ -83,6 +100,8 @@ struct SpokeDraft {
   std::optional<std::int64_t> asn;
   std::optional<std::string> preferred_hub;
   std::optional<std::string> segment;
+  std::optional<std::int64_t> export_limit;
+  std::optional<std::int64_t> import_limit;
   std::optional<std::vector<TunnelDraft>> tunnels;
 };
 

@@ -104,6 +104,16 @@ json::object encodeCommon(const Spoke& spoke) {
     o["preferred_hub"] = nullptr;
   }
   o["segment"] = spoke.segment;
+  if (spoke.export_limit) {
+    o["export_limit"] = *spoke.export_limit;
+  } else {
+    o["export_limit"] = nullptr;
+  }
+  if (spoke.import_limit) {
+    o["import_limit"] = *spoke.import_limit;
+  } else {
+    o["import_limit"] = nullptr;
+  }
   return o;
 }
 
@@ -152,15 +162,17 @@ std::expected<SpokeDraft, FieldError> decodeSpokeDraft(const json::value& v) {
       if (key == "routing") out.routing = std::move(*text);
       if (key == "segment") out.segment = std::move(*text);
       if (key == "preferred_hub") out.preferred_hub = std::move(*text);
-    } else if (key == "asn") {
+    } else if (key == "asn" || key == "export_limit" || key == "import_limit") {
       if (value.is_null()) {
         continue;
       }
-      auto asn = asInteger(value, key);
-      if (!asn) {
-        return std::unexpected(asn.error());
+      auto number = asInteger(value, key);
+      if (!number) {
+        return std::unexpected(number.error());
       }
-      out.asn = *asn;
+      if (key == "asn") out.asn = *number;
+      if (key == "export_limit") out.export_limit = *number;
+      if (key == "import_limit") out.import_limit = *number;
     } else if (key == "cidrs") {
       if (!value.is_array()) {
         return std::unexpected(typeError(key, "an array of strings"));

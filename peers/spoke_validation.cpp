@@ -247,6 +247,23 @@ std::expected<SpokeRequest, FieldError> validateSpoke(const SpokeDraft& draft,
   if (auto problem = checkName(spoke.segment)) {
     return std::unexpected(fieldError("segment", *problem));
   }
+  if (draft.export_limit) {
+    if (*draft.export_limit < 1 || *draft.export_limit > kMaxExportLimit) {
+      return std::unexpected(fieldError(
+          "export_limit", fmt::format("must be between 1 and {} prefixes", kMaxExportLimit)));
+    }
+    spoke.export_limit = static_cast<std::uint32_t>(*draft.export_limit);
+  }
+  if (draft.import_limit) {
+    if (spoke.routing != RoutingMode::kBgp) {
+      return std::unexpected(fieldError("import_limit", "applies only to routing: bgp"));
+    }
+    if (*draft.import_limit < 1 || *draft.import_limit > kMaxImportLimit) {
+      return std::unexpected(fieldError(
+          "import_limit", fmt::format("must be between 1 and {} routes", kMaxImportLimit)));
+    }
+    spoke.import_limit = static_cast<std::uint32_t>(*draft.import_limit);
+  }
 
   if (!draft.tunnels || draft.tunnels->empty() || draft.tunnels->size() > kMaxTunnels) {
     return std::unexpected(fieldError("tunnels", "must list one or two tunnels"));

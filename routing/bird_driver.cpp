@@ -15,6 +15,9 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "routing/bird_routes.hpp"
 
 namespace transit::routing {
 namespace {
@@ -125,6 +128,8 @@ std::expected<void, DriverError> BirdDriver::apply(const RoutingSpec& spec) {
     for (const auto& protocol : *running) have.insert(protocol.name);
     std::set<std::string> want;
     for (const auto& session : spec.sessions) want.insert(session.name);
+    for (const auto& route : spec.statics) want.insert(route.name);
+    if (!spec.summaries.empty()) want.insert(options_.protocol_prefix + "summaries");
     if (have == want) return {};
   }
 
@@ -190,6 +195,39 @@ std::string BirdDriver::stableInstance(const std::string& last_reboot) {
   return last_instance_;
 }
 
+std::expected<std::vector<ObservedRoute>, std::string> BirdDriver::observeRoutes() {
+  const auto& prefix = options_.protocol_prefix;
+  std::vector<ObservedRoute> routes;
+  std::size_t skipped = 0;
+  for (const bool filtered : {false, true}) {
+    const auto command =
+        fmt::format("show route {}all where proto ~ \"{}*\"", filtered ? "filtered " : "", prefix);
+    auto reply = run(command);
+    if (!reply) return std::unexpected(fmt::format("{}: {}", command, reply.error().message));
+    auto parsed = parseShowRouteAll(*reply, filtered);
+    if (!parsed) return std::unexpected(fmt::format("{}: {}", command, parsed.error()));
+    skipped += parsed->skipped;
+    routes.insert(routes.end(), std::make_move_iterator(parsed->routes.begin()),
+                  std::make_move_iterator(parsed->routes.end()));
+  }
+  if (skipped != last_routes_skipped_ && skipped > 0) {
+    spdlog::warn("BIRD routes: {} route entries could not be parsed and were left out", skipped);
+  }
+  last_routes_skipped_ = skipped;
+
+  // The summaries are the hub's own output, not an observation.
+  const auto summaries = prefix + "summaries";
+  std::erase_if(routes, [&](const ObservedRoute& route) {
+    return route.protocol == summaries || route.protocol.compare(0, prefix.size(), prefix) != 0;
+  });
+  std::sort(routes.begin(), routes.end(), [](const ObservedRoute& a, const ObservedRoute& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
+    if (a.protocol != b.protocol) return a.protocol < b.protocol;
+    return a.filtered < b.filtered;
+  });
+  return routes;
+}
+
 std::expected<RoutingObservation, DriverError> BirdDriver::observe() {
   auto status_reply = run("show status");
   if (!status_reply) return std::unexpected(status_reply.error());
@@ -206,6 +244,20 @@ std::expected<RoutingObservation, DriverError> BirdDriver::observe() {
   observation.sessions = std::move(*sessions);
   std::sort(observation.sessions.begin(), observation.sessions.end(),
             [](const auto& a, const auto& b) { return a.name < b.name; });
+
+  // Routes are a best effort: the sessions above are what the reconciler acts on.
+  if (auto routes = observeRoutes()) {
+    if (!last_route_error_.empty()) spdlog::info("BIRD routes can be read again");
+    last_route_error_.clear();
+    observation.routes = std::move(*routes);
+  } else {
+    ++route_query_failures_;
+    if (routes.error() != last_route_error_) {
+      spdlog::warn("BIRD routes not observed: {}", routes.error());
+      last_route_error_ = routes.error();
+    }
+    observation.routes_error = routes.error();
+  }
   return observation;
 }
 

@@ -5,10 +5,15 @@
 // apply(): render; if the file is unchanged and BIRD runs exactly the spec's protocols, done;
 // otherwise write the file atomically, `configure check`, `configure timeout N`, verify with
 // `show protocols`, `configure confirm`; on failure `configure undo` and restore the old file.
-// observe(): `show status` + `show protocols all "PREFIX*"`. Protocols without the prefix are
-// never touched or reported.
+// observe(): `show status` + `show protocols all "PREFIX*"`, then the routes of the hub's protocols
+// (`show route all where proto ~ "PREFIX*"` and the same with `filtered`), the hub's own
+// summaries protocol (PREFIX + "summaries") left out. A failed route query does not fail
+// observe(): routes stay empty, it is logged at warn once per distinct error and counted in
+// routeQueryFailures(). Protocols without the prefix are never touched or reported.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <expected>
 #include <optional>
 #include <string>
@@ -28,10 +33,15 @@ class BirdDriver final : public RoutingDriver {
   std::expected<void, DriverError> apply(const RoutingSpec& spec) override;
   std::expected<RoutingObservation, DriverError> observe() override;
 
+  // Route queries that failed or were refused since construction (for a metric).
+  std::uint64_t routeQueryFailures() const { return route_query_failures_; }
+
  private:
   std::expected<BirdReply, DriverError> run(std::string_view command);
   std::expected<std::vector<BirdProtocol>, DriverError> ownedProtocols();
   std::expected<void, DriverError> reconfigure(const RoutingSpec& spec);
+  // The routes of the hub's protocols, sorted; an error when either route query failed.
+  std::expected<std::vector<ObservedRoute>, std::string> observeRoutes();
 
   std::string stableInstance(const std::string& last_reboot);
 
@@ -39,6 +49,10 @@ class BirdDriver final : public RoutingDriver {
   BirdClient client_;
   std::string last_instance_;                   // the identity reported last
   std::optional<long long> last_instance_ms_;  // its boot time, to absorb BIRD's jitter
+
+  std::string last_route_error_;         // logged already; cleared when a query works again
+  std::size_t last_routes_skipped_ = 0;  // unparsable route entries logged already
+  std::uint64_t route_query_failures_ = 0;
 };
 
 // Reads a whole file; nullopt when it does not exist or cannot be read.

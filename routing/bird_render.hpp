@@ -4,13 +4,18 @@
 // the image build (renderMainConfig). The hub owns exactly one include file (renderInclude); the
 // main bird.conf includes it and holds everything global (router id, device, kernel with ECMP).
 //
-// Policy per session (issue 3):
+// Policy:
 //  - import: only IPv4 prefixes inside the session's `accepted` CIDRs (any length up to /32);
-//    everything else is rejected. `import limit N action restart`.
-//  - export: every BGP route learned by one of the hub's protocols (name prefix) except those
-//    learned from the receiving spoke itself (any of its tunnels; matched by protocol name), with
-//    the receiver's ASN deleted from the AS path so two spokes with the same ASN (AWS VGWs use
-//    64512) accept each other's routes. BGP prepends the hub's ASN itself.
+//    refused routes are kept for reporting (`import keep filtered on`). Accepted routes are
+//    tagged with BGP large communities (AS,1,segment) and (AS,2,spoke) after any (AS,*,*) the
+//    spoke sent is stripped. `import limit N action restart`.
+//  - export: exactly the session's `export_only` prefixes when set (summaries), else the routes
+//    tagged with one of `export_segments`, never the receiver's own spoke's and never the
+//    summaries; then the receiver's ASN is deleted from the AS path (VGWs share 64512), the
+//    prepends and MED are applied and our tags stripped. `export limit K action block`.
+//  - static spokes: one static protocol each, multipath over the usable next hops, same tags.
+//  - summaries: one static protocol, unreachable routes, preference 10, tagged (AS,3,0).
+// IDs in the tags hold within one rendered file (a comment table at its top names them).
 #pragma once
 
 #include <chrono>

@@ -102,6 +102,9 @@ struct RoutingObservation {
   // Routes of the hub's protocols (BGP sessions and static spokes; not the summaries), the
   // filtered ones included, sorted by prefix then protocol.
   std::vector<ObservedRoute> routes;
+  // Set when the routes could not be read (the sessions were): `routes` is then empty and the
+  // reconciler keeps planning from the routes it saw last.
+  std::optional<std::string> routes_error;
 };
 
 class RoutingDriver {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "peers/tunnel_driver.hpp"
 #include "routing/routing_driver.hpp"
@@ -73,7 +74,7 @@ class FakeRoutingDriver final : public routing::RoutingDriver {
   }
   std::expected<routing::RoutingObservation, DriverError> observe() override {
     if (down) return std::unexpected(DriverError{DriverError::Kind::kNeedsDependency, *down});
-    routing::RoutingObservation out{instance, {}, {}};
+    routing::RoutingObservation out{instance, {}, routes, std::nullopt};
     if (running) {
       for (const auto& session : running->sessions) {
         routing::ObservedSession s;
@@ -100,6 +101,7 @@ class FakeRoutingDriver final : public routing::RoutingDriver {
   int fail_next_applies = 0;
   std::uint32_t imported = 1;
   std::optional<std::string> down;
+  std::vector<routing::ObservedRoute> routes;  // reported by observe() as they are
 };
 
 static_assert(std::is_base_of_v<peers::TunnelDriver, FakeTunnelDriver>);

@@ -219,6 +219,49 @@ TEST(ConfigTest, DryRunOutputDefaultsToADirectoryBesideTheStore) {
   EXPECT_EQ(config->drivers.xfrm.underlay_device, "");  // found from hub.local_ip at run time
 }
 
+TEST(ConfigTest, RoutingPolicyDefaults) {
+  auto config = parseConfig(kMinimal);
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_TRUE(config->routing.segments.empty());  // every segment reaches only itself
+  EXPECT_EQ(config->routing.not_preferred_prepend, 2u);
+  EXPECT_EQ(config->routing.not_preferred_med, 100u);
+}
+
+TEST(ConfigTest, RoutingSegmentsAndNotPreferredAreParsed) {
+  auto config = parseConfig(kMinimal +
+                            "routing:\n"
+                            "  segments:\n"
+                            "    prod: [shared]\n"
+                            "    dev: [shared]\n"
+                            "  reserved: [10.255.0.0/16]\n"
+                            "  not_preferred: {prepend: 3, med: null}\n");
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->routing.segments.at("prod"), std::vector<std::string>{"shared"});
+  EXPECT_EQ(config->routing.segments.at("dev"), std::vector<std::string>{"shared"});
+  EXPECT_EQ(config->routing.not_preferred_prepend, 3u);
+  EXPECT_FALSE(config->routing.not_preferred_med);
+  ASSERT_EQ(config->routing.reserved.size(), 1u);
+  EXPECT_EQ(config->routing.reserved[0].toString(), "10.255.0.0/16");
+}
+
+TEST(ConfigTest, BadRoutingSectionsNameTheKey) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"routing:\n  segments: [prod]\n", "routing.segments"},
+      {"routing:\n  segments:\n    Prod: [shared]\n", "routing.segments.Prod"},
+      {"routing:\n  segments:\n    prod: shared\n", "routing.segments.prod"},
+      {"routing:\n  segments:\n    prod: [shared, Dev]\n", "routing.segments.prod[1]"},
+      {"routing:\n  not_preferred: {prepend: 11}\n", "routing.not_preferred.prepend"},
+      {"routing:\n  not_preferred: {med: -1}\n", "routing.not_preferred.med"},
+      {"routing:\n  summarize: yes\n", "routing.summarize"},
+      {"routing:\n  reserved: [10.255.0.1/16]\n", "routing.reserved[0]"},
+  };
+  for (const auto& [yaml, key] : cases) {
+    auto config = parseConfig(kMinimal + yaml);
+    ASSERT_FALSE(config) << yaml;
+    EXPECT_EQ(config.error().key, key) << yaml;
+  }
+}
+
 TEST(ConfigTest, XfrmTunnelLinksIsAccepted) {
   auto config = parseConfig(kMinimal + "drivers:\n  tunnel_links: xfrm\n");
   ASSERT_TRUE(config) << config.error().toString();

@@ -50,6 +50,8 @@ Spoke fullVpcSpoke() {
   s.asn = 4294967294U;
   s.preferred_hub = "hub-b";
   s.segment = "prod";
+  s.export_limit = 80;
+  s.import_limit = 400;
   s.tunnels = {Tunnel{addr("198.51.100.10"), pfx("169.254.20.0/30"), std::string(kPskA)},
                Tunnel{addr("198.51.100.11"), pfx("169.254.20.4/30"), std::string(kPskB)}};
   s.generation = 42;

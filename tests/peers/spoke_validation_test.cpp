@@ -310,6 +310,44 @@ TEST(ValidateSpoke, AsnIsRequiredForBgp) {
   expectRejected(draft, "asn");
 }
 
+TEST(ValidateSpoke, LimitsDefaultByRoutingModeAndCanBeSet) {
+  auto draft = validVpcDraft();
+  auto bgp = validateSpoke(draft, {});
+  ASSERT_TRUE(bgp);
+  EXPECT_FALSE(bgp->spoke.export_limit);
+  EXPECT_EQ(effectiveExportLimit(bgp->spoke), 100u);  // AWS drops a VGW session above 100
+  EXPECT_EQ(effectiveImportLimit(bgp->spoke), kDefaultImportLimit);
+
+  draft.routing = "static";
+  draft.asn.reset();
+  auto fixed = validateSpoke(draft, {});
+  ASSERT_TRUE(fixed);
+  EXPECT_EQ(effectiveExportLimit(fixed->spoke), 50u);
+
+  draft.export_limit = 20;
+  auto set = validateSpoke(draft, {});
+  ASSERT_TRUE(set);
+  EXPECT_EQ(effectiveExportLimit(set->spoke), 20u);
+}
+
+TEST(ValidateSpoke, LimitsOutOfRangeAreRefused) {
+  for (const std::int64_t bad : {0LL, -1LL, 10001LL}) {
+    auto draft = validVpcDraft();
+    draft.export_limit = bad;
+    expectRejected(draft, "export_limit");
+  }
+  for (const std::int64_t bad : {0LL, 1000001LL}) {
+    auto draft = validVpcDraft();
+    draft.import_limit = bad;
+    expectRejected(draft, "import_limit");
+  }
+  auto fixed = validVpcDraft();
+  fixed.routing = "static";
+  fixed.asn.reset();
+  fixed.import_limit = 500;  // nothing is imported from a static spoke
+  expectRejected(fixed, "import_limit");
+}
+
 TEST(ValidateSpoke, AsnIsRefusedForStaticRouting) {
   auto draft = validVpcDraft();
   draft.routing = "static";

@@ -76,6 +76,8 @@ class FakeBird {
       "0002-Reading configuration from x\n0022-Undo scheduled in 30 s\n0003 Reconfigured\n";
   std::set<std::string> after_configure;  // `running` after a successful configure
   bool apply_configure = true;
+  std::string routes_reply = "0000 \n";           // show route all where proto ~ ...
+  std::string filtered_routes_reply = "0000 \n";  // show route filtered all where proto ~ ...
 
  private:
   FakeBirdServer::Response answer(const std::string& command) {
@@ -102,6 +104,10 @@ class FakeBird {
         reply += "     Routes:         1 imported, 2 filtered, 3 exported, 1 preferred\n";
       }
       reply = running.empty() ? "8003 No protocols match\n" : reply + "0000 \n";
+    } else if (command.rfind("show route all where proto ~ ", 0) == 0) {
+      reply = routes_reply;
+    } else if (command.rfind("show route filtered all where proto ~ ", 0) == 0) {
+      reply = filtered_routes_reply;
     } else if (command.rfind("show protocols", 0) == 0) {
       reply = "2002-Name       Proto      Table      State  Since         Info\n";
       for (const auto& name : running) {
@@ -227,8 +233,12 @@ TEST_F(BirdDriverTest, ObserveReportsOwnedSessionsAndTheDaemonInstance) {
   EXPECT_EQ(observed->sessions[0].name, "th_vpc_a_1");
   EXPECT_EQ(observed->sessions[0].bgp_state, "Active");
   EXPECT_EQ(observed->sessions[0].routes_filtered, 2u);
-  EXPECT_EQ(bird.commands(),
-            (std::vector<std::string>{"show status", "show protocols all \"th_*\""}));
+  EXPECT_EQ(bird.commands(), (std::vector<std::string>{
+                                 "show status",
+                                 "show protocols all \"th_*\"",
+                                 "show route all where proto ~ \"th_*\"",
+                                 "show route filtered all where proto ~ \"th_*\"",
+                             }));
 }
 
 // BIRD derives "Last reboot" from a monotonic clock on every call: the text jitters by a
@@ -254,6 +264,115 @@ TEST_F(BirdDriverTest, ObserveWithNoOwnedProtocolsIsEmpty) {
   const auto observed = driver.observe();
   ASSERT_TRUE(observed.has_value());
   EXPECT_TRUE(observed->sessions.empty());
+  EXPECT_TRUE(observed->routes.empty());
+}
+
+// The raw reply to `command` in a recorded transcript of tests/data/bird.
+std::string recorded(const std::string& file, const std::string& command) {
+  const auto transcript = fakes::loadTranscript(std::string(TRANSIT_BIRD_DATA_DIR) + "/" + file);
+  for (const auto& exchange : transcript.exchanges) {
+    if (exchange.command == command) return exchange.reply;
+  }
+  ADD_FAILURE() << "no '" << command << "' in " << file;
+  return "0000 \n";
+}
+
+std::vector<std::string> routeKeys(const RoutingObservation& observation) {
+  std::vector<std::string> keys;
+  for (const auto& route : observation.routes) {
+    keys.push_back(route.prefix.toString() + " " + route.protocol +
+                   (route.filtered ? " filtered" : "") + (route.primary ? " *" : ""));
+  }
+  return keys;
+}
+
+TEST_F(BirdDriverTest, ObserveReportsAcceptedAndFilteredRoutesSortedByPrefixThenProtocol) {
+  FakeBird bird(options_.socket_path);
+  bird.routes_reply = recorded("routes-hub.txt", "show route all where proto ~ \"th_*\"");
+  bird.filtered_routes_reply =
+      recorded("routes-hub.txt", "show route filtered all where proto ~ \"th_*\"");
+  BirdDriver driver(options_);
+  const auto observed = driver.observe();
+  ASSERT_TRUE(observed.has_value()) << observed.error().message;
+  EXPECT_EQ(routeKeys(*observed), (std::vector<std::string>{
+                                      "10.1.0.0/16 th_vpc_a_1 *",
+                                      "10.1.0.0/16 th_vpc_a_2",
+                                      "10.1.1.0/24 th_vpc_a_1 *",
+                                      "10.1.1.0/24 th_vpc_a_2",
+                                      "10.2.0.0/16 th_vpc_i_1 *",
+                                      "10.2.0.0/22 th_vpc_f_1 *",
+                                      "10.60.0.0/16 th_s_site1 *",
+                                      "10.61.0.0/16 th_s_site2 *",
+                                      "10.62.0.0/16 th_s_site1 *",
+                                      "10.63.0.0/16 th_s_site1 *",
+                                      "10.64.0.0/16 th_s_site2 *",
+                                      "10.65.0.0/16 th_s_site2 *",
+                                      "10.66.0.0/16 th_s_site1 *",
+                                      "10.99.0.0/16 th_vpc_a_1 filtered",
+                                      "10.99.0.0/16 th_vpc_a_2 filtered",
+                                  }));
+  EXPECT_EQ(observed->routes[0].as_path, std::vector<std::uint32_t>{64512});
+  EXPECT_EQ(observed->routes[0].med, 50u);
+  EXPECT_EQ(driver.routeQueryFailures(), 0u);
+}
+
+// The hub's summaries are its own output, not something it observed.
+TEST_F(BirdDriverTest, ObserveLeavesOutTheSummariesProtocol) {
+  FakeBird bird(options_.socket_path);
+  bird.routes_reply =
+      "1007-Table master4:\n"
+      " 10.1.0.0/16          unicast [th_vpc_a_1 2026-11-26 09:30:05] * (100) [AS64512i]\n"
+      " \tvia 169.254.30.2 on h1\n"
+      "1007-                     unreachable [th_summaries 2026-11-26 09:30:01] (50)\n"
+      "1007-10.0.0.0/8           unreachable [th_summaries 2026-11-26 09:30:01] * (50)\n"
+      "0000 \n";
+  BirdDriver driver(options_);
+  const auto observed = driver.observe();
+  ASSERT_TRUE(observed.has_value());
+  EXPECT_EQ(routeKeys(*observed), std::vector<std::string>{"10.1.0.0/16 th_vpc_a_1 *"});
+}
+
+TEST_F(BirdDriverTest, ObserveLeavesOutProtocolsWithoutThePrefix) {
+  FakeBird bird(options_.socket_path);
+  bird.routes_reply =
+      "1007-192.0.2.0/24         blackhole [other_static 2026-11-26 09:30:01] * (200)\n"
+      "1007-10.61.0.0/16         blackhole [th_s_site2 2026-11-26 09:30:01] * (200)\n"
+      "0000 \n";
+  BirdDriver driver(options_);
+  const auto observed = driver.observe();
+  ASSERT_TRUE(observed.has_value());
+  EXPECT_EQ(routeKeys(*observed), std::vector<std::string>{"10.61.0.0/16 th_s_site2 *"});
+}
+
+TEST_F(BirdDriverTest, RefusedRouteQueryLeavesRoutesEmptyButObserveWorks) {
+  FakeBird bird(options_.socket_path);
+  bird.running = {"th_vpc_a_1"};
+  bird.routes_reply =
+      "1007-10.61.0.0/16 blackhole [th_s_site2 2026-11-26 09:30:01] * (200)\n"
+      "0000 \n";
+  bird.filtered_routes_reply = "9001 syntax error, unexpected FILTERED\n";
+  BirdDriver driver(options_);
+  const auto observed = driver.observe();
+  ASSERT_TRUE(observed.has_value()) << observed.error().message;
+  EXPECT_EQ(observed->sessions.size(), 1u);
+  EXPECT_TRUE(observed->routes.empty());  // all or nothing: no half a picture
+  EXPECT_EQ(driver.routeQueryFailures(), 1u);
+}
+
+TEST_F(BirdDriverTest, RouteQueryFailureIsCountedEveryTimeAndRecovers) {
+  FakeBird bird(options_.socket_path);
+  bird.routes_reply = "8004 Stopped due to reconfiguration\n";
+  BirdDriver driver(options_);
+  ASSERT_TRUE(driver.observe().has_value());
+  ASSERT_TRUE(driver.observe().has_value());
+  EXPECT_EQ(driver.routeQueryFailures(), 2u);
+  bird.routes_reply =
+      "1007-10.61.0.0/16 blackhole [th_s_site2 2026-11-26 09:30:01] * (200)\n"
+      "0000 \n";
+  const auto observed = driver.observe();
+  ASSERT_TRUE(observed.has_value());
+  EXPECT_EQ(observed->routes.size(), 1u);
+  EXPECT_EQ(driver.routeQueryFailures(), 2u);
 }
 
 #else  // TRANSIT_BIRD_DAEMON: a real BIRD on a temporary socket.
@@ -320,6 +439,9 @@ TEST(BirdDriverDaemon, AppliesChangesAndKeepsRunningOnARefusedConfig) {
   }
   const auto instance = observed->daemon_instance;
   EXPECT_FALSE(instance.empty());
+  // The real BIRD accepts both route queries (no session is up, so there is nothing to report).
+  EXPECT_EQ(driver.routeQueryFailures(), 0u);
+  EXPECT_TRUE(observed->routes.empty());
 
   // Same spec again: nothing to do.
   ASSERT_TRUE(driver.apply(twoSessions()).has_value());
