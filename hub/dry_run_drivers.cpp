@@ -13,7 +13,7 @@
 #include <sstream>
 #include <system_error>
 
-#include "routing/bird_driver.hpp"
+#include "routing/file_io.hpp"
 
 namespace transit::hub {
 namespace {
@@ -48,34 +48,10 @@ std::expected<void, DriverError> makePrivateDirectory(const fs::path& dir) {
   return {};
 }
 
-// Writes `path` atomically with mode 0600: a 0600 temporary next to it, fsync, rename. Errors
-// name the path, never the content.
+// Writes `path` atomically with mode 0600. Errors name the path, never the content.
 std::expected<void, DriverError> writePrivateFile(const fs::path& path, std::string_view content) {
-  const std::string tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    return std::unexpected(
-        transient(fmt::format("cannot write {}: {}", tmp, std::strerror(errno))));
-  }
-  bool ok = ::fchmod(fd, 0600) == 0;
-  std::size_t done = 0;
-  while (ok && done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  ok = ok && ::fsync(fd) == 0;
-  int why = errno;
-  ok = ::close(fd) == 0 && ok;
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    why = errno;
-  }
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return std::unexpected(
-        transient(fmt::format("cannot write {}: {}", path.string(), std::strerror(why))));
+  if (auto written = routing::writeFileAtomically(path.string(), content, 0600); !written) {
+    return std::unexpected(transient(std::move(written.error())));
   }
   return {};
 }
@@ -165,34 +141,10 @@ void DryRunTunnelDriver::loadOnce() {
   }
   const auto text = readFile(dir / kSecretsFile);
   if (!text) return;
-  // renderSecrets' format: `# conn NAME` then `LOCAL REMOTE : PSK "KEY"`.
-  std::istringstream in(*text);
-  std::string line;
-  std::string pending;
-  while (std::getline(in, line)) {
-    if (line.starts_with("# conn ")) {
-      pending = line.substr(7);
-      continue;
-    }
-    if (pending.empty() || line.empty() || line.front() == '#') continue;
-    std::istringstream words(line);
-    std::string local;
-    std::string remote;
-    std::string colon;
-    std::string kind;
-    std::string quoted;
-    words >> local >> remote >> colon >> kind >> quoted;
-    const auto local_id = routing::Ipv4Address::parse(local);
-    const auto remote_ip = routing::Ipv4Address::parse(remote);
-    if (owned(pending) && local_id && remote_ip && colon == ":" && kind == "PSK" &&
-        quoted.size() >= 2 && quoted.front() == '"' && quoted.back() == '"') {
-      std::string psk = quoted.substr(1, quoted.size() - 2);
-      if (peers::pskRenderable(psk)) {
-        secrets_[pending] = Secret{*local_id, *remote_ip, std::move(psk)};
-        loaded_.insert(pending);
-      }
-    }
-    pending.clear();
+  for (auto& secret : peers::parseSecrets(*text)) {
+    if (!owned(secret.name)) continue;
+    loaded_.insert(secret.name);
+    secrets_[secret.name] = Secret{secret.local_id, secret.remote, std::move(secret.psk)};
   }
 }
 

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "peers/libreswan_status.hpp"
+#include "routing/file_io.hpp"
 
 namespace transit::peers {
 namespace {
@@ -37,46 +38,18 @@ bool validName(std::string_view name) {
 }
 
 std::optional<std::string> readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return std::nullopt;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
+  return routing::readWholeFile(path);
 }
 
-// Writes path atomically: a 0600 temporary next to it, fsync, rename.
+// Writes a private (0600) file atomically, creating its directory if needed.
 std::expected<void, DriverError> writeAtomic(const std::string& path, std::string_view content) {
   const std::filesystem::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) {
     std::filesystem::create_directories(target.parent_path(), ec);
   }
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    return std::unexpected(
-        error(Kind::kTransient, fmt::format("cannot write {}: {}", tmp, std::strerror(errno))));
-  }
-  bool ok = ::fchmod(fd, 0600) == 0;
-  std::size_t done = 0;
-  while (ok && done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    ok = n > 0;
-    done += ok ? static_cast<std::size_t>(n) : 0;
-  }
-  ok = ok && ::fsync(fd) == 0;
-  const int saved = errno;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int why = ok ? errno : saved;
-    ::unlink(tmp.c_str());
-    return std::unexpected(
-        error(Kind::kTransient, fmt::format("cannot write {}: {}", path, std::strerror(why))));
+  if (auto written = routing::writeFileAtomically(path, content, 0600); !written) {
+    return std::unexpected(error(Kind::kTransient, std::move(written.error())));
   }
   return {};
 }
@@ -171,37 +144,11 @@ std::expected<std::unique_ptr<LibreswanDriver>, DriverError> LibreswanDriver::cr
   if (!text) {
     return driver;
   }
-  // Our own format: `# conn NAME` then `LOCAL REMOTE : PSK "KEY"`. Anything else is skipped;
-  // no line content goes into a message (it could be a key).
-  std::istringstream in(*text);
-  std::string line;
-  std::string pending;
-  while (std::getline(in, line)) {
-    if (line.starts_with("# conn ")) {
-      pending = line.substr(7);
-      continue;
+  for (auto& secret : parseSecrets(*text)) {
+    if (validName(secret.name) && secret.name.starts_with(driver->options_.prefix)) {
+      driver->secrets_[secret.name] =
+          Secret{secret.local_id, secret.remote, std::move(secret.psk)};
     }
-    if (pending.empty() || line.empty() || line.front() == '#') {
-      continue;
-    }
-    std::istringstream words(line);
-    std::string local;
-    std::string remote;
-    std::string colon;
-    std::string kind;
-    std::string quoted;
-    words >> local >> remote >> colon >> kind >> quoted;
-    auto local_ip = routing::Ipv4Address::parse(local);
-    auto remote_ip = routing::Ipv4Address::parse(remote);
-    if (colon == ":" && kind == "PSK" && quoted.size() >= 2 && quoted.front() == '"' &&
-        quoted.back() == '"' && local_ip && remote_ip && validName(pending) &&
-        pending.starts_with(driver->options_.prefix)) {
-      std::string psk = quoted.substr(1, quoted.size() - 2);
-      if (pskRenderable(psk)) {
-        driver->secrets_[pending] = Secret{*local_ip, *remote_ip, std::move(psk)};
-      }
-    }
-    pending.clear();
   }
   return driver;
 }

@@ -1,6 +1,8 @@
 #include "peers/libreswan_render.hpp"
 
 #include <fmt/format.h>
+
+#include <sstream>
 #include <cassert>
 
 namespace transit::peers {
@@ -90,6 +92,38 @@ std::string renderSecrets(std::span<const TunnelSpec> tunnels) {
     assert(pskRenderable(spec.psk));
     out += fmt::format("# conn {}\n{} {} : PSK \"{}\"\n", spec.name, spec.local_id.toString(),
                        spec.remote_address.toString(), spec.psk);
+  }
+  return out;
+}
+
+std::vector<RenderedSecret> parseSecrets(std::string_view text) {
+  std::vector<RenderedSecret> out;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  std::string pending;
+  while (std::getline(in, line)) {
+    if (line.starts_with("# conn ")) {
+      pending = line.substr(7);
+      continue;
+    }
+    if (pending.empty() || line.empty() || line.front() == '#') continue;
+    std::istringstream words(line);
+    std::string local;
+    std::string remote;
+    std::string colon;
+    std::string kind;
+    std::string quoted;
+    words >> local >> remote >> colon >> kind >> quoted;
+    const auto local_id = routing::Ipv4Address::parse(local);
+    const auto remote_ip = routing::Ipv4Address::parse(remote);
+    if (local_id && remote_ip && colon == ":" && kind == "PSK" && quoted.size() >= 2 &&
+        quoted.front() == '"' && quoted.back() == '"') {
+      std::string psk = quoted.substr(1, quoted.size() - 2);
+      if (pskRenderable(psk)) {
+        out.push_back(RenderedSecret{pending, *local_id, *remote_ip, std::move(psk)});
+      }
+    }
+    pending.clear();
   }
   return out;
 }

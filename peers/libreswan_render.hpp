@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "peers/tunnel_driver.hpp"
 #include "peers/xfrm_links.hpp"
@@ -45,6 +47,18 @@ std::string renderConnection(const TunnelSpec& spec, const LibreswanOptions& opt
 // The secrets file: one `LOCAL_ID REMOTE : PSK "..."` line per tunnel, each after a
 // `# conn NAME` comment so the driver can read the file back after a restart.
 std::string renderSecrets(std::span<const TunnelSpec> tunnels);
+
+// One entry of a secrets file renderSecrets wrote.
+struct RenderedSecret {
+  std::string name;  // the connection it belongs to
+  routing::Ipv4Address local_id;
+  routing::Ipv4Address remote;
+  std::string psk;
+};
+
+// Reads renderSecrets' format back (`# conn NAME` then `LOCAL REMOTE : PSK "KEY"`); anything
+// else, and any key pskRenderable refuses, is skipped. Nothing of a line goes into an error.
+std::vector<RenderedSecret> parseSecrets(std::string_view text);
 
 // True when psk only uses the characters validation allows ([A-Za-z0-9._], 1..64 chars).
 bool pskRenderable(std::string_view psk);

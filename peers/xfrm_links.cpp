@@ -11,6 +11,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "routing/file_io.hpp"
+
 namespace transit::peers {
 namespace {
 
@@ -32,37 +34,15 @@ std::string joined(const std::vector<std::string>& argv) {
   return out;
 }
 
-// Writes path atomically: a 0600 temporary next to it, fsync, rename.
+// Writes a private (0600) file atomically, creating its directory if needed.
 std::expected<void, DriverError> writeAtomic(const std::string& path, std::string_view content) {
   const std::filesystem::path target(path);
   std::error_code ec;
   if (target.has_parent_path()) {
     std::filesystem::create_directories(target.parent_path(), ec);
   }
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    return std::unexpected(
-        error(Kind::kTransient, fmt::format("cannot write {}: {}", tmp, std::strerror(errno))));
-  }
-  bool ok = ::fchmod(fd, 0600) == 0;
-  std::size_t done = 0;
-  while (ok && done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    ok = n > 0;
-    done += ok ? static_cast<std::size_t>(n) : 0;
-  }
-  ok = ok && ::fsync(fd) == 0;
-  const int saved = errno;
-  ok = (::close(fd) == 0) && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int why = ok ? errno : saved;
-    ::unlink(tmp.c_str());
-    return std::unexpected(
-        error(Kind::kTransient, fmt::format("cannot write {}: {}", path, std::strerror(why))));
+  if (auto written = routing::writeFileAtomically(path, content, 0600); !written) {
+    return std::unexpected(error(Kind::kTransient, std::move(written.error())));
   }
   return {};
 }

@@ -58,43 +58,6 @@ DriverError classify(const BirdReply& reply, std::string_view what) {
 
 }  // namespace
 
-std::optional<std::string> readWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
-std::expected<void, std::string> writeFileAtomically(const std::string& path,
-                                                     std::string_view content) {
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return std::unexpected(fmt::format("open {}: {}", temp, std::strerror(errno)));
-  std::size_t written = 0;
-  while (written < content.size()) {
-    const auto n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int saved = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return std::unexpected(fmt::format("write {}: {}", temp, std::strerror(saved)));
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(temp.c_str());
-    return std::unexpected(fmt::format("sync {}: {}", temp, std::strerror(errno)));
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const int saved = errno;
-    ::unlink(temp.c_str());
-    return std::unexpected(fmt::format("rename to {}: {}", path, std::strerror(saved)));
-  }
-  return {};
-}
-
 BirdDriver::BirdDriver(BirdOptions options)
     : options_(std::move(options)),
       client_(BirdClientOptions{options_.socket_path, options_.command_timeout,

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "routing/bird_client.hpp"
+#include "routing/file_io.hpp"
 #include "routing/bird_render.hpp"
 #include "routing/bird_status.hpp"
 #include "routing/routing_driver.hpp"
@@ -54,11 +55,5 @@ class BirdDriver final : public RoutingDriver {
   std::size_t last_routes_skipped_ = 0;  // unparsable route entries logged already
   std::uint64_t route_query_failures_ = 0;
 };
-
-// Reads a whole file; nullopt when it does not exist or cannot be read.
-std::optional<std::string> readWholeFile(const std::string& path);
-// Writes `path` atomically (temporary file in the same directory, fsync, rename).
-std::expected<void, std::string> writeFileAtomically(const std::string& path,
-                                                     std::string_view content);
 
 }  // namespace transit::routing

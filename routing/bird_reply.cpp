@@ -102,4 +102,23 @@ BirdReplyReader::Status BirdReplyReader::next(BirdReply& out) {
   }
 }
 
+std::string_view trimBlanks(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+std::string_view nextToken(std::string_view& text) {
+  const auto start = text.find_first_not_of(" \t");
+  if (start == std::string_view::npos) {
+    text = {};
+    return {};
+  }
+  const auto end = text.find_first_of(" \t", start);
+  const auto token = text.substr(start, end == std::string_view::npos ? end : end - start);
+  text = end == std::string_view::npos ? std::string_view{} : text.substr(end);
+  return token;
+}
+
 }  // namespace transit::routing

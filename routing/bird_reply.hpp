@@ -59,4 +59,9 @@ class BirdReplyReader {
   std::string error_;
 };
 
+// Text helpers for the reply parsers: `text` without leading and trailing blanks (space, tab),
+// and the next blank-separated token of `text`, which is advanced past it (empty at the end).
+std::string_view trimBlanks(std::string_view text);
+std::string_view nextToken(std::string_view& text);
+
 }  // namespace transit::routing

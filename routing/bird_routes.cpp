@@ -12,29 +12,6 @@ namespace {
 
 constexpr int kFirstErrorCode = 8000;
 
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
-
-// Splits off the next blank-separated token of `text` (empty at the end).
-std::string_view nextToken(std::string_view& text) {
-  const auto start = text.find_first_not_of(" \t");
-  if (start == std::string_view::npos) {
-    text = {};
-    return {};
-  }
-  const auto end = text.find_first_of(" \t", start);
-  const auto token = text.substr(start, end == std::string_view::npos ? end : end - start);
-  text = end == std::string_view::npos ? std::string_view{} : text.substr(end);
-  return token;
-}
-
-bool startsWith(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
 
 // A whole token of decimal digits that fits 32 bits.
 std::optional<std::uint32_t> parseNumber(std::string_view token) {
@@ -86,7 +63,7 @@ class Parser {
     const std::string_view text = line.text;
     if (text.empty()) return;
     if (text.front() == '\t') {
-      detail(trim(text));
+      detail(trimBlanks(text));
     } else {
       routeLine(text);
     }
@@ -139,7 +116,7 @@ class Parser {
         return;
       }
       if (token.front() == '[') {
-        rest = trim(before);
+        rest = trimBlanks(before);
         break;
       }
       if (token == "via") viaAddress(rest);
@@ -181,18 +158,18 @@ class Parser {
       return;
     }
     if (entry_.bad) return;
-    if (startsWith(text, "via ")) {
+    if (text.starts_with("via ")) {
       viaAddress(text.substr(4));
       return;
     }
     constexpr std::string_view kAsPath = "BGP.as_path:";
     constexpr std::string_view kMed = "BGP.med:";
-    if (startsWith(text, kAsPath)) {
+    if (text.starts_with(kAsPath)) {
       if (!parseAsPath(text.substr(kAsPath.size()), entry_.route.as_path)) entry_.bad = true;
       return;
     }
-    if (startsWith(text, kMed)) {
-      const auto med = parseNumber(trim(text.substr(kMed.size())));
+    if (text.starts_with(kMed)) {
+      const auto med = parseNumber(trimBlanks(text.substr(kMed.size())));
       if (!med) {
         entry_.bad = true;
         return;

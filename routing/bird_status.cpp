@@ -14,25 +14,6 @@ constexpr int kCodeProtocolDetails = 1006;
 constexpr int kCodeUptime = 1011;
 constexpr int kCodeNoProtocols = 8003;
 
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
-
-// Splits off the next whitespace-separated token of `text`.
-std::string_view nextToken(std::string_view& text) {
-  text = trim(text);
-  const auto end = text.find_first_of(" \t");
-  auto token = text.substr(0, end);
-  text = end == std::string_view::npos ? std::string_view{} : text.substr(end);
-  return token;
-}
-
-bool startsWith(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
 
 bool isDate(std::string_view token) {
   return token.size() == 10 && token[4] == '-' && token[7] == '-';
@@ -55,7 +36,7 @@ std::optional<BirdProtocol> parseRow(std::string_view row) {
     auto rest = row;
     if (isTime(nextToken(rest))) row = rest;
   }
-  protocol.info = std::string(trim(row));
+  protocol.info = std::string(trimBlanks(row));
   return protocol;
 }
 
@@ -65,7 +46,7 @@ std::string replyError(const BirdReply& reply) {
 
 std::uint32_t parseCount(std::string_view text) {
   std::uint32_t value = 0;
-  text = trim(text);
+  text = trimBlanks(text);
   std::from_chars(text.data(), text.data() + text.size(), value);
   return value;
 }
@@ -74,12 +55,12 @@ std::uint32_t parseCount(std::string_view text) {
 void parseRoutes(std::string_view text, ObservedSession& session) {
   while (!text.empty()) {
     const auto comma = text.find(',');
-    auto item = trim(text.substr(0, comma));
+    auto item = trimBlanks(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
     const auto space = item.find(' ');
     if (space == std::string_view::npos) continue;
     const auto count = parseCount(item.substr(0, space));
-    const auto what = trim(item.substr(space));
+    const auto what = trimBlanks(item.substr(space));
     if (what == "imported") session.routes_imported = count;
     if (what == "filtered") session.routes_filtered = count;
     if (what == "exported") session.routes_exported = count;
@@ -93,16 +74,16 @@ std::expected<BirdStatus, std::string> parseShowStatus(const BirdReply& reply) {
   BirdStatus status;
   for (const auto& line : reply.lines) {
     std::string_view text = line.text;
-    if (line.code == kCodeStatusVersion) status.version = std::string(trim(text));
+    if (line.code == kCodeStatusVersion) status.version = std::string(trimBlanks(text));
     if (line.code != kCodeUptime) continue;
-    text = trim(text);
-    if (startsWith(text, "Router ID is ")) status.router_id = text.substr(13);
-    if (startsWith(text, "Last reboot on ")) status.last_reboot = text.substr(15);
-    if (startsWith(text, "Last reconfiguration on ")) {
+    text = trimBlanks(text);
+    if (text.starts_with("Router ID is ")) status.router_id = text.substr(13);
+    if (text.starts_with("Last reboot on ")) status.last_reboot = text.substr(15);
+    if (text.starts_with("Last reconfiguration on ")) {
       status.last_reconfiguration = text.substr(24);
     }
   }
-  if (!reply.lines.empty()) status.state = std::string(trim(reply.lines.back().text));
+  if (!reply.lines.empty()) status.state = std::string(trimBlanks(reply.lines.back().text));
   if (status.last_reboot.empty()) {
     return std::unexpected(std::string("show status: no 'Last reboot on' line"));
   }
@@ -130,7 +111,7 @@ std::expected<std::vector<ObservedSession>, std::string> parseShowProtocolsAll(
     if (line.code == kCodeProtocolList) {
       owned = false;
       auto row = parseRow(line.text);
-      if (!row || row->proto != "BGP" || !startsWith(row->name, prefix)) continue;
+      if (!row || row->proto != "BGP" || !row->name.starts_with(prefix)) continue;
       ObservedSession session;
       session.name = row->name;
       session.protocol_state = row->state;
@@ -144,20 +125,20 @@ std::expected<std::vector<ObservedSession>, std::string> parseShowProtocolsAll(
       for (auto state : known) is_state = is_state || first == state;
       if (is_state) {
         session.bgp_state = std::string(first);
-        session.last_error = std::string(trim(rest));
+        session.last_error = std::string(trimBlanks(rest));
       } else {
-        session.last_error = std::string(trim(info));
+        session.last_error = std::string(trimBlanks(info));
       }
       sessions.push_back(std::move(session));
       owned = true;
       continue;
     }
     if (!owned || line.code != kCodeProtocolDetails) continue;
-    auto text = trim(line.text);
+    auto text = trimBlanks(line.text);
     const auto colon = text.find(':');
     if (colon == std::string_view::npos) continue;
     const auto key = text.substr(0, colon);
-    const auto value = trim(text.substr(colon + 1));
+    const auto value = trimBlanks(text.substr(colon + 1));
     auto& session = sessions.back();
     if (key == "BGP state") session.bgp_state = std::string(value);
     if (key == "Last error") session.last_error = std::string(value);
