@@ -18,7 +18,11 @@ constexpr RouteSpec kRoutes[] = {
     {verb::get, "/v1/spokes/{name}", RouteId::kGetSpoke, Access::kRead},
     {verb::put, "/v1/spokes/{name}", RouteId::kReplaceSpoke, Access::kAdmin},
     {verb::delete_, "/v1/spokes/{name}", RouteId::kDeleteSpoke, Access::kAdmin},
+    {verb::get, "/v1/spokes/{name}/exports", RouteId::kGetSpokeExports, Access::kRead},
+    {verb::get, "/v1/spokes/{name}/static-routes", RouteId::kGetSpokeStaticRoutes, Access::kRead},
     {verb::get, "/v1/tunnels", RouteId::kListTunnels, Access::kRead},
+    {verb::get, "/v1/routes", RouteId::kListRoutes, Access::kRead},
+    {verb::get, "/v1/conflicts", RouteId::kListConflicts, Access::kRead},
     {verb::get, "/v1/hub", RouteId::kGetHub, Access::kRead},
     {verb::get, "/v1/openapi.yaml", RouteId::kOpenApi, Access::kRead},
     {verb::get, "/healthz", RouteId::kHealthz, Access::kOperational},
@@ -162,6 +166,14 @@ asio::awaitable<Response> Api::dispatch(const Request& request, bool operational
       co_return co_await handlers::deleteSpoke(request, name, context_);
     case RouteId::kListTunnels:
       co_return handlers::listTunnels(context_);
+    case RouteId::kListRoutes:
+      co_return handlers::listRoutes(request, context_);
+    case RouteId::kGetSpokeExports:
+      co_return handlers::getSpokeExports(name, context_);
+    case RouteId::kGetSpokeStaticRoutes:
+      co_return handlers::getSpokeStaticRoutes(name, context_);
+    case RouteId::kListConflicts:
+      co_return handlers::listConflicts(context_);
     case RouteId::kGetHub:
       co_return handlers::getHub(context_);
     case RouteId::kOpenApi:

@@ -1,20 +1,26 @@
 #include "http/handlers.hpp"
 
+#include <fmt/format.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
 #include <algorithm>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 #include <cassert>
 #include <charconv>
 #include <chrono>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <tuple>
 #include <utility>
+#include <vector>
 
+#include "hub/conflicts.hpp"
 #include "peers/spoke_json.hpp"
+#include "peers/spoke_validation.hpp"
 
 namespace transit::http {
 namespace json = boost::json;
@@ -155,9 +161,17 @@ json::object spokeStatusJson(const peers::Spoke& spoke, const std::optional<Stat
                     *view);
     tunnels.push_back(std::move(item));
   }
+  // What the spoke is sent; null until a pass has planned it.
+  json::value exports = nullptr;
+  if (const auto it = view->status().exports.find(spoke.name); it != view->status().exports.end()) {
+    exports = json::object{{"limit", it->second.limit},
+                           {"summarized", it->second.summarized},
+                           {"sent", it->second.prefixes.size()}};
+  }
   return json::object{
       {"state", error ? "error" : (pending ? "pending" : "applied")},
       {"tunnels", std::move(tunnels)},
+      {"exports", std::move(exports)},
   };
 }
 
@@ -200,6 +214,146 @@ Response hubErrorResponse(const hub::HubError& e) {
   Response r = errorResponse(503, "unavailable", e.message, e.field);
   r.headers.emplace_back("Retry-After", "1");
   return r;
+}
+
+// The routing view needs the reconciler's status; without one (handlers wired without a
+// reconciler) there is nothing to show yet.
+Response routingUnavailable() {
+  return errorResponse(503, "unavailable",
+                       "the routing view is not available yet: no reconciler reports to this API");
+}
+
+Response noSuchSpoke(std::string_view name) {
+  return errorResponse(404, "not_found", "no spoke named " + std::string(name));
+}
+
+hub::RouteOwners routeOwners(const hub::DesiredState& state, const HandlerContext& context) {
+  hub::PlanOptions options;
+  options.session_prefix = context.session_prefix;
+  return hub::routeOwners(state, options);
+}
+
+json::array prefixList(const std::vector<routing::Ipv4Prefix>& prefixes) {
+  json::array out;
+  out.reserve(prefixes.size());
+  for (const auto& prefix : prefixes) out.emplace_back(prefix.toString());
+  return out;
+}
+
+json::array summaryEntries(const std::vector<routing::SummaryEntry>& entries) {
+  json::array out;
+  out.reserve(entries.size());
+  for (const auto& entry : entries) {
+    out.push_back(
+        json::object{{"prefix", entry.prefix.toString()}, {"covers", prefixList(entry.covers)}});
+  }
+  return out;
+}
+
+std::string plural(std::uint64_t count, std::string_view one, std::string_view many) {
+  return fmt::format("{} {}", count, count == 1 ? one : many);
+}
+
+// What an operator should know about a spoke's export plan, in words.
+json::array exportWarnings(const hub::ExportPlan& plan, bool bgp) {
+  json::array out;
+  const auto sent = plan.prefixes.size();
+  if (plan.summarized) {
+    out.emplace_back(fmt::format(
+        "{} summarised into {}{}; {} covered that no spoke routes",
+        plural(plan.must_reach, "prefix", "prefixes"), sent,
+        plan.within_limit ? fmt::format(" to stay within the export limit of {}", plan.limit)
+                          : std::string(),
+        plural(plan.wasted_addresses, "address", "addresses")));
+  }
+  if (!plan.within_limit) {
+    out.emplace_back(fmt::format(
+        "{} needed, over the export limit of {}: no fewer cover every prefix this spoke must "
+        "reach without covering a CIDR it must not reach{}",
+        plural(sent, bgp ? "prefix is" : "route is", bgp ? "prefixes are" : "routes are"),
+        plan.limit,
+        bgp ? fmt::format("; at most {} are sent", plan.limit)
+            : std::string("; raise export_limit or enter them all")));
+  }
+  return out;
+}
+
+// A spoke's export plan from the last pass, or a pending one (nothing planned yet) with the
+// spoke's limit.
+struct ExportView {
+  hub::ExportPlan plan;
+  bool pending = false;
+};
+
+ExportView exportView(const peers::Spoke& spoke, const StatusView& view) {
+  const auto& exports = view.status().exports;
+  if (const auto it = exports.find(spoke.name); it != exports.end()) {
+    return ExportView{it->second, false};
+  }
+  hub::ExportPlan plan;
+  plan.spoke = spoke.name;
+  plan.limit = peers::effectiveExportLimit(spoke);
+  return ExportView{std::move(plan), true};
+}
+
+// ?spoke=NAME and ?filtered=true|false of GET /v1/routes.
+struct RouteFilter {
+  std::optional<std::string> spoke;
+  std::optional<bool> filtered;
+};
+
+std::expected<RouteFilter, Response> parseRouteFilter(const Request& request) {
+  RouteFilter filter;
+  auto url = boost::urls::parse_origin_form(request.target);
+  if (!url) {
+    return std::unexpected(
+        errorResponse(400, "bad_request", "the request target is not a valid path"));
+  }
+  for (const auto& param : url->params()) {
+    const std::string key = param.key;
+    if (key != "spoke" && key != "filtered") {
+      return std::unexpected(
+          invalidField(key, "is not a parameter of this path; use spoke or filtered"));
+    }
+    if ((key == "spoke" && filter.spoke) || (key == "filtered" && filter.filtered)) {
+      return std::unexpected(invalidField(key, "may be given only once"));
+    }
+    if (key == "spoke") {
+      if (auto problem = peers::checkName(param.value)) {
+        return std::unexpected(invalidField(key, "is not a spoke name: " + *problem));
+      }
+      filter.spoke = param.value;
+    } else if (param.value == "true" || param.value == "false") {
+      filter.filtered = param.value == "true";
+    } else {
+      return std::unexpected(invalidField(key, "must be true or false"));
+    }
+  }
+  return filter;
+}
+
+json::object routeJson(const routing::ObservedRoute& route, const hub::RouteOwners& owners) {
+  json::value spoke = nullptr;
+  json::value tunnel = nullptr;
+  if (const auto owner = owners.find(route.protocol); owner != owners.end()) {
+    spoke = owner->second.spoke;
+    if (owner->second.tunnel) tunnel = *owner->second.tunnel;
+  }
+  json::array as_path;
+  for (const auto as : route.as_path) as_path.emplace_back(as);
+  json::array next_hops;
+  for (const auto& hop : route.next_hops) next_hops.emplace_back(hop.toString());
+  return json::object{
+      {"prefix", route.prefix.toString()},
+      {"spoke", std::move(spoke)},
+      {"tunnel", std::move(tunnel)},
+      {"protocol", route.protocol},
+      {"as_path", std::move(as_path)},
+      {"med", route.med ? json::value(*route.med) : json::value(nullptr)},
+      {"next_hops", std::move(next_hops)},
+      {"selected", route.primary},
+      {"filtered", route.filtered},
+  };
 }
 
 // The request body as a spoke draft, or the response that refuses it.
@@ -353,6 +507,116 @@ Response listTunnels(HandlerContext& context) {
                                {"bird", daemonJson(status.bird)},
                                {"initial_sync_done", status.initial_sync_done},
                            });
+}
+
+Response listRoutes(const Request& request, HandlerContext& context) {
+  auto filter = parseRouteFilter(request);
+  if (!filter) {
+    return filter.error();
+  }
+  const auto state = context.registry.snapshot();
+  if (filter->spoke && !state->spokes.contains(*filter->spoke)) {
+    return noSuchSpoke(*filter->spoke);
+  }
+  const auto view = StatusView::of(context);
+  if (!view) {
+    return jsonResponse(200, json::object{{"routes", json::array{}}});
+  }
+  const auto owners = routeOwners(*state, context);
+  std::vector<const routing::ObservedRoute*> routes;
+  for (const auto& route : view->status().routes) {
+    if (filter->filtered && route.filtered != *filter->filtered) continue;
+    if (filter->spoke) {
+      const auto owner = owners.find(route.protocol);
+      if (owner == owners.end() || owner->second.spoke != *filter->spoke) continue;
+    }
+    routes.push_back(&route);
+  }
+  std::ranges::stable_sort(routes, [](const auto* a, const auto* b) {
+    return std::tie(a->prefix, a->protocol) < std::tie(b->prefix, b->protocol);
+  });
+  json::array list;
+  list.reserve(routes.size());
+  for (const auto* route : routes) list.push_back(routeJson(*route, owners));
+  return jsonResponse(200, json::object{{"routes", std::move(list)}});
+}
+
+Response getSpokeExports(std::string_view name, HandlerContext& context) {
+  const auto state = context.registry.snapshot();
+  const auto it = state->spokes.find(name);
+  if (it == state->spokes.end()) {
+    return noSuchSpoke(name);
+  }
+  const auto view = StatusView::of(context);
+  if (!view) {
+    return routingUnavailable();
+  }
+  const auto& spoke = *it->second;
+  const auto exports = exportView(spoke, *view);
+  const auto& plan = exports.plan;
+  return jsonResponse(200, json::object{
+                               {"spoke", spoke.name},
+                               {"pending", exports.pending},
+                               {"limit", plan.limit},
+                               {"must_reach", plan.must_reach},
+                               {"summarized", plan.summarized},
+                               {"within_limit", plan.within_limit},
+                               {"wasted_addresses", plan.wasted_addresses},
+                               {"prefixes", summaryEntries(plan.prefixes)},
+                               {"warnings", exportWarnings(plan, runsBgp(spoke))},
+                           });
+}
+
+Response getSpokeStaticRoutes(std::string_view name, HandlerContext& context) {
+  const auto state = context.registry.snapshot();
+  const auto it = state->spokes.find(name);
+  if (it == state->spokes.end()) {
+    return noSuchSpoke(name);
+  }
+  const auto& spoke = *it->second;
+  if (spoke.routing != peers::RoutingMode::kStatic) {
+    return errorResponse(409, "conflict",
+                         fmt::format("{0} uses BGP: its routes are exchanged over BGP; what it is "
+                                     "sent is at /v1/spokes/{0}/exports",
+                                     spoke.name));
+  }
+  const auto view = StatusView::of(context);
+  if (!view) {
+    return routingUnavailable();
+  }
+  const auto exports = exportView(spoke, *view);
+  const auto& plan = exports.plan;
+  return jsonResponse(200, json::object{
+                               {"spoke", spoke.name},
+                               {"pending", exports.pending},
+                               {"limit", plan.limit},
+                               {"routes", summaryEntries(plan.prefixes)},
+                               {"summarized", plan.summarized},
+                               {"warnings", exportWarnings(plan, false)},
+                           });
+}
+
+Response listConflicts(HandlerContext& context) {
+  const auto view = StatusView::of(context);
+  if (!view) {
+    return jsonResponse(200, json::object{{"conflicts", json::array{}}});
+  }
+  const auto state = context.registry.snapshot();
+  json::array list;
+  for (const auto& conflict :
+       hub::findConflicts(*state, routeOwners(*state, context), view->status().routes)) {
+    const auto& by = conflict.announced_by;
+    list.push_back(json::object{
+        {"prefix", conflict.prefix.toString()},
+        {"announced_by",
+         json::object{{"spoke", by.spoke},
+                      {"tunnel", by.tunnel ? json::value(*by.tunnel) : json::value(nullptr)}}},
+        {"overlaps", json::object{{"spoke", conflict.overlaps_spoke},
+                                  {"cidr", conflict.overlaps_cidr.toString()}}},
+        {"resolution", conflict.resolution},
+    });
+  }
+  return jsonResponse(200, json::object{{"conflicts", std::move(list)}});
 }
 
 Response getHub(HandlerContext& context) {

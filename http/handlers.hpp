@@ -1,7 +1,8 @@
 // Handlers: one function per API route, mapping a Request and the hub's read-only views to a
 // Response. Reads come from an immutable snapshot; writes are commands to the Registry, awaited
 // without blocking the HTTP thread. No handler touches a socket or a daemon: what the daemons run
-// comes from the reconciler's last published ReconcileStatus (absent in dry-run).
+// comes from the reconciler's last published ReconcileStatus (absent in dry-run), and so does the
+// routing view (routes, exports, conflicts), read against the registry's snapshot.
 //
 // Called by Api::handle on HTTP threads after authentication and routing.
 #pragma once
@@ -45,6 +46,9 @@ struct HandlerContext {
   std::function<std::shared_ptr<const hub::ReconcileStatus>()> reconcile_status{};
   // For "next_retry_in_seconds"; required whenever reconcile_status is set.
   const hub::Clock* clock = nullptr;
+  // The BIRD protocol prefix the planner names sessions with (PlanOptions::session_prefix):
+  // routes are attributed to spokes and tunnels by their protocol's name.
+  std::string session_prefix = "th_";
 };
 
 // {"error": {"code", "message", "field"?}}
@@ -61,6 +65,14 @@ boost::asio::awaitable<Response> replaceSpoke(const Request& request, std::strin
 boost::asio::awaitable<Response> deleteSpoke(const Request& request, std::string_view name,
                                              HandlerContext& context);
 Response listTunnels(HandlerContext& context);
+// The routing view: BIRD's routes of the hub's protocols (GET /v1/routes, filters ?spoke= and
+// ?filtered=), what a spoke is sent (GET /v1/spokes/{name}/exports), the routes to enter on the
+// AWS side of a static spoke (GET /v1/spokes/{name}/static-routes), and the routes the import
+// filters refused because another spoke owns the space (GET /v1/conflicts).
+Response listRoutes(const Request& request, HandlerContext& context);
+Response getSpokeExports(std::string_view name, HandlerContext& context);
+Response getSpokeStaticRoutes(std::string_view name, HandlerContext& context);
+Response listConflicts(HandlerContext& context);
 Response getHub(HandlerContext& context);
 Response openApi();
 Response healthz();

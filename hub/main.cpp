@@ -187,6 +187,7 @@ int run(const hub::Config& config) {
                     std::string(hub::toString(config.drivers.mode))}};
   context.reconcile_status = [r = reconciler.get()] { return r->status(); };
   context.clock = &clock;
+  context.session_prefix = bird.protocol_prefix;
   http::Api api(std::move(context), http::TokenAuth(config.api.tokens), api_metrics, clock);
 
   std::vector<http::Server::Listener> listeners;

@@ -90,7 +90,7 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
 
   if (metrics_ != nullptr) {
     const std::chrono::duration<double> took = clock_.monotonicNow() - now;
-    metrics_->record(*next, all_applied, took.count());
+    metrics_->record(*next, all_applied, took.count(), *desired, options_.plan);
   }
   {
     std::lock_guard lock(status_mutex_);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "hub/conflicts.hpp"
 #include "hub/reconciler.hpp"
 
 namespace transit::hub {
@@ -64,7 +65,10 @@ ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
       pluto_up_(gauge(registry, "transit_hub_daemon_up", "1 when the daemon answers the hub")
                     .Add({{"daemon", "pluto"}})),
       bird_up_(gauge(registry, "transit_hub_daemon_up", "1 when the daemon answers the hub")
-                   .Add({{"daemon", "bird"}})) {
+                   .Add({{"daemon", "bird"}})),
+      conflicts_(gauge(registry, "transit_hub_route_conflicts",
+                       "Routes refused because they fall in another spoke's declared CIDRs")
+                     .Add({})) {
   ike_up_.family = &gauge(registry, "transit_hub_tunnel_ike_up",
                           "1 when the tunnel's IKE SA is established");
   ipsec_up_.family = &gauge(registry, "transit_hub_tunnel_ipsec_up",
@@ -75,10 +79,27 @@ ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
                             "Routes accepted from the spoke");
   advertised_.family = &gauge(registry, "transit_hub_bgp_routes_advertised",
                               "Routes advertised to the spoke");
+  filtered_.family = &gauge(registry, "transit_hub_bgp_routes_filtered",
+                            "Routes from the spoke refused by its import filter");
+  export_limit_.family = &gauge(registry, "transit_hub_bgp_export_limit",
+                                "At most this many prefixes are sent to the spoke");
+  exports_.family = &gauge(registry, "transit_hub_bgp_exports",
+                           "Prefixes the hub sends the spoke, after summarisation");
+  export_wasted_.family = &gauge(registry, "transit_hub_bgp_export_wasted_addresses",
+                                 "Addresses the spoke's summaries cover that no spoke routes");
+  export_summarized_.family =
+      &gauge(registry, "transit_hub_bgp_export_summarized",
+             "1 when the spoke is sent summaries to stay within its export limit");
   in_bytes_.family = &counter(registry, "transit_hub_tunnel_in_bytes_total",
                               "Bytes received through the tunnel, after decryption");
   out_bytes_.family = &counter(registry, "transit_hub_tunnel_out_bytes_total",
                                "Bytes sent through the tunnel, before encryption");
+}
+
+void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double seconds,
+                               const DesiredState& desired, const PlanOptions& options) {
+  record(status, ok, seconds);
+  conflicts_.Set(static_cast<double>(findConflicts(desired, options, status.routes).size()));
 }
 
 void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double seconds) {
@@ -98,7 +119,7 @@ void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double se
   }
   std::map<Key, bool> session_keys;
   std::map<Key, bool> spoke_keys;
-  std::map<std::string, std::uint32_t> received, advertised;
+  std::map<std::string, std::uint32_t> received, advertised, filtered;
   for (const auto& [name, session] : status.sessions) {
     const Key key{session.spoke, std::to_string(session.index)};
     session_keys.emplace(key, true);
@@ -106,12 +127,23 @@ void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double se
     received[session.spoke] = std::max(received[session.spoke], session.observed.routes_imported);
     advertised[session.spoke] =
         std::max(advertised[session.spoke], session.observed.routes_exported);
+    filtered[session.spoke] = std::max(filtered[session.spoke], session.observed.routes_filtered);
   }
   for (const auto& [spoke, count] : received) {
     const Key key{spoke, ""};
     spoke_keys.emplace(key, true);
     received_.at(key).Set(count);
     advertised_.at(key).Set(advertised[spoke]);
+    filtered_.at(key).Set(filtered[spoke]);
+  }
+  std::map<Key, bool> export_keys;
+  for (const auto& [spoke, plan] : status.exports) {
+    const Key key{spoke, ""};
+    export_keys.emplace(key, true);
+    export_limit_.at(key).Set(plan.limit);
+    exports_.at(key).Set(static_cast<double>(plan.prefixes.size()));
+    export_wasted_.at(key).Set(static_cast<double>(plan.wasted_addresses));
+    export_summarized_.at(key).Set(plan.summarized ? 1 : 0);
   }
   ike_up_.keepOnly(tunnel_keys);
   ipsec_up_.keepOnly(tunnel_keys);
@@ -122,6 +154,11 @@ void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double se
   session_up_.keepOnly(session_keys);
   received_.keepOnly(spoke_keys);
   advertised_.keepOnly(spoke_keys);
+  filtered_.keepOnly(spoke_keys);
+  export_limit_.keepOnly(export_keys);
+  exports_.keepOnly(export_keys);
+  export_wasted_.keepOnly(export_keys);
+  export_summarized_.keepOnly(export_keys);
 }
 
 }  // namespace transit::hub

@@ -11,6 +11,16 @@
 //   transit_hub_bgp_routes_received{spoke}             routes accepted from the spoke (largest
 //                                                      count over its sessions: both carry the same)
 //   transit_hub_bgp_routes_advertised{spoke}           routes sent to the spoke (likewise)
+//   transit_hub_bgp_routes_filtered{spoke}             routes from the spoke its import filter
+//                                                      refused (BIRD's count per session; the
+//                                                      largest over its sessions, likewise)
+//   transit_hub_bgp_export_limit{spoke}                at most this many prefixes go to the spoke
+//   transit_hub_bgp_exports{spoke}                     prefixes the plan sends the spoke
+//   transit_hub_bgp_export_wasted_addresses{spoke}     addresses its summaries cover that no
+//                                                      spoke routes
+//   transit_hub_bgp_export_summarized{spoke}           1 when summaries are sent instead of routes
+//   transit_hub_route_conflicts                        refused routes inside another spoke's
+//                                                      declared CIDRs (hub/conflicts.hpp)
 //   transit_hub_reconcile_total{result}                passes, result ok|error
 //   transit_hub_reconcile_duration_seconds             histogram of pass durations
 //   transit_hub_daemon_up{daemon}                      1 when pluto / bird answer
@@ -28,12 +38,19 @@
 
 namespace transit::hub {
 
+struct DesiredState;
+struct PlanOptions;
 struct ReconcileStatus;
 
 class ReconcilerMetrics {
  public:
   explicit ReconcilerMetrics(prometheus::Registry& registry);
 
+  // After each pass. `desired` and `options` are what the pass planned from; they name the
+  // protocols and hold the declared CIDRs that transit_hub_route_conflicts is counted against.
+  void record(const ReconcileStatus& status, bool ok, double seconds, const DesiredState& desired,
+              const PlanOptions& options);
+  // The same without the desired state: transit_hub_route_conflicts keeps its last value.
   void record(const ReconcileStatus& status, bool ok, double seconds);
 
  private:
@@ -47,7 +64,8 @@ class ReconcilerMetrics {
     void keepOnly(const std::map<Key, bool>& live);
   };
 
-  Series<prometheus::Gauge> ike_up_, ipsec_up_, session_up_, received_, advertised_;
+  Series<prometheus::Gauge> ike_up_, ipsec_up_, session_up_, received_, advertised_, filtered_;
+  Series<prometheus::Gauge> export_limit_, exports_, export_wasted_, export_summarized_;
   Series<prometheus::Counter> in_bytes_, out_bytes_;
   std::map<Key, std::uint64_t> last_in_, last_out_;  // last observed counters, for deltas
   prometheus::Counter& passes_ok_;
@@ -55,6 +73,7 @@ class ReconcilerMetrics {
   prometheus::Histogram& duration_;
   prometheus::Gauge& pluto_up_;
   prometheus::Gauge& bird_up_;
+  prometheus::Gauge& conflicts_;
 };
 
 }  // namespace transit::hub

@@ -73,6 +73,7 @@ class ApiFixture : public ::testing::Test {
       context.reconcile_status = [this] { return status_; };
       context.clock = &clock_;
     }
+    context.session_prefix = session_prefix_;
     api_ = std::make_unique<http::Api>(
         std::move(context),
         http::TokenAuth({makeToken("ops", hub::Role::kAdmin, kAdminToken),
@@ -117,6 +118,7 @@ class ApiFixture : public ::testing::Test {
   bool drivers_ok_ = true;
   std::unique_ptr<hub::Registry> registry_;
   bool live_ = false;
+  std::string session_prefix_ = "th_";  // BIRD's protocol prefix; set before makeApi()
   std::shared_ptr<const hub::ReconcileStatus> status_;  // what the "reconciler" last published
   std::unique_ptr<http::Api> api_;
 };
