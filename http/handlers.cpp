@@ -605,12 +605,12 @@ Response listConflicts(HandlerContext& context) {
   json::array list;
   for (const auto& conflict :
        hub::findConflicts(*state, routeOwners(*state, context), view->status().routes)) {
-    const auto& by = conflict.announced_by;
+    json::array tunnels;
+    for (const int tunnel : conflict.tunnels) tunnels.emplace_back(tunnel);
     list.push_back(json::object{
         {"prefix", conflict.prefix.toString()},
         {"announced_by",
-         json::object{{"spoke", by.spoke},
-                      {"tunnel", by.tunnel ? json::value(*by.tunnel) : json::value(nullptr)}}},
+         json::object{{"spoke", conflict.announced_by}, {"tunnels", std::move(tunnels)}}},
         {"overlaps", json::object{{"spoke", conflict.overlaps_spoke},
                                   {"cidr", conflict.overlaps_cidr.toString()}}},
         {"resolution", conflict.resolution},

@@ -71,17 +71,34 @@ std::vector<Conflict> findConflicts(const DesiredState& desired, const RouteOwne
     const RouteOwner& by = owner->second;
     auto add = [&](const routing::Ipv4Prefix& cidr, const std::string& spoke) {
       if (spoke == by.spoke) return;  // its own space: not another spoke's
-      out.push_back(Conflict{route.prefix, by, spoke, cidr, resolution(route.prefix, spoke, cidr)});
+      std::vector<int> tunnels;
+      if (by.tunnel) tunnels.push_back(*by.tunnel);
+      out.push_back(Conflict{route.prefix, by.spoke, std::move(tunnels), spoke, cidr,
+                             resolution(route.prefix, spoke, cidr)});
     };
     cidrs->forEachOverlap(route.prefix, add);
   }
   auto key = [](const Conflict& c) {
-    return std::tie(c.prefix, c.announced_by.spoke, c.announced_by.tunnel, c.overlaps_spoke,
-                    c.overlaps_cidr);
+    return std::tie(c.prefix, c.announced_by, c.overlaps_spoke, c.overlaps_cidr);
   };
-  std::ranges::sort(out, [&](const Conflict& a, const Conflict& b) { return key(a) < key(b); });
-  out.erase(std::unique(out.begin(), out.end()), out.end());  // a route reported twice
-  return out;
+  std::ranges::stable_sort(out,
+                           [&](const Conflict& a, const Conflict& b) { return key(a) < key(b); });
+  // One conflict per key, with the tunnels of every session that carried the route.
+  std::vector<Conflict> merged;
+  for (auto& conflict : out) {
+    if (!merged.empty() && key(merged.back()) == key(conflict)) {
+      auto& tunnels = merged.back().tunnels;
+      tunnels.insert(tunnels.end(), conflict.tunnels.begin(), conflict.tunnels.end());
+      continue;
+    }
+    merged.push_back(std::move(conflict));
+  }
+  for (auto& conflict : merged) {
+    std::ranges::sort(conflict.tunnels);
+    conflict.tunnels.erase(std::unique(conflict.tunnels.begin(), conflict.tunnels.end()),
+                           conflict.tunnels.end());
+  }
+  return merged;
 }
 
 std::vector<Conflict> findConflicts(const DesiredState& desired, const PlanOptions& options,

@@ -39,16 +39,18 @@ RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options)
 
 struct Conflict {
   routing::Ipv4Prefix prefix;  // the refused route
-  RouteOwner announced_by;     // the spoke (and tunnel) that announced it
+  std::string announced_by;    // the spoke that announced it
+  std::vector<int> tunnels;    // over which of its BGP sessions (1, 2), ascending; may be empty
   std::string overlaps_spoke;  // the spoke whose declared CIDR it overlaps
   routing::Ipv4Prefix overlaps_cidr;
   std::string resolution;  // for humans: "refused: inside prod-b's declared CIDR ..."
   bool operator==(const Conflict&) const = default;
 };
 
-// Every (filtered route, overlapped CIDR of another spoke) pair, sorted by prefix, then the
-// announcing spoke and tunnel, then the overlapped spoke and CIDR. Routes of protocols that
-// `owners` does not know and routes that were not filtered are ignored.
+// Every (filtered prefix, announcing spoke, overlapped CIDR of another spoke), once however many
+// of the spoke's sessions carried it, sorted by prefix, then the announcing spoke, then the
+// overlapped spoke and CIDR. Routes of protocols that `owners` does not know and routes that
+// were not filtered are ignored.
 std::vector<Conflict> findConflicts(const DesiredState& desired, const RouteOwners& owners,
                                     std::span<const routing::ObservedRoute> routes);
 std::vector<Conflict> findConflicts(const DesiredState& desired, const PlanOptions& options,

@@ -377,7 +377,7 @@ TEST_F(RoutingHandlers, ConflictsNameTheRefusedRouteAndWhoseSpaceItIs) {
       (json::object{
           {"conflicts", json::array{json::object{
                             {"prefix", "10.1.99.0/24"},
-                            {"announced_by", json::object{{"spoke", "vpc-b"}, {"tunnel", 1}}},
+                            {"announced_by", json::object{{"spoke", "vpc-b"}, {"tunnels", json::array{1}}}},
                             {"overlaps", json::object{{"spoke", "vpc-a"}, {"cidr", "10.1.0.0/16"}}},
                             {"resolution",
                              "refused: inside vpc-a's declared CIDR 10.1.0.0/16; vpc-a's "

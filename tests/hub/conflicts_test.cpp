@@ -68,7 +68,8 @@ TEST(Conflicts, RefusedRouteInsideAnotherSpokesCidrIsOne) {
   const auto got = conflicts({route("10.2.5.0/24", "th_vpc_a_1")});
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].prefix, pfx("10.2.5.0/24"));
-  EXPECT_EQ(got[0].announced_by, (RouteOwner{"vpc-a", 1}));
+  EXPECT_EQ(got[0].announced_by, "vpc-a");
+  EXPECT_EQ(got[0].tunnels, std::vector<int>{1});
   EXPECT_EQ(got[0].overlaps_spoke, "vpc-b");
   EXPECT_EQ(got[0].overlaps_cidr, pfx("10.2.0.0/16"));
   EXPECT_EQ(got[0].resolution,
@@ -106,10 +107,13 @@ TEST(Conflicts, ASupernetOverlapsEveryOtherSpokesCidrInsideIt) {
   EXPECT_EQ(got[2].overlaps_cidr, pfx("10.20.0.0/16"));
   EXPECT_EQ(got[1].resolution,
             "refused: overlaps vpc-b's declared CIDR 10.2.0.0/16; vpc-b's routes are used");
-  for (const auto& c : got) EXPECT_EQ(c.announced_by, (RouteOwner{"vpc-a", 2}));
+  for (const auto& c : got) {
+    EXPECT_EQ(c.announced_by, "vpc-a");
+    EXPECT_EQ(c.tunnels, std::vector<int>{2});
+  }
 }
 
-TEST(Conflicts, AreSortedByPrefixThenSpokeThenTunnel) {
+TEST(Conflicts, AreSortedByPrefixThenSpoke) {
   const auto got = conflicts({
       route("10.20.1.0/24", "th_vpc_a_2"),
       route("10.3.0.0/25", "th_vpc_b_1"),
@@ -117,17 +121,20 @@ TEST(Conflicts, AreSortedByPrefixThenSpokeThenTunnel) {
       route("10.2.0.0/24", "th_vpc_a_1"),
       route("10.3.0.0/25", "th_vpc_a_1"),
   });
-  std::vector<std::tuple<std::string, std::string, int>> order;
-  for (const auto& c : got) {
-    order.emplace_back(c.prefix.toString(), c.announced_by.spoke, c.announced_by.tunnel.value());
-  }
-  EXPECT_EQ(order, (std::vector<std::tuple<std::string, std::string, int>>{
-                       {"10.2.0.0/24", "vpc-a", 1},
-                       {"10.3.0.0/25", "vpc-a", 1},
-                       {"10.3.0.0/25", "vpc-b", 1},
-                       {"10.20.1.0/24", "vpc-a", 1},
-                       {"10.20.1.0/24", "vpc-a", 2},
+  std::vector<std::tuple<std::string, std::string, std::vector<int>>> order;
+  for (const auto& c : got) order.emplace_back(c.prefix.toString(), c.announced_by, c.tunnels);
+  EXPECT_EQ(order, (std::vector<std::tuple<std::string, std::string, std::vector<int>>>{
+                       {"10.2.0.0/24", "vpc-a", {1}},
+                       {"10.3.0.0/25", "vpc-a", {1}},
+                       {"10.3.0.0/25", "vpc-b", {1}},
+                       {"10.20.1.0/24", "vpc-a", {1, 2}},
                    }));
+}
+
+TEST(Conflicts, ARouteOverBothTunnelsIsOneConflictNamingBoth) {
+  const auto got = conflicts({route("10.2.5.0/24", "th_vpc_a_2"), route("10.2.5.0/24", "th_vpc_a_1")});
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].tunnels, (std::vector<int>{1, 2}));
 }
 
 TEST(Conflicts, ARouteReportedTwiceIsOneConflict) {

@@ -125,6 +125,19 @@ TEST_F(ReconcilerMetricsTest, ConflictsCountRefusedRoutesInAnotherSpokesCidr) {
   EXPECT_TRUE(has("transit_hub_route_conflicts 0"));
 }
 
+TEST_F(ReconcilerMetricsTest, ARefusedRouteOverBothTunnelsIsOneConflict) {
+  auto status = bothSpokes();
+  routing::ObservedRoute refused;
+  refused.prefix = pfx("10.2.7.0/24");
+  refused.filtered = true;
+  for (const auto* protocol : {"th_vpc_a_1", "th_vpc_a_2"}) {
+    refused.protocol = protocol;
+    status.routes.push_back(refused);
+  }
+  record(status);
+  EXPECT_TRUE(has("transit_hub_route_conflicts 2")) << scrape();  // 10.1.9.0/24 and 10.2.7.0/24
+}
+
 TEST_F(ReconcilerMetricsTest, RecordingWithoutTheDesiredStateKeepsTheConflictCount) {
   record(bothSpokes());
   auto fixed = bothSpokes();
