@@ -596,7 +596,8 @@ bool validInterfaceName(std::string_view name) {
 void readDrivers(Reader& reader, const YAML::Node& node, Config::Drivers& drivers) {
   const std::string path = "drivers";
   auto fields = reader.map(node, path,
-                           {"mode", "tunnel_links", "libreswan", "xfrm", "bird", "dry_run_dir"});
+                           {"mode", "tunnel_links", "libreswan", "xfrm", "bird", "dry_run_dir",
+                            "runtime_dir"});
   if (!fields) {
     return;
   }
@@ -645,6 +646,11 @@ void readDrivers(Reader& reader, const YAML::Node& node, Config::Drivers& driver
   if (auto dir = Reader::optional(*fields, "dry_run_dir")) {
     if (auto value = reader.path(*dir, "drivers.dry_run_dir")) {
       drivers.dry_run_dir = std::move(*value);
+    }
+  }
+  if (auto dir = Reader::optional(*fields, "runtime_dir")) {
+    if (auto value = reader.path(*dir, "drivers.runtime_dir")) {
+      drivers.runtime_dir = std::move(*value);
     }
   }
   if (drivers.mode == DriverMode::kLive && !reader.error()) {

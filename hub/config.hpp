@@ -106,6 +106,9 @@ struct Config {
     // dry-run: where the rendered conns, secrets and BIRD include go. Default: a `dry-run`
     // directory beside store.sqlite.
     std::filesystem::path dry_run_dir;
+    // live: where the nft scripts the hub loads are written (the MSS clamp, the segment
+    // filter). Default: systemd's RuntimeDirectory of the unit.
+    std::filesystem::path runtime_dir = "/run/transit-hub";
   } drivers;
 
   struct Routing {

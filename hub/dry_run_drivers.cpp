@@ -23,6 +23,7 @@ using Kind = DriverError::Kind;
 
 constexpr std::string_view kIpsecDir = "ipsec";
 constexpr std::string_view kBirdDir = "bird";
+constexpr std::string_view kNftDir = "nft";
 constexpr std::string_view kSecretsFile = "transit-hub.secrets";
 constexpr std::string_view kIncludeFile = "transit-hub.conf";
 constexpr std::string_view kInstance = "dry-run";
@@ -322,6 +323,31 @@ std::expected<routing::RoutingObservation, DriverError> DryRunRoutingDriver::obs
     observation.sessions.push_back(std::move(observed));
   }
   return observation;
+}
+
+DryRunForwardingFilter::DryRunForwardingFilter(fs::path root, NftForwardingFilterOptions options)
+    : root_(std::move(root)), options_(std::move(options)) {}
+
+std::expected<void, DriverError> DryRunForwardingFilter::apply(const ForwardingPolicy& policy) {
+  if (applied_ && *applied_ == policy) return {};
+  const fs::path dir = root_ / kNftDir;
+  const fs::path path = dir / (options_.table + ".nft");
+  if (auto made = makePrivateDirectory(root_); !made) return made;
+  if (auto made = makePrivateDirectory(dir); !made) return made;
+  if (auto written = writePrivateFile(path, renderForwardingTable(options_.table, policy));
+      !written) {
+    return written;
+  }
+  const std::string live = fmt::format("{}/{}.nft", options_.dir, options_.table);
+  spdlog::info("dry-run: segment filter: would write {} ({} isolated pair(s)); rendered to {}",
+               live, policy.isolated.size(), path.string());
+  spdlog::info("dry-run: would run: {}", commandLine({options_.nft, "-f", live}));
+  applied_ = policy;
+  return {};
+}
+
+std::expected<std::optional<std::uint64_t>, DriverError> DryRunForwardingFilter::observe() {
+  return std::optional<std::uint64_t>(0);
 }
 
 }  // namespace transit::hub

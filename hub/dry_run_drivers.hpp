@@ -4,6 +4,7 @@
 //   ROOT/ipsec/NAME.conf              one libreswan conn per applied tunnel (0600)
 //   ROOT/ipsec/transit-hub.secrets    the secrets file of all applied tunnels (0600)
 //   ROOT/bird/transit-hub.conf        the BIRD include file (0600)
+//   ROOT/nft/TABLE.nft                the segment filter's nft script (0600)
 // Each file holds exactly the text the live driver would write to its live path. Every actual
 // change is logged at info as the commands live mode would run ("dry-run: would run: ...");
 // re-applying an identical spec writes and logs nothing. PSKs go only into the secrets file,
@@ -25,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hub/forwarding_filter.hpp"
 #include "peers/libreswan_render.hpp"
 #include "peers/tunnel_driver.hpp"
 #include "routing/bird_render.hpp"
@@ -81,6 +83,22 @@ class DryRunRoutingDriver final : public routing::RoutingDriver {
   std::filesystem::path root_;
   routing::BirdOptions options_;
   std::optional<routing::RoutingSpec> applied_;
+};
+
+class DryRunForwardingFilter final : public ForwardingFilter {
+ public:
+  // `root` is the same dry-run output directory; `options` gives the table and the live path
+  // and command named in the log.
+  DryRunForwardingFilter(std::filesystem::path root, NftForwardingFilterOptions options);
+
+  std::expected<void, DriverError> apply(const ForwardingPolicy& policy) override;
+  // No kernel is touched: nothing is dropped.
+  std::expected<std::optional<std::uint64_t>, DriverError> observe() override;
+
+ private:
+  std::filesystem::path root_;
+  NftForwardingFilterOptions options_;
+  std::optional<ForwardingPolicy> applied_;
 };
 
 }  // namespace transit::hub

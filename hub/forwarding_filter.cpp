@@ -218,7 +218,7 @@ std::expected<void, DriverError> NftForwardingFilter::apply(const ForwardingPoli
   return {};
 }
 
-std::expected<std::uint64_t, DriverError> NftForwardingFilter::droppedPackets() const {
+std::expected<std::optional<std::uint64_t>, DriverError> NftForwardingFilter::observe() {
   const std::vector<std::string> argv{options_.nft, "-j", "list", "table", "inet", options_.table};
   auto result = runner_.run(argv, options_.timeout);
   if (!result) {
@@ -228,10 +228,12 @@ std::expected<std::uint64_t, DriverError> NftForwardingFilter::droppedPackets() 
   if (result->timed_out) {
     return std::unexpected(error(Kind::kTransient, fmt::format("{}: timed out", joined(argv))));
   }
-  // No table (nothing isolated, or not loaded yet): "Error: No such file or directory", exit 1.
+  // No table (nothing isolated, not loaded yet, or deleted by hand): "Error: No such file or
+  // directory", exit 1. A table this object loaded must be loaded again.
   if (!result->exitedWith(0) &&
       result->err.find("No such file or directory") != std::string::npos) {
-    return 0;
+    if (applied_ && !applied_->isolated.empty()) applied_.reset();
+    return std::nullopt;
   }
   if (!result->exitedWith(0)) {
     return std::unexpected(error(

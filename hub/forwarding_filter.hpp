@@ -10,11 +10,11 @@
 // the script and runs `nft -f` through a CommandRunner). NftForwardingFilter owns that table and
 // nothing else.
 //
-// Threads: apply() is called by the reconciler's thread; it skips the load when the policy equals
-// the last one loaded successfully, so a pass every two seconds costs nothing. droppedPackets()
-// reads no member state the reconciler changes (only the options and the runner), so the metrics
-// collection may call it from its own thread when the runner is thread-safe (PosixCommandRunner
-// is). The drop counters restart at 0 whenever the table is reloaded (a policy change, a restart).
+// Threads: apply() and observe() are called by the reconciler's thread. apply() skips the load
+// when the policy equals the last one loaded successfully, so a pass every two seconds costs
+// nothing; observe() notices a table removed behind the hub's back, and the next apply() loads
+// it again. The drop counters restart at 0 whenever the table is reloaded (a policy change, a
+// restart); the metric that exposes them adds the deltas.
 #pragma once
 
 #include <chrono>
@@ -62,6 +62,10 @@ class ForwardingFilter {
   virtual ~ForwardingFilter() = default;
   // Makes the kernel drop exactly the isolated pairs' traffic. Idempotent.
   virtual std::expected<void, DriverError> apply(const ForwardingPolicy& policy) = 0;
+  // The packets the table's rules dropped since it was last loaded, or nullopt when the table
+  // does not exist. A table the last apply() loaded that has gone missing is loaded again by the
+  // next apply().
+  virtual std::expected<std::optional<std::uint64_t>, DriverError> observe() = 0;
 };
 
 struct NftForwardingFilterOptions {
@@ -82,9 +86,9 @@ class NftForwardingFilter final : public ForwardingFilter {
   // written: kTransient. A failed load is tried again by the next apply.
   std::expected<void, DriverError> apply(const ForwardingPolicy& policy) override;
 
-  // The packets dropped by the table's rules since it was last loaded (`nft -j list table`);
-  // 0 when the table does not exist. Same error classes as apply; unparsable output: kTransient.
-  std::expected<std::uint64_t, DriverError> droppedPackets() const;
+  // `nft -j list table inet <table>`: the sum of the drop rules' packet counters; nullopt when
+  // the table does not exist. Same error classes as apply; unparsable output: kTransient.
+  std::expected<std::optional<std::uint64_t>, DriverError> observe() override;
 
   const NftForwardingFilterOptions& options() const { return options_; }
 

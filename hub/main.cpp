@@ -115,6 +115,9 @@ int run(const hub::Config& config) {
   libreswan.secrets_file = drivers.libreswan.secrets_file.string();
   libreswan.links = drivers.tunnel_links;
   libreswan.xfrm.underlay_device = drivers.xfrm.underlay_device;
+  libreswan.xfrm.nft_dir = drivers.runtime_dir.string();
+  hub::NftForwardingFilterOptions segment_filter;
+  segment_filter.dir = drivers.runtime_dir.string();
   routing::BirdOptions bird;
   bird.socket_path = drivers.bird.socket.string();
   bird.include_path = drivers.bird.include_file.string();
@@ -138,6 +141,7 @@ int run(const hub::Config& config) {
   std::unique_ptr<peers::PosixCommandRunner> runner;
   std::unique_ptr<peers::TunnelDriver> tunnel_driver;
   std::unique_ptr<routing::RoutingDriver> routing_driver;
+  std::unique_ptr<hub::ForwardingFilter> forwarding_filter;
   if (live) {
     runner = std::make_unique<peers::PosixCommandRunner>();
     auto libreswan_driver = peers::LibreswanDriver::create(libreswan, *runner);
@@ -147,16 +151,20 @@ int run(const hub::Config& config) {
     }
     tunnel_driver = std::move(*libreswan_driver);
     routing_driver = std::make_unique<routing::BirdDriver>(bird);
+    forwarding_filter = std::make_unique<hub::NftForwardingFilter>(segment_filter, *runner);
     spdlog::info("live drivers: pluto at {}, BIRD at {}", drivers.libreswan.ctl_socket.string(),
                  drivers.bird.socket.string());
   } else {
     tunnel_driver = std::make_unique<hub::DryRunTunnelDriver>(drivers.dry_run_dir, libreswan);
     routing_driver = std::make_unique<hub::DryRunRoutingDriver>(drivers.dry_run_dir, bird);
+    forwarding_filter =
+        std::make_unique<hub::DryRunForwardingFilter>(drivers.dry_run_dir, segment_filter);
     spdlog::info("dry-run: rendering into {}; no daemon is driven", drivers.dry_run_dir.string());
   }
   auto reconciler_metrics = std::make_unique<hub::ReconcilerMetrics>(*metrics_registry);
   auto reconciler = std::make_unique<hub::Reconciler>(
       **registry, *tunnel_driver, *routing_driver, clock, reconciler_metrics.get(), reconcile);
+  reconciler->setForwardingFilter(forwarding_filter.get());
   (*registry)->setOnPublish([r = reconciler.get()] { r->wake(); });
   reconciler->start();
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "hub/forwarding_filter.hpp"
 #include "hub/reconciler_metrics.hpp"
 
 namespace transit::hub {
@@ -64,6 +65,7 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
   next->revision = desired->revision;
   reconcileTunnels(wanted, *next, now);
   reconcileRouting(*desired, wanted, *next, now);
+  reconcileForwarding(*desired, *next, now);
 
   const bool all_applied =
       next->pluto.up && next->bird.up &&
@@ -71,7 +73,8 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
                           [](const auto& t) { return t.second.object.state == ObjectState::kApplied; }) &&
       std::ranges::all_of(next->sessions, [](const auto& s) {
         return s.second.object.state == ObjectState::kApplied;
-      });
+      }) &&
+      (forwarding_ == nullptr || next->forwarding.state == ObjectState::kApplied);
   // Every object has been tried once both daemons answer; a spoke that keeps failing shows in
   // its own status and must not keep the whole hub out of service.
   if (next->pluto.up && next->bird.up && !initial_sync_done_) {
@@ -87,6 +90,7 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
   };
   for (const auto& [name, tunnel] : next->tunnels) earliest(tunnel.object);
   earliest(routing_object_);
+  earliest(forwarding_object_);
 
   if (metrics_ != nullptr) {
     const std::chrono::duration<double> took = clock_.monotonicNow() - now;
@@ -244,6 +248,29 @@ void Reconciler::reconcileRouting(const DesiredState& desired, Plan& wanted,
     }
   }
   sessionStatuses(routing_object_, seen);
+}
+
+void Reconciler::reconcileForwarding(const DesiredState& desired, ReconcileStatus& next,
+                                     std::chrono::steady_clock::time_point now) {
+  if (forwarding_ == nullptr) return;
+  const ForwardingPolicy policy = planForwarding(desired, options_.plan);
+  // Looked at only while something is isolated: a hub with one segment runs no command here.
+  if (!policy.isolated.empty()) {
+    if (auto seen = forwarding_->observe(); seen) {
+      next.segment_dropped_packets = *seen;
+    } else {
+      spdlog::warn("segment filter: {}", seen.error().message);
+    }
+  }
+  if (due(forwarding_object_, now) || forwarding_object_.state != ObjectState::kError) {
+    if (auto result = forwarding_->apply(policy); result) {
+      forwarding_object_ = ObjectStatus{ObjectState::kApplied, "", 0, std::nullopt};
+    } else {
+      spdlog::warn("segment filter: {}", result.error().message);
+      failed(forwarding_object_, result.error().message, now);
+    }
+  }
+  next.forwarding = forwarding_object_;
 }
 
 void Reconciler::start() {

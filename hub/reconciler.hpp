@@ -31,6 +31,7 @@
 
 namespace transit::hub {
 
+class ForwardingFilter;
 class ReconcilerMetrics;
 
 enum class ObjectState {
@@ -80,6 +81,11 @@ struct ReconcileStatus {
   // What each spoke is sent (after summarisation), as planned from the routes observed below.
   std::map<std::string, ExportPlan> exports;      // by spoke name
   std::vector<routing::ObservedRoute> routes;     // BIRD's routes of the hub's protocols
+  // Segment isolation in the forwarding plane (hub/forwarding_filter.hpp); stays pending when
+  // the reconciler runs without a forwarding filter.
+  ObjectStatus forwarding;
+  // Packets the filter dropped since its table was last loaded; none when there is no table.
+  std::optional<std::uint64_t> segment_dropped_packets;
 };
 
 class Reconciler {
@@ -96,6 +102,11 @@ class Reconciler {
   ~Reconciler();  // stops the thread if it runs
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
+
+  // Segment isolation in forwarding: each pass applies planForwarding's policy through `filter`
+  // (not owned; it must outlive the reconciler). Call before start(); without it, isolation is
+  // by routing only.
+  void setForwardingFilter(ForwardingFilter* filter) { forwarding_ = filter; }
 
   // One pass; returns when the next one is due.
   std::chrono::steady_clock::time_point runOnce();
@@ -114,6 +125,8 @@ class Reconciler {
   // and pluto report in this pass.
   void reconcileRouting(const DesiredState& desired, Plan& plan, ReconcileStatus& next,
                         std::chrono::steady_clock::time_point now);
+  void reconcileForwarding(const DesiredState& desired, ReconcileStatus& next,
+                           std::chrono::steady_clock::time_point now);
   void failed(ObjectStatus& object, std::string error, std::chrono::steady_clock::time_point now);
   bool due(const ObjectStatus& object, std::chrono::steady_clock::time_point now) const;
 
@@ -123,6 +136,7 @@ class Reconciler {
   const Clock& clock_;
   ReconcilerMetrics* metrics_;
   Options options_;
+  ForwardingFilter* forwarding_ = nullptr;
 
   // Reconciler-thread state.
   std::map<std::string, peers::TunnelSpec> applied_tunnels_;  // last spec each conn was given
@@ -132,6 +146,7 @@ class Reconciler {
   // The spec of a failed attempt: a changed spec is tried at once, not after the backoff.
   std::map<std::string, peers::TunnelSpec> attempted_tunnels_;
   std::optional<routing::RoutingSpec> attempted_routing_;
+  ObjectStatus forwarding_object_;  // the forwarding filter's table as a whole
   std::string pluto_instance_;
   std::string bird_instance_;
   std::vector<routing::ObservedRoute> last_routes_;  // the routes BIRD reported last

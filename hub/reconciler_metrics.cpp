@@ -68,7 +68,11 @@ ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
                    .Add({{"daemon", "bird"}})),
       conflicts_(gauge(registry, "transit_hub_route_conflicts",
                        "Routes refused because they fall in another spoke's declared CIDRs")
-                     .Add({})) {
+                     .Add({})),
+      segment_dropped_(counter(registry, "transit_hub_segment_dropped_packets_total",
+                               "Packets dropped in forwarding between segments that may not "
+                               "reach each other")
+                           .Add({})) {
   ike_up_.family = &gauge(registry, "transit_hub_tunnel_ike_up",
                           "1 when the tunnel's IKE SA is established");
   ipsec_up_.family = &gauge(registry, "transit_hub_tunnel_ipsec_up",
@@ -104,6 +108,9 @@ void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double se
 
 void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double seconds) {
   (ok ? passes_ok_ : passes_error_).Increment();
+  if (status.segment_dropped_packets) {
+    addObserved(segment_dropped_, last_segment_dropped_, *status.segment_dropped_packets);
+  }
   duration_.Observe(seconds);
   pluto_up_.Set(status.pluto.up ? 1 : 0);
   bird_up_.Set(status.bird.up ? 1 : 0);

@@ -21,6 +21,8 @@
 //   transit_hub_bgp_export_summarized{spoke}           1 when summaries are sent instead of routes
 //   transit_hub_route_conflicts                        refused routes inside another spoke's
 //                                                      declared CIDRs (hub/conflicts.hpp)
+//   transit_hub_segment_dropped_packets_total          packets dropped in forwarding between
+//                                                      segments that may not reach each other
 //   transit_hub_reconcile_total{result}                passes, result ok|error
 //   transit_hub_reconcile_duration_seconds             histogram of pass durations
 //   transit_hub_daemon_up{daemon}                      1 when pluto / bird answer
@@ -74,6 +76,8 @@ class ReconcilerMetrics {
   prometheus::Gauge& pluto_up_;
   prometheus::Gauge& bird_up_;
   prometheus::Gauge& conflicts_;
+  prometheus::Counter& segment_dropped_;
+  std::uint64_t last_segment_dropped_ = 0;  // the filter's counters restart when it is reloaded
 };
 
 }  // namespace transit::hub

@@ -322,7 +322,7 @@ TEST_F(NftForwardingFilterTest, UnwritableScriptIsTransientAndRunsNothing) {
   EXPECT_TRUE(runner_.calls.empty());
 }
 
-// ---- droppedPackets ----
+// ---- observe ----
 
 // `nft -j list table inet transit_hub_segments` in the shape nftables 1.0.6 prints (checked
 // against a listing of the example table in a scratch network namespace), with traffic counted.
@@ -350,49 +350,68 @@ constexpr const char* kListing =
     R"({"drop": null}]}}]})"
     "\n";
 
-TEST_F(NftForwardingFilterTest, DroppedPacketsSumsTheRulesCounters) {
+TEST_F(NftForwardingFilterTest, ObserveSumsTheRulesCounters) {
   runner_.on({"/x/nft", "-j", "list"}, reply(kListing));
-  const NftForwardingFilter filter(options_, runner_);
-  const auto dropped = filter.droppedPackets();
+  NftForwardingFilter filter(options_, runner_);
+  const auto dropped = filter.observe();
   ASSERT_TRUE(dropped.has_value()) << dropped.error().message;
-  EXPECT_EQ(*dropped, 42U);
+  EXPECT_EQ(*dropped, 42U);  // 12 + 30
   EXPECT_EQ(runner_.calls, std::vector<Argv>{list()});
 }
 
-TEST_F(NftForwardingFilterTest, DroppedPacketsOfAnAbsentTableIsZero) {
+TEST_F(NftForwardingFilterTest, ObserveOfAnAbsentTableIsNothing) {
   // nft 1.0.6 on a table that does not exist (captured): exit 1.
   runner_.on({"/x/nft", "-j", "list"}, reply("", 1,
                                              "Error: No such file or directory\n"
                                              "list table inet transit_hub_segments\n"
                                              "                ^^^^^^^^^^^^^^^^^^^^\n"));
-  const NftForwardingFilter filter(options_, runner_);
-  const auto dropped = filter.droppedPackets();
+  NftForwardingFilter filter(options_, runner_);
+  const auto dropped = filter.observe();
   ASSERT_TRUE(dropped.has_value()) << dropped.error().message;
-  EXPECT_EQ(*dropped, 0U);
+  EXPECT_FALSE(dropped->has_value());
 }
 
-TEST_F(NftForwardingFilterTest, DroppedPacketsWithoutNftNeedsDependency) {
+TEST_F(NftForwardingFilterTest, ATableRemovedByHandIsLoadedAgain) {
+  runner_.on({"/x/nft", "-j", "list"}, reply("", 1, "Error: No such file or directory\n"));
+  NftForwardingFilter filter(options_, runner_);
+  ASSERT_TRUE(filter.apply(examplePolicy()).has_value());
+  ASSERT_TRUE(filter.apply(examplePolicy()).has_value());  // unchanged: nothing run
+  ASSERT_TRUE(filter.observe().has_value());               // someone ran `nft delete table`
+  ASSERT_TRUE(filter.apply(examplePolicy()).has_value());
+  EXPECT_EQ(runner_.calls, (std::vector<Argv>{load(), list(), load()}));
+}
+
+TEST_F(NftForwardingFilterTest, NoTableIsExpectedWhenNothingIsIsolated) {
+  runner_.on({"/x/nft", "-j", "list"}, reply("", 1, "Error: No such file or directory\n"));
+  NftForwardingFilter filter(options_, runner_);
+  ASSERT_TRUE(filter.apply(ForwardingPolicy{}).has_value());
+  ASSERT_TRUE(filter.observe().has_value());
+  ASSERT_TRUE(filter.apply(ForwardingPolicy{}).has_value());
+  EXPECT_EQ(runner_.calls, (std::vector<Argv>{load(), list()}));
+}
+
+TEST_F(NftForwardingFilterTest, ObserveWithoutNftNeedsDependency) {
   runner_.failToStart({"/x/nft"}, "cannot start /x/nft: No such file or directory");
-  const NftForwardingFilter filter(options_, runner_);
-  const auto dropped = filter.droppedPackets();
+  NftForwardingFilter filter(options_, runner_);
+  const auto dropped = filter.observe();
   ASSERT_FALSE(dropped.has_value());
   EXPECT_EQ(dropped.error().kind, Kind::kNeedsDependency);
 }
 
-TEST_F(NftForwardingFilterTest, DroppedPacketsOtherNftFailureIsTransient) {
+TEST_F(NftForwardingFilterTest, ObserveOtherNftFailureIsTransient) {
   runner_.on({"/x/nft", "-j", "list"},
              reply("", 1, "Error: Could not process rule: Operation not permitted\n"));
-  const NftForwardingFilter filter(options_, runner_);
-  const auto dropped = filter.droppedPackets();
+  NftForwardingFilter filter(options_, runner_);
+  const auto dropped = filter.observe();
   ASSERT_FALSE(dropped.has_value());
   EXPECT_EQ(dropped.error().kind, Kind::kTransient);
   EXPECT_NE(dropped.error().message.find("Operation not permitted"), std::string::npos);
 }
 
-TEST_F(NftForwardingFilterTest, DroppedPacketsUnparsableOutputIsTransient) {
+TEST_F(NftForwardingFilterTest, ObserveUnparsableOutputIsTransient) {
   runner_.on({"/x/nft", "-j", "list"}, reply("table inet transit_hub_segments {\n"));
-  const NftForwardingFilter filter(options_, runner_);
-  const auto dropped = filter.droppedPackets();
+  NftForwardingFilter filter(options_, runner_);
+  const auto dropped = filter.observe();
   ASSERT_FALSE(dropped.has_value());
   EXPECT_EQ(dropped.error().kind, Kind::kTransient);
   EXPECT_NE(dropped.error().message.find("unparsable"), std::string::npos);
