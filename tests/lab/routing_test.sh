@@ -122,7 +122,23 @@ path_is vpc-b 10.1.0.0/16 "65000 none" || fail "vpc-b (preferring no other hub) 
 put_preferred vpc-a null || fail "PUT vpc-a without preferred_hub"
 eventually 20 "vpc-a back to path 65000, no MED" path_is vpc-a 10.2.0.0/16 "65000 none"
 
-# --- 6. 300 scattered /26s instead of a /16: summaries keep vpc-b within 100 prefixes ------
+# --- 6. Path selection between a spoke's two tunnels: shorter AS path, then lower MED, else ECMP
+selected_tunnel() {  # selected_tunnel T NEXTHOPS: the hub selects tunnel T and installs NEXTHOPS
+  [[ "$(get '/v1/routes?spoke=site-1' | jq -c '[.routes[] | select(.prefix == "172.16.1.0/24"
+    and .selected) | .tunnel]')" == "[$1]" && "$(nexthops hub 172.16.1.0/24)" == "$2" ]]
+}
+"${lab}" site-path 2 prepend 2 >/dev/null 2>&1 || fail "lab site-path 2 prepend 2"
+eventually 20 "site-1 prepends on tunnel 2: the hub selects tunnel 1's shorter path, one next hop" \
+  selected_tunnel 1 1
+"${lab}" site-path 2 >/dev/null 2>&1 && "${lab}" site-path 1 med 50 >/dev/null 2>&1 &&
+  "${lab}" site-path 2 med 10 >/dev/null 2>&1 || fail "lab site-path med"
+eventually 20 "equal paths, MED 50 on tunnel 1 and 10 on tunnel 2: the hub selects tunnel 2" \
+  selected_tunnel 2 1
+"${lab}" site-path 1 >/dev/null 2>&1 && "${lab}" site-path 2 >/dev/null 2>&1 || fail "lab site-path"
+both_tunnels() { [[ "$(nexthops hub 172.16.1.0/24)" == 2 ]]; }
+eventually 20 "equal paths and MEDs again: the hub installs both tunnels (ECMP)" both_tunnels
+
+# --- 7. 300 scattered /26s instead of a /16: summaries keep vpc-b within 100 prefixes ------
 prefixes=()
 hosts=()
 for i in $(seq 0 299); do
@@ -168,6 +184,24 @@ unreachable="$("${lab}" exec vpc-b -- bash -c 'for a in "$@"; do
   ping -c 1 -W 1 -q -I 10.2.0.1 "$a" >/dev/null 2>&1 || echo "$a"; done' _ "${hosts[@]}")"
 [[ -z "${unreachable}" ]] || fail "vpc-b reaches every /26 (unreachable: ${unreachable})"
 pass "vpc-b reaches a host in every one of the 300 /26s"
+# Longest prefix first: at the hub a /26 beats the summary around it; space a summary covers
+# that no spoke routes stops at the hub (the summary is an unreachable route there).
+ip2int() { local a b c d; IFS=. read -r a b c d <<<"$1"; echo $(((a << 24) | (b << 16) | (c << 8) | d)); }
+int2ip() { echo "$((($1 >> 24) & 255)).$((($1 >> 16) & 255)).$((($1 >> 8) & 255)).$(($1 & 255))"; }
+gap=""
+for summary in $(jq -r '.prefixes[] | select(.covers != [.prefix]) | .prefix' <<<"${exports}"); do
+  base="$(ip2int "${summary%/*}")"
+  for ((k = 0; k < (1 << (32 - ${summary#*/})) / 64; k++)); do
+    candidate="$(int2ip $((base + k * 64)))/26"
+    printf '%s\n' "${prefixes[@]}" | grep -qxF "${candidate}" || { gap="$(int2ip $((base + k * 64 + 33)))"; break 2; }
+  done
+done
+[[ -n "${gap}" ]] || fail "some summary covers space that no /26 routes"
+hub ip route get "${hosts[0]}" | grep -q "via 169.254.10" ||
+  fail "the hub forwards ${hosts[0]} on vpc-a's /26, not the summary"
+{ hub ip route get "${gap}" 2>&1 || true; } | grep -q "No route to host" ||
+  fail "the hub has no route for ${gap} (covered by a summary, routed by no spoke)"
+pass "longest prefix: the hub forwards on the /26s; ${gap} (summarized, unrouted) is unreachable at the hub"
 unreachable="$("${lab}" exec site-1 -- bash -c 'for a in "$@"; do
   ping -c 1 -W 1 -q -I 172.16.1.1 "$a" >/dev/null 2>&1 || echo "$a"; done' _ "${hosts[@]}")"
 [[ -z "${unreachable}" ]] || fail "site-1 reaches every /26 (unreachable: ${unreachable})"

@@ -770,6 +770,28 @@ TEST(BirdLive, StaticSpokeRoutesCarryTheirSegmentAndSpokeTags) {
   }
 }
 
+// Path selection by preference: for one prefix a static spoke's route (BIRD's static default,
+// 200) beats a BGP-learned one (100), which beats the hub's own summary (10).
+TEST(BirdLive, AStaticSpokesRouteIsPreferredToASummaryOfTheSamePrefix) {
+  if (!haveBird()) GTEST_SKIP() << TRANSIT_BIRD_BINARY << " is not installed";
+  const auto hops = connectedNeighbours();
+  if (!hops) GTEST_SKIP() << "no IPv4 interface with a /8../29 network to put next hops on";
+  RoutingSpec spec;
+  spec.local_as = 65000;
+  spec.statics = {staticSpoke("th_s_prod_c", "prod-c", "prod", {net("10.3.0.0/16")}, *hops)};
+  spec.summaries = {net("10.3.0.0/16")};
+  const auto include = renderInclude(spec, labOptions());
+  ASSERT_TRUE(include.has_value()) << include.error().message;
+  TempDir dir;
+  LiveBird bird(dir, *include);
+  const auto shown = bird.routesOnceUp({"th_summaries", "th_s_prod_c"});
+  const auto entry = routeEntry(shown, "10.3.0.0/16");
+  EXPECT_NE(entry.find("unicast [th_s_prod_c "), std::string::npos) << shown;
+  EXPECT_NE(entry.find("] * (200)"), std::string::npos) << entry;  // selected
+  EXPECT_NE(entry.find("unreachable [th_summaries "), std::string::npos) << entry;
+  EXPECT_NE(entry.find("] (10)"), std::string::npos) << entry;  // present, not selected
+}
+
 #endif
 
 }  // namespace
