@@ -26,7 +26,7 @@ TOOL_PACKAGES=(
 )
 
 # The daemons the hub drives, and the lab's peers of other makes: libreswan (pluto), BIRD 2, FRR
-# (the AWS VGW stand-in), nftables (TCP MSS clamping on tunnel links), ping for lab checks.
+# (the AWS VGW stand-in), nftables (TCP MSS clamping on tunnel links, segment isolation in forwarding), ping for lab checks.
 # In containers /usr/sbin/policy-rc.d keeps their services from starting; transit-hubd and the
 # lab start the instances they need.
 DAEMON_PACKAGES=(

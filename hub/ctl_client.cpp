@@ -275,7 +275,16 @@ std::string apiTarget(const ServerUrl& server, const std::vector<std::string>& s
 
 http::request<http::string_body> buildHttpRequest(const ClientOptions& options,
                                                   const ApiRequest& request) {
-  http::request<http::string_body> out{request.method, apiTarget(options.server, request.path), 11};
+  std::string target = apiTarget(options.server, request.path);
+  char separator = '?';
+  for (const auto& [key, value] : request.query) {
+    target += separator;
+    target += boost::urls::encode(key, boost::urls::unreserved_chars);
+    target += '=';
+    target += boost::urls::encode(value, boost::urls::unreserved_chars);
+    separator = '&';
+  }
+  http::request<http::string_body> out{request.method, target, 11};
   out.set(http::field::host, options.server.host_header);
   out.set(http::field::user_agent, userAgent());
   out.set(http::field::accept, "application/json");

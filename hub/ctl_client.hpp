@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace transit::hub::ctl {
@@ -48,6 +49,8 @@ struct ApiRequest {
   std::vector<std::string> path;          // segments under the prefix: {"v1", "spokes", name}
   std::optional<std::string> body;        // JSON text; sent with Content-Type: application/json
   std::optional<std::uint64_t> if_match;  // a generation; sent as If-Match: "<generation>"
+  // Query parameters, in order; keys and values are percent-encoded when sent.
+  std::vector<std::pair<std::string, std::string>> query;
 };
 
 struct ApiResponse {

@@ -6,6 +6,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -46,6 +48,31 @@ constexpr const char* kAddFooter =
     "A PSK is never taken on the command line (it would show in ps): give psk-file=PATH in\n"
     "--tunnel (the file's content, trailing whitespace trimmed) or a \"psk\" in the --file JSON.\n"
     "Without one the hub generates the key. A PSK is never printed.\n\n";
+
+constexpr const char* kRoutesFooter =
+    "For operators checking what the spokes announce and which path the hub uses. One row per\n"
+    "route BIRD holds for the hub's spokes, sorted by prefix. STATE is \"selected\" for BIRD's\n"
+    "best route to the prefix, \"filtered\" for a route the spoke's import filter refused\n"
+    "(outside the spoke's declared CIDRs; never used), empty for an alternative path. TUNNEL is\n"
+    "\"-\" for a static spoke's routes, MED \"-\" when the route carries none.\n\n";
+
+constexpr const char* kConflictsFooter =
+    "For operators finding overlapping address space. A spoke may announce only prefixes inside\n"
+    "its own CIDRs: a route that overlaps another spoke's declared CIDR is refused and the\n"
+    "owner's routes are used. One row per refused prefix and announcing spoke, with the tunnels\n"
+    "whose sessions carried it and the CIDR it overlaps.\n\n";
+
+constexpr const char* kExportsFooter =
+    "For operators checking what a spoke is sent, as the hub's last reconciliation pass planned\n"
+    "it. A spoke is sent at most its export limit of prefixes; when it must reach more, the hub\n"
+    "sends summaries, listed with the prefixes they cover (the first 8). Warnings say when\n"
+    "summaries cover unrouted addresses or the limit cannot be met.\n\n";
+
+constexpr const char* kStaticRoutesFooter =
+    "For whoever configures the AWS side of a static spoke's VPN connection: one prefix per\n"
+    "line, to enter as the connection's static routes (lines starting with # are comments).\n"
+    "A spoke that uses BGP exchanges its routes over BGP: the API refuses (exit 1); see\n"
+    "`spoke exports NAME` instead.\n\n";
 
 std::string_view trimRight(std::string_view text) {
   const auto end = text.find_last_not_of(" \t\r\n\v\f");
@@ -108,7 +135,19 @@ int usage(std::ostream& err, std::string message) {
 
 // The parsed command line.
 struct Invocation {
-  enum class Command { kNone, kSpokeAdd, kSpokeList, kSpokeShow, kSpokeDelete, kHub, kVersion };
+  enum class Command {
+    kNone,
+    kSpokeAdd,
+    kSpokeList,
+    kSpokeShow,
+    kSpokeDelete,
+    kSpokeExports,
+    kSpokeStaticRoutes,
+    kRoutes,
+    kConflicts,
+    kHub,
+    kVersion
+  };
   Command command = Command::kNone;
 
   std::string server;
@@ -119,8 +158,11 @@ struct Invocation {
 
   SpokeAddFlags add;
   std::string add_file;
-  std::string name;  // show, delete
+  std::string name;  // show, delete, exports, static-routes
   std::uint64_t if_match = 0;
+  std::string routes_spoke;  // routes --spoke
+  bool routes_filtered = false;
+  bool routes_accepted = false;
 
   // Which optional flags were given.
   bool has_server = false;
@@ -129,6 +171,7 @@ struct Invocation {
   bool has_add_name = false;
   bool has_add_file = false;
   bool has_if_match = false;
+  bool has_routes_spoke = false;
 };
 
 // Builds the CLI11 app writing into `inv`; `finish` copies the "given" bits after parsing.
@@ -177,6 +220,23 @@ class CommandLine {
                                  "delete only if the spoke is at this generation")
                     ->type_name("GENERATION")
                     ->check(CLI::PositiveNumber.description(""));
+    exports_ = spoke->add_subcommand(
+        "exports", "show what the hub sends a spoke (GET /v1/spokes/NAME/exports)");
+    exports_->fallthrough();
+    exports_->footer(std::string(kExportsFooter) + kFooter);
+    exports_->add_option("NAME", inv_.name, "spoke name")->type_name("")->required();
+    static_routes_ = spoke->add_subcommand("static-routes",
+                                           "print the routes to enter on AWS for a static spoke "
+                                           "(GET /v1/spokes/NAME/static-routes)");
+    static_routes_->fallthrough();
+    static_routes_->footer(std::string(kStaticRoutesFooter) + kFooter);
+    static_routes_->add_option("NAME", inv_.name, "spoke name")->type_name("")->required();
+    addRoutes();
+    conflicts_ = app_.add_subcommand(
+        "conflicts",
+        "list routes refused for overlapping another spoke's CIDRs (GET /v1/conflicts)");
+    conflicts_->fallthrough();
+    conflicts_->footer(std::string(kConflictsFooter) + kFooter);
     hub_ = app_.add_subcommand("hub", "show this hub (GET /v1/hub)");
     hub_->fallthrough();
     version_ = app_.add_subcommand("version", "print the client's version");
@@ -192,6 +252,7 @@ class CommandLine {
     inv_.has_add_name = add_name_->count() > 0;
     inv_.has_add_file = add_file_->count() > 0;
     inv_.has_if_match = if_match_->count() > 0;
+    inv_.has_routes_spoke = routes_spoke_->count() > 0;
     if (routing_->count() > 0) {
       inv_.add.routing = routing_value_;
     }
@@ -213,6 +274,14 @@ class CommandLine {
       inv_.command = Command::kSpokeShow;
     } else if (delete_->parsed()) {
       inv_.command = Command::kSpokeDelete;
+    } else if (exports_->parsed()) {
+      inv_.command = Command::kSpokeExports;
+    } else if (static_routes_->parsed()) {
+      inv_.command = Command::kSpokeStaticRoutes;
+    } else if (routes_->parsed()) {
+      inv_.command = Command::kRoutes;
+    } else if (conflicts_->parsed()) {
+      inv_.command = Command::kConflicts;
     } else if (hub_->parsed()) {
       inv_.command = Command::kHub;
     } else if (version_->parsed()) {
@@ -221,6 +290,23 @@ class CommandLine {
   }
 
  private:
+  void addRoutes() {
+    routes_ = app_.add_subcommand("routes",
+                                  "list the routes BIRD holds for the spokes, refused ones "
+                                  "included (GET /v1/routes)");
+    routes_->fallthrough();
+    routes_->footer(std::string(kRoutesFooter) + kFooter);
+    routes_spoke_ =
+        routes_->add_option("--spoke", inv_.routes_spoke, "only the routes learned from this spoke")
+            ->type_name("NAME");
+    auto* filtered = routes_->add_flag("--filtered", inv_.routes_filtered,
+                                       "only the routes the spokes' import filters refused");
+    auto* accepted =
+        routes_->add_flag("--accepted", inv_.routes_accepted, "only the routes not refused");
+    filtered->excludes(accepted);
+    accepted->excludes(filtered);
+  }
+
   void addSpokeAdd(CLI::App& spoke) {
     add_ = spoke.add_subcommand("add", "create a spoke (POST /v1/spokes)");
     add_->fallthrough();
@@ -265,6 +351,10 @@ class CommandLine {
   CLI::App* list_ = nullptr;
   CLI::App* show_ = nullptr;
   CLI::App* delete_ = nullptr;
+  CLI::App* exports_ = nullptr;
+  CLI::App* static_routes_ = nullptr;
+  CLI::App* routes_ = nullptr;
+  CLI::App* conflicts_ = nullptr;
   CLI::App* hub_ = nullptr;
   CLI::App* version_ = nullptr;
   CLI::Option* add_name_ = nullptr;
@@ -274,6 +364,7 @@ class CommandLine {
   CLI::Option* preferred_hub_ = nullptr;
   CLI::Option* segment_ = nullptr;
   CLI::Option* if_match_ = nullptr;
+  CLI::Option* routes_spoke_ = nullptr;
   std::string routing_value_;
   std::int64_t asn_value_ = 0;
   std::string preferred_hub_value_;
@@ -327,6 +418,18 @@ std::expected<ApiRequest, std::string> buildRequest(const Invocation& inv, std::
         request.if_match = inv.if_match;
       }
       return request;
+    case Command::kSpokeExports:
+      request.path = {"v1", "spokes", inv.name, "exports"};
+      return request;
+    case Command::kSpokeStaticRoutes:
+      request.path = {"v1", "spokes", inv.name, "static-routes"};
+      return request;
+    case Command::kRoutes:
+      request.path = {"v1", "routes"};
+      return request;
+    case Command::kConflicts:
+      request.path = {"v1", "conflicts"};
+      return request;
     case Command::kHub:
       request.path = {"v1", "hub"};
       return request;
@@ -335,6 +438,18 @@ std::expected<ApiRequest, std::string> buildRequest(const Invocation& inv, std::
       break;
   }
   return std::unexpected("no command given");
+}
+
+// The query parameters a command sends.
+std::vector<std::pair<std::string, std::string>> queryOf(const Invocation& inv) {
+  std::vector<std::pair<std::string, std::string>> query;
+  if (inv.command == Invocation::Command::kRoutes) {
+    if (inv.has_routes_spoke) query.emplace_back("spoke", inv.routes_spoke);
+    if (inv.routes_filtered || inv.routes_accepted) {
+      query.emplace_back("filtered", inv.routes_filtered ? "true" : "false");
+    }
+  }
+  return query;
 }
 
 // Prints a successful response the way the command wants; an error is a body the command
@@ -365,6 +480,18 @@ std::expected<void, std::string> printResult(const Invocation& inv, const json::
       break;
     case Command::kSpokeShow:
       text = renderSpoke(body);
+      break;
+    case Command::kSpokeExports:
+      text = renderExports(body);
+      break;
+    case Command::kSpokeStaticRoutes:
+      text = renderStaticRoutes(body);
+      break;
+    case Command::kRoutes:
+      text = renderRoutes(body);
+      break;
+    case Command::kConflicts:
+      text = renderConflicts(body);
       break;
     case Command::kHub:
       text = renderHub(body);
@@ -412,6 +539,7 @@ int run(const Invocation& inv, const Environment& env, std::istream& in, std::os
   if (!request) {
     return usage(err, request.error());
   }
+  request->query = queryOf(inv);
   auto token =
       loadToken(inv.has_token_file ? std::optional(inv.token_file) : std::nullopt, env.token);
   if (!token) {

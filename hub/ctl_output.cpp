@@ -78,6 +78,65 @@ std::string renderKeyValues(const json::object& object, std::span<const std::str
   return out;
 }
 
+// The array `body[key]`, or an error saying the body has none.
+std::expected<const json::array*, std::string> listMember(const json::value& body,
+                                                          std::string_view key) {
+  const auto* list = body.is_object() ? body.as_object().if_contains(key) : nullptr;
+  if (list == nullptr || !list->is_array()) {
+    return std::unexpected("the body has no \"" + std::string(key) + "\" list");
+  }
+  return &list->as_array();
+}
+
+// `value[key]` when `value` is an object, else null.
+const json::value* nested(const json::value* value, std::string_view key) {
+  return value != nullptr && value->is_object() ? value->as_object().if_contains(key) : nullptr;
+}
+
+bool isTrue(const json::value* value) {
+  return value != nullptr && value->is_bool() && value->as_bool();
+}
+
+std::string yesNo(const json::value* value) {
+  if (value == nullptr || !value->is_bool()) {
+    return "-";
+  }
+  return value->as_bool() ? "yes" : "no";
+}
+
+// An array's elements joined by `separator` ("-" when empty); anything else as displayValue.
+std::string listCell(const json::value* value, std::string_view separator) {
+  if (value != nullptr && value->is_array()) {
+    return displayArray(value->as_array(), separator);
+  }
+  return displayValue(value);
+}
+
+// The strings of body["warnings"], each after `prefix`, one per line.
+std::string warningLines(const json::object& body, std::string_view prefix) {
+  std::string out;
+  const auto* warnings = member(body, "warnings");
+  if (warnings != nullptr && warnings->is_array()) {
+    for (const auto& warning : warnings->as_array()) {
+      out += std::string(prefix) + displayValue(&warning) + "\n";
+    }
+  }
+  return out;
+}
+
+// What a summary covers: the first kMaxCoveredShown prefixes, then ", ... (N more)".
+std::string coveredList(const json::array& covers) {
+  std::vector<std::string> parts;
+  for (std::size_t i = 0; i < covers.size() && i < kMaxCoveredShown; ++i) {
+    parts.push_back(displayValue(&covers[i]));
+  }
+  std::string out = join(parts, ", ");
+  if (covers.size() > kMaxCoveredShown) {
+    out += ", ... (" + std::to_string(covers.size() - kMaxCoveredShown) + " more)";
+  }
+  return out;
+}
+
 std::string statusLine(unsigned status, std::string_view reason) {
   std::string line = "HTTP " + std::to_string(status);
   if (!reason.empty()) {
@@ -304,6 +363,132 @@ std::expected<std::string, std::string> renderHub(const json::value& body) {
       "name",         "asn",   "public_ip", "local_ip", "version",
       "drivers_mode", "store", "revision",  "spokes",   "ready"};
   return renderKeyValues(body.as_object(), kKnown, {});
+}
+
+std::expected<std::string, std::string> renderRoutes(const json::value& body) {
+  auto routes = listMember(body, "routes");
+  if (!routes) {
+    return std::unexpected(routes.error());
+  }
+  if ((*routes)->empty()) {
+    return "No routes.\n";
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& element : **routes) {
+    if (!element.is_object()) {
+      return std::unexpected("an element of \"routes\" is not an object");
+    }
+    const auto& route = element.as_object();
+    std::string state;
+    if (isTrue(member(route, "filtered"))) {
+      state = "filtered";
+    } else if (isTrue(member(route, "selected"))) {
+      state = "selected";
+    }
+    rows.push_back({
+        displayValue(member(route, "prefix")),
+        displayValue(member(route, "spoke")),
+        displayValue(member(route, "tunnel")),
+        listCell(member(route, "as_path"), " "),
+        displayValue(member(route, "med")),
+        listCell(member(route, "next_hops"), ","),
+        state,
+    });
+  }
+  return renderTable({"PREFIX", "SPOKE", "TUNNEL", "AS-PATH", "MED", "NEXT-HOPS", "STATE"}, rows);
+}
+
+std::expected<std::string, std::string> renderConflicts(const json::value& body) {
+  auto conflicts = listMember(body, "conflicts");
+  if (!conflicts) {
+    return std::unexpected(conflicts.error());
+  }
+  if ((*conflicts)->empty()) {
+    return "No conflicts.\n";
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& element : **conflicts) {
+    if (!element.is_object()) {
+      return std::unexpected("an element of \"conflicts\" is not an object");
+    }
+    const auto& conflict = element.as_object();
+    const auto* announced_by = member(conflict, "announced_by");
+    const auto* overlaps = member(conflict, "overlaps");
+    rows.push_back({
+        displayValue(member(conflict, "prefix")),
+        displayValue(nested(announced_by, "spoke")),
+        listCell(nested(announced_by, "tunnels"), ","),
+        displayValue(nested(overlaps, "spoke")) + " " + displayValue(nested(overlaps, "cidr")),
+        displayValue(member(conflict, "resolution")),
+    });
+  }
+  return renderTable({"PREFIX", "ANNOUNCED-BY", "TUNNELS", "OVERLAPS", "RESOLUTION"}, rows);
+}
+
+std::expected<std::string, std::string> renderExports(const json::value& body) {
+  auto prefixes = listMember(body, "prefixes");
+  if (!prefixes) {
+    return std::unexpected(prefixes.error());
+  }
+  const auto& plan = body.as_object();
+  std::string out;
+  out += "spoke: " + displayValue(member(plan, "spoke")) + "\n";
+  out += "limit: " + displayValue(member(plan, "limit")) + "\n";
+  out += "must reach: " + displayValue(member(plan, "must_reach")) + "\n";
+  out += "sent: " + std::to_string((*prefixes)->size()) + "\n";
+  out += "summarized: " + yesNo(member(plan, "summarized")) + "\n";
+  out += "within limit: " + yesNo(member(plan, "within_limit")) + "\n";
+  out += "wasted addresses: " + displayValue(member(plan, "wasted_addresses")) + "\n";
+  out += "pending: " + yesNo(member(plan, "pending")) + "\n";
+  out += warningLines(plan, "warning: ");
+  out += "\n";
+  if ((*prefixes)->empty()) {
+    return out + (isTrue(member(plan, "pending"))
+                      ? "No prefixes yet: no reconciliation pass has planned this spoke.\n"
+                      : "No prefixes are sent.\n");
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& element : **prefixes) {
+    if (!element.is_object()) {
+      return std::unexpected("an element of \"prefixes\" is not an object");
+    }
+    const auto& entry = element.as_object();
+    const auto* prefix = member(entry, "prefix");
+    const auto* covers = member(entry, "covers");
+    if (covers == nullptr || !covers->is_array()) {
+      rows.push_back({displayValue(prefix), "-", ""});
+      continue;
+    }
+    const auto& covered = covers->as_array();
+    const bool summary = !(covered.size() == 1 && prefix != nullptr && covered[0] == *prefix);
+    rows.push_back({displayValue(prefix), std::to_string(covered.size()),
+                    summary ? coveredList(covered) : std::string()});
+  }
+  return out + renderTable({"PREFIX", "COVERS", "COVERED PREFIXES"}, rows);
+}
+
+std::expected<std::string, std::string> renderStaticRoutes(const json::value& body) {
+  auto routes = listMember(body, "routes");
+  if (!routes) {
+    return std::unexpected(routes.error());
+  }
+  const auto& plan = body.as_object();
+  const std::string spoke = displayValue(member(plan, "spoke"));
+  const std::size_t count = (*routes)->size();
+  std::string out = "# " + std::to_string(count) + (count == 1 ? " route" : " routes") +
+                    " to enter on the AWS side of " + spoke + "'s VPN connection (limit " +
+                    displayValue(member(plan, "limit")) + ")\n";
+  if (isTrue(member(plan, "pending"))) {
+    out += "# pending: no reconciliation pass has planned " + spoke + " yet\n";
+  }
+  out += warningLines(plan, "# warning: ");
+  for (const auto& element : **routes) {
+    if (!element.is_object()) {
+      return std::unexpected("an element of \"routes\" is not an object");
+    }
+    out += displayValue(member(element.as_object(), "prefix")) + "\n";
+  }
+  return out;
 }
 
 }  // namespace transit::hub::ctl

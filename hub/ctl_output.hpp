@@ -8,6 +8,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <expected>
 #include <optional>
@@ -67,6 +68,21 @@ std::expected<std::string, std::string> renderSpoke(const boost::json::value& bo
 std::expected<std::string, std::string> renderCreated(const boost::json::value& body);
 // `hub`: "key: value" lines.
 std::expected<std::string, std::string> renderHub(const boost::json::value& body);
+
+// Routing views (tag "routing" of the API).
+// `routes`: {"routes":[...]} -> table (STATE: selected, filtered, or empty for an alternative),
+// or "No routes." when empty.
+std::expected<std::string, std::string> renderRoutes(const boost::json::value& body);
+// `conflicts`: {"conflicts":[...]} -> table, or "No conflicts." when empty.
+std::expected<std::string, std::string> renderConflicts(const boost::json::value& body);
+// `spoke exports`: an ExportPlan -> "key: value" lines, one "warning: ..." line per warning, a
+// blank line, then the prefixes sent (a summary lists what it covers, at most
+// kMaxCoveredShown of them).
+inline constexpr std::size_t kMaxCoveredShown = 8;
+std::expected<std::string, std::string> renderExports(const boost::json::value& body);
+// `spoke static-routes`: StaticRoutes -> "# ..." comment lines (count, limit, warnings), then
+// one prefix per line, ready to paste or script.
+std::expected<std::string, std::string> renderStaticRoutes(const boost::json::value& body);
 
 // A cell or value as printed: strings as they are, null and absent as "-", arrays of scalars
 // comma-joined, objects as "key=value, ...", control characters replaced by '?'.

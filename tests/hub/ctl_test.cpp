@@ -670,10 +670,19 @@ TEST(HttpRequest, BodyIsJsonAndIfMatchIsQuoted) {
   ClientOptions options;
   options.server = *parseServerUrl("http://h");
   options.token = kToken;
-  ApiRequest request{http::verb::delete_, {"v1", "spokes", "a"}, "{}", 7};
+  ApiRequest request{http::verb::delete_, {"v1", "spokes", "a"}, "{}", 7, {}};
   auto built = buildHttpRequest(options, request);
   EXPECT_EQ(built[http::field::content_type], "application/json");
   EXPECT_EQ(built[http::field::if_match], "\"7\"");
+}
+
+TEST(HttpRequest, QueryParametersFollowThePathEncoded) {
+  ClientOptions options;
+  options.server = *parseServerUrl("http://h/api/");
+  ApiRequest request{http::verb::get, {"v1", "routes"}, std::nullopt, std::nullopt,
+                     {{"spoke", "a b&c"}, {"filtered", "true"}}};
+  EXPECT_EQ(buildHttpRequest(options, request).target(),
+            "/api/v1/routes?spoke=a%20b%26c&filtered=true");
 }
 
 // ---- Command line without a server -----------------------------------------------------------
