@@ -50,9 +50,13 @@ Plan plan(const DesiredState& desired, const PlanOptions& options, const RoutePl
       spec.inside_cidr = tunnel.inside_cidr;
       spec.hub_inside = peers::hubInsideAddress(spoke->kind, tunnel.inside_cidr);
       spec.psk = tunnel.psk;
-      // AWS waits for its customer gateway (startup action "add"), so the hub initiates to VGWs;
-      // to sites it initiates too, so a tunnel comes up whichever side starts first.
-      spec.initiate = true;
+      spec.options = spoke->tunnel_options;
+      spec.aws_side = spoke->kind == peers::SpokeKind::kSite;
+      // A VGW may wait (startup action "add"; AWS also idles out a silent tunnel), so the hub
+      // always initiates to VGWs; to a site it initiates unless the site's options say the AWS
+      // side (the hub) waits.
+      spec.initiate = !spec.aws_side || peers::startupAction(spec.options, true) ==
+                                              peers::StartupAction::kStart;
       if (options.links == peers::TunnelLinks::kXfrm) {
         spec.interface_id =
             ((tunnel.inside_cidr.network().value() - routing::kInsidePool.network().value()) >> 2) +

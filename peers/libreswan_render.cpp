@@ -44,7 +44,8 @@ std::string renderConnection(const TunnelSpec& spec, const LibreswanOptions& opt
   out += "\tauto=add\n";
   out += "\ttype=tunnel\n";
   out += "\tauthby=secret\n";
-  out += "\tikev2=yes\n";
+  const TunnelOptions& tunnel = spec.options;
+  out += fmt::format("\tikev2={}\n", tunnel.ikev2() ? "yes" : "no");
   out += fmt::format("\tleft={}\n", spec.local_address.toString());
   out += fmt::format("\tleftid={}\n", spec.local_id.toString());
   out += fmt::format("\tright={}\n", spec.remote_address.toString());
@@ -53,24 +54,34 @@ std::string renderConnection(const TunnelSpec& spec, const LibreswanOptions& opt
   // traffic routed into the tunnel, and BGP over the inside /30 decides what that is.
   out += "\tleftsubnet=0.0.0.0/0\n";
   out += "\trightsubnet=0.0.0.0/0\n";
-  out += fmt::format("\tike={}\n", options.ike);
-  out += fmt::format("\tesp={}\n", options.esp);
+  // Proposals from the spoke's tunnel options, in its order of preference. ESP names one DH
+  // group (pluto 4.10 cannot do INVALID_KE for Child SAs): phase 2's first.
+  out += fmt::format("\tike={}\n", libreswanIke(tunnel));
+  out += fmt::format("\tesp={}\n", libreswanEsp(tunnel));
   out += "\tpfs=yes\n";
   // Integer seconds only: pluto 4.10 silently ignores fractional values such as 4.5m.
-  out += "\tikelifetime=28800s\n";
-  out += "\tsalifetime=3600s\n";
-  out += "\trekeymargin=270s\n";
-  out += "\trekeyfuzz=100%\n";
+  out += fmt::format("\tikelifetime={}s\n", tunnel.phase1.lifetime_seconds);
+  out += fmt::format("\tsalifetime={}s\n", tunnel.phase2.lifetime_seconds);
+  out += fmt::format("\trekeymargin={}s\n", tunnel.rekey_margin_seconds);
+  out += fmt::format("\trekeyfuzz={}%\n", tunnel.rekey_fuzz_percent);
   out += "\tkeyingtries=%forever\n";
   // Liveness: AWS drops a tunnel after ~10 s without traffic. While a Child SA exists pluto
-  // sends an IKEv2 liveness probe every dpddelay seconds (and BGP keepalives cross the tunnel
-  // every 10 s), so it never idles; a peer silent for retransmit-timeout is declared dead and
-  // dpdaction=restart re-negotiates. dpdtimeout= is ignored for IKEv2 and not written.
-  out += "\t# liveness probe every 10 s while a Child SA exists; AWS idles out after ~10 s\n";
-  out += "\tdpddelay=10\n";
-  out += "\tretransmit-timeout=30s\n";
-  out += "\tdpdaction=restart\n";
-  out += "\treplay-window=1024\n";
+  // sends a liveness probe every dpddelay seconds (and BGP keepalives cross the tunnel every
+  // 10 s), so it never idles; a peer silent for the DPD timeout is declared dead. As AWS's
+  // customer gateway (vpc) the hub always restarts a dead tunnel; as the AWS side (site) it
+  // takes the spoke's DPD timeout action. IKEv2 times out with retransmit-timeout (dpdtimeout=
+  // is ignored), IKEv1 with dpdtimeout.
+  const DpdAction action = spec.aws_side ? dpdAction(tunnel, true) : DpdAction::kRestart;
+  if (action == DpdAction::kNone) {
+    out += "\t# DPD timeout action none: no liveness probes\n";
+  } else {
+    out += "\t# liveness probe every 10 s while a Child SA exists; AWS idles out after ~10 s\n";
+    out += "\tdpddelay=10\n";
+    out += fmt::format("\t{}={}s\n", tunnel.ikev2() ? "retransmit-timeout" : "dpdtimeout",
+                       tunnel.dpd_timeout_seconds);
+    out += fmt::format("\tdpdaction={}\n", action == DpdAction::kClear ? "clear" : "restart");
+  }
+  out += fmt::format("\treplay-window={}\n", tunnel.replay_window);
   out += "\tencapsulation=auto\n";
   if (options.links == TunnelLinks::kXfrm) {
     // pluto creates (or reuses) ipsecN with XFRM if_id N; the hub sets address, MTU and MSS.

@@ -31,11 +31,8 @@ struct LibreswanOptions {
   TunnelLinks links = TunnelLinks::kXfrm;
   XfrmLinkOptions xfrm;  // how the hub makes the ipsecN links (kXfrm only)
   std::chrono::milliseconds command_timeout = std::chrono::seconds(10);
-  // Proposals, strongest first. AWS accepts all of them (AES-GCM-256 / AES-256, SHA2-256,
-  // DH 14/19/20). ESP may name only one DH group (pluto 4.10 cannot do INVALID_KE for Child
-  // SAs), so PFS uses MODP2048, which every AWS tunnel and the reference peers accept.
-  std::string ike = "aes_gcm256-sha2_256;dh20,aes_gcm256-sha2_256;dh19,aes256-sha2_256;dh14";
-  std::string esp = "aes_gcm256;dh14,aes256-sha2_256;dh14";
+  // Proposals, lifetimes, DPD and replay window come from each spoke's tunnel options
+  // (TunnelSpec::options; peers/tunnel_options.hpp).
 };
 
 // The mark that confines a tunnel's 0/0 policy in kExternal mode (see renderConnection).

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "peers/tunnel_options.hpp"
 #include "routing/prefix.hpp"
 
 namespace transit::peers {
@@ -74,6 +75,8 @@ struct Spoke {
   std::optional<std::uint32_t> export_limit;
   // More accepted routes than this from the spoke restart its BGP session. Unset: the default.
   std::optional<std::uint32_t> import_limit;
+  // IKE/IPsec parameters of both tunnels (AWS's tunnel options; defaults when not given).
+  TunnelOptions tunnel_options;
   std::vector<Tunnel> tunnels;
 
   // Set by the hub.
@@ -102,6 +105,8 @@ struct SpokeDraft {
   std::optional<std::string> segment;
   std::optional<std::int64_t> export_limit;
   std::optional<std::int64_t> import_limit;
+  // Decoded and validated with the JSON (peers/tunnel_options_json.hpp); unset: the defaults.
+  std::optional<TunnelOptions> tunnel_options;
   std::optional<std::vector<TunnelDraft>> tunnels;
 };
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "peers/spoke_validation.hpp"
+#include "peers/tunnel_options_json.hpp"
 
 namespace transit::peers {
 namespace json = boost::json;
@@ -114,6 +115,8 @@ json::object encodeCommon(const Spoke& spoke) {
   } else {
     o["import_limit"] = nullptr;
   }
+  o["tunnel_options"] =
+      encodeTunnelOptions(spoke.tunnel_options, spoke.kind == SpokeKind::kSite);
   return o;
 }
 
@@ -173,6 +176,12 @@ std::expected<SpokeDraft, FieldError> decodeSpokeDraft(const json::value& v) {
       if (key == "asn") out.asn = *number;
       if (key == "export_limit") out.export_limit = *number;
       if (key == "import_limit") out.import_limit = *number;
+    } else if (key == "tunnel_options") {
+      auto options = decodeTunnelOptions(value, key);
+      if (!options) {
+        return std::unexpected(options.error());
+      }
+      out.tunnel_options = std::move(*options);
     } else if (key == "cidrs") {
       if (!value.is_array()) {
         return std::unexpected(typeError(key, "an array of strings"));

@@ -264,6 +264,16 @@ std::expected<SpokeRequest, FieldError> validateSpoke(const SpokeDraft& draft,
     }
     spoke.import_limit = static_cast<std::uint32_t>(*draft.import_limit);
   }
+  // Validated when decoded (peers/tunnel_options_json.hpp).
+  spoke.tunnel_options = draft.tunnel_options.value_or(TunnelOptions{});
+  // The default, said or not, is one value (a spoke PUT back as read stays equal).
+  const bool site = spoke.kind == SpokeKind::kSite;
+  if (spoke.tunnel_options.startup_action == defaultStartupAction(site)) {
+    spoke.tunnel_options.startup_action.reset();
+  }
+  if (spoke.tunnel_options.dpd_timeout_action == defaultDpdAction(site)) {
+    spoke.tunnel_options.dpd_timeout_action.reset();
+  }
 
   if (!draft.tunnels || draft.tunnels->empty() || draft.tunnels->size() > kMaxTunnels) {
     return std::unexpected(fieldError("tunnels", "must list one or two tunnels"));

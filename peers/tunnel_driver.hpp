@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "peers/tunnel_options.hpp"
 #include "routing/driver_error.hpp"
 #include "routing/prefix.hpp"
 
@@ -40,6 +41,11 @@ struct TunnelSpec {
   std::uint32_t interface_id = 0;       // XFRM if_id and ipsecN device number (kXfrm only)
   std::uint32_t mtu = 1399;             // inside MTU (kXfrm only); AWS's recommendation
   std::uint32_t tcp_mss = 1379;         // TCP MSS clamp on the inside link (kXfrm only)
+  // The spoke's tunnel options. `aws_side` says which side of them the hub plays: false for a
+  // vpc (the hub is the customer gateway: it initiates, and restarts a dead tunnel), true for a
+  // site (the hub is the AWS endpoint: it follows startup and DPD actions as given).
+  TunnelOptions options;
+  bool aws_side = false;
 
   bool operator==(const TunnelSpec&) const = default;
 };
