@@ -15,6 +15,7 @@ namespace {
 constexpr RouteSpec kRoutes[] = {
     {verb::get, "/v1/spokes", RouteId::kListSpokes, Access::kRead},
     {verb::post, "/v1/spokes", RouteId::kCreateSpoke, Access::kAdmin},
+    {verb::post, "/v1/spokes/import/aws", RouteId::kImportAwsSpoke, Access::kAdmin},
     {verb::get, "/v1/spokes/{name}", RouteId::kGetSpoke, Access::kRead},
     {verb::put, "/v1/spokes/{name}", RouteId::kReplaceSpoke, Access::kAdmin},
     {verb::delete_, "/v1/spokes/{name}", RouteId::kDeleteSpoke, Access::kAdmin},
@@ -158,6 +159,8 @@ asio::awaitable<Response> Api::dispatch(const Request& request, bool operational
       co_return handlers::listSpokes(request, context_);
     case RouteId::kCreateSpoke:
       co_return co_await handlers::createSpoke(request, context_);
+    case RouteId::kImportAwsSpoke:
+      co_return co_await handlers::importAwsSpoke(request, context_);
     case RouteId::kGetSpoke:
       co_return handlers::getSpoke(name, context_);
     case RouteId::kReplaceSpoke:

@@ -21,6 +21,7 @@ namespace transit::http {
 enum class RouteId {
   kListSpokes,
   kCreateSpoke,
+  kImportAwsSpoke,
   kGetSpoke,
   kReplaceSpoke,
   kDeleteSpoke,

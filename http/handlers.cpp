@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "hub/conflicts.hpp"
+#include "peers/aws_import.hpp"
+#include "peers/aws_vpn_xml.hpp"
 #include "peers/spoke_json.hpp"
 #include "peers/spoke_validation.hpp"
 
@@ -380,6 +382,92 @@ std::expected<peers::SpokeDraft, Response> decodeDraft(const Request& request) {
   return std::move(*draft);
 }
 
+// The media type of a Content-Type value, without parameters.
+std::string_view mediaType(std::string_view type) {
+  if (auto semicolon = type.find(';'); semicolon != std::string_view::npos) {
+    type = type.substr(0, semicolon);
+  }
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return type;
+}
+
+// ?name=&cidr=...&segment=&preferred_hub= of POST /v1/spokes/import/aws.
+std::expected<peers::AwsImportRequest, Response> parseImportQuery(const Request& request) {
+  auto url = boost::urls::parse_origin_form(request.target);
+  if (!url) {
+    return std::unexpected(
+        errorResponse(400, "bad_request", "the request target is not a valid path"));
+  }
+  peers::AwsImportRequest out;
+  bool named = false;
+  for (const auto& param : url->params()) {
+    const std::string key = param.key;
+    if (key == "cidr") {
+      out.cidrs.push_back(param.value);
+      continue;
+    }
+    std::optional<std::string>* target = nullptr;
+    if (key == "segment") {
+      target = &out.segment;
+    } else if (key == "preferred_hub") {
+      target = &out.preferred_hub;
+    } else if (key != "name") {
+      return std::unexpected(invalidField(
+          key, "is not a parameter of this path; use name, cidr, segment or preferred_hub"));
+    }
+    if ((key == "name" && named) || (target != nullptr && target->has_value())) {
+      return std::unexpected(invalidField(key, "may be given only once"));
+    }
+    if (key == "name") {
+      out.name = param.value;
+      named = true;
+    } else {
+      *target = param.value;
+    }
+  }
+  return out;
+}
+
+// The spoke draft of POST /v1/spokes/import/aws, or the response that refuses the request.
+// (Kept out of the coroutine: GCC 12 misreports -Wmismatched-new-delete on large frames.)
+std::expected<peers::SpokeDraft, Response> decodeAwsImport(const Request& request,
+                                                           const HubInfo& hub) {
+  const auto type = mediaType(request.content_type);
+  if (type != "application/xml" && type != "text/xml") {
+    return std::unexpected(errorResponse(
+        415, "unsupported_media_type",
+        "Content-Type must be application/xml: the document AWS returns for the VPN connection "
+        "(CustomerGatewayConfiguration)"));
+  }
+  auto query = parseImportQuery(request);
+  if (!query) {
+    return std::unexpected(query.error());
+  }
+  if (request.body.size() > peers::kMaxAwsXmlBytes) {
+    return std::unexpected(
+        errorResponse(413, "payload_too_large",
+                      fmt::format("the document is over {} KiB; AWS's are a few KiB",
+                                  peers::kMaxAwsXmlBytes / 1024)));
+  }
+  auto vpn = peers::parseAwsVpnConnection(request.body);
+  if (!vpn) {
+    if (vpn.error().where.empty()) {
+      return std::unexpected(errorResponse(400, "malformed_xml", vpn.error().message));
+    }
+    return std::unexpected(invalidField("xml:" + vpn.error().where, vpn.error().message));
+  }
+  const auto public_ip = routing::Ipv4Address::parse(hub.public_ip);
+  if (!public_ip) {
+    return std::unexpected(
+        errorResponse(500, "internal", "the hub's public address is not an IPv4 address"));
+  }
+  auto draft = peers::spokeFromAwsVpn(*vpn, *query, {*public_ip, hub.asn});
+  if (!draft) {
+    return std::unexpected(invalidField(draft.error().field, draft.error().message));
+  }
+  return std::move(*draft);
+}
+
 // If-Match: absent or "*" -> no condition; "3", W/"3" or 3 -> generation 3.
 std::expected<std::optional<std::uint64_t>, Response> parseIfMatch(std::string_view value) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
@@ -435,6 +523,20 @@ Response getSpoke(std::string_view name, HandlerContext& context) {
 
 asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& context) {
   auto draft = decodeDraft(request);
+  if (!draft) {
+    co_return draft.error();
+  }
+  auto result = co_await context.registry.asyncCreate(std::move(*draft), asio::use_awaitable);
+  if (!result) {
+    co_return hubErrorResponse(result.error());
+  }
+  Response r = spokeResponse(201, **result, context);
+  r.headers.emplace_back("Location", "/v1/spokes/" + (*result)->name);
+  co_return r;
+}
+
+asio::awaitable<Response> importAwsSpoke(const Request& request, HandlerContext& context) {
+  auto draft = decodeAwsImport(request, context.hub);
   if (!draft) {
     co_return draft.error();
   }

@@ -60,6 +60,9 @@ namespace handlers {
 Response listSpokes(const Request& request, HandlerContext& context);
 Response getSpoke(std::string_view name, HandlerContext& context);
 boost::asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& context);
+// POST /v1/spokes/import/aws: a vpc spoke from AWS's CustomerGatewayConfiguration document
+// (body, application/xml) and ?name=&cidr=...&segment=&preferred_hub= (peers/aws_import.hpp).
+boost::asio::awaitable<Response> importAwsSpoke(const Request& request, HandlerContext& context);
 boost::asio::awaitable<Response> replaceSpoke(const Request& request, std::string_view name,
                                               HandlerContext& context);
 boost::asio::awaitable<Response> deleteSpoke(const Request& request, std::string_view name,

@@ -295,7 +295,7 @@ http::request<http::string_body> buildHttpRequest(const ClientOptions& options,
     out.set(http::field::if_match, "\"" + std::to_string(*request.if_match) + "\"");
   }
   if (request.body) {
-    out.set(http::field::content_type, "application/json");
+    out.set(http::field::content_type, request.content_type);
     out.body() = *request.body;
   }
   out.keep_alive(false);

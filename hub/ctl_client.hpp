@@ -47,10 +47,11 @@ std::string apiTarget(const ServerUrl& server, const std::vector<std::string>& s
 struct ApiRequest {
   boost::beast::http::verb method = boost::beast::http::verb::get;
   std::vector<std::string> path;          // segments under the prefix: {"v1", "spokes", name}
-  std::optional<std::string> body;        // JSON text; sent with Content-Type: application/json
+  std::optional<std::string> body;        // sent as is, with Content-Type: content_type
   std::optional<std::uint64_t> if_match;  // a generation; sent as If-Match: "<generation>"
   // Query parameters, in order; keys and values are percent-encoded when sent.
   std::vector<std::pair<std::string, std::string>> query;
+  std::string content_type = "application/json";  // of `body`; unused without one
 };
 
 struct ApiResponse {

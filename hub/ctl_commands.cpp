@@ -74,6 +74,15 @@ constexpr const char* kStaticRoutesFooter =
     "A spoke that uses BGP exchanges its routes over BGP: the API refuses (exit 1); see\n"
     "`spoke exports NAME` instead.\n\n";
 
+constexpr const char* kImportAwsFooter =
+    "For whoever onboards a VPN connection they created in AWS (its customer gateway is this\n"
+    "hub's public IP and, with BGP, its ASN: see `transit-hubctl hub`). FILE is the document\n"
+    "DescribeVpnConnections returns as CustomerGatewayConfiguration, or the console's Generic\n"
+    "download; - reads it from stdin. It must not be empty nor larger than 256 KiB (the hub's\n"
+    "limit too). The hub takes each tunnel's outside address, inside CIDR and PSK from it;\n"
+    "--name and --cidr give what the document does not know. The document holds the PSKs: it is\n"
+    "sent to the hub as is and never printed. Prints the new spoke as `spoke add` does.\n\n";
+
 std::string_view trimRight(std::string_view text) {
   const auto end = text.find_last_not_of(" \t\r\n\v\f");
   return end == std::string_view::npos ? std::string_view() : text.substr(0, end + 1);
@@ -108,20 +117,81 @@ bool isHeaderSafe(std::string_view token) {
   return std::ranges::all_of(token, [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
-// All of `in` (stdin for `--file -`), at most kMaxFileSize bytes.
-std::expected<std::string, std::string> readStream(std::istream& in) {
+// "64 MiB", "256 KiB": a size limit as messages say it.
+std::string sizeText(std::size_t bytes) {
+  if (bytes % (1024 * 1024) == 0) {
+    return std::to_string(bytes / (1024 * 1024)) + " MiB";
+  }
+  return std::to_string(bytes / 1024) + " KiB";
+}
+
+// All of `in` (stdin for `--file -`), at most `limit` bytes; `why` follows the size in the
+// error for a longer stream.
+std::expected<std::string, std::string> readStream(std::istream& in,
+                                                   std::size_t limit = kMaxFileSize,
+                                                   std::string_view why = "") {
   std::string content;
   char buffer[65536];
   while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
     content.append(buffer, static_cast<std::size_t>(in.gcount()));
-    if (content.size() > kMaxFileSize) {
-      return std::unexpected("cannot read stdin: larger than 64 MiB");
+    if (content.size() > limit) {
+      return std::unexpected("cannot read stdin: larger than " + sizeText(limit) +
+                             std::string(why));
     }
   }
   if (in.bad()) {
     return std::unexpected("cannot read stdin");
   }
   return content;
+}
+
+// All of the file at `path`, at most `limit` bytes; `why` follows the size in the error for a
+// longer file. An error names the file and the reason, never its content.
+std::expected<std::string, std::string> readFileAtMost(const std::string& path, std::size_t limit,
+                                                       std::string_view why = "") {
+  const auto failure = [&path](int error) {
+    return std::unexpected("cannot read " + path + ": " +
+                           std::error_code(error, std::generic_category()).message());
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
+  if (!file) {
+    return failure(errno);
+  }
+  std::string content;
+  char buffer[65536];
+  for (;;) {
+    const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
+    content.append(buffer, n);
+    if (content.size() > limit) {
+      return std::unexpected("cannot read " + path + ": larger than " + sizeText(limit) +
+                             std::string(why));
+    }
+    if (n < sizeof buffer) {
+      break;
+    }
+  }
+  if (std::ferror(file.get()) != 0) {
+    return failure(errno);
+  }
+  return content;
+}
+
+// The document of `spoke import-aws`: FILE, or stdin for "-"; refused when empty or over
+// kMaxAwsDocumentSize. The bytes are returned exactly as read.
+std::expected<std::string, std::string> readAwsDocument(const std::string& file, std::istream& in) {
+  constexpr std::string_view kWhy = ", the most the hub accepts";
+  const bool from_stdin = file == "-";
+  auto text = from_stdin ? readStream(in, kMaxAwsDocumentSize, kWhy)
+                         : readFileAtMost(file, kMaxAwsDocumentSize, kWhy);
+  if (!text) {
+    return text;
+  }
+  if (text->empty()) {
+    return std::unexpected((from_stdin ? std::string("stdin") : file) +
+                           " is empty: expected the VPN connection's configuration document");
+  }
+  return text;
 }
 
 int fail(std::ostream& err, const Failure& failure) {
@@ -143,6 +213,7 @@ struct Invocation {
     kSpokeDelete,
     kSpokeExports,
     kSpokeStaticRoutes,
+    kSpokeImportAws,
     kRoutes,
     kConflicts,
     kHub,
@@ -161,6 +232,11 @@ struct Invocation {
   std::string name;  // show, delete, exports, static-routes
   std::uint64_t if_match = 0;
   std::string routes_spoke;  // routes --spoke
+  std::string import_file;   // import-aws FILE, "-" for stdin
+  std::string import_name;   // import-aws --name
+  std::vector<std::string> import_cidrs;
+  std::string import_segment;
+  std::string import_preferred_hub;
   bool routes_filtered = false;
   bool routes_accepted = false;
 
@@ -172,6 +248,8 @@ struct Invocation {
   bool has_add_file = false;
   bool has_if_match = false;
   bool has_routes_spoke = false;
+  bool has_import_segment = false;
+  bool has_import_preferred_hub = false;
 };
 
 // Builds the CLI11 app writing into `inv`; `finish` copies the "given" bits after parsing.
@@ -231,6 +309,7 @@ class CommandLine {
     static_routes_->fallthrough();
     static_routes_->footer(std::string(kStaticRoutesFooter) + kFooter);
     static_routes_->add_option("NAME", inv_.name, "spoke name")->type_name("")->required();
+    addSpokeImportAws(*spoke);
     addRoutes();
     conflicts_ = app_.add_subcommand(
         "conflicts",
@@ -253,6 +332,8 @@ class CommandLine {
     inv_.has_add_file = add_file_->count() > 0;
     inv_.has_if_match = if_match_->count() > 0;
     inv_.has_routes_spoke = routes_spoke_->count() > 0;
+    inv_.has_import_segment = import_segment_->count() > 0;
+    inv_.has_import_preferred_hub = import_preferred_hub_->count() > 0;
     if (routing_->count() > 0) {
       inv_.add.routing = routing_value_;
     }
@@ -278,6 +359,8 @@ class CommandLine {
       inv_.command = Command::kSpokeExports;
     } else if (static_routes_->parsed()) {
       inv_.command = Command::kSpokeStaticRoutes;
+    } else if (import_aws_->parsed()) {
+      inv_.command = Command::kSpokeImportAws;
     } else if (routes_->parsed()) {
       inv_.command = Command::kRoutes;
     } else if (conflicts_->parsed()) {
@@ -290,6 +373,35 @@ class CommandLine {
   }
 
  private:
+  void addSpokeImportAws(CLI::App& spoke) {
+    import_aws_ = spoke.add_subcommand("import-aws",
+                                       "onboard a VPN connection you created in AWS from its "
+                                       "configuration document (POST /v1/spokes/import/aws)");
+    import_aws_->fallthrough();
+    import_aws_->footer(std::string(kImportAwsFooter) + kFooter);
+    import_aws_
+        ->add_option("FILE", inv_.import_file,
+                     "the connection's configuration document (XML), or - for stdin")
+        ->type_name("")
+        ->required();
+    import_aws_->add_option("--name", inv_.import_name, "name of the new spoke")
+        ->type_name("NAME")
+        ->required();
+    import_aws_
+        ->add_option("--cidr", inv_.import_cidrs,
+                     "a CIDR of the VPC behind the connection; repeat for more")
+        ->type_name("CIDR")
+        ->allow_extra_args(false)
+        ->required();
+    import_segment_ =
+        import_aws_->add_option("--segment", inv_.import_segment, "segment (default: default)")
+            ->type_name("SEG");
+    import_preferred_hub_ = import_aws_
+                                ->add_option("--preferred-hub", inv_.import_preferred_hub,
+                                             "the hub this spoke's traffic should prefer")
+                                ->type_name("HUB");
+  }
+
   void addRoutes() {
     routes_ = app_.add_subcommand("routes",
                                   "list the routes BIRD holds for the spokes, refused ones "
@@ -353,6 +465,7 @@ class CommandLine {
   CLI::App* delete_ = nullptr;
   CLI::App* exports_ = nullptr;
   CLI::App* static_routes_ = nullptr;
+  CLI::App* import_aws_ = nullptr;
   CLI::App* routes_ = nullptr;
   CLI::App* conflicts_ = nullptr;
   CLI::App* hub_ = nullptr;
@@ -365,6 +478,8 @@ class CommandLine {
   CLI::Option* segment_ = nullptr;
   CLI::Option* if_match_ = nullptr;
   CLI::Option* routes_spoke_ = nullptr;
+  CLI::Option* import_segment_ = nullptr;
+  CLI::Option* import_preferred_hub_ = nullptr;
   std::string routing_value_;
   std::int64_t asn_value_ = 0;
   std::string preferred_hub_value_;
@@ -424,6 +539,17 @@ std::expected<ApiRequest, std::string> buildRequest(const Invocation& inv, std::
     case Command::kSpokeStaticRoutes:
       request.path = {"v1", "spokes", inv.name, "static-routes"};
       return request;
+    case Command::kSpokeImportAws: {
+      auto document = readAwsDocument(inv.import_file, in);
+      if (!document) {
+        return std::unexpected(document.error());
+      }
+      request.method = http::verb::post;
+      request.path = {"v1", "spokes", "import", "aws"};
+      request.body = std::move(*document);
+      request.content_type = "application/xml";
+      return request;
+    }
     case Command::kRoutes:
       request.path = {"v1", "routes"};
       return request;
@@ -447,6 +573,16 @@ std::vector<std::pair<std::string, std::string>> queryOf(const Invocation& inv) 
     if (inv.has_routes_spoke) query.emplace_back("spoke", inv.routes_spoke);
     if (inv.routes_filtered || inv.routes_accepted) {
       query.emplace_back("filtered", inv.routes_filtered ? "true" : "false");
+    }
+  }
+  if (inv.command == Invocation::Command::kSpokeImportAws) {
+    query.emplace_back("name", inv.import_name);
+    for (const auto& cidr : inv.import_cidrs) {
+      query.emplace_back("cidr", cidr);
+    }
+    if (inv.has_import_segment) query.emplace_back("segment", inv.import_segment);
+    if (inv.has_import_preferred_hub) {
+      query.emplace_back("preferred_hub", inv.import_preferred_hub);
     }
   }
   return query;
@@ -473,6 +609,7 @@ std::expected<void, std::string> printResult(const Invocation& inv, const json::
   std::expected<std::string, std::string> text;
   switch (inv.command) {
     case Command::kSpokeAdd:
+    case Command::kSpokeImportAws:
       text = renderCreated(body);
       break;
     case Command::kSpokeList:
@@ -766,31 +903,7 @@ std::expected<Token, std::string> loadToken(const std::optional<std::string>& to
 }
 
 std::expected<std::string, std::string> readFile(const std::string& path) {
-  const auto failure = [&path](int error) {
-    return std::unexpected("cannot read " + path + ": " +
-                           std::error_code(error, std::generic_category()).message());
-  };
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
-                                                       &std::fclose);
-  if (!file) {
-    return failure(errno);
-  }
-  std::string content;
-  char buffer[65536];
-  for (;;) {
-    const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
-    content.append(buffer, n);
-    if (content.size() > kMaxFileSize) {
-      return std::unexpected("cannot read " + path + ": larger than 64 MiB");
-    }
-    if (n < sizeof buffer) {
-      break;
-    }
-  }
-  if (std::ferror(file.get()) != 0) {
-    return failure(errno);
-  }
-  return content;
+  return readFileAtMost(path, kMaxFileSize);
 }
 
 int runCtl(int argc, const char* const* argv, const Environment& env, std::istream& in,

@@ -4,11 +4,13 @@
 // tests call runCtl with their own streams and environment. The pure parts (--tunnel parsing,
 // the spoke body built from flags or a file, token loading) are exposed for tests; runCtl does
 // the I/O through ctl_client and prints through ctl_output.
-// PSKs come only from files (psk-file= or the --file JSON), never from the command line, and
-// are never printed; the token never appears in a message.
+// PSKs come only from files (psk-file=, the --file JSON, or the AWS document of
+// `spoke import-aws`), never from the command line, and are never printed; no message quotes a
+// file's content, and the token never appears in a message.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <expected>
 #include <iosfwd>
@@ -20,6 +22,9 @@
 namespace transit::hub::ctl {
 
 inline constexpr std::string_view kDefaultServer = "http://127.0.0.1:8080";
+
+// The largest AWS VPN configuration document `spoke import-aws` sends; the hub refuses larger.
+inline constexpr std::size_t kMaxAwsDocumentSize = 256 * 1024;
 
 // What runCtl takes from the process environment (empty variables count as unset).
 struct Environment {
@@ -71,7 +76,8 @@ std::expected<Token, std::string> loadToken(const std::optional<std::string>& to
 std::expected<std::string, std::string> readFile(const std::string& path);
 
 // Parses `argv`, runs the command, prints to `out` (results) and `err` (errors, warnings);
-// returns the exit code (see ExitCode in ctl_output.hpp). `in` is read for `--file -`.
+// returns the exit code (see ExitCode in ctl_output.hpp). `in` is read for `--file -` and for
+// `spoke import-aws -`.
 int runCtl(int argc, const char* const* argv, const Environment& env, std::istream& in,
            std::ostream& out, std::ostream& err);
 

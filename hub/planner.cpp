@@ -166,6 +166,8 @@ void planRouting(const DesiredState& desired, const PlanOptions& options,
       session.neighbor_as = *receiver->asn;
       session.accepted = receiver->cidrs;
       session.import_limit = peers::effectiveImportLimit(*receiver);
+      session.hold_time = receiver->bgp_hold_time_seconds.value_or(peers::kDefaultHoldTime);
+      session.keepalive = std::max<std::uint32_t>(1, session.hold_time / 3);
       session.segment = receiver->segment;
       session.export_segments.assign(export_segments.begin(), export_segments.end());
       session.export_limit = exports.limit;

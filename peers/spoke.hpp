@@ -42,6 +42,8 @@ inline constexpr std::uint32_t kDefaultExportLimitStatic = 50;
 inline constexpr std::uint32_t kMaxExportLimit = 10000;
 inline constexpr std::uint32_t kDefaultImportLimit = 1000;
 inline constexpr std::uint32_t kMaxImportLimit = 1000000;
+// AWS's VGWs use a 30 s hold time (10 s keepalives).
+inline constexpr std::uint32_t kDefaultHoldTime = 30;
 
 struct Tunnel {
   routing::Ipv4Address outside_ip;  // the spoke's tunnel endpoint
@@ -75,6 +77,8 @@ struct Spoke {
   std::optional<std::uint32_t> export_limit;
   // More accepted routes than this from the spoke restart its BGP session. Unset: the default.
   std::optional<std::uint32_t> import_limit;
+  // The BGP hold time of its sessions, 3-65535 s (keepalive a third of it). Unset: 30.
+  std::optional<std::uint32_t> bgp_hold_time_seconds;
   // IKE/IPsec parameters of both tunnels (AWS's tunnel options; defaults when not given).
   TunnelOptions tunnel_options;
   std::vector<Tunnel> tunnels;
@@ -105,6 +109,7 @@ struct SpokeDraft {
   std::optional<std::string> segment;
   std::optional<std::int64_t> export_limit;
   std::optional<std::int64_t> import_limit;
+  std::optional<std::int64_t> bgp_hold_time_seconds;
   // Decoded and validated with the JSON (peers/tunnel_options_json.hpp); unset: the defaults.
   std::optional<TunnelOptions> tunnel_options;
   std::optional<std::vector<TunnelDraft>> tunnels;

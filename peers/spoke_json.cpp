@@ -115,6 +115,11 @@ json::object encodeCommon(const Spoke& spoke) {
   } else {
     o["import_limit"] = nullptr;
   }
+  if (spoke.bgp_hold_time_seconds) {
+    o["bgp_hold_time_seconds"] = *spoke.bgp_hold_time_seconds;
+  } else {
+    o["bgp_hold_time_seconds"] = nullptr;
+  }
   o["tunnel_options"] =
       encodeTunnelOptions(spoke.tunnel_options, spoke.kind == SpokeKind::kSite);
   return o;
@@ -165,7 +170,8 @@ std::expected<SpokeDraft, FieldError> decodeSpokeDraft(const json::value& v) {
       if (key == "routing") out.routing = std::move(*text);
       if (key == "segment") out.segment = std::move(*text);
       if (key == "preferred_hub") out.preferred_hub = std::move(*text);
-    } else if (key == "asn" || key == "export_limit" || key == "import_limit") {
+    } else if (key == "asn" || key == "export_limit" || key == "import_limit" ||
+               key == "bgp_hold_time_seconds") {
       if (value.is_null()) {
         continue;
       }
@@ -176,6 +182,7 @@ std::expected<SpokeDraft, FieldError> decodeSpokeDraft(const json::value& v) {
       if (key == "asn") out.asn = *number;
       if (key == "export_limit") out.export_limit = *number;
       if (key == "import_limit") out.import_limit = *number;
+      if (key == "bgp_hold_time_seconds") out.bgp_hold_time_seconds = *number;
     } else if (key == "tunnel_options") {
       auto options = decodeTunnelOptions(value, key);
       if (!options) {

@@ -264,6 +264,19 @@ std::expected<SpokeRequest, FieldError> validateSpoke(const SpokeDraft& draft,
     }
     spoke.import_limit = static_cast<std::uint32_t>(*draft.import_limit);
   }
+  if (draft.bgp_hold_time_seconds) {
+    if (spoke.routing != RoutingMode::kBgp) {
+      return std::unexpected(fieldError("bgp_hold_time_seconds", "applies only to routing: bgp"));
+    }
+    if (*draft.bgp_hold_time_seconds < 3 || *draft.bgp_hold_time_seconds > 65535) {
+      return std::unexpected(
+          fieldError("bgp_hold_time_seconds", "must be between 3 and 65535 seconds"));
+    }
+    // The default, said or not, is one value.
+    if (*draft.bgp_hold_time_seconds != kDefaultHoldTime) {
+      spoke.bgp_hold_time_seconds = static_cast<std::uint32_t>(*draft.bgp_hold_time_seconds);
+    }
+  }
   // Validated when decoded (peers/tunnel_options_json.hpp).
   spoke.tunnel_options = draft.tunnel_options.value_or(TunnelOptions{});
   // The default, said or not, is one value (a spoke PUT back as read stays equal).

@@ -1,0 +1,49 @@
+// AWS import: a VPN connection created in AWS (its CustomerGatewayConfiguration document, parsed
+// by peers/aws_vpn_xml) becomes a vpc spoke draft.
+//
+// Owns: nothing; a pure function, any thread. Called by the HTTP handler of
+// POST /v1/spokes/import/aws; the draft then goes through the same validation and registry as
+// POST /v1/spokes.
+//
+// What comes from the document: each tunnel's outside address (the VGW's), inside /30 and PSK,
+// taken together from the same <ipsec_tunnel> (never zipped by position), the VGW's ASN and
+// hold time, the DPD timeout (interval x retries), and the routing mode (BGP, or static for a
+// NoBGPVPNConnection). Tunnels are ordered by outside address, so the same connection gives
+// the same spoke whatever order the document lists them in. What never comes from it: the
+// <ike>/<ipsec> algorithms (AWS's minimum example, not the tunnel's proposals; the spoke keeps
+// the hub's strong defaults or the tunnel_options given). The document must be for this hub:
+// its customer gateway address is the hub's public address and, with BGP, its ASN the hub's.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "peers/aws_vpn_xml.hpp"
+#include "peers/spoke.hpp"
+
+namespace transit::peers {
+
+// What the request adds to the document (query parameters of the import).
+struct AwsImportRequest {
+  std::string name;
+  std::vector<std::string> cidrs;
+  std::optional<std::string> segment;
+  std::optional<std::string> preferred_hub;
+};
+
+struct AwsImportHub {
+  routing::Ipv4Address public_ip;  // the customer gateway address AWS knows the hub by
+  std::uint32_t asn = 0;
+};
+
+// The spoke draft, or the problem: `field` is "xml:<element path>" for the document
+// ("xml:ipsec_tunnel[2]/customer_gateway/tunnel_outside_address/ip_address") or the query
+// parameter's name. No message carries a PSK.
+std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vpn,
+                                                       const AwsImportRequest& request,
+                                                       const AwsImportHub& hub);
+
+}  // namespace transit::peers

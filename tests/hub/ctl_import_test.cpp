@@ -1,0 +1,447 @@
+// transit-hubctl's `spoke import-aws`: the request it sends (the AWS document as the body, the
+// flags as the query), the files it refuses, and what it prints, run through runCtl against a
+// small Beast server in this file that answers canned API replies and records what it was sent.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hub/ctl_client.hpp"
+#include "hub/ctl_commands.hpp"
+#include "hub/ctl_output.hpp"
+#include "tests/fakes/temp_dir.hpp"
+
+namespace transit::hub::ctl {
+namespace {
+
+using transit::fakes::TempDir;
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr std::string_view kToken = "tok-123";
+constexpr std::string_view kPsk = "Lab.Only_Psk_7f3a9c";
+
+// A CustomerGatewayConfiguration document, trimmed; the client never parses it. CRLF line ends,
+// a non-ASCII comment and no final newline, so a byte-for-byte comparison means something.
+const std::string kDocument =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+    "<vpn_connection id=\"vpn-0123456789abcdef0\">\r\n"
+    "  <!-- caf\xc3\xa9 -->\r\n"
+    "  <ipsec_tunnel>\r\n"
+    "    <ike><pre_shared_key>" +
+    std::string(kPsk) +
+    "</pre_shared_key></ike>\r\n"
+    "  </ipsec_tunnel>\r\n"
+    "</vpn_connection>\t ";
+
+// The created spoke, as POST /v1/spokes and the import answer it.
+constexpr std::string_view kSpoke =
+    R"({"name":"prod-a","kind":"vpc","cidrs":["10.1.0.0/16","10.2.0.0/16"],"routing":"bgp",)"
+    R"("asn":64512,"preferred_hub":"hub-a","segment":"prod","tunnels":[)"
+    R"({"outside_ip":"198.51.100.10","inside_cidr":"169.254.80.144/30",)"
+    R"("hub_inside_ip":"169.254.80.146","peer_inside_ip":"169.254.80.145","psk_set":true},)"
+    R"({"outside_ip":"198.51.100.11","inside_cidr":"169.254.172.84/30",)"
+    R"("hub_inside_ip":"169.254.172.86","peer_inside_ip":"169.254.172.85","psk_set":true}],)"
+    R"("generation":1,"created_at":"2026-11-26T06:30:00Z","updated_at":"2026-11-26T06:30:00Z"})";
+
+constexpr std::string_view kBadPsk =
+    R"({"error":{"code":"invalid_field","message":"the pre-shared key has characters )"
+    R"(libreswan cannot take","field":"xml:ipsec_tunnel[2]/ike/pre_shared_key"}})";
+
+struct RunResult {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+RunResult run(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+  std::vector<const char*> argv{"transit-hubctl"};
+  for (const auto& arg : args) {
+    argv.push_back(arg.c_str());
+  }
+  std::istringstream in(stdin_text);
+  std::ostringstream out;
+  std::ostringstream err;
+  const Environment env{std::nullopt, std::string(kToken)};
+  const int code = runCtl(static_cast<int>(argv.size()), argv.data(), env, in, out, err);
+  return RunResult{code, out.str(), err.str()};
+}
+
+// ---- The in-test API server (plain HTTP; the pattern of ctl_routing_test.cpp) ---------------
+
+struct Recorded {
+  std::string method;
+  std::string target;
+  std::string content_type;
+  std::string authorization;
+  std::string body;
+};
+
+struct Canned {
+  unsigned status = 200;
+  std::string body;
+};
+
+// Serves one canned response per connection, in order, on 127.0.0.1 and a free port. Runs on
+// its own thread; records each request it read.
+class TestServer {
+ public:
+  explicit TestServer(std::vector<Canned> canned)
+      : canned_(std::move(canned)),
+        acceptor_(ioc_, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0)) {
+    acceptNext();
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~TestServer() {
+    asio::post(ioc_, [this] { acceptor_.close(); });
+    thread_.join();
+  }
+  TestServer(const TestServer&) = delete;
+  TestServer& operator=(const TestServer&) = delete;
+
+  std::string url() const {
+    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+  }
+  std::vector<Recorded> requests() const {
+    const std::lock_guard lock(mutex_);
+    return recorded_;
+  }
+
+ private:
+  void acceptNext() {
+    if (next_ >= canned_.size()) {
+      return;
+    }
+    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        return;
+      }
+      serve(socket, canned_[next_++]);
+      acceptNext();
+    });
+  }
+
+  void serve(tcp::socket& socket, const Canned& canned) {
+    beast::flat_buffer buffer;
+    http::request<http::string_body> request;
+    beast::error_code ec;
+    http::read(socket, buffer, request, ec);
+    if (ec) {
+      return;
+    }
+    {
+      const std::lock_guard lock(mutex_);
+      recorded_.push_back(
+          Recorded{std::string(request.method_string()), std::string(request.target()),
+                   std::string(request[http::field::content_type]),
+                   std::string(request[http::field::authorization]), request.body()});
+    }
+    http::response<http::string_body> response{static_cast<http::status>(canned.status), 11};
+    if (canned.status == 201) {
+      response.set(http::field::location, "/v1/spokes/prod-a");
+      response.set(http::field::etag, "\"1\"");
+    }
+    if (!canned.body.empty()) {
+      response.set(http::field::content_type, "application/json");
+    }
+    response.body() = canned.body;
+    response.keep_alive(false);
+    response.prepare_payload();
+    http::write(socket, response, ec);
+  }
+
+  std::vector<Canned> canned_;
+  std::size_t next_ = 0;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  mutable std::mutex mutex_;
+  std::vector<Recorded> recorded_;
+  std::thread thread_;
+};
+
+// Runs `args` after --server against a server answering `status` with `body` once.
+struct Exchange {
+  RunResult result;
+  std::vector<Recorded> requests;
+};
+Exchange exchange(unsigned status, std::string_view body, const std::vector<std::string>& args,
+                  const std::string& stdin_text = "") {
+  TestServer server({Canned{status, std::string(body)}});
+  std::vector<std::string> all{"--server", server.url()};
+  all.insert(all.end(), args.begin(), args.end());
+  Exchange out{run(all, stdin_text), {}};
+  out.requests = server.requests();
+  return out;
+}
+
+// `spoke import-aws FILE --name prod-a --cidr 10.1.0.0/16` plus `extra`.
+std::vector<std::string> importArgs(const std::string& file,
+                                    const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args{"spoke",  "import-aws", file,         "--name",
+                                "prod-a", "--cidr",     "10.1.0.0/16"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+void expectNoPsk(const RunResult& result) {
+  EXPECT_EQ(result.out.find(kPsk), std::string::npos) << result.out;
+  EXPECT_EQ(result.err.find(kPsk), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.find("pre_shared_key>"), std::string::npos) << result.err;
+}
+
+// ---- The request ----------------------------------------------------------------------------
+
+TEST(CtlImportAws, PostsTheDocumentAsXmlWithEveryFlagInTheQuery) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(
+      201, kSpoke,
+      importArgs(file, {"--cidr", "10.2.0.0/16", "--segment", "prod", "--preferred-hub", "hub-a"}));
+  EXPECT_EQ(ex.result.code, 0) << ex.result.err;
+  ASSERT_EQ(ex.requests.size(), 1U);
+  const Recorded& sent = ex.requests.front();
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.target,
+            "/v1/spokes/import/aws?name=prod-a&cidr=10.1.0.0%2F16&cidr=10.2.0.0%2F16"
+            "&segment=prod&preferred_hub=hub-a");
+  EXPECT_EQ(sent.content_type, "application/xml");
+  EXPECT_EQ(sent.authorization, "Bearer tok-123");
+}
+
+TEST(CtlImportAws, TheBodyIsTheFileByteForByte) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(201, kSpoke, importArgs(file));
+  ASSERT_EQ(ex.requests.size(), 1U);
+  EXPECT_EQ(ex.requests.front().body, kDocument);
+}
+
+TEST(CtlImportAws, LeavesOutSegmentAndPreferredHubWhenNotGiven) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(201, kSpoke, importArgs(file));
+  ASSERT_EQ(ex.requests.size(), 1U);
+  EXPECT_EQ(ex.requests.front().target, "/v1/spokes/import/aws?name=prod-a&cidr=10.1.0.0%2F16");
+}
+
+TEST(CtlImportAws, PercentEncodesTheQueryValues) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(
+      201, kSpoke,
+      {"spoke", "import-aws", file, "--name", "a b&c", "--cidr", "x=y", "--segment", "s?t"});
+  ASSERT_EQ(ex.requests.size(), 1U);
+  EXPECT_EQ(ex.requests.front().target,
+            "/v1/spokes/import/aws?name=a%20b%26c&cidr=x%3Dy&segment=s%3Ft");
+}
+
+TEST(CtlImportAws, DashReadsTheDocumentFromStdin) {
+  auto ex = exchange(201, kSpoke, importArgs("-"), kDocument);
+  EXPECT_EQ(ex.result.code, 0) << ex.result.err;
+  ASSERT_EQ(ex.requests.size(), 1U);
+  EXPECT_EQ(ex.requests.front().content_type, "application/xml");
+  EXPECT_EQ(ex.requests.front().body, kDocument);
+}
+
+TEST(CtlImportAws, SendsADocumentOfExactlyTheLimit) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", std::string(kMaxAwsDocumentSize, 'x')).string();
+  auto ex = exchange(201, kSpoke, importArgs(file));
+  EXPECT_EQ(ex.result.code, 0) << ex.result.err;
+  ASSERT_EQ(ex.requests.size(), 1U);
+  EXPECT_EQ(ex.requests.front().body.size(), kMaxAwsDocumentSize);
+}
+
+TEST(CtlImportAws, ClientRequestCarriesTheGivenContentType) {
+  ClientOptions options;
+  options.server = *parseServerUrl("http://h");
+  ApiRequest request{http::verb::post, {"v1", "spokes", "import", "aws"}, "<a/>", std::nullopt, {},
+                     "application/xml"};
+  auto built = buildHttpRequest(options, request);
+  EXPECT_EQ(built[http::field::content_type], "application/xml");
+  EXPECT_EQ(built.body(), "<a/>");
+}
+
+// ---- Files it refuses (usage errors: nothing is sent) ---------------------------------------
+
+TEST(CtlImportAws, AMissingFileIsAUsageErrorNamingIt) {
+  TempDir dir;
+  const auto file = (dir / "nope.xml").string();
+  auto ex = exchange(201, kSpoke, importArgs(file));
+  EXPECT_EQ(ex.result.code, 2);
+  EXPECT_EQ(ex.result.err, "error: cannot read " + file + ": No such file or directory\n");
+  EXPECT_TRUE(ex.requests.empty());
+}
+
+TEST(CtlImportAws, ADirectoryIsAUsageError) {
+  TempDir dir;
+  auto ex = exchange(201, kSpoke, importArgs(dir.path().string()));
+  EXPECT_EQ(ex.result.code, 2);
+  EXPECT_NE(ex.result.err.find("cannot read " + dir.path().string()), std::string::npos)
+      << ex.result.err;
+  EXPECT_TRUE(ex.requests.empty());
+}
+
+TEST(CtlImportAws, AnEmptyFileIsAUsageError) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", "").string();
+  auto ex = exchange(201, kSpoke, importArgs(file));
+  EXPECT_EQ(ex.result.code, 2);
+  EXPECT_EQ(ex.result.err,
+            "error: " + file + " is empty: expected the VPN connection's configuration document\n");
+  EXPECT_TRUE(ex.requests.empty());
+}
+
+TEST(CtlImportAws, AnEmptyStdinIsAUsageError) {
+  auto ex = exchange(201, kSpoke, importArgs("-"), "");
+  EXPECT_EQ(ex.result.code, 2);
+  EXPECT_EQ(ex.result.err,
+            "error: stdin is empty: expected the VPN connection's configuration document\n");
+  EXPECT_TRUE(ex.requests.empty());
+}
+
+TEST(CtlImportAws, AFileOverTheLimitIsRefusedWithoutItsContent) {
+  TempDir dir;
+  const auto file =
+      dir.write("vpn.xml", kDocument + std::string(kMaxAwsDocumentSize, ' ')).string();
+  auto ex = exchange(201, kSpoke, importArgs(file));
+  EXPECT_EQ(ex.result.code, 2);
+  EXPECT_EQ(ex.result.err,
+            "error: cannot read " + file + ": larger than 256 KiB, the most the hub accepts\n");
+  EXPECT_TRUE(ex.requests.empty());
+  expectNoPsk(ex.result);
+}
+
+TEST(CtlImportAws, StdinOverTheLimitIsRefused) {
+  auto ex = exchange(201, kSpoke, importArgs("-"), std::string(kMaxAwsDocumentSize + 1, 'x'));
+  EXPECT_EQ(ex.result.code, 2);
+  EXPECT_EQ(ex.result.err,
+            "error: cannot read stdin: larger than 256 KiB, the most the hub accepts\n");
+  EXPECT_TRUE(ex.requests.empty());
+}
+
+TEST(CtlImportAws, NameCidrAndFileAreRequired) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  const std::vector<std::vector<std::string>> incomplete = {
+      {"spoke", "import-aws", file, "--cidr", "10.1.0.0/16"},
+      {"spoke", "import-aws", file, "--name", "prod-a"},
+      {"spoke", "import-aws", "--name", "prod-a", "--cidr", "10.1.0.0/16"}};
+  for (const auto& args : incomplete) {
+    auto ex = exchange(201, kSpoke, args);
+    EXPECT_EQ(ex.result.code, 2) << ex.result.err;
+    EXPECT_TRUE(ex.requests.empty());
+  }
+}
+
+// ---- What it prints -------------------------------------------------------------------------
+
+TEST(CtlImportAws, PrintsTheCreatedSpokeAsSpokeAddDoes) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto imported = exchange(201, kSpoke, importArgs(file));
+  auto added = exchange(201, kSpoke, {"spoke", "add", "--file", "-"}, std::string(kSpoke));
+  EXPECT_EQ(imported.result.code, 0) << imported.result.err;
+  EXPECT_EQ(imported.result.err, "");
+  EXPECT_EQ(imported.result.out.rfind("Created spoke prod-a (generation 1)\n", 0), 0U)
+      << imported.result.out;
+  EXPECT_EQ(imported.result.out, added.result.out);
+}
+
+TEST(CtlImportAws, JsonPrintsTheServersBodyAsIs) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(201, kSpoke, importArgs(file, {"--json"}));
+  EXPECT_EQ(ex.result.code, 0) << ex.result.err;
+  EXPECT_EQ(ex.result.out, std::string(kSpoke) + "\n");
+}
+
+TEST(CtlImportAws, ARefusedFieldOfTheDocumentIsPrintedWithItsPath) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(422, kBadPsk, importArgs(file));
+  EXPECT_EQ(ex.result.code, 1);
+  EXPECT_EQ(ex.result.err,
+            "error: the pre-shared key has characters libreswan cannot take "
+            "(field: xml:ipsec_tunnel[2]/ike/pre_shared_key)\n");
+  EXPECT_EQ(ex.result.out, "");
+}
+
+TEST(CtlImportAws, ARefusedQueryValueIsPrintedWithItsName) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(
+      422, R"({"error":{"code":"invalid_field","message":"is not an IPv4 CIDR","field":"cidr"}})",
+      importArgs(file));
+  EXPECT_EQ(ex.result.code, 1);
+  EXPECT_EQ(ex.result.err, "error: is not an IPv4 CIDR (field: cidr)\n");
+}
+
+TEST(CtlImportAws, OtherRefusalsExitOneWithTheServersMessage) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  struct Refusal {
+    unsigned status;
+    std::string code;
+    std::string message;
+  };
+  const std::vector<Refusal> refusals = {
+      {400, "malformed_xml", "not well-formed XML at line 3"},
+      {413, "payload_too_large", "the body is larger than 256 KiB"},
+      {415, "unsupported_media_type", "the body must be application/xml"},
+      {409, "conflict", "a spoke named prod-a exists"}};
+  for (const auto& refusal : refusals) {
+    auto ex = exchange(
+        refusal.status,
+        R"({"error":{"code":")" + refusal.code + R"(","message":")" + refusal.message + R"("}})",
+        importArgs(file));
+    EXPECT_EQ(ex.result.code, 1) << refusal.status;
+    EXPECT_EQ(ex.result.err, "error: " + refusal.message + "\n");
+    EXPECT_EQ(ex.result.out, "");
+  }
+}
+
+TEST(CtlImportAws, NoOutputEverContainsThePsk) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  expectNoPsk(exchange(201, kSpoke, importArgs(file)).result);
+  expectNoPsk(exchange(201, kSpoke, importArgs(file, {"--json"})).result);
+  expectNoPsk(exchange(201, kSpoke, importArgs("-"), kDocument).result);
+  expectNoPsk(exchange(422, kBadPsk, importArgs(file)).result);
+  expectNoPsk(
+      exchange(400, R"({"error":{"code":"malformed_xml","message":"bad"}})", importArgs(file))
+          .result);
+  expectNoPsk(exchange(200, "<html>not the API</html>", importArgs(file)).result);
+  expectNoPsk(run({"--server", "http://127.0.0.1:1", "spoke", "import-aws", file, "--name",
+                   "prod-a", "--cidr", "10.1.0.0/16"}));
+}
+
+// ---- Help -----------------------------------------------------------------------------------
+
+TEST(CtlImportAwsHelp, SaysWhatToPassAndForWhom) {
+  auto help = run({"spoke", "import-aws", "--help"});
+  EXPECT_EQ(help.code, 0);
+  for (const char* text : {"For ", "POST /v1/spokes/import/aws", "DescribeVpnConnections",
+                           "CustomerGatewayConfiguration", "Generic", "256 KiB", "--name", "--cidr",
+                           "--segment", "--preferred-hub", "Exit codes:"}) {
+    EXPECT_NE(help.out.find(text), std::string::npos) << text << "\n" << help.out;
+  }
+  auto spoke = run({"spoke", "--help"});
+  EXPECT_NE(spoke.out.find("import-aws"), std::string::npos) << spoke.out;
+}
+
+}  // namespace
+}  // namespace transit::hub::ctl
