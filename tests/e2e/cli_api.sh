@@ -196,6 +196,36 @@ ctl spoke list
 expect_rc "spoke list of an empty hub exits 0" 0
 expect_eq "spoke list of an empty hub" "No spokes." "$OUT"
 
+# ---- onboarding a VPN connection made in AWS from its customer-gateway document ---------------
+
+AWS_DATA="$(cd "$(dirname "${BASH_SOURCE[0]}")/../data/aws" && pwd)"
+ctl spoke import-aws "$AWS_DATA/aws-bgp-reversed.xml" --name prod-x --cidr 10.7.0.0/16 \
+  --segment prod
+expect_rc "spoke import-aws exits 0" 0
+expect_contains "spoke import-aws names the spoke" "$OUT" "Created spoke prod-x"
+expect_row "the VGW's first tunnel, its inside /30 from the document" "$OUT" \
+  '198\.51\.100\.11 +169\.254\.80\.144/30 .* set' "198.51.100.11  169.254.80.144/30 ... set"
+expect_row "the second tunnel" "$OUT" '198\.51\.100\.22 +169\.254\.172\.84/30 .* set' \
+  "198.51.100.22  169.254.172.84/30 ... set"
+ctl --json spoke show prod-x
+expect_contains "the VGW's ASN from the document" "$OUT" '"asn":64512'
+# Dry-run renders what live mode would load: the document's PSKs, each with its own tunnel.
+SECRETS="$E2E_TMP/dry-run/ipsec/transit-hub.secrets"
+for _ in $(seq 1 100); do  # the reconciler renders within a pass (bounded: 10 s)
+  grep -q "198.51.100.22 : PSK \"LabOnly.tunnel_two.k3yB\"" "$SECRETS" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "198.51.100.22 : PSK \"LabOnly.tunnel_two.k3yB\"" "$SECRETS" ||
+  fail "tunnel two's PSK is the document's (expected it in $SECRETS)"
+grep -q "198.51.100.11 : PSK \"LabOnly.tunnel_one.k3yA\"" "$SECRETS" ||
+  fail "tunnel one's PSK is the document's (expected it in $SECRETS)"
+pass "the imported tunnels carry the document's PSKs, each with its own tunnel"
+ctl spoke import-aws "$AWS_DATA/aws-bad-billion-laughs.xml" --name prod-y --cidr 10.8.0.0/16
+expect_rc "a hostile document is refused (exit 1)" 1
+expect_contains "the refusal names the problem" "$ERR" "DTDs and entity declarations"
+ctl spoke delete prod-x
+expect_rc "the imported spoke deletes" 0
+
 # ---- the store's files are private -----------------------------------------------------------
 
 for file in "$STORE" "$STORE-wal"; do
@@ -211,7 +241,8 @@ expect_eq "transit-hubd exit status after SIGTERM" 0 "$STOP_STATUS"
 
 # ---- no secret anywhere ----------------------------------------------------------------------
 
-for secret in "$PSK1" "$PSK2" "$(head -n 1 "$E2E_TMP/admin.token")" \
+for secret in "$PSK1" "$PSK2" LabOnly.tunnel_one.k3yA LabOnly.tunnel_two.k3yB \
+  "$(head -n 1 "$E2E_TMP/admin.token")" \
   "$(head -n 1 "$E2E_TMP/read.token")"; do
   found="$(grep -lF -- "$secret" "$E2E_TMP/all-output.log" "$E2E_TMP/hubd.log" || true)"
   if [[ -n "$found" ]]; then
