@@ -47,3 +47,117 @@ if ((${#missing[@]} > 0)); then
 else
   echo "install-deps.sh: all packages present"
 fi
+
+# ---------------------------------------------------------------------------------------------
+# strongSwan (charon-systemd + swanctl), UNPACKED, next to libreswan from apt.
+# The lab can run an on-prem site's IKE daemon as strongSwan (tests/lab/README.md). Debian 12's
+# libreswan Conflicts: with strongswan-libcharon, so the strongSwan packages are never installed:
+# their .debs are downloaded with `apt-get download` and unpacked with `dpkg-deb -x` into
+# /opt/strongswan (dpkg does not know about them and libreswan stays installed).
+# charon's plugin directory (/usr/lib/ipsec/plugins) is compiled in and its binaries have
+# RUNPATH /usr/lib/ipsec, so /usr/lib/ipsec is made a symlink to the unpacked tree. libreswan
+# owns nothing there (it uses /usr/libexec/ipsec); an existing /usr/lib/ipsec that is not our
+# symlink is never touched: the script stops instead.
+# Binaries: /opt/strongswan/usr/sbin/charon-systemd and /opt/strongswan/usr/sbin/swanctl; use
+# them with STRONGSWAN_CONF=<file> (the unpacked etc/ is not read: /etc/strongswan.conf is the
+# compiled-in default and does not exist).
+# Idempotent: the stamp file records the version and package list that were unpacked; nothing
+# is done (and nothing printed) while it matches apt's candidate version and the tree is whole.
+# ---------------------------------------------------------------------------------------------
+readonly SS_ROOT=/opt/strongswan
+readonly SS_LINK=/usr/lib/ipsec
+readonly SS_STAMP="${SS_ROOT}/.transit-hub-unpacked"
+SS_DEBS=(
+  libstrongswan libstrongswan-standard-plugins libstrongswan-extra-plugins
+  strongswan-libcharon libcharon-extra-plugins strongswan-swanctl charon-systemd strongswan-charon
+)
+# Shared libraries the unpacked binaries and the plugins the lab loads need (the Depends: of the
+# packages above, installed normally: none conflicts with libreswan). Not included: the libraries
+# of plugins the lab does not load (tpm: libtss2-sys1; curl, ldap, gcrypt).
+SS_RUNTIME_PACKAGES=(libcap2 libgmp10 libsystemd0 libssl3 libip4tc2 libpam0g)
+
+ss_candidate() {
+  apt-cache policy charon-systemd 2>/dev/null | awk '/Candidate:/ {print $2}'
+}
+
+ss_missing=()
+for p in "${SS_RUNTIME_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    ss_missing+=("$p")
+  fi
+done
+if ((${#ss_missing[@]} > 0)); then
+  echo "install-deps.sh: installing ${ss_missing[*]} (for the unpacked strongSwan)"
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${ss_missing[@]}"
+fi
+
+ss_version="$(ss_candidate)"
+if [[ -z "${ss_version}" || "${ss_version}" == "(none)" ]]; then
+  apt-get update -q >/dev/null   # package lists were cleaned since the last update
+  ss_version="$(ss_candidate)"
+fi
+if [[ -z "${ss_version}" || "${ss_version}" == "(none)" ]]; then
+  echo "install-deps.sh: apt knows no version of charon-systemd (sources.list?)" >&2
+  exit 1
+fi
+ss_want="${ss_version} ${SS_DEBS[*]}"
+
+# /usr/lib/ipsec: absent (we create the link) or already our link; anything else stops here.
+if [[ -e "${SS_LINK}" || -L "${SS_LINK}" ]] &&
+  [[ "$(readlink "${SS_LINK}" || true)" != "${SS_ROOT}/usr/lib/ipsec" ]]; then
+  echo "install-deps.sh: ${SS_LINK} exists and is not a link to ${SS_ROOT}/usr/lib/ipsec" \
+    "($(dpkg -S "${SS_LINK}" 2>/dev/null || echo 'owned by no package')); not touching it." \
+    "The unpacked strongSwan needs it: remove it and run this script again." >&2
+  exit 1
+fi
+
+ss_whole=no
+if [[ -x "${SS_ROOT}/usr/sbin/charon-systemd" && -x "${SS_ROOT}/usr/sbin/swanctl" &&
+  -f "${SS_ROOT}/usr/lib/ipsec/plugins/libstrongswan-vici.so" && -L "${SS_LINK}" ]]; then
+  ss_whole=yes
+fi
+if [[ "$(cat "${SS_STAMP}" 2>/dev/null || true)" != "${ss_want}" || "${ss_whole}" != yes ]]; then
+  ss_tmp="$(mktemp -d)"
+  trap 'rm -rf "${ss_tmp}" "${SS_ROOT}.new"' EXIT
+  # apt's download sandbox user must be able to write the download directory
+  id -u _apt >/dev/null 2>&1 && chown _apt "${ss_tmp}"
+  ss_debs_at_version=()
+  for p in "${SS_DEBS[@]}"; do ss_debs_at_version+=("${p}=${ss_version}"); done
+  if ! (cd "${ss_tmp}" && apt-get download -q "${ss_debs_at_version[@]}") \
+    >"${ss_tmp}/download.log" 2>&1; then
+    cat "${ss_tmp}/download.log" >&2
+    if [[ "${ss_whole}" == yes ]]; then   # offline with a working older tree: keep it
+      echo "install-deps.sh: WARNING: apt-get download of strongSwan ${ss_version} failed;" \
+        "keeping $(cut -d' ' -f1 "${SS_STAMP}" 2>/dev/null || echo 'the') tree in ${SS_ROOT}" >&2
+      exit 0
+    fi
+    echo "install-deps.sh: apt-get download of strongSwan ${ss_version} failed" >&2
+    exit 1
+  fi
+  # Unpack next to the old tree and swap at the end: an interrupted run leaves the old one.
+  rm -rf "${SS_ROOT}.new"
+  mkdir -p "${SS_ROOT}.new"
+  for deb in "${ss_tmp}"/*.deb; do dpkg-deb -x "${deb}" "${SS_ROOT}.new"; done
+  rm -rf "${SS_ROOT}.old"
+  if [[ -e "${SS_ROOT}" ]]; then mv "${SS_ROOT}" "${SS_ROOT}.old"; fi
+  mv "${SS_ROOT}.new" "${SS_ROOT}"
+  rm -rf "${SS_ROOT}.old"
+  [[ -L "${SS_LINK}" ]] || ln -s "${SS_ROOT}/usr/lib/ipsec" "${SS_LINK}"
+  # Check that it runs (libraries found through the link, plugin loader, settings) before
+  # writing the stamp: a failed run is redone next time.
+  ss_ldd="$(ldd "${SS_ROOT}/usr/sbin/charon-systemd" "${SS_ROOT}/usr/sbin/swanctl" 2>&1 || true)"
+  printf '# empty: swanctl must initialize without /etc/strongswan.conf\n' >"${ss_tmp}/empty.conf"
+  if [[ "${ss_ldd}" == *"not found"* ]] ||
+    ! STRONGSWAN_CONF="${ss_tmp}/empty.conf" "${SS_ROOT}/usr/sbin/swanctl" --help >/dev/null 2>&1
+  then
+    echo "${ss_ldd}" >&2
+    echo "install-deps.sh: the unpacked strongSwan does not run (libraries missing?)" >&2
+    exit 1
+  fi
+  printf '%s\n' "${ss_want}" >"${SS_STAMP}"
+  rm -rf "${ss_tmp}"
+  trap - EXIT
+  echo "install-deps.sh: strongSwan ${ss_version} unpacked into ${SS_ROOT}" \
+    "(${SS_LINK} -> ${SS_ROOT}/usr/lib/ipsec)"
+fi

@@ -21,6 +21,7 @@ constexpr RouteSpec kRoutes[] = {
     {verb::delete_, "/v1/spokes/{name}", RouteId::kDeleteSpoke, Access::kAdmin},
     {verb::get, "/v1/spokes/{name}/exports", RouteId::kGetSpokeExports, Access::kRead},
     {verb::get, "/v1/spokes/{name}/static-routes", RouteId::kGetSpokeStaticRoutes, Access::kRead},
+    {verb::get, "/v1/spokes/{name}/config", RouteId::kGetSpokeConfig, Access::kAdmin},
     {verb::get, "/v1/tunnels", RouteId::kListTunnels, Access::kRead},
     {verb::get, "/v1/routes", RouteId::kListRoutes, Access::kRead},
     {verb::get, "/v1/conflicts", RouteId::kListConflicts, Access::kRead},
@@ -173,6 +174,8 @@ asio::awaitable<Response> Api::dispatch(const Request& request, bool operational
       co_return handlers::listRoutes(request, context_);
     case RouteId::kGetSpokeExports:
       co_return handlers::getSpokeExports(name, context_);
+    case RouteId::kGetSpokeConfig:
+      co_return handlers::getSpokeConfig(request, name, context_);
     case RouteId::kGetSpokeStaticRoutes:
       co_return handlers::getSpokeStaticRoutes(name, context_);
     case RouteId::kListConflicts:

@@ -22,6 +22,7 @@ enum class RouteId {
   kListSpokes,
   kCreateSpoke,
   kImportAwsSpoke,
+  kGetSpokeConfig,
   kGetSpoke,
   kReplaceSpoke,
   kDeleteSpoke,

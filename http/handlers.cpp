@@ -21,6 +21,7 @@
 #include "hub/conflicts.hpp"
 #include "peers/aws_import.hpp"
 #include "peers/aws_vpn_xml.hpp"
+#include "peers/site_config.hpp"
 #include "peers/spoke_json.hpp"
 #include "peers/spoke_validation.hpp"
 
@@ -667,6 +668,65 @@ Response getSpokeExports(std::string_view name, HandlerContext& context) {
                                {"prefixes", summaryEntries(plan.prefixes)},
                                {"warnings", exportWarnings(plan, runsBgp(spoke))},
                            });
+}
+
+Response getSpokeConfig(const Request& request, std::string_view name, HandlerContext& context) {
+  std::optional<std::string> format_text;
+  auto url = boost::urls::parse_origin_form(request.target);
+  if (!url) {
+    return errorResponse(400, "bad_request", "the request target is not a valid path");
+  }
+  for (const auto& param : url->params()) {
+    if (param.key != "format") {
+      return invalidField(std::string(param.key), "is not a parameter of this path; use format");
+    }
+    if (format_text) {
+      return invalidField("format", "may be given only once");
+    }
+    format_text = param.value;
+  }
+  const auto format = format_text ? peers::parseSiteConfigFormat(*format_text) : std::nullopt;
+  if (!format) {
+    return invalidField("format", "must be strongswan, libreswan or aws-xml");
+  }
+  const auto state = context.registry.snapshot();
+  const auto it = state->spokes.find(name);
+  if (it == state->spokes.end()) {
+    return noSuchSpoke(name);
+  }
+  const auto& spoke = *it->second;
+  if (spoke.kind != peers::SpokeKind::kSite) {
+    return errorResponse(409, "conflict",
+                         fmt::format("{} is a vpc: its other end is an AWS VGW, configured by "
+                                     "AWS (import its document with POST /v1/spokes/import/aws)",
+                                     spoke.name));
+  }
+  const auto public_ip = routing::Ipv4Address::parse(context.hub.public_ip);
+  if (!public_ip) {
+    return errorResponse(500, "internal", "the hub's public address is not an IPv4 address");
+  }
+  const auto config = peers::renderSiteConfig(
+      spoke, peers::SiteConfigHub{context.hub.name, *public_ip, context.hub.asn}, *format);
+  Response r;
+  r.headers.emplace_back("Cache-Control", "no-store");  // it carries PSKs
+  if (*format == peers::SiteConfigFormat::kAwsXml && config.files.size() == 1) {
+    r.status = 200;
+    r.content_type = "application/xml";
+    r.body = config.files.front().content;
+    return r;
+  }
+  json::array files;
+  for (const auto& file : config.files) {
+    files.push_back(json::object{{"path", file.path},
+                                 {"description", file.description},
+                                 {"secret", file.secret},
+                                 {"content", file.content}});
+  }
+  r = jsonResponse(200, json::object{{"spoke", spoke.name},
+                                     {"format", peers::toString(*format)},
+                                     {"files", std::move(files)}});
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 Response getSpokeStaticRoutes(std::string_view name, HandlerContext& context) {

@@ -75,6 +75,11 @@ Response listTunnels(HandlerContext& context);
 Response listRoutes(const Request& request, HandlerContext& context);
 Response getSpokeExports(std::string_view name, HandlerContext& context);
 Response getSpokeStaticRoutes(std::string_view name, HandlerContext& context);
+// GET /v1/spokes/{name}/config?format=strongswan|libreswan|aws-xml (admin): a complete
+// configuration for a site's device (peers/site_config.hpp), PSKs included: the one place the
+// API returns them. 409 for a vpc spoke. aws-xml answers application/xml; the others JSON
+// {"spoke", "format", "files": [{"path", "description", "secret", "content"}]}.
+Response getSpokeConfig(const Request& request, std::string_view name, HandlerContext& context);
 Response listConflicts(HandlerContext& context);
 Response getHub(HandlerContext& context);
 Response openApi();

@@ -134,8 +134,9 @@ std::expected<ApiResponse, ClientError> exchange(asio::io_context& ioc, Stream& 
   ErrorCode ignored;
   beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
   beast::get_lowest_layer(stream).close();
-  return ApiResponse{message.result_int(), std::string(message.reason()),
-                     std::move(message.body())};
+  std::string content_type(message[http::field::content_type]);
+  return ApiResponse{message.result_int(), std::string(message.reason()), std::move(message.body()),
+                     std::move(content_type)};
 }
 
 std::expected<void, ClientError> connect(asio::io_context& ioc, beast::tcp_stream& stream,
@@ -287,7 +288,7 @@ http::request<http::string_body> buildHttpRequest(const ClientOptions& options,
   http::request<http::string_body> out{request.method, target, 11};
   out.set(http::field::host, options.server.host_header);
   out.set(http::field::user_agent, userAgent());
-  out.set(http::field::accept, "application/json");
+  out.set(http::field::accept, request.accept);
   if (!options.token.empty()) {
     out.set(http::field::authorization, "Bearer " + options.token);
   }

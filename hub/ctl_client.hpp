@@ -52,12 +52,14 @@ struct ApiRequest {
   // Query parameters, in order; keys and values are percent-encoded when sent.
   std::vector<std::pair<std::string, std::string>> query;
   std::string content_type = "application/json";  // of `body`; unused without one
+  std::string accept = "application/json";        // the Accept header: what the answer may be
 };
 
 struct ApiResponse {
   unsigned status = 0;
   std::string reason;
   std::string body;
+  std::string content_type;  // the response's Content-Type header as sent; empty when absent
 };
 
 struct ClientOptions {

@@ -1,5 +1,8 @@
 #include "hub/ctl_commands.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/asio/ip/address_v4.hpp>
@@ -82,6 +85,25 @@ constexpr const char* kImportAwsFooter =
     "limit too). The hub takes each tunnel's outside address, inside CIDR and PSK from it;\n"
     "--name and --cidr give what the document does not know. The document holds the PSKs: it is\n"
     "sent to the hub as is and never printed. Prints the new spoke as `spoke add` does.\n\n";
+
+constexpr const char* kConfigFooter =
+    "For whoever configures the on-prem router of a site spoke (its customer gateway): a\n"
+    "complete configuration of the site's end of both tunnels, IKE/IPsec with the PSKs, the\n"
+    "tunnel interfaces and, with BGP, the neighbours, as files to install there. Formats:\n"
+    "  strongswan  swanctl/conf.d/ (connections and PSKs), a script creating the XFRM\n"
+    "              interfaces and, for a BGP spoke, BIRD 2 and FRR files\n"
+    "  libreswan   ipsec.d/ (conns and secrets), the same script, BIRD 2 and FRR files\n"
+    "  aws-xml     the document AWS gives for a VPN connection, the site as the customer\n"
+    "              gateway and this hub as the VPN gateway (one file: NAME.xml)\n"
+    "The output holds the PSKs: keep it private (do not paste it into tickets or chats).\n"
+    "Without --output-dir it is printed: each file after a \"# ==== PATH ====\" line (and a\n"
+    "\"# DESCRIPTION\" line); aws-xml as the XML document exactly; --json prints the API's answer\n"
+    "as is. With --output-dir DIR each file is written under DIR (created 0700 if new),\n"
+    "atomically, mode 0600 when it holds a PSK, 0755 for a .sh script, else 0644, replacing an\n"
+    "existing file; one `wrote PATH (MODE)` line is printed per file, never the content.\n"
+    "A vpc spoke has none (AWS configures its other end): the API refuses (exit 1).\n\n";
+
+constexpr std::string_view kAwsXml = "aws-xml";
 
 std::string_view trimRight(std::string_view text) {
   const auto end = text.find_last_not_of(" \t\r\n\v\f");
@@ -214,6 +236,7 @@ struct Invocation {
     kSpokeExports,
     kSpokeStaticRoutes,
     kSpokeImportAws,
+    kSpokeConfig,
     kRoutes,
     kConflicts,
     kHub,
@@ -229,7 +252,7 @@ struct Invocation {
 
   SpokeAddFlags add;
   std::string add_file;
-  std::string name;  // show, delete, exports, static-routes
+  std::string name;  // show, delete, exports, static-routes, config
   std::uint64_t if_match = 0;
   std::string routes_spoke;  // routes --spoke
   std::string import_file;   // import-aws FILE, "-" for stdin
@@ -239,6 +262,8 @@ struct Invocation {
   std::string import_preferred_hub;
   bool routes_filtered = false;
   bool routes_accepted = false;
+  std::string config_format;      // config --format
+  std::string config_output_dir;  // config --output-dir
 
   // Which optional flags were given.
   bool has_server = false;
@@ -250,6 +275,7 @@ struct Invocation {
   bool has_routes_spoke = false;
   bool has_import_segment = false;
   bool has_import_preferred_hub = false;
+  bool has_config_output_dir = false;
 };
 
 // Builds the CLI11 app writing into `inv`; `finish` copies the "given" bits after parsing.
@@ -310,6 +336,7 @@ class CommandLine {
     static_routes_->footer(std::string(kStaticRoutesFooter) + kFooter);
     static_routes_->add_option("NAME", inv_.name, "spoke name")->type_name("")->required();
     addSpokeImportAws(*spoke);
+    addSpokeConfig(*spoke);
     addRoutes();
     conflicts_ = app_.add_subcommand(
         "conflicts",
@@ -334,6 +361,7 @@ class CommandLine {
     inv_.has_routes_spoke = routes_spoke_->count() > 0;
     inv_.has_import_segment = import_segment_->count() > 0;
     inv_.has_import_preferred_hub = import_preferred_hub_->count() > 0;
+    inv_.has_config_output_dir = config_output_dir_->count() > 0;
     if (routing_->count() > 0) {
       inv_.add.routing = routing_value_;
     }
@@ -361,6 +389,8 @@ class CommandLine {
       inv_.command = Command::kSpokeStaticRoutes;
     } else if (import_aws_->parsed()) {
       inv_.command = Command::kSpokeImportAws;
+    } else if (config_->parsed()) {
+      inv_.command = Command::kSpokeConfig;
     } else if (routes_->parsed()) {
       inv_.command = Command::kRoutes;
     } else if (conflicts_->parsed()) {
@@ -373,6 +403,24 @@ class CommandLine {
   }
 
  private:
+  void addSpokeConfig(CLI::App& spoke) {
+    config_ = spoke.add_subcommand("config",
+                                   "print or write the configuration of a site spoke's on-prem "
+                                   "router, PSKs included (GET /v1/spokes/NAME/config)");
+    config_->fallthrough();
+    config_->footer(std::string(kConfigFooter) + kFooter);
+    config_->add_option("NAME", inv_.name, "spoke name (a site)")->type_name("")->required();
+    config_->add_option("--format", inv_.config_format, "strongswan, libreswan or aws-xml")
+        ->type_name("FORMAT")
+        ->required()
+        ->check(CLI::IsMember(
+            std::vector<std::string>{"strongswan", "libreswan", std::string(kAwsXml)}));
+    config_output_dir_ = config_
+                             ->add_option("--output-dir", inv_.config_output_dir,
+                                          "write the files under DIR instead of printing them")
+                             ->type_name("DIR");
+  }
+
   void addSpokeImportAws(CLI::App& spoke) {
     import_aws_ = spoke.add_subcommand("import-aws",
                                        "onboard a VPN connection you created in AWS from its "
@@ -466,6 +514,7 @@ class CommandLine {
   CLI::App* exports_ = nullptr;
   CLI::App* static_routes_ = nullptr;
   CLI::App* import_aws_ = nullptr;
+  CLI::App* config_ = nullptr;
   CLI::App* routes_ = nullptr;
   CLI::App* conflicts_ = nullptr;
   CLI::App* hub_ = nullptr;
@@ -480,6 +529,7 @@ class CommandLine {
   CLI::Option* routes_spoke_ = nullptr;
   CLI::Option* import_segment_ = nullptr;
   CLI::Option* import_preferred_hub_ = nullptr;
+  CLI::Option* config_output_dir_ = nullptr;
   std::string routing_value_;
   std::int64_t asn_value_ = 0;
   std::string preferred_hub_value_;
@@ -550,6 +600,19 @@ std::expected<ApiRequest, std::string> buildRequest(const Invocation& inv, std::
       request.content_type = "application/xml";
       return request;
     }
+    case Command::kSpokeConfig:
+      if (inv.has_config_output_dir && inv.config_output_dir.empty()) {
+        return std::unexpected("--output-dir needs a directory");
+      }
+      if (inv.has_config_output_dir && inv.json) {
+        return std::unexpected(
+            "--json prints the API's answer, --output-dir writes files: give one of them");
+      }
+      request.path = {"v1", "spokes", inv.name, "config"};
+      if (inv.config_format == kAwsXml) {
+        request.accept = "application/xml, application/json";  // errors are JSON
+      }
+      return request;
     case Command::kRoutes:
       request.path = {"v1", "routes"};
       return request;
@@ -574,6 +637,9 @@ std::vector<std::pair<std::string, std::string>> queryOf(const Invocation& inv) 
     if (inv.routes_filtered || inv.routes_accepted) {
       query.emplace_back("filtered", inv.routes_filtered ? "true" : "false");
     }
+  }
+  if (inv.command == Invocation::Command::kSpokeConfig) {
+    query.emplace_back("format", inv.config_format);
   }
   if (inv.command == Invocation::Command::kSpokeImportAws) {
     query.emplace_back("name", inv.import_name);
@@ -644,6 +710,157 @@ std::expected<void, std::string> printResult(const Invocation& inv, const json::
   return {};
 }
 
+std::string errnoText(int error) {
+  return std::error_code(error, std::generic_category()).message();
+}
+
+// Creates the directory `dir` with `mode` (less the umask) unless it exists; true when it made
+// it. An existing one must be a directory (or a link to one).
+std::expected<bool, std::string> makeDirectory(const std::string& dir, mode_t mode) {
+  if (::mkdir(dir.c_str(), mode) == 0) {
+    return true;
+  }
+  const int error = errno;
+  struct stat info {};
+  if (error == EEXIST && ::stat(dir.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    return false;
+  }
+  if (error == EEXIST) {
+    return std::unexpected("cannot create " + dir + ": it exists and is not a directory");
+  }
+  return std::unexpected("cannot create " + dir + ": " + errnoText(error));
+}
+
+// Writes `content` to `target` with `mode` atomically: a temporary file in the same directory,
+// synced, then renamed over `target` (an existing file is replaced, never half-written). The
+// temporary file is mode 0600 from its creation, so a key is never readable by others.
+std::expected<void, std::string> writeAtomically(const std::string& target,
+                                                 std::string_view content, mode_t mode) {
+  const auto slash = target.rfind('/');
+  std::string temp = target.substr(0, slash + 1) + "." + target.substr(slash + 1) + ".XXXXXX";
+  int fd = ::mkstemp(temp.data());
+  if (fd < 0) {
+    return std::unexpected("cannot write " + target + ": " + errnoText(errno));
+  }
+  const auto failed = [&](int error) {
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    ::unlink(temp.c_str());
+    return std::unexpected("cannot write " + target + ": " + errnoText(error));
+  };
+  if (::fchmod(fd, mode) != 0) {
+    return failed(errno);
+  }
+  for (std::size_t done = 0; done < content.size();) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return failed(errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    return failed(errno);
+  }
+  const int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) {
+    return failed(errno);
+  }
+  if (::rename(temp.c_str(), target.c_str()) != 0) {
+    return failed(errno);
+  }
+  return {};
+}
+
+// `spoke config --output-dir`: creates `dir` (0700 when new) and the files' subdirectories,
+// writes each file and prints "wrote PATH (MODE)" for it. Stops at the first failure.
+int writeConfigFiles(std::string dir, const std::vector<ConfigFile>& files, std::ostream& out,
+                     std::ostream& err) {
+  while (dir.size() > 1 && dir.back() == '/') {
+    dir.pop_back();
+  }
+  const std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+  std::error_code ec;
+  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
+    std::filesystem::create_directories(parent, ec);
+    if (ec) {
+      return usage(err, "cannot create " + parent.string() + ": " + ec.message());
+    }
+  }
+  auto created = makeDirectory(dir, 0700);
+  if (!created) {
+    return usage(err, created.error());
+  }
+  if (*created && ::chmod(dir.c_str(), 0700) != 0) {
+    return usage(err, "cannot set the mode of " + dir + ": " + errnoText(errno));
+  }
+  for (const auto& file : files) {
+    for (auto slash = file.path.find('/'); slash != std::string::npos;
+         slash = file.path.find('/', slash + 1)) {
+      if (auto made = makeDirectory(dir + "/" + file.path.substr(0, slash), 0755); !made) {
+        return usage(err, made.error());
+      }
+    }
+    const std::string target = dir + "/" + file.path;
+    const unsigned mode = configFileMode(file);
+    if (auto written = writeAtomically(target, file.content, mode); !written) {
+      return usage(err, written.error());
+    }
+    out << "wrote " << target << " (" << modeText(mode) << ")\n";
+  }
+  return 0;
+}
+
+// What `spoke config` does with the hub's answer: prints it, or writes its files.
+int finishConfig(const Invocation& inv, const ApiResponse& response, const std::string& server,
+                 std::ostream& out, std::ostream& err) {
+  std::vector<ConfigFile> files;
+  if (inv.config_format == kAwsXml) {
+    auto xml = interpretXmlResponse(response.status, response.reason, response.content_type,
+                                    response.body, server);
+    if (!xml) {
+      return fail(err, xml.error());
+    }
+    if (!inv.has_config_output_dir) {
+      out << *xml;  // exactly, --json or not: the document is the API's answer
+      return 0;
+    }
+    files.push_back(ConfigFile{inv.name + ".xml", "", true, std::move(*xml)});
+    if (auto refused = checkConfigPath(files.front().path)) {
+      return usage(err,
+                   "cannot name a file after the spoke: " + files.front().path + " " + *refused);
+    }
+  } else {
+    auto body = interpretResponse(response.status, response.reason, response.body, server);
+    if (!body) {
+      return fail(err, body.error());
+    }
+    if (inv.json) {
+      out << response.body;
+      if (response.body.empty() || response.body.back() != '\n') {
+        out << "\n";
+      }
+      return 0;
+    }
+    auto parsed = parseConfigFiles(*body);
+    if (!parsed) {
+      return fail(err, Failure{ExitCode::kUnreachable,
+                               "unexpected response from " + server + ": " + parsed.error() +
+                                   (inv.has_config_output_dir ? "; nothing was written" : "")});
+    }
+    files = std::move(*parsed);
+    if (!inv.has_config_output_dir) {
+      out << renderConfigFiles(files);
+      return 0;
+    }
+  }
+  return writeConfigFiles(inv.config_output_dir, files, out, err);
+}
+
 int run(const Invocation& inv, const Environment& env, std::istream& in, std::ostream& out,
         std::ostream& err) {
   if (inv.command == Invocation::Command::kVersion) {
@@ -692,6 +909,9 @@ int run(const Invocation& inv, const Environment& env, std::istream& in, std::os
     const auto code = response.error().kind == ClientError::Kind::kSetup ? ExitCode::kUsage
                                                                          : ExitCode::kUnreachable;
     return fail(err, Failure{code, response.error().message});
+  }
+  if (inv.command == Invocation::Command::kSpokeConfig) {
+    return finishConfig(inv, *response, options.server.display, out, err);
   }
   auto body =
       interpretResponse(response->status, response->reason, response->body, options.server.display);

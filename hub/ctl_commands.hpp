@@ -5,8 +5,9 @@
 // the spoke body built from flags or a file, token loading) are exposed for tests; runCtl does
 // the I/O through ctl_client and prints through ctl_output.
 // PSKs come only from files (psk-file=, the --file JSON, or the AWS document of
-// `spoke import-aws`), never from the command line, and are never printed; no message quotes a
-// file's content, and the token never appears in a message.
+// `spoke import-aws`), never from the command line, and are never printed, except by
+// `spoke config`, whose purpose is to print on stdout (or write to files) a site's configuration
+// with its PSKs. No message quotes a file's content, and the token never appears in a message.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -77,7 +78,7 @@ std::expected<std::string, std::string> readFile(const std::string& path);
 
 // Parses `argv`, runs the command, prints to `out` (results) and `err` (errors, warnings);
 // returns the exit code (see ExitCode in ctl_output.hpp). `in` is read for `--file -` and for
-// `spoke import-aws -`.
+// `spoke import-aws -`. `spoke config --output-dir` writes files.
 int runCtl(int argc, const char* const* argv, const Environment& env, std::istream& in,
            std::ostream& out, std::ostream& err);
 

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstddef>
+#include <set>
 #include <span>
 
 namespace transit::hub::ctl {
@@ -489,6 +490,166 @@ std::expected<std::string, std::string> renderStaticRoutes(const json::value& bo
     out += displayValue(member(element.as_object(), "prefix")) + "\n";
   }
   return out;
+}
+
+std::optional<std::string> checkConfigPath(std::string_view path) {
+  if (path.empty()) {
+    return "is empty";
+  }
+  if (path.front() == '/') {
+    return "is absolute";
+  }
+  const bool control = std::ranges::any_of(path, [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+  if (control) {
+    return "has a control character";
+  }
+  for (std::size_t start = 0;;) {
+    const auto slash = path.find('/', start);
+    const std::string_view component =
+        path.substr(start, slash == std::string_view::npos ? slash : slash - start);
+    if (component == "..") {
+      return "has a \"..\" component";
+    }
+    if (component == ".") {
+      return "has a \".\" component";
+    }
+    if (component.empty()) {
+      return "has an empty component";
+    }
+    if (slash == std::string_view::npos) {
+      return std::nullopt;
+    }
+    start = slash + 1;
+  }
+}
+
+std::expected<std::vector<ConfigFile>, std::string> parseConfigFiles(const json::value& body) {
+  auto list = listMember(body, "files");
+  if (!list) {
+    return std::unexpected(list.error());
+  }
+  std::vector<ConfigFile> files;
+  std::set<std::string, std::less<>> paths;
+  for (std::size_t i = 0; i < (*list)->size(); ++i) {
+    const std::string which = "file " + std::to_string(i + 1);
+    const json::value& element = (**list)[i];
+    if (!element.is_object()) {
+      return std::unexpected(which + " is not an object");
+    }
+    const auto& object = element.as_object();
+    const auto* path = member(object, "path");
+    const auto* description = member(object, "description");
+    const auto* secret = member(object, "secret");
+    const auto* content = member(object, "content");
+    if (path == nullptr || !path->is_string()) {
+      return std::unexpected(which + " has no \"path\" string");
+    }
+    if (content == nullptr || !content->is_string()) {
+      return std::unexpected(which + " has no \"content\" string");
+    }
+    if (secret == nullptr || !secret->is_bool()) {
+      return std::unexpected(which + " has no \"secret\" boolean");
+    }
+    ConfigFile file;
+    file.path = std::string(path->as_string());
+    if (auto refused = checkConfigPath(file.path)) {
+      return std::unexpected(which + "'s path \"" + sanitize(file.path) + "\" " + *refused);
+    }
+    if (!paths.insert(file.path).second) {
+      return std::unexpected(which + "'s path \"" + file.path + "\" is given twice");
+    }
+    if (description != nullptr && description->is_string()) {
+      file.description = std::string(description->as_string());
+    }
+    file.secret = secret->as_bool();
+    file.content = std::string(content->as_string());
+    files.push_back(std::move(file));
+  }
+  // A path that another one needs as a directory ("a" and "a/b") cannot be written.
+  for (const auto& path : paths) {
+    for (auto slash = path.find('/'); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
+      if (paths.contains(std::string_view(path).substr(0, slash))) {
+        return std::unexpected("the path \"" + path.substr(0, slash) +
+                               "\" is both a file and a directory of \"" + path + "\"");
+      }
+    }
+  }
+  return files;
+}
+
+unsigned configFileMode(const ConfigFile& file) {
+  if (file.secret) {
+    return 0600;
+  }
+  if (file.path.ends_with(".sh")) {
+    return 0755;
+  }
+  return 0644;
+}
+
+std::string modeText(unsigned mode) {
+  std::string out;
+  for (int shift = 9; shift >= 0; shift -= 3) {
+    out.push_back(static_cast<char>('0' + ((mode >> shift) & 7U)));
+  }
+  return out;
+}
+
+std::string renderConfigFiles(const std::vector<ConfigFile>& files) {
+  std::string out;
+  for (const auto& file : files) {
+    if (!out.empty()) {
+      out += "\n";
+    }
+    out += "# ==== " + sanitize(file.path) + " ====\n";
+    if (!file.description.empty()) {
+      out += "# " + sanitize(file.description) + "\n";
+    }
+    out += file.content;
+    if (!file.content.empty() && file.content.back() != '\n') {
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+std::expected<std::string, Failure> interpretXmlResponse(unsigned status, std::string_view reason,
+                                                         std::string_view content_type,
+                                                         std::string_view body,
+                                                         std::string_view server) {
+  if (exitCodeForStatus(status) != ExitCode::kOk) {
+    auto refused = interpretResponse(status, reason, body, server);
+    if (!refused) {
+      return std::unexpected(refused.error());
+    }
+    return std::unexpected(
+        Failure{ExitCode::kUnreachable, "unexpected response from " + std::string(server)});
+  }
+  std::string media_type(content_type.substr(0, content_type.find(';')));
+  media_type.erase(media_type.find_last_not_of(" \t") + 1);
+  media_type.erase(0, media_type.find_first_not_of(" \t"));
+  std::ranges::transform(media_type, media_type.begin(), [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  const std::string unexpected =
+      "unexpected response from " + std::string(server) + ": " + statusLine(status, reason);
+  if (media_type != "application/xml" && media_type != "text/xml") {
+    const std::string got = content_type.empty()
+                                ? std::string(" without a Content-Type")
+                                : " with Content-Type \"" + sanitize(content_type) + "\"";
+    return std::unexpected(
+        Failure{ExitCode::kUnreachable,
+                unexpected + got + ", expected application/xml (is --server the hub's API?)"});
+  }
+  if (body.empty()) {
+    return std::unexpected(
+        Failure{ExitCode::kUnreachable, unexpected + " with an empty XML document"});
+  }
+  return std::string(body);
 }
 
 }  // namespace transit::hub::ctl

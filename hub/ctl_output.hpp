@@ -2,9 +2,11 @@
 //
 // Owns: nothing; pure functions from an HTTP status and a response body (JSON) to text, callable
 // from any thread. Called by ctl_commands on the CLI's only thread; tested with golden strings.
-// Never prints a PSK: the API does not return one, and a "psk" key found anyway is skipped.
+// Never prints a PSK: the API does not return one, and a "psk" key found anyway is skipped. The
+// one exception is `spoke config`, whose output is the site's configuration with its PSKs, as
+// the user asked: its files' contents go to stdout (or files) unchanged; no message quotes them.
 // Text from the server is printed with control characters replaced by '?', so a response cannot
-// drive the user's terminal.
+// drive the user's terminal (a `spoke config` file's content excepted: it is printed as is).
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -83,6 +85,40 @@ std::expected<std::string, std::string> renderExports(const boost::json::value& 
 // `spoke static-routes`: StaticRoutes -> "# ..." comment lines (count, limit, warnings), then
 // one prefix per line, ready to paste or script.
 std::expected<std::string, std::string> renderStaticRoutes(const boost::json::value& body);
+
+// `spoke config` (tag "spokes" of the API, GET /v1/spokes/NAME/config).
+// One file of a site's device configuration: as the hub sends it for strongswan and libreswan,
+// or made by the CLI for aws-xml (NAME.xml, the XML document).
+struct ConfigFile {
+  std::string path;  // relative to the output directory; passes checkConfigPath
+  std::string description;
+  bool secret = false;  // it holds a PSK
+  std::string content;
+};
+// Why `path` must not be written under an output directory, or nullopt when it may be: it is
+// empty, absolute, has an empty, "." or ".." component, or a control character. Guards against
+// a server that would make the CLI write outside the directory.
+std::optional<std::string> checkConfigPath(std::string_view path);
+// The files of a strongswan/libreswan body ({"files":[{"path","description","secret",
+// "content"}]}), in the server's order. An error says what the body lacks or which path is
+// refused (also: a path given twice, or one that another uses as a directory); it never quotes
+// a file's content.
+std::expected<std::vector<ConfigFile>, std::string> parseConfigFiles(
+    const boost::json::value& body);
+// The mode a file is written with: 0600 when secret, else 0755 for a path ending in ".sh", else
+// 0644.
+unsigned configFileMode(const ConfigFile& file);
+// A mode in octal, as chmod takes it: 0600 -> "0600".
+std::string modeText(unsigned mode);
+// The files on stdout: for each, "# ==== PATH ====", "# DESCRIPTION" when it has one, then its
+// content as is (a newline added when it lacks a final one); a blank line between files.
+std::string renderConfigFiles(const std::vector<ConfigFile>& files);
+// The answer to an aws-xml request: a 2xx must be application/xml (or text/xml) with a body,
+// returned byte for byte; else a Failure as interpretResponse makes (errors are the API's JSON).
+std::expected<std::string, Failure> interpretXmlResponse(unsigned status, std::string_view reason,
+                                                         std::string_view content_type,
+                                                         std::string_view body,
+                                                         std::string_view server);
 
 // A cell or value as printed: strings as they are, null and absent as "-", arrays of scalars
 // comma-joined, objects as "key=value, ...", control characters replaced by '?'.
