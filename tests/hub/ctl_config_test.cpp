@@ -1,33 +1,25 @@
 // transit-hubctl's `spoke config`: the request it sends, how it prints the configuration files
 // (and the aws-xml document), how it writes them under --output-dir (modes, subdirectories,
 // replacing), the paths it refuses from a server, and that no PSK reaches stderr. Run through
-// runCtl against a small Beast server in this file that answers canned API replies and records
+// runCtl against tests/fakes/canned_http_server.hpp answering canned API replies and recording
 // what it was sent.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "hub/ctl_commands.hpp"
 #include "hub/ctl_output.hpp"
+#include "tests/fakes/canned_http_server.hpp"
 #include "tests/fakes/temp_dir.hpp"
 
 namespace transit::hub::ctl {
@@ -35,12 +27,9 @@ namespace {
 
 using transit::fakes::TempDir;
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
+namespace http = boost::beast::http;
 namespace json = boost::json;
 namespace fs = std::filesystem;
-using tcp = asio::ip::tcp;
 
 constexpr std::string_view kToken = "tok-123";
 constexpr std::string_view kPsk = "Lab.Only_Psk_7f3a9c";
@@ -101,94 +90,17 @@ RunResult run(const std::vector<std::string>& args) {
   return RunResult{code, out.str(), err.str()};
 }
 
-// ---- The in-test API server (plain HTTP; the pattern of ctl_import_test.cpp) ----------------
+// ---- The in-test API server: tests/fakes/canned_http_server.hpp ---------------------------------
 
-struct Recorded {
-  std::string method;
-  std::string target;
-  std::string authorization;
-  std::string accept;
-};
+using Canned = transit::fakes::CannedResponse;
+using Recorded = transit::fakes::RecordedRequest;
+using TestServer = transit::fakes::CannedHttpServer;
 
-struct Canned {
-  unsigned status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-};
-
-// Serves one canned response per connection, in order, on 127.0.0.1 and a free port. Runs on
-// its own thread; records each request it read.
-class TestServer {
- public:
-  explicit TestServer(std::vector<Canned> canned)
-      : canned_(std::move(canned)),
-        acceptor_(ioc_, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0)) {
-    acceptNext();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~TestServer() {
-    asio::post(ioc_, [this] { acceptor_.close(); });
-    thread_.join();
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
-  std::vector<Recorded> requests() const {
-    const std::lock_guard lock(mutex_);
-    return recorded_;
-  }
-
- private:
-  void acceptNext() {
-    if (next_ >= canned_.size()) {
-      return;
-    }
-    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        return;
-      }
-      serve(socket, canned_[next_++]);
-      acceptNext();
-    });
-  }
-
-  void serve(tcp::socket& socket, const Canned& canned) {
-    beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-    beast::error_code ec;
-    http::read(socket, buffer, request, ec);
-    if (ec) {
-      return;
-    }
-    {
-      const std::lock_guard lock(mutex_);
-      recorded_.push_back(Recorded{std::string(request.method_string()),
-                                   std::string(request.target()),
-                                   std::string(request[http::field::authorization]),
-                                   std::string(request[http::field::accept])});
-    }
-    http::response<http::string_body> response{static_cast<http::status>(canned.status), 11};
-    response.set(http::field::cache_control, "no-store");
-    if (!canned.content_type.empty()) {
-      response.set(http::field::content_type, canned.content_type);
-    }
-    response.body() = canned.body;
-    response.keep_alive(false);
-    response.prepare_payload();
-    http::write(socket, response, ec);
-  }
-
-  std::vector<Canned> canned_;
-  std::size_t next_ = 0;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  mutable std::mutex mutex_;
-  std::vector<Recorded> recorded_;
-  std::thread thread_;
-};
+// `canned`, marked never to be cached as the API marks a configuration.
+Canned noStore(Canned canned) {
+  canned.headers.emplace_back(http::field::cache_control, "no-store");
+  return canned;
+}
 
 // Runs `args` after --server against a server answering `canned` once.
 struct Exchange {
@@ -196,7 +108,7 @@ struct Exchange {
   std::vector<Recorded> requests;
 };
 Exchange ask(const Canned& canned, const std::vector<std::string>& args) {
-  TestServer server({canned});
+  TestServer server({noStore(canned)});
   std::vector<std::string> all{"--server", server.url()};
   all.insert(all.end(), args.begin(), args.end());
   Exchange out{run(all), {}};
@@ -344,7 +256,7 @@ TEST(CtlSpokeConfig, AnAwsXmlAnswerThatIsNotXmlIsNotTheApis) {
 }
 
 TEST(CtlSpokeConfig, AnAwsXmlAnswerWithoutAContentTypeSaysSo) {
-  TestServer server({Canned{200, kXml, ""}});
+  TestServer server({noStore(Canned{200, kXml, ""})});
   auto result = run({"--server", server.url(), "spoke", "config", "site-1", "--format", "aws-xml"});
   EXPECT_EQ(result.code, 3);
   EXPECT_EQ(result.err, "error: unexpected response from " + server.url() +

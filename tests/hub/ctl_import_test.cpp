@@ -1,24 +1,16 @@
 // transit-hubctl's `spoke import-aws`: the request it sends (the AWS document as the body, the
-// flags as the query), the files it refuses, and what it prints, run through runCtl against a
-// small Beast server in this file that answers canned API replies and records what it was sent.
+// flags as the query), the files it refuses, and what it prints, run through runCtl against
+// tests/fakes/canned_http_server.hpp answering canned API replies and recording what it was sent.
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
-#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "hub/ctl_client.hpp"
 #include "hub/ctl_commands.hpp"
 #include "hub/ctl_output.hpp"
+#include "tests/fakes/canned_http_server.hpp"
 #include "tests/fakes/temp_dir.hpp"
 
 namespace transit::hub::ctl {
@@ -26,10 +18,7 @@ namespace {
 
 using transit::fakes::TempDir;
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
+namespace http = boost::beast::http;
 
 constexpr std::string_view kToken = "tok-123";
 constexpr std::string_view kPsk = "Lab.Only_Psk_7f3a9c";
@@ -80,97 +69,20 @@ RunResult run(const std::vector<std::string>& args, const std::string& stdin_tex
   return RunResult{code, out.str(), err.str()};
 }
 
-// ---- The in-test API server (plain HTTP; the pattern of ctl_routing_test.cpp) ---------------
+// ---- The in-test API server: tests/fakes/canned_http_server.hpp ---------------------------------
 
-struct Recorded {
-  std::string method;
-  std::string target;
-  std::string content_type;
-  std::string authorization;
-  std::string body;
-};
+using Canned = transit::fakes::CannedResponse;
+using Recorded = transit::fakes::RecordedRequest;
+using TestServer = transit::fakes::CannedHttpServer;
 
-struct Canned {
-  unsigned status = 200;
-  std::string body;
-};
-
-// Serves one canned response per connection, in order, on 127.0.0.1 and a free port. Runs on
-// its own thread; records each request it read.
-class TestServer {
- public:
-  explicit TestServer(std::vector<Canned> canned)
-      : canned_(std::move(canned)),
-        acceptor_(ioc_, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0)) {
-    acceptNext();
-    thread_ = std::thread([this] { ioc_.run(); });
+// `status` with `body`; a 201 carries the Location and ETag of the created prod-a, as the API's.
+Canned answer(unsigned status, std::string_view body) {
+  Canned canned{status, std::string(body)};
+  if (status == 201) {
+    canned.headers = {{http::field::location, "/v1/spokes/prod-a"}, {http::field::etag, "\"1\""}};
   }
-  ~TestServer() {
-    asio::post(ioc_, [this] { acceptor_.close(); });
-    thread_.join();
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
-  std::vector<Recorded> requests() const {
-    const std::lock_guard lock(mutex_);
-    return recorded_;
-  }
-
- private:
-  void acceptNext() {
-    if (next_ >= canned_.size()) {
-      return;
-    }
-    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        return;
-      }
-      serve(socket, canned_[next_++]);
-      acceptNext();
-    });
-  }
-
-  void serve(tcp::socket& socket, const Canned& canned) {
-    beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-    beast::error_code ec;
-    http::read(socket, buffer, request, ec);
-    if (ec) {
-      return;
-    }
-    {
-      const std::lock_guard lock(mutex_);
-      recorded_.push_back(
-          Recorded{std::string(request.method_string()), std::string(request.target()),
-                   std::string(request[http::field::content_type]),
-                   std::string(request[http::field::authorization]), request.body()});
-    }
-    http::response<http::string_body> response{static_cast<http::status>(canned.status), 11};
-    if (canned.status == 201) {
-      response.set(http::field::location, "/v1/spokes/prod-a");
-      response.set(http::field::etag, "\"1\"");
-    }
-    if (!canned.body.empty()) {
-      response.set(http::field::content_type, "application/json");
-    }
-    response.body() = canned.body;
-    response.keep_alive(false);
-    response.prepare_payload();
-    http::write(socket, response, ec);
-  }
-
-  std::vector<Canned> canned_;
-  std::size_t next_ = 0;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  mutable std::mutex mutex_;
-  std::vector<Recorded> recorded_;
-  std::thread thread_;
-};
+  return canned;
+}
 
 // Runs `args` after --server against a server answering `status` with `body` once.
 struct Exchange {
@@ -179,7 +91,7 @@ struct Exchange {
 };
 Exchange exchange(unsigned status, std::string_view body, const std::vector<std::string>& args,
                   const std::string& stdin_text = "") {
-  TestServer server({Canned{status, std::string(body)}});
+  TestServer server({answer(status, body)});
   std::vector<std::string> all{"--server", server.url()};
   all.insert(all.end(), args.begin(), args.end());
   Exchange out{run(all, stdin_text), {}};

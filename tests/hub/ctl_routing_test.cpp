@@ -1,35 +1,23 @@
 // transit-hubctl's routing views: `routes`, `conflicts`, `spoke exports` and
-// `spoke static-routes`, run through runCtl against a small Beast server in this file that
-// answers canned API replies (shaped like http/handlers.cpp's) and records what it was sent.
+// `spoke static-routes`, run through runCtl against tests/fakes/canned_http_server.hpp answering
+// canned API replies (shaped like http/handlers.cpp's) and recording what it was sent.
 #include <gtest/gtest.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "hub/ctl_commands.hpp"
 #include "hub/ctl_output.hpp"
+#include "tests/fakes/canned_http_server.hpp"
 
 namespace transit::hub::ctl {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
 
 constexpr std::string_view kToken = "tok-123";
 
@@ -91,97 +79,25 @@ RunResult run(const std::vector<std::string>& args) {
   return RunResult{code, out.str(), err.str()};
 }
 
-// ---- The in-test API server (plain HTTP; the pattern of ctl_test.cpp) -----------------------
+// ---- The in-test API server: tests/fakes/canned_http_server.hpp ---------------------------------
 
-struct Canned {
-  unsigned status = 200;
-  std::string body;
-};
-
-// Serves one canned response per connection, in order, on 127.0.0.1 and a free port. Runs on
-// its own thread; records the method and target of each request it read.
-class TestServer {
- public:
-  explicit TestServer(std::vector<Canned> canned)
-      : canned_(std::move(canned)),
-        acceptor_(ioc_, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0)) {
-    acceptNext();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~TestServer() {
-    asio::post(ioc_, [this] { acceptor_.close(); });
-    thread_.join();
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  std::string url(const std::string& path = "") const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + path;
-  }
-  // "GET /v1/routes?spoke=prod-a" per request.
-  std::vector<std::string> requests() const {
-    const std::lock_guard lock(mutex_);
-    return recorded_;
-  }
-
- private:
-  void acceptNext() {
-    if (next_ >= canned_.size()) {
-      return;
-    }
-    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        return;
-      }
-      serve(socket, canned_[next_++]);
-      acceptNext();
-    });
-  }
-
-  void serve(tcp::socket& socket, const Canned& canned) {
-    beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-    beast::error_code ec;
-    http::read(socket, buffer, request, ec);
-    if (ec) {
-      return;
-    }
-    {
-      const std::lock_guard lock(mutex_);
-      recorded_.push_back(std::string(request.method_string()) + " " +
-                          std::string(request.target()));
-    }
-    http::response<http::string_body> response{static_cast<http::status>(canned.status), 11};
-    if (!canned.body.empty()) {
-      response.set(http::field::content_type, "application/json");
-    }
-    response.body() = canned.body;
-    response.keep_alive(false);
-    response.prepare_payload();
-    http::write(socket, response, ec);
-  }
-
-  std::vector<Canned> canned_;
-  std::size_t next_ = 0;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  mutable std::mutex mutex_;
-  std::vector<std::string> recorded_;
-  std::thread thread_;
-};
+using Canned = transit::fakes::CannedResponse;
+using TestServer = transit::fakes::CannedHttpServer;
 
 // Runs `args` after --server against a server answering `status` with `body` once.
 struct Exchange {
   RunResult result;
-  std::vector<std::string> requests;
+  std::vector<std::string> requests;  // "GET /v1/routes?spoke=prod-a" per request
 };
 Exchange exchange(unsigned status, std::string_view body, const std::vector<std::string>& args,
                   const std::string& prefix = "") {
   TestServer server({Canned{status, std::string(body)}});
-  std::vector<std::string> all{"--server", server.url(prefix)};
+  std::vector<std::string> all{"--server", server.url("http", "127.0.0.1", prefix)};
   all.insert(all.end(), args.begin(), args.end());
   Exchange out{run(all), {}};
-  out.requests = server.requests();
+  for (const auto& request : server.requests()) {
+    out.requests.push_back(request.method + " " + request.target);
+  }
   return out;
 }
 

@@ -1,36 +1,28 @@
 // transit-hubctl: the pure parts (--tunnel parsing, request bodies, token loading, rendering,
-// exit codes) and round trips of the real client against a small Beast server in this file.
+// exit codes) and round trips of the real client against tests/fakes/canned_http_server.hpp.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/read.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/json/parse.hpp>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "hub/ctl_client.hpp"
 #include "hub/ctl_commands.hpp"
 #include "hub/ctl_output.hpp"
+#include "tests/fakes/canned_http_server.hpp"
 #include "tests/fakes/temp_dir.hpp"
 
 namespace transit::hub::ctl {
@@ -94,127 +86,10 @@ RunResult run(const std::vector<std::string>& args,
   return RunResult{code, out.str(), err.str()};
 }
 
-// ---- The in-test API server ----------------------------------------------------------------
+// ---- The in-test API server: tests/fakes/canned_http_server.hpp ---------------------------------
 
-struct Recorded {
-  std::string method;
-  std::string target;
-  std::string host;
-  std::string authorization;
-  std::string accept;
-  std::string content_type;
-  std::string user_agent;
-  std::string if_match;
-  std::string body;
-  std::string sni;
-};
-
-struct Canned {
-  unsigned status = 200;
-  std::string body;
-  std::string content_type = "application/json";
-  bool silent = false;  // read the request, then never answer
-};
-
-// Serves one canned response per connection, in order, on 127.0.0.1 and a free port; plain
-// HTTP, or TLS when given a context. Runs on its own thread; records each request it read.
-class TestServer {
- public:
-  explicit TestServer(std::vector<Canned> canned, ssl::context* tls = nullptr)
-      : canned_(std::move(canned)),
-        tls_(tls),
-        acceptor_(ioc_, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0)) {
-    acceptNext();
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~TestServer() {
-    asio::post(ioc_, [this] { acceptor_.close(); });
-    thread_.join();
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  std::string port() const { return std::to_string(acceptor_.local_endpoint().port()); }
-  std::string url(const std::string& scheme = "http", const std::string& host = "127.0.0.1",
-                  const std::string& path = "") const {
-    return scheme + "://" + host + ":" + port() + path;
-  }
-  std::vector<Recorded> requests() const {
-    const std::lock_guard lock(mutex_);
-    return recorded_;
-  }
-
- private:
-  void acceptNext() {
-    if (next_ >= canned_.size()) {
-      return;
-    }
-    acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) {
-        return;
-      }
-      serve(socket, canned_[next_++]);
-      acceptNext();
-    });
-  }
-
-  void serve(tcp::socket& socket, const Canned& canned) {
-    if (tls_ == nullptr) {
-      exchange(socket, canned, "");
-      return;
-    }
-    ssl::stream<tcp::socket&> stream(socket, *tls_);
-    beast::error_code ec;
-    stream.handshake(ssl::stream_base::server, ec);
-    if (!ec) {
-      const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
-      exchange(stream, canned, sni != nullptr ? sni : "");
-    }
-  }
-
-  template <class Stream>
-  void exchange(Stream& stream, const Canned& canned, const std::string& sni) {
-    beast::flat_buffer buffer;
-    http::request<http::string_body> request;
-    beast::error_code ec;
-    http::read(stream, buffer, request, ec);
-    if (ec) {
-      return;
-    }
-    {
-      const std::lock_guard lock(mutex_);
-      recorded_.push_back(Recorded{
-          std::string(request.method_string()), std::string(request.target()),
-          std::string(request[http::field::host]), std::string(request[http::field::authorization]),
-          std::string(request[http::field::accept]),
-          std::string(request[http::field::content_type]),
-          std::string(request[http::field::user_agent]),
-          std::string(request[http::field::if_match]), request.body(), sni});
-    }
-    if (canned.silent) {  // until the client gives up and closes
-      char byte = 0;
-      asio::read(stream, asio::buffer(&byte, 1), ec);
-      return;
-    }
-    http::response<http::string_body> response{static_cast<http::status>(canned.status), 11};
-    if (!canned.body.empty()) {
-      response.set(http::field::content_type, canned.content_type);
-    }
-    response.body() = canned.body;
-    response.keep_alive(false);
-    response.prepare_payload();
-    http::write(stream, response, ec);
-  }
-
-  std::vector<Canned> canned_;
-  std::size_t next_ = 0;
-  ssl::context* tls_;
-  asio::io_context ioc_;
-  tcp::acceptor acceptor_;
-  mutable std::mutex mutex_;
-  std::vector<Recorded> recorded_;
-  std::thread thread_;
-};
+using Canned = transit::fakes::CannedResponse;
+using TestServer = transit::fakes::CannedHttpServer;
 
 // A self-signed certificate for DNS name `name` (its own CA), and its key, in PEM.
 struct TestCertificate {
