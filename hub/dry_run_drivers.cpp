@@ -283,6 +283,18 @@ std::expected<peers::TunnelObservation, DriverError> DryRunTunnelDriver::observe
   return observation;
 }
 
+std::expected<void, DriverError> DryRunTunnelDriver::deleteIkeSa(std::string_view name,
+                                                                 std::uint64_t serial) {
+  if (!owned(name)) {
+    return std::unexpected(invalid(fmt::format(
+        "tunnel name '{}' is not one the hub owns (prefix '{}')", name, options_.prefix)));
+  }
+  // Never called by the reconciler here: observe() reports no negotiated SA, so no duplicate.
+  spdlog::info("dry-run: tunnel {}: would run: {}", name,
+               whackCommand({"--deletestate", std::to_string(serial)}));
+  return {};
+}
+
 // ---- DryRunRoutingDriver ---------------------------------------------------------------------
 
 DryRunRoutingDriver::DryRunRoutingDriver(std::filesystem::path root, routing::BirdOptions options)

@@ -44,6 +44,9 @@ class DryRunTunnelDriver final : public peers::TunnelDriver {
   std::expected<void, DriverError> remove(std::string_view name) override;
   // daemon_instance "dry-run"; every tunnel applied (or found on disk) loaded, none negotiated.
   std::expected<peers::TunnelObservation, DriverError> observe() override;
+  // Logs the whack command live mode would run; changes nothing.
+  std::expected<void, DriverError> deleteIkeSa(std::string_view name,
+                                               std::uint64_t serial) override;
 
  private:
   struct Secret {

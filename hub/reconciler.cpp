@@ -173,9 +173,21 @@ void Reconciler::reconcileTunnels(const Plan& wanted, ReconcileStatus& next,
         failed(object, result.error().message, now);
       }
     }
-    next.tunnels.emplace(spec.name,
-                         TunnelStatus{spec.name, spec.spoke, spec.index, object,
-                                      found != seen.end() ? found->second : peers::ObservedTunnel{}});
+    TunnelStatus status{spec.name, spec.spoke, spec.index, object,
+                        found != seen.end() ? found->second : peers::ObservedTunnel{}};
+    // Both ends initiated at once: each IKE SA has its own Child SAs and would be rekeyed for
+    // ever. pluto keeps both, so the hub deletes all but the newest (the peer deletes its copy).
+    for (const auto serial : status.observed.duplicate_ike_sas) {
+      if (auto deleted = tunnels_.deleteIkeSa(spec.name, serial); deleted) {
+        spdlog::info("tunnel {}: deleted IKE SA #{}, a duplicate (both ends initiated at once)",
+                     spec.name, serial);
+        ++status.duplicate_ike_sas_deleted;
+      } else {
+        spdlog::warn("tunnel {}: could not delete duplicate IKE SA #{}: {}", spec.name, serial,
+                     deleted.error().message);
+      }
+    }
+    next.tunnels.emplace(spec.name, std::move(status));
   }
   std::erase_if(tunnel_objects_, [&](const auto& entry) { return !planned.contains(entry.first); });
   std::erase_if(attempted_tunnels_, [&](const auto& entry) { return !planned.contains(entry.first); });

@@ -54,6 +54,7 @@ struct TunnelStatus {
   int index = 1;
   ObjectStatus object;
   peers::ObservedTunnel observed;  // what pluto reports (all false when it reports nothing)
+  std::uint32_t duplicate_ike_sas_deleted = 0;  // this pass, of observed.duplicate_ike_sas
 };
 
 struct SessionStatus {

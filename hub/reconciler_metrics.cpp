@@ -98,6 +98,10 @@ ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
                               "Bytes received through the tunnel, after decryption");
   out_bytes_.family = &counter(registry, "transit_hub_tunnel_out_bytes_total",
                                "Bytes sent through the tunnel, before encryption");
+  duplicate_ike_sas_.family =
+      &counter(registry, "transit_hub_tunnel_duplicate_ike_sas_deleted_total",
+               "IKE SAs the hub deleted as duplicates of the tunnel's newest (both ends "
+               "initiated at once)");
 }
 
 void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double seconds,
@@ -123,6 +127,7 @@ void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double se
     ipsec_up_.at(key).Set(tunnel.observed.ipsec_up ? 1 : 0);
     addObserved(in_bytes_.at(key), last_in_[key], tunnel.observed.in_bytes);
     addObserved(out_bytes_.at(key), last_out_[key], tunnel.observed.out_bytes);
+    duplicate_ike_sas_.at(key).Increment(tunnel.duplicate_ike_sas_deleted);
   }
   std::map<Key, bool> session_keys;
   std::map<Key, bool> spoke_keys;
@@ -156,6 +161,7 @@ void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double se
   ipsec_up_.keepOnly(tunnel_keys);
   in_bytes_.keepOnly(tunnel_keys);
   out_bytes_.keepOnly(tunnel_keys);
+  duplicate_ike_sas_.keepOnly(tunnel_keys);
   std::erase_if(last_in_, [&](const auto& e) { return !tunnel_keys.contains(e.first); });
   std::erase_if(last_out_, [&](const auto& e) { return !tunnel_keys.contains(e.first); });
   session_up_.keepOnly(session_keys);

@@ -68,7 +68,7 @@ class ReconcilerMetrics {
 
   Series<prometheus::Gauge> ike_up_, ipsec_up_, session_up_, received_, advertised_, filtered_;
   Series<prometheus::Gauge> export_limit_, exports_, export_wasted_, export_summarized_;
-  Series<prometheus::Counter> in_bytes_, out_bytes_;
+  Series<prometheus::Counter> in_bytes_, out_bytes_, duplicate_ike_sas_;
   std::map<Key, std::uint64_t> last_in_, last_out_;  // last observed counters, for deltas
   prometheus::Counter& passes_ok_;
   prometheus::Counter& passes_error_;

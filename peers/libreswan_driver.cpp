@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -427,6 +428,35 @@ std::expected<void, DriverError> LibreswanDriver::removeLinkUnlessShared(
     }
   }
   return xfrm_.remove(interface_id);
+}
+
+std::expected<void, DriverError> LibreswanDriver::deleteIkeSa(std::string_view name,
+                                                             std::uint64_t serial) {
+  if (!validName(name) || !name.starts_with(options_.prefix)) {
+    return std::unexpected(error(Kind::kInvalid, fmt::format("tunnel name '{}' is not one the "
+                                                             "hub owns (prefix '{}')",
+                                                             name, options_.prefix)));
+  }
+  // State numbers are pluto's own; the state is looked up again under this connection, so one
+  // observed before a restart of pluto can never delete another connection's state.
+  auto states = whack({"--showstates"});
+  if (!states) {
+    return std::unexpected(scrub(std::move(states.error())));
+  }
+  const auto parsed = parseShowStates(*states);
+  const auto conn = parsed.find(std::string(name));
+  if (conn == parsed.end() ||
+      std::ranges::none_of(conn->second.established_ike_sas,
+                           [&](const EstablishedIkeSa& sa) { return sa.serial == serial; })) {
+    return {};  // gone already (rekeyed, expired or deleted by the peer)
+  }
+  if (auto deleted = whack({"--deletestate", std::to_string(serial)}); !deleted) {
+    if (deleted.error().message.find("021 no state") != std::string::npos) {
+      return {};  // gone between the two commands
+    }
+    return std::unexpected(scrub(std::move(deleted.error())));
+  }
+  return {};
 }
 
 std::expected<TunnelObservation, DriverError> LibreswanDriver::observe() {

@@ -26,6 +26,10 @@ class LibreswanDriver final : public TunnelDriver {
   std::expected<void, DriverError> apply(const TunnelSpec& spec) override;
   std::expected<void, DriverError> remove(std::string_view name) override;
   std::expected<TunnelObservation, DriverError> observe() override;
+  // `whack --deletestate N` after checking, in `--showstates`, that #N is still an established
+  // IKE SA of connection `name`.
+  std::expected<void, DriverError> deleteIkeSa(std::string_view name,
+                                               std::uint64_t serial) override;
 
  private:
   struct Secret {

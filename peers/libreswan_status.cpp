@@ -1,5 +1,6 @@
 #include "peers/libreswan_status.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace transit::peers {
@@ -41,20 +42,38 @@ bool takeQuoted(std::string_view& text, std::string& name) {
   return true;
 }
 
-// `#<digits>: ` then the rest.
-bool takeSerial(std::string_view& text) {
+// `#<digits>: ` then the rest; the digits go to serial.
+bool takeSerial(std::string_view& text, std::uint64_t& serial) {
   if (text.size() < 3 || text.front() != '#') {
     return false;
   }
-  std::size_t i = 1;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-    ++i;
-  }
-  if (i == 1 || i + 1 >= text.size() || text[i] != ':' || text[i + 1] != ' ') {
+  const auto [ptr, ec] = std::from_chars(text.data() + 1, text.data() + text.size(), serial);
+  const auto i = static_cast<std::size_t>(ptr - text.data());
+  if (ec != std::errc{} || i == 1 || i + 1 >= text.size() || text[i] != ':' ||
+      text[i + 1] != ' ') {
     return false;
   }
   text.remove_prefix(i + 2);
   return true;
+}
+bool takeSerial(std::string_view& text) {
+  std::uint64_t ignored = 0;
+  return takeSerial(text, ignored);
+}
+
+// Whether one of the `; `-separated flags after the state's description is exactly `flag`.
+bool hasFlag(std::string_view rest, std::string_view flag) {
+  std::size_t pos = 0;
+  while ((pos = rest.find(flag, pos)) != std::string_view::npos) {
+    const auto end = pos + flag.size();
+    const bool starts = pos >= 2 && rest.substr(pos - 2, 2) == "; ";
+    const bool ends = end == rest.size() || rest[end] == ';';
+    if (starts && ends) {
+      return true;
+    }
+    pos = end;
+  }
+  return false;
 }
 
 int stateRank(std::string_view state) {
@@ -125,7 +144,8 @@ std::map<std::string, ShowStatesEntry> parseShowStates(std::string_view text) {
   std::map<std::string, ShowStatesEntry> out;
   forEachLine(text, [&](int code, std::string_view rest) {
     std::string name;
-    if (code != 0 || !takeSerial(rest) || !takeQuoted(rest, name)) {
+    std::uint64_t serial = 0;
+    if (code != 0 || !takeSerial(rest, serial) || !takeQuoted(rest, name)) {
       return;
     }
     // `[inst]`, an optional peer, `:port`, then the state name up to the next space.
@@ -138,6 +158,8 @@ std::map<std::string, ShowStatesEntry> parseShowStates(std::string_view text) {
     auto& entry = out[name];
     if (state == "STATE_V2_ESTABLISHED_IKE_SA") {
       entry.ike_established = true;
+      entry.established_ike_sas.push_back(
+          EstablishedIkeSa{serial, hasFlag(rest.substr(state_at), "newest")});
     } else if (state == "STATE_V2_ESTABLISHED_CHILD_SA") {
       entry.child_established = true;
     }
@@ -147,6 +169,31 @@ std::map<std::string, ShowStatesEntry> parseShowStates(std::string_view text) {
       entry.state.assign(state);
     }
   });
+  return out;
+}
+
+std::vector<std::uint64_t> duplicateIkeSas(const ShowStatesEntry& entry) {
+  const auto& sas = entry.established_ike_sas;
+  if (sas.size() < 2) {
+    return {};
+  }
+  std::uint64_t kept = 0;
+  for (const auto& sa : sas) {
+    kept = std::max(kept, sa.serial);
+  }
+  for (const auto& sa : sas) {
+    if (sa.newest) {
+      kept = sa.serial;
+    }
+  }
+  std::vector<std::uint64_t> out;
+  for (const auto& sa : sas) {
+    if (sa.serial != kept) {
+      out.push_back(sa.serial);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -197,6 +244,7 @@ std::vector<ObservedTunnel> buildObservedTunnels(std::string_view status,
     tunnel.ike_up = entry.ike_established || entry.child_established;
     tunnel.ipsec_up = entry.child_established && traffic.contains(name);
     tunnel.state = entry.state;
+    tunnel.duplicate_ike_sas = duplicateIkeSas(entry);
   }
   for (const auto& [name, entry] : traffic) {
     if (!owned(name) || !tunnels.contains(name)) {

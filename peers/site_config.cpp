@@ -426,10 +426,11 @@ SiteConfigFile renderSwanctl(const Spoke& spoke, const SiteConfigHub& hub,
       "# Install as /etc/{}, mode 0600 (it holds the pre-shared keys);\n"
       "# run {}-links.sh first, then `swanctl --load-all`.\n"
       "# The site initiates (start_action = start) whatever the hub does: when both sides\n"
-      "# initiate, the daemons keep one pair of SAs. DPD probes an idle hub every {} s and\n"
-      "# restarts a dead tunnel (IKEv2: dead after charon's retransmission timeout, IKEv1: after\n"
-      "# dpd_timeout). No updown script: routes come from BGP or static routes over the XFRM\n"
-      "# interfaces. Behind NAT, set local_addrs to this device's private address; keep the ids.\n",
+      "# initiate at once, the hub deletes the extra IKE SA. DPD probes an idle hub every\n"
+      "# {} s and restarts a dead tunnel (IKEv2: dead after charon's retransmission timeout,\n"
+      "# IKEv1: after dpd_timeout). No updown script: routes come from BGP or static routes\n"
+      "# over the XFRM interfaces. Behind NAT, set local_addrs to this device's private\n"
+      "# address; keep the ids.\n",
       path, filePrefix(spoke), kDpdDelaySeconds);
   out += "connections {\n";
   for (const auto& t : tunnels) out += renderSwanctlConnection(spoke, hub, t);

@@ -59,6 +59,9 @@ struct ObservedTunnel {
   std::string state;            // the most advanced state name, e.g. STATE_V2_ESTABLISHED_IKE_SA
   std::uint64_t in_bytes = 0;   // bytes decrypted (AWS's TunnelDataIn)
   std::uint64_t out_bytes = 0;  // bytes encrypted (TunnelDataOut)
+  // Established IKE SAs beyond the one the connection uses (both ends initiated at once): the
+  // reconciler deletes them with deleteIkeSa, so each tunnel keeps one pair of SAs.
+  std::vector<std::uint64_t> duplicate_ike_sas;
 };
 
 struct TunnelObservation {
@@ -76,6 +79,10 @@ class TunnelDriver {
   // Unloads the connection and its secret; a connection that is not there counts as removed.
   virtual std::expected<void, DriverError> remove(std::string_view name) = 0;
   virtual std::expected<TunnelObservation, DriverError> observe() = 0;
+  // Deletes one IKE SA (with its Child SAs) of the connection `name`, telling the peer, when it
+  // is still an established IKE SA of that connection; one already gone counts as deleted.
+  virtual std::expected<void, DriverError> deleteIkeSa(std::string_view name,
+                                                       std::uint64_t serial) = 0;
 };
 
 }  // namespace transit::peers

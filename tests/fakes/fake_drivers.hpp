@@ -40,17 +40,35 @@ class FakeTunnelDriver final : public peers::TunnelDriver {
       t.state = "STATE_V2_ESTABLISHED_IKE_SA";
       t.in_bytes = bytes;
       t.out_bytes = bytes;
+      if (const auto extra = duplicates.find(name); extra != duplicates.end()) {
+        t.duplicate_ike_sas = extra->second;
+      }
       out.tunnels.push_back(t);
     }
     return out;
   }
 
+  std::expected<void, DriverError> deleteIkeSa(std::string_view name,
+                                               std::uint64_t serial) override {
+    deleted_ike_sas.emplace_back(std::string(name), serial);
+    if (fail_deletes) return std::unexpected(apply_error);
+    if (auto extra = duplicates.find(std::string(name)); extra != duplicates.end()) {
+      std::erase(extra->second, serial);
+    }
+    return {};
+  }
+
   void restart() {  // the daemon lost everything and has a new identity
     loaded.clear();
+    duplicates.clear();
     instance = "pluto-" + std::to_string(++restarts);
   }
 
   std::map<std::string, peers::TunnelSpec> loaded;
+  // Extra established IKE SAs observe() reports per connection (both ends initiated at once).
+  std::map<std::string, std::vector<std::uint64_t>> duplicates;
+  std::vector<std::pair<std::string, std::uint64_t>> deleted_ike_sas;
+  bool fail_deletes = false;
   std::string instance = "pluto-0";
   int restarts = 0;
   int apply_calls = 0;

@@ -236,7 +236,18 @@ TEST_F(DryRunTunnelDriverTest, ANameTheHubDoesNotOwnIsRefusedAndNothingIsWritten
     EXPECT_EQ(result.error().kind, DriverError::Kind::kInvalid) << name;
     EXPECT_EQ(result.error().message.find(kPsk), std::string::npos);
     EXPECT_FALSE(driver_.remove(name)) << name;
+    EXPECT_FALSE(driver_.deleteIkeSa(name, 7)) << name;
   }
+  EXPECT_FALSE(fs::exists(root()));
+}
+
+TEST_F(DryRunTunnelDriverTest, DeletingAnIkeSaLogsTheCommandAndWritesNothing) {
+  LogCapture log;
+  ASSERT_TRUE(driver_.deleteIkeSa("th-prod-a-1", 23));
+  EXPECT_NE(log.text().find("dry-run: tunnel th-prod-a-1: would run: /usr/libexec/ipsec/whack "
+                            "--ctlsocket /run/pluto/pluto.ctl --deletestate 23\n"),
+            std::string::npos)
+      << log.text();
   EXPECT_FALSE(fs::exists(root()));
 }
 

@@ -274,5 +274,42 @@ TEST_F(ReconcilerTest, MetricsFollowTunnelsAndForgetDeletedSpokes) {
   EXPECT_EQ(text.find("spoke=\"prod-a\""), std::string::npos) << text;
 }
 
+TEST_F(ReconcilerTest, DuplicateIkeSasAreDeletedAndCounted) {
+  ASSERT_TRUE(registry_->create(spoke("site-1", "site", "172.16.1.0/24",
+                                      {"198.51.100.30", "198.51.100.31"})));
+  reconciler_->runOnce();
+  tunnels_.duplicates["th-site-1-1"] = {23};
+  tunnels_.duplicates["th-site-1-2"] = {24, 26};
+  reconciler_->runOnce();
+  const std::vector<std::pair<std::string, std::uint64_t>> expected{
+      {"th-site-1-1", 23}, {"th-site-1-2", 24}, {"th-site-1-2", 26}};
+  EXPECT_EQ(tunnels_.deleted_ike_sas, expected);
+  EXPECT_EQ(tunnel("th-site-1-2").duplicate_ike_sas_deleted, 2U);
+  reconciler_->runOnce();  // none left: nothing more is deleted, the counter stays
+  EXPECT_EQ(tunnels_.deleted_ike_sas.size(), 3U);
+  const std::string text = scrape();
+  EXPECT_NE(text.find(
+                R"(transit_hub_tunnel_duplicate_ike_sas_deleted_total{spoke="site-1",tunnel="1"} 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(
+                R"(transit_hub_tunnel_duplicate_ike_sas_deleted_total{spoke="site-1",tunnel="2"} 2)"),
+            std::string::npos);
+}
+
+TEST_F(ReconcilerTest, AFailedDuplicateDeletionIsRetriedAndTheTunnelStaysApplied) {
+  ASSERT_TRUE(registry_->create(spoke("site-1", "site", "172.16.1.0/24", {"198.51.100.30"})));
+  reconciler_->runOnce();
+  tunnels_.duplicates["th-site-1-1"] = {23};
+  tunnels_.fail_deletes = true;
+  reconciler_->runOnce();
+  EXPECT_EQ(tunnel("th-site-1-1").duplicate_ike_sas_deleted, 0U);
+  EXPECT_EQ(tunnel("th-site-1-1").object.state, ObjectState::kApplied);
+  tunnels_.fail_deletes = false;
+  reconciler_->runOnce();
+  EXPECT_EQ(tunnels_.deleted_ike_sas.size(), 2U);
+  EXPECT_TRUE(tunnels_.duplicates["th-site-1-1"].empty());
+}
+
 }  // namespace
 }  // namespace transit::hub

@@ -69,6 +69,83 @@ eventually 30 "vpc-a learns site-1's 172.16.1.0/24 from the generated BGP config
 eventually 30 "site-1 learns vpc-a's 10.1.0.0/16" has_bgp_route site-1 10.1.0.0/16
 eventually 20 "10.1.0.1 reaches 172.16.1.1 through the hub" ping_from vpc-a 10.1.0.1 172.16.1.1
 
+# Tunnel options reach both ends: the spoke asks for AES-128, SHA2-512 and DH 16 in phase 1; the
+# hub renders them into its conns and into the site's configuration, fetched and loaded again;
+# the two daemons then negotiate exactly that. Both ends initiate, so the hub keeps one IKE SA
+# per tunnel whichever way their attempts cross (it deletes the others, and the site its copy).
+put_site_options() {  # put_site_options ENCRYPTION INTEGRITY DH
+  get /v1/spokes/site-1 | jq -c --arg e "$1" --arg i "$2" --argjson g "$3" \
+    '{name, kind, cidrs, routing, asn, segment,
+      tunnel_options: {phase1_encryption: [$e], phase1_integrity: [$i], phase1_dh_groups: [$g]},
+      tunnels: [.tunnels[] | {outside_ip, inside_cidr}]}' |
+    api -X PUT -H 'Content-Type: application/json' --data-binary @- "${API}/v1/spokes/site-1" \
+      >/dev/null || fail "PUT site-1 with tunnel_options"
+}
+reload_site() {
+  "${lab}" site-stack strongswan >/tmp/th-lab-site-stack.log 2>&1 ||
+    { cat /tmp/th-lab-site-stack.log >&2; fail "lab site-stack strongswan (reload)"; }
+}
+one_pair_with() {  # exactly one IKE SA per tunnel at both ends, with the proposal PROPOSAL
+  local sas
+  sas="$(swanctl_sas)"
+  [[ "$(grep -c 'ESTABLISHED, IKEv2' <<<"${sas}")" == 2 &&
+    "$(grep -c "$1" <<<"${sas}")" == 2 && "$(hub_site_sas | grep -c th-site-1-1)" == 1 &&
+    "$(hub_site_sas | grep -c th-site-1-2)" == 1 ]]
+}
+put_site_options AES128 SHA2-512 16
+reload_site
+eventually 90 "both tunnels renegotiated with the spoke's options (AES_CBC-128, SHA2-512, MODP_4096), one IKE SA each at both ends" \
+  one_pair_with 'AES_CBC-128/HMAC_SHA2_512_256/PRF_HMAC_SHA2_512/MODP_4096'
+eventually 60 "the generated BGP sessions are back" site_sessions
+
+# Crossed attempts, made certain. IKE is blocked at the site while the hub replaces its conns
+# and charon reloads, so both keep initiating. Port 500 opens first: the hub's attempt completes
+# (its IKE_AUTH runs on 500) and charon's gets as far as an answered IKE_SA_INIT (charon moves to
+# 4500 for IKE_AUTH). Port 4500 opens next: charon's IKE_AUTH completes a second IKE SA on each
+# tunnel. The hub must delete the older of each pair, and the site its copy with it.
+ike_block() {  # ike_block PORTS: site-1 drops IKE to and from the PORTS ("" lifts the block)
+  ip netns exec th-site-1 nft delete table inet th_lab_ike_block 2>/dev/null || true
+  [[ -z "$1" ]] && return 0
+  ip netns exec th-site-1 nft -f - <<NFT || fail "block IKE ($1) at site-1"
+table inet th_lab_ike_block {
+  chain in { type filter hook input priority 0; udp dport { $1 } drop; }
+  chain out { type filter hook output priority 0; udp dport { $1 } drop; }
+}
+NFT
+}
+duplicates_deleted() {
+  echo "$(metric "transit_hub_tunnel_duplicate_ike_sas_deleted_total{spoke=\"site-1\",tunnel=\"1\"}")" \
+    "$(metric "transit_hub_tunnel_duplicate_ike_sas_deleted_total{spoke=\"site-1\",tunnel=\"2\"}")"
+}
+read -r dup1 dup2 <<<"$(duplicates_deleted)"
+ike_block "500, 4500"
+put_site_options AES256 SHA2-384 15
+sleep 2  # the hub has replaced its conns and initiates into the block
+reload_site
+sleep 3  # charon initiates into the block too
+ike_block 4500
+hub_states() { hub "${WHACK}" --ctlsocket "${STATE}/hub/pluto.ctl" --showstates 2>/dev/null; }
+half_crossed() {  # per tunnel: the hub's own IKE SA, and charon's attempt answered (R1)
+  local states
+  states="$(hub_states)"
+  [[ "$(grep -cE '"th-site-1-[12]"[^ ]* STATE_V2_ESTABLISHED_IKE_SA' <<<"${states}")" == 2 &&
+    "$(grep -cE '"th-site-1-[12]"[^ ]* STATE_V2_PARENT_R1' <<<"${states}")" == 2 ]]
+}
+eventually 60 "IKE on port 500 only: the hub's attempts complete, charon's wait for IKE_AUTH" \
+  half_crossed
+ike_block ""
+crossed() {
+  local now1 now2
+  read -r now1 now2 <<<"$(duplicates_deleted)"
+  ((${now1:-0} > ${dup1:-0} && ${now2:-0} > ${dup2:-0}))
+}
+eventually 90 "charon's attempts complete too, and the hub deletes the duplicate IKE SA of each tunnel (transit_hub_tunnel_duplicate_ike_sas_deleted_total)" \
+  crossed
+eventually 60 "one IKE SA per tunnel at both ends, with AES_CBC-256, SHA2-384, MODP_3072" \
+  one_pair_with 'AES_CBC-256/HMAC_SHA2_384_192/PRF_HMAC_SHA2_384/MODP_3072'
+eventually 60 "the generated BGP sessions are back" site_sessions
+eventually 20 "10.1.0.1 reaches 172.16.1.1 through the hub again" ping_from vpc-a 10.1.0.1 172.16.1.1
+
 lab_down_leaves_nothing
 pgrep -f charon-systemd >/dev/null && fail "lab down leaves no charon"
 echo "interop lab test: all checks passed"

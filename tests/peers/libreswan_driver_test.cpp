@@ -259,6 +259,54 @@ TEST_F(LibreswanDriverTest, ObserveReportsOwnedTunnelsAndDaemonInstance) {
   EXPECT_FALSE(seen->tunnels[0].ipsec_up);
 }
 
+constexpr const char* kTwoIkeSas =
+    "000 #23: \"th-prod-a-1\":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); REKEY in "
+    "28452s; REPLACE in 28735s; idle;\n"
+    "000 #25: \"th-prod-a-1\":4500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); REKEY in "
+    "28600s; REPLACE in 28735s; newest; idle;\n";
+
+TEST_F(LibreswanDriverTest, DeleteIkeSaDeletesAnEstablishedIkeSaOfThatConnection) {
+  auto driver = makeDriver();
+  runner_.on({"--showstates"}, reply(kTwoIkeSas));
+  ASSERT_TRUE(driver->deleteIkeSa("th-prod-a-1", 23).has_value());
+  ASSERT_EQ(runner_.count({"--deletestate"}), 1);
+  EXPECT_EQ(runner_.calls.back(),
+            (std::vector<std::string>{"/x/whack", "--ctlsocket", options_.ctl_socket,
+                                      "--deletestate", "23"}));
+}
+
+TEST_F(LibreswanDriverTest, DeleteIkeSaOfAnotherConnectionsStateDeletesNothing) {
+  auto driver = makeDriver();
+  runner_.on({"--showstates"}, reply(kTwoIkeSas));
+  EXPECT_TRUE(driver->deleteIkeSa("th-prod-b-1", 23).has_value());
+  EXPECT_TRUE(driver->deleteIkeSa("th-prod-a-1", 24).has_value());  // no such state
+  EXPECT_EQ(runner_.count({"--deletestate"}), 0);
+}
+
+TEST_F(LibreswanDriverTest, DeleteIkeSaOfAStateGoneMeanwhileSucceeds) {
+  auto driver = makeDriver();
+  runner_.on({"--showstates"}, reply(kTwoIkeSas));
+  runner_.on({"--deletestate"}, reply("021 no state #23 to delete\n", 21));
+  EXPECT_TRUE(driver->deleteIkeSa("th-prod-a-1", 23).has_value());
+}
+
+TEST_F(LibreswanDriverTest, DeleteIkeSaFailureIsAnError) {
+  auto driver = makeDriver();
+  runner_.on({"--showstates"}, reply(kTwoIkeSas));
+  runner_.on({"--deletestate"}, reply("", 1, "whack: something broke"));
+  const auto deleted = driver->deleteIkeSa("th-prod-a-1", 23);
+  ASSERT_FALSE(deleted.has_value());
+  EXPECT_EQ(deleted.error().kind, Kind::kTransient);
+}
+
+TEST_F(LibreswanDriverTest, DeleteIkeSaRefusesForeignNamesWithoutRunningAnything) {
+  auto driver = makeDriver();
+  const auto deleted = driver->deleteIkeSa("other-1", 23);
+  ASSERT_FALSE(deleted.has_value());
+  EXPECT_EQ(deleted.error().kind, Kind::kInvalid);
+  EXPECT_TRUE(runner_.calls.empty());
+}
+
 TEST_F(LibreswanDriverTest, ObserveWithoutPidFileNeedsPluto) {
   auto driver = makeDriver();
   const auto seen = driver->observe();

@@ -117,6 +117,62 @@ TEST(LibreswanStatus, InstanceAndPeerDecorationsAreParsed) {
   EXPECT_TRUE(states.at("private-or-clear#192.1.3.0/24").child_established);
 }
 
+// Both ends initiated at once (captured in the lab: the hub's pluto and a site's charon).
+constexpr const char* kCrossedIkeSas =
+    "000 #23: \"th-site-1-1\":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); REKEY in "
+    "28452s; REPLACE in 28735s; idle;\n"
+    "000 #25: \"th-site-1-1\":4500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); REKEY in "
+    "28600s; REPLACE in 28735s; newest; idle;\n"
+    "000 #24: \"th-site-1-2\":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); REKEY in "
+    "28236s; REPLACE in 28735s; newest; idle;\n"
+    "000 #26: \"th-site-1-2\":4500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); REKEY in "
+    "28600s; REPLACE in 28735s; idle;\n";
+
+TEST(LibreswanStatus, CrossedIkeSasKeepTheNewestAndReportTheOthers) {
+  const auto tunnels = buildObservedTunnels("", kCrossedIkeSas, "", "th-");
+  ASSERT_EQ(tunnels.size(), 2U);
+  EXPECT_EQ(tunnels[0].name, "th-site-1-1");
+  EXPECT_EQ(tunnels[0].duplicate_ike_sas, std::vector<std::uint64_t>{23});
+  EXPECT_EQ(tunnels[1].name, "th-site-1-2");
+  EXPECT_EQ(tunnels[1].duplicate_ike_sas, std::vector<std::uint64_t>{26});
+  EXPECT_TRUE(tunnels[0].ike_up);
+}
+
+TEST(LibreswanStatus, EstablishedIkeSasCarrySerialAndNewestFlag) {
+  const auto states = parseShowStates(kCrossedIkeSas);
+  const std::vector<EstablishedIkeSa> expected{{23, false}, {25, true}};
+  EXPECT_EQ(states.at("th-site-1-1").established_ike_sas, expected);
+}
+
+TEST(LibreswanStatus, OneIkeSaWithItsChildAndARekeyInProgressIsNoDuplicate) {
+  const std::string showstates =
+      "000 #1: \"th-a-1\":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); REKEY in 9s; "
+      "newest; idle;\n"
+      "000 #2: \"th-a-1\":500 STATE_V2_ESTABLISHED_CHILD_SA (established Child SA); newest; "
+      "idle;\n"
+      "000 #3: \"th-a-1\":500 STATE_V2_REKEY_IKE_I1 (sent CREATE_CHILD_SA request to rekey IKE "
+      "SA); RETRANSMIT in 1s; idle;\n";
+  const auto tunnels = buildObservedTunnels("", showstates, "", "th-");
+  ASSERT_EQ(tunnels.size(), 1U);
+  EXPECT_TRUE(tunnels[0].duplicate_ike_sas.empty());
+}
+
+TEST(LibreswanStatus, WithoutANewestFlagTheHighestSerialIsKept) {
+  const std::string showstates =
+      "000 #7: \"th-a-1\":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); idle;\n"
+      "000 #12: \"th-a-1\":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); idle;\n"
+      "000 #9: \"th-a-1\":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); newestx; idle;\n";
+  EXPECT_EQ(duplicateIkeSas(parseShowStates(showstates).at("th-a-1")),
+            (std::vector<std::uint64_t>{7, 9}));
+}
+
+TEST(LibreswanStatus, DuplicatesOfForeignConnectionsAreNotReported) {
+  const std::string showstates =
+      "000 #1: \"other\":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); idle;\n"
+      "000 #2: \"other\":500 STATE_V2_ESTABLISHED_IKE_SA (established IKE SA); newest; idle;\n";
+  EXPECT_TRUE(buildObservedTunnels("", showstates, "", "th-").empty());
+}
+
 TEST(LibreswanStatus, OddLinesAreIgnored) {
   const std::string text =
       "garbage\n000\n000 \n000 #\n000 #12\n000 #12:\n000 #12: \"\n000 #12: \"\"\n"
