@@ -42,7 +42,8 @@ hub::TunnelStatus upTunnel(std::string spoke, int index) {
                                      true,
                                      "STATE_V2_ESTABLISHED_CHILD_SA",
                                      1000u * static_cast<unsigned>(index),
-                                     2000};
+                                     2000,
+                                     {}};
   return t;
 }
 
