@@ -4,30 +4,13 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <filesystem>
-#include <system_error>
 
-#include "routing/file_io.hpp"
+#include "peers/driver_util.hpp"
 
 namespace transit::hub {
 namespace {
 
 using Kind = DriverError::Kind;
-
-DriverError error(Kind kind, std::string message) { return DriverError{kind, std::move(message)}; }
-
-std::string firstLine(std::string_view text) {
-  return std::string(text.substr(0, text.find('\n')));
-}
-
-std::string joined(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& word : argv) {
-    out += out.empty() ? "" : " ";
-    out += word;
-  }
-  return out;
-}
 
 // Text safe inside an nft quoted string (no quote, backslash or control character). Segment
 // names (letters, digits, '-') pass unchanged; anything else is replaced, never interpreted.
@@ -193,26 +176,14 @@ std::expected<void, DriverError> NftForwardingFilter::apply(const ForwardingPoli
     return {};
   }
   const std::string path = fmt::format("{}/{}.nft", options_.dir, options_.table);
-  std::error_code ignored;  // a directory that cannot be made shows up as a failed write
-  std::filesystem::create_directories(options_.dir, ignored);
   if (auto written =
-          routing::writeFileAtomically(path, renderForwardingTable(options_.table, policy), 0644);
+          peers::writeDriverFile(path, renderForwardingTable(options_.table, policy), 0644);
       !written) {
-    return std::unexpected(error(Kind::kTransient, std::move(written.error())));
+    return written;
   }
-  const std::vector<std::string> argv{options_.nft, "-f", path};
-  auto result = runner_.run(argv, options_.timeout);
-  if (!result) {
-    return std::unexpected(
-        error(Kind::kNeedsDependency, fmt::format("{}: {}", joined(argv), result.error())));
-  }
-  if (result->timed_out) {
-    return std::unexpected(error(Kind::kTransient, fmt::format("{}: timed out", joined(argv))));
-  }
-  if (!result->exitedWith(0)) {
-    return std::unexpected(error(
-        Kind::kTransient, fmt::format("{}: exit {}, signal {}: {}", joined(argv), result->exit_code,
-                                      result->signal, firstLine(result->err))));
+  if (auto loaded = peers::runCommand(runner_, {options_.nft, "-f", path}, options_.timeout);
+      !loaded) {
+    return std::unexpected(std::move(loaded.error()));
   }
   applied_ = policy;
   return {};
@@ -220,13 +191,9 @@ std::expected<void, DriverError> NftForwardingFilter::apply(const ForwardingPoli
 
 std::expected<std::optional<std::uint64_t>, DriverError> NftForwardingFilter::observe() {
   const std::vector<std::string> argv{options_.nft, "-j", "list", "table", "inet", options_.table};
-  auto result = runner_.run(argv, options_.timeout);
+  auto result = peers::runCommand(runner_, argv, options_.timeout, peers::ExitCheck::kReturnAny);
   if (!result) {
-    return std::unexpected(
-        error(Kind::kNeedsDependency, fmt::format("{}: {}", joined(argv), result.error())));
-  }
-  if (result->timed_out) {
-    return std::unexpected(error(Kind::kTransient, fmt::format("{}: timed out", joined(argv))));
+    return std::unexpected(std::move(result.error()));
   }
   // No table (nothing isolated, not loaded yet, or deleted by hand): "Error: No such file or
   // directory", exit 1. A table this object loaded must be loaded again.
@@ -236,14 +203,12 @@ std::expected<std::optional<std::uint64_t>, DriverError> NftForwardingFilter::ob
     return std::nullopt;
   }
   if (!result->exitedWith(0)) {
-    return std::unexpected(error(
-        Kind::kTransient, fmt::format("{}: exit {}, signal {}: {}", joined(argv), result->exit_code,
-                                      result->signal, firstLine(result->err))));
+    return std::unexpected(peers::exitError(argv, *result));
   }
   const auto packets = parseDroppedPackets(result->out);
   if (!packets) {
-    return std::unexpected(
-        error(Kind::kTransient, fmt::format("{}: unparsable output", joined(argv))));
+    return std::unexpected(DriverError{
+        Kind::kTransient, fmt::format("{}: unparsable output", peers::joinedCommand(argv))});
   }
   return *packets;
 }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 
+#include "peers/driver_util.hpp"
 #include "peers/libreswan_status.hpp"
 #include "routing/file_io.hpp"
 
@@ -40,19 +41,6 @@ bool validName(std::string_view name) {
 
 std::optional<std::string> readFile(const std::string& path) {
   return routing::readWholeFile(path);
-}
-
-// Writes a private (0600) file atomically, creating its directory if needed.
-std::expected<void, DriverError> writeAtomic(const std::string& path, std::string_view content) {
-  const std::filesystem::path target(path);
-  std::error_code ec;
-  if (target.has_parent_path()) {
-    std::filesystem::create_directories(target.parent_path(), ec);
-  }
-  if (auto written = routing::writeFileAtomically(path, content, 0600); !written) {
-    return std::unexpected(error(Kind::kTransient, std::move(written.error())));
-  }
-  return {};
 }
 
 // The first whack line with an error code (020-099), if any.
@@ -84,11 +72,6 @@ Kind kindForWhackCode(int code) {
     default:
       return Kind::kTransient;
   }
-}
-
-std::string firstLine(std::string_view text) {
-  const auto end = text.find('\n');
-  return std::string(text.substr(0, end));
 }
 
 // The N of the `ipsec-interface=N` line renderConnection writes in kXfrm mode.
@@ -225,7 +208,7 @@ std::expected<void, DriverError> LibreswanDriver::writeSecrets() {
   if (readFile(options_.secrets_file) == content) {
     return {};
   }
-  return writeAtomic(options_.secrets_file, content);
+  return writePrivateFileAtomically(options_.secrets_file, content);
 }
 
 DriverError LibreswanDriver::scrub(DriverError error, std::string_view extra_psk) const {
@@ -361,7 +344,7 @@ std::expected<void, DriverError> LibreswanDriver::applyUnscrubbed(const TunnelSp
   if (readFile(path) != rendered || !is_loaded) {
     // addconn NAME replaces a loaded connection (tears its SAs down): only for real changes.
     const std::string pending = path + ".pending";
-    if (auto written = writeAtomic(pending, rendered); !written) {
+    if (auto written = writePrivateFileAtomically(pending, rendered); !written) {
       return written;
     }
     if (auto added_now = addconn(spec.name, pending); !added_now) {

@@ -1,51 +1,16 @@
 #include "peers/xfrm_links.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <fmt/format.h>
-#include <boost/json.hpp>
-#include <cerrno>
-#include <charconv>
-#include <cstring>
-#include <filesystem>
 
-#include "routing/file_io.hpp"
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "peers/driver_util.hpp"
 
 namespace transit::peers {
 namespace {
 
 using Kind = DriverError::Kind;
-
-DriverError error(Kind kind, std::string message) { return DriverError{kind, std::move(message)}; }
-
-std::string firstLine(std::string_view text) {
-  const auto end = text.find('\n');
-  return std::string(text.substr(0, end));
-}
-
-std::string joined(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& word : argv) {
-    out += out.empty() ? "" : " ";
-    out += word;
-  }
-  return out;
-}
-
-// Writes a private (0600) file atomically, creating its directory if needed.
-std::expected<void, DriverError> writeAtomic(const std::string& path, std::string_view content) {
-  const std::filesystem::path target(path);
-  std::error_code ec;
-  if (target.has_parent_path()) {
-    std::filesystem::create_directories(target.parent_path(), ec);
-  }
-  if (auto written = routing::writeFileAtomically(path, content, 0600); !written) {
-    return std::unexpected(error(Kind::kTransient, std::move(written.error())));
-  }
-  return {};
-}
 
 const boost::json::value* field(const boost::json::value& value, std::string_view key) {
   const auto* object = value.if_object();
@@ -88,14 +53,18 @@ std::optional<std::uint32_t> parseIfId(const boost::json::value& value) {
   return id;
 }
 
-std::expected<boost::json::array, DriverError> parseArray(const std::vector<std::string>& argv,
-                                                          const std::string& out) {
+// The JSON array `argv` printed, or the error that ran it or parses it.
+std::expected<boost::json::array, DriverError> parseArray(
+    const std::vector<std::string>& argv, const std::expected<std::string, DriverError>& out) {
+  if (!out) {
+    return std::unexpected(out.error());
+  }
   boost::system::error_code ec;
-  auto value = boost::json::parse(out, ec);
+  auto value = boost::json::parse(*out, ec);
   if (ec || !value.is_array()) {
     return std::unexpected(
-        error(Kind::kTransient, fmt::format("{}: unparsable output: {}", joined(argv),
-                                            ec ? ec.message() : "not a JSON array")));
+        DriverError{Kind::kTransient, fmt::format("{}: unparsable output: {}", joinedCommand(argv),
+                                                  ec ? ec.message() : "not a JSON array")});
   }
   return std::move(value.as_array());
 }
@@ -140,26 +109,13 @@ std::string renderMssClampTable(std::string_view table, const std::set<std::stri
 }
 
 std::expected<CommandResult, DriverError> XfrmLinks::run(const std::vector<std::string>& argv) {
-  auto result = runner_.run(argv, options_.command_timeout);
-  if (!result) {
-    return std::unexpected(
-        error(Kind::kNeedsDependency, fmt::format("{}: {}", joined(argv), result.error())));
-  }
-  if (result->timed_out) {
-    return std::unexpected(error(Kind::kTransient, fmt::format("{}: timed out", joined(argv))));
-  }
-  return std::move(*result);
+  return runCommand(runner_, argv, options_.command_timeout, ExitCheck::kReturnAny);
 }
 
 std::expected<std::string, DriverError> XfrmLinks::runOk(const std::vector<std::string>& argv) {
-  auto result = run(argv);
+  auto result = runCommand(runner_, argv, options_.command_timeout);
   if (!result) {
     return std::unexpected(std::move(result.error()));
-  }
-  if (!result->exitedWith(0)) {
-    return std::unexpected(error(
-        Kind::kTransient, fmt::format("{}: exit {}, signal {}: {}", joined(argv), result->exit_code,
-                                      result->signal, firstLine(result->err))));
   }
   return std::move(result->out);
 }
@@ -175,11 +131,9 @@ std::expected<XfrmLinks::Link, DriverError> XfrmLinks::readLink(const std::strin
     return Link{};
   }
   if (!result->exitedWith(0)) {
-    return std::unexpected(error(
-        Kind::kTransient, fmt::format("{}: exit {}, signal {}: {}", joined(argv), result->exit_code,
-                                      result->signal, firstLine(result->err))));
+    return std::unexpected(exitError(argv, *result));
   }
-  auto links = parseArray(argv, result->out);
+  auto links = parseArray(argv, std::move(result->out));
   if (!links) {
     return std::unexpected(std::move(links.error()));
   }
@@ -214,11 +168,7 @@ std::expected<XfrmLinks::Link, DriverError> XfrmLinks::readLink(const std::strin
 std::expected<std::vector<XfrmLinks::Address>, DriverError> XfrmLinks::readAddresses(
     const std::string& device) {
   const std::vector<std::string> argv{options_.ip, "-j", "addr", "show", "dev", device};
-  auto out = runOk(argv);
-  if (!out) {
-    return std::unexpected(std::move(out.error()));
-  }
-  auto links = parseArray(argv, *out);
+  auto links = parseArray(argv, runOk(argv));
   if (!links) {
     return std::unexpected(std::move(links.error()));
   }
@@ -247,11 +197,7 @@ std::expected<std::string, DriverError> XfrmLinks::underlayFor(routing::Ipv4Addr
     return options_.underlay_device;
   }
   const std::vector<std::string> argv{options_.ip, "-j", "-4", "addr", "show"};
-  auto out = runOk(argv);
-  if (!out) {
-    return std::unexpected(std::move(out.error()));
-  }
-  auto links = parseArray(argv, *out);
+  auto links = parseArray(argv, runOk(argv));
   if (!links) {
     return std::unexpected(std::move(links.error()));
   }
@@ -269,11 +215,11 @@ std::expected<std::string, DriverError> XfrmLinks::underlayFor(routing::Ipv4Addr
       }
     }
   }
-  return std::unexpected(
-      error(Kind::kNeedsDependency,
-            fmt::format("no device holds the hub's local address {} (the XFRM links' underlay); "
-                        "configure the underlay device",
-                        wanted)));
+  return std::unexpected(DriverError{
+      Kind::kNeedsDependency,
+      fmt::format("no device holds the hub's local address {} (the XFRM links' underlay); "
+                  "configure the underlay device",
+                  wanted)});
 }
 
 std::expected<void, DriverError> XfrmLinks::applyClamp() {
@@ -281,7 +227,8 @@ std::expected<void, DriverError> XfrmLinks::applyClamp() {
     return {};
   }
   const std::string path = fmt::format("{}/{}.nft", options_.nft_dir, options_.nft_table);
-  if (auto written = writeAtomic(path, renderMssClampTable(options_.nft_table, links_, mss_));
+  if (auto written =
+          writePrivateFileAtomically(path, renderMssClampTable(options_.nft_table, links_, mss_));
       !written) {
     return written;
   }
@@ -296,20 +243,20 @@ std::expected<void, DriverError> XfrmLinks::ensure(const TunnelSpec& spec) {
   const std::string device = xfrmDeviceName(spec.interface_id);
   if (spec.interface_id == 0) {
     // libreswan maps ipsec-interface=0 to ipsec0 with if_id 16384; the planner never uses it.
-    return std::unexpected(error(
-        Kind::kInvalid, fmt::format("tunnel {}: XFRM interface id 0 is not supported", spec.name)));
+    return std::unexpected(DriverError{
+        Kind::kInvalid, fmt::format("tunnel {}: XFRM interface id 0 is not supported", spec.name)});
   }
   if (spec.inside_cidr.length() == 0 || !spec.inside_cidr.contains(spec.hub_inside)) {
     return std::unexpected(
-        error(Kind::kInvalid,
-              fmt::format("tunnel {}: inside address {} is not in inside CIDR {}/{}", spec.name,
-                          spec.hub_inside.toString(), spec.inside_cidr.network().toString(),
-                          spec.inside_cidr.length())));
+        DriverError{Kind::kInvalid,
+                    fmt::format("tunnel {}: inside address {} is not in inside CIDR {}/{}",
+                                spec.name, spec.hub_inside.toString(),
+                                spec.inside_cidr.network().toString(), spec.inside_cidr.length())});
   }
   if (spec.mtu < 68 || spec.mtu > 65535 || spec.tcp_mss == 0 || spec.tcp_mss > 65535) {
     return std::unexpected(
-        error(Kind::kInvalid, fmt::format("tunnel {}: MTU {} or TCP MSS {} out of range", spec.name,
-                                          spec.mtu, spec.tcp_mss)));
+        DriverError{Kind::kInvalid, fmt::format("tunnel {}: MTU {} or TCP MSS {} out of range",
+                                                spec.name, spec.mtu, spec.tcp_mss)});
   }
 
   auto read = readLink(device);
@@ -318,12 +265,12 @@ std::expected<void, DriverError> XfrmLinks::ensure(const TunnelSpec& spec) {
   }
   const Link& link = *read;
   if (link.exists && (link.kind != "xfrm" || link.if_id != spec.interface_id)) {
-    return std::unexpected(
-        error(Kind::kInvalid,
-              fmt::format("tunnel {}: device {} exists but is not an XFRM interface with if_id {} "
-                          "(kind '{}', if_id {}); the hub leaves it alone",
-                          spec.name, device, spec.interface_id, link.kind,
-                          link.if_id ? std::to_string(*link.if_id) : "none")));
+    return std::unexpected(DriverError{
+        Kind::kInvalid,
+        fmt::format("tunnel {}: device {} exists but is not an XFRM interface with if_id {} "
+                    "(kind '{}', if_id {}); the hub leaves it alone",
+                    spec.name, device, spec.interface_id, link.kind,
+                    link.if_id ? std::to_string(*link.if_id) : "none")});
   }
   if (!link.exists) {
     auto underlay = underlayFor(spec.local_address);
