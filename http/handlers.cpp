@@ -11,7 +11,9 @@
 #include <cassert>
 #include <charconv>
 #include <chrono>
+#include <expected>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <tuple>
@@ -228,6 +230,18 @@ Response routingUnavailable() {
 
 Response noSuchSpoke(std::string_view name) {
   return errorResponse(404, "not_found", "no spoke named " + std::string(name));
+}
+
+// The spoke named `name` in the current snapshot, or the 404 that says there is none. The
+// pointer shares ownership of the spoke, so it stays valid after the snapshot is released.
+std::expected<hub::Registry::SpokePtr, Response> findSpoke(std::string_view name,
+                                                           const HandlerContext& context) {
+  const auto state = context.registry.snapshot();
+  const auto it = state->spokes.find(name);
+  if (it == state->spokes.end()) {
+    return std::unexpected(noSuchSpoke(name));
+  }
+  return it->second;
 }
 
 hub::RouteOwners routeOwners(const hub::DesiredState& state, const HandlerContext& context) {
@@ -514,12 +528,11 @@ Response listSpokes(const Request& /*request*/, HandlerContext& context) {
 }
 
 Response getSpoke(std::string_view name, HandlerContext& context) {
-  const auto state = context.registry.snapshot();
-  auto it = state->spokes.find(name);
-  if (it == state->spokes.end()) {
-    return errorResponse(404, "not_found", "no spoke named " + std::string(name));
+  const auto found = findSpoke(name, context);
+  if (!found) {
+    return found.error();
   }
-  return spokeResponse(200, *it->second, context);
+  return spokeResponse(200, **found, context);
 }
 
 asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& context) {
@@ -645,16 +658,15 @@ Response listRoutes(const Request& request, HandlerContext& context) {
 }
 
 Response getSpokeExports(std::string_view name, HandlerContext& context) {
-  const auto state = context.registry.snapshot();
-  const auto it = state->spokes.find(name);
-  if (it == state->spokes.end()) {
-    return noSuchSpoke(name);
+  const auto found = findSpoke(name, context);
+  if (!found) {
+    return found.error();
   }
   const auto view = StatusView::of(context);
   if (!view) {
     return routingUnavailable();
   }
-  const auto& spoke = *it->second;
+  const auto& spoke = **found;
   const auto exports = exportView(spoke, *view);
   const auto& plan = exports.plan;
   return jsonResponse(200, json::object{
@@ -689,12 +701,11 @@ Response getSpokeConfig(const Request& request, std::string_view name, HandlerCo
   if (!format) {
     return invalidField("format", "must be strongswan, libreswan or aws-xml");
   }
-  const auto state = context.registry.snapshot();
-  const auto it = state->spokes.find(name);
-  if (it == state->spokes.end()) {
-    return noSuchSpoke(name);
+  const auto found = findSpoke(name, context);
+  if (!found) {
+    return found.error();
   }
-  const auto& spoke = *it->second;
+  const auto& spoke = **found;
   if (spoke.kind != peers::SpokeKind::kSite) {
     return errorResponse(409, "conflict",
                          fmt::format("{} is a vpc: its other end is an AWS VGW, configured by "
@@ -730,12 +741,11 @@ Response getSpokeConfig(const Request& request, std::string_view name, HandlerCo
 }
 
 Response getSpokeStaticRoutes(std::string_view name, HandlerContext& context) {
-  const auto state = context.registry.snapshot();
-  const auto it = state->spokes.find(name);
-  if (it == state->spokes.end()) {
-    return noSuchSpoke(name);
+  const auto found = findSpoke(name, context);
+  if (!found) {
+    return found.error();
   }
-  const auto& spoke = *it->second;
+  const auto& spoke = **found;
   if (spoke.routing != peers::RoutingMode::kStatic) {
     return errorResponse(409, "conflict",
                          fmt::format("{0} uses BGP: its routes are exchanged over BGP; what it is "

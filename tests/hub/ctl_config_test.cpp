@@ -13,14 +13,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "hub/ctl_commands.hpp"
 #include "hub/ctl_output.hpp"
-#include "tests/fakes/canned_http_server.hpp"
 #include "tests/fakes/temp_dir.hpp"
+#include "tests/hub/ctl_harness.hpp"
 
 namespace transit::hub::ctl {
 namespace {
@@ -31,7 +30,6 @@ namespace http = boost::beast::http;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-constexpr std::string_view kToken = "tok-123";
 constexpr std::string_view kPsk = "Lab.Only_Psk_7f3a9c";
 
 const std::string kSwanctl =
@@ -71,30 +69,7 @@ std::string apiError(std::string_view code, std::string_view message) {
          R"("}})";
 }
 
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-RunResult run(const std::vector<std::string>& args) {
-  std::vector<const char*> argv{"transit-hubctl"};
-  for (const auto& arg : args) {
-    argv.push_back(arg.c_str());
-  }
-  std::istringstream in;
-  std::ostringstream out;
-  std::ostringstream err;
-  const Environment env{std::nullopt, std::string(kToken)};
-  const int code = runCtl(static_cast<int>(argv.size()), argv.data(), env, in, out, err);
-  return RunResult{code, out.str(), err.str()};
-}
-
-// ---- The in-test API server: tests/fakes/canned_http_server.hpp ---------------------------------
-
-using Canned = transit::fakes::CannedResponse;
-using Recorded = transit::fakes::RecordedRequest;
-using TestServer = transit::fakes::CannedHttpServer;
+// ---- The in-test API server: tests/hub/ctl_harness.hpp ------------------------------------------
 
 // `canned`, marked never to be cached as the API marks a configuration.
 Canned noStore(Canned canned) {
@@ -103,17 +78,8 @@ Canned noStore(Canned canned) {
 }
 
 // Runs `args` after --server against a server answering `canned` once.
-struct Exchange {
-  RunResult result;
-  std::vector<Recorded> requests;
-};
 Exchange ask(const Canned& canned, const std::vector<std::string>& args) {
-  TestServer server({noStore(canned)});
-  std::vector<std::string> all{"--server", server.url()};
-  all.insert(all.end(), args.begin(), args.end());
-  Exchange out{run(all), {}};
-  out.requests = server.requests();
-  return out;
+  return runAgainstServer({noStore(canned)}, args);
 }
 
 Canned xmlAnswer() { return Canned{200, kXml, "application/xml"}; }

@@ -3,15 +3,14 @@
 // tests/fakes/canned_http_server.hpp answering canned API replies and recording what it was sent.
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "hub/ctl_client.hpp"
 #include "hub/ctl_commands.hpp"
 #include "hub/ctl_output.hpp"
-#include "tests/fakes/canned_http_server.hpp"
 #include "tests/fakes/temp_dir.hpp"
+#include "tests/hub/ctl_harness.hpp"
 
 namespace transit::hub::ctl {
 namespace {
@@ -20,7 +19,6 @@ using transit::fakes::TempDir;
 
 namespace http = boost::beast::http;
 
-constexpr std::string_view kToken = "tok-123";
 constexpr std::string_view kPsk = "Lab.Only_Psk_7f3a9c";
 
 // A CustomerGatewayConfiguration document, trimmed; the client never parses it. CRLF line ends,
@@ -50,30 +48,7 @@ constexpr std::string_view kBadPsk =
     R"({"error":{"code":"invalid_field","message":"the pre-shared key has characters )"
     R"(libreswan cannot take","field":"xml:ipsec_tunnel[2]/ike/pre_shared_key"}})";
 
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-RunResult run(const std::vector<std::string>& args, const std::string& stdin_text = "") {
-  std::vector<const char*> argv{"transit-hubctl"};
-  for (const auto& arg : args) {
-    argv.push_back(arg.c_str());
-  }
-  std::istringstream in(stdin_text);
-  std::ostringstream out;
-  std::ostringstream err;
-  const Environment env{std::nullopt, std::string(kToken)};
-  const int code = runCtl(static_cast<int>(argv.size()), argv.data(), env, in, out, err);
-  return RunResult{code, out.str(), err.str()};
-}
-
-// ---- The in-test API server: tests/fakes/canned_http_server.hpp ---------------------------------
-
-using Canned = transit::fakes::CannedResponse;
-using Recorded = transit::fakes::RecordedRequest;
-using TestServer = transit::fakes::CannedHttpServer;
+// ---- The in-test API server: tests/hub/ctl_harness.hpp ------------------------------------------
 
 // `status` with `body`; a 201 carries the Location and ETag of the created prod-a, as the API's.
 Canned answer(unsigned status, std::string_view body) {
@@ -85,18 +60,9 @@ Canned answer(unsigned status, std::string_view body) {
 }
 
 // Runs `args` after --server against a server answering `status` with `body` once.
-struct Exchange {
-  RunResult result;
-  std::vector<Recorded> requests;
-};
 Exchange exchange(unsigned status, std::string_view body, const std::vector<std::string>& args,
                   const std::string& stdin_text = "") {
-  TestServer server({answer(status, body)});
-  std::vector<std::string> all{"--server", server.url()};
-  all.insert(all.end(), args.begin(), args.end());
-  Exchange out{run(all, stdin_text), {}};
-  out.requests = server.requests();
-  return out;
+  return runAgainstServer({answer(status, body)}, args, stdin_text);
 }
 
 // `spoke import-aws FILE --name prod-a --cidr 10.1.0.0/16` plus `extra`.

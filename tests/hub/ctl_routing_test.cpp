@@ -6,20 +6,18 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hub/ctl_commands.hpp"
 #include "hub/ctl_output.hpp"
-#include "tests/fakes/canned_http_server.hpp"
+#include "tests/hub/ctl_harness.hpp"
 
 namespace transit::hub::ctl {
 namespace {
 
 namespace json = boost::json;
-
-constexpr std::string_view kToken = "tok-123";
 
 // GET /v1/routes: a BGP spoke's two sessions (one best, one alternative with a MED), a route
 // its import filter refused, and a static spoke's route over two tunnels.
@@ -60,42 +58,21 @@ constexpr std::string_view kStaticRoutes =
 constexpr std::string_view kNoSuchSpoke =
     R"({"error":{"code":"not_found","message":"no spoke named nope"}})";
 
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+// ---- The in-test API server: tests/hub/ctl_harness.hpp ------------------------------------------
 
-RunResult run(const std::vector<std::string>& args) {
-  std::vector<const char*> argv{"transit-hubctl"};
-  for (const auto& arg : args) {
-    argv.push_back(arg.c_str());
-  }
-  std::istringstream in;
-  std::ostringstream out;
-  std::ostringstream err;
-  const Environment env{std::nullopt, std::string(kToken)};
-  const int code = runCtl(static_cast<int>(argv.size()), argv.data(), env, in, out, err);
-  return RunResult{code, out.str(), err.str()};
-}
-
-// ---- The in-test API server: tests/fakes/canned_http_server.hpp ---------------------------------
-
-using Canned = transit::fakes::CannedResponse;
-using TestServer = transit::fakes::CannedHttpServer;
-
-// Runs `args` after --server against a server answering `status` with `body` once.
-struct Exchange {
+// What a routing command returned and printed, and the request line of each request it sent.
+struct RequestLines {
   RunResult result;
   std::vector<std::string> requests;  // "GET /v1/routes?spoke=prod-a" per request
 };
-Exchange exchange(unsigned status, std::string_view body, const std::vector<std::string>& args,
-                  const std::string& prefix = "") {
-  TestServer server({Canned{status, std::string(body)}});
-  std::vector<std::string> all{"--server", server.url("http", "127.0.0.1", prefix)};
-  all.insert(all.end(), args.begin(), args.end());
-  Exchange out{run(all), {}};
-  for (const auto& request : server.requests()) {
+
+// Runs `args` after --server (the server's URL followed by `prefix`) against a server answering
+// `status` with `body` once.
+RequestLines exchange(unsigned status, std::string_view body, const std::vector<std::string>& args,
+                      const std::string& prefix = "") {
+  auto ex = runAgainstServer({Canned{status, std::string(body)}}, args, "", prefix);
+  RequestLines out{std::move(ex.result), {}};
+  for (const auto& request : ex.requests) {
     out.requests.push_back(request.method + " " + request.target);
   }
   return out;

@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +23,7 @@
 #include "hub/ctl_output.hpp"
 #include "tests/fakes/canned_http_server.hpp"
 #include "tests/fakes/temp_dir.hpp"
+#include "tests/hub/ctl_harness.hpp"
 
 namespace transit::hub::ctl {
 namespace {
@@ -59,37 +59,13 @@ constexpr std::string_view kHub =
 constexpr std::string_view kInvalidField =
     R"({"error":{"code":"invalid_field","message":"is not an IPv4 address",)"
     R"("field":"tunnels[0].outside_ip"}})";
-constexpr std::string_view kToken = "tok-123";
 constexpr std::string_view kPsk = "secretpsk1234";
 
 std::string spokeList() {
   return "{\"spokes\":[" + std::string(kSpoke) + "," + std::string(kStaticSpoke) + "]}";
 }
 
-struct RunResult {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-RunResult run(const std::vector<std::string>& args,
-              Environment env = Environment{std::nullopt, std::string(kToken)},
-              const std::string& stdin_text = "") {
-  std::vector<const char*> argv{"transit-hubctl"};
-  for (const auto& arg : args) {
-    argv.push_back(arg.c_str());
-  }
-  std::istringstream in(stdin_text);
-  std::ostringstream out;
-  std::ostringstream err;
-  const int code = runCtl(static_cast<int>(argv.size()), argv.data(), env, in, out, err);
-  return RunResult{code, out.str(), err.str()};
-}
-
-// ---- The in-test API server: tests/fakes/canned_http_server.hpp ---------------------------------
-
-using Canned = transit::fakes::CannedResponse;
-using TestServer = transit::fakes::CannedHttpServer;
+// ---- The in-test API server: tests/fakes/canned_http_server.hpp, through ctl_harness.hpp ------
 
 // A self-signed certificate for DNS name `name` (its own CA), and its key, in PEM.
 struct TestCertificate {
