@@ -22,6 +22,7 @@ constexpr RouteSpec kRoutes[] = {
     {verb::get, "/v1/spokes/{name}/exports", RouteId::kGetSpokeExports, Access::kRead},
     {verb::get, "/v1/spokes/{name}/static-routes", RouteId::kGetSpokeStaticRoutes, Access::kRead},
     {verb::get, "/v1/spokes/{name}/config", RouteId::kGetSpokeConfig, Access::kAdmin},
+    {verb::put, "/v1/spokes/{name}/import/aws", RouteId::kReimportAwsSpoke, Access::kAdmin},
     {verb::get, "/v1/tunnels", RouteId::kListTunnels, Access::kRead},
     {verb::get, "/v1/routes", RouteId::kListRoutes, Access::kRead},
     {verb::get, "/v1/conflicts", RouteId::kListConflicts, Access::kRead},
@@ -162,6 +163,8 @@ asio::awaitable<Response> Api::dispatch(const Request& request, bool operational
       co_return co_await handlers::createSpoke(request, context_);
     case RouteId::kImportAwsSpoke:
       co_return co_await handlers::importAwsSpoke(request, context_);
+    case RouteId::kReimportAwsSpoke:
+      co_return co_await handlers::reimportAwsSpoke(request, name, context_);
     case RouteId::kGetSpoke:
       co_return handlers::getSpoke(name, context_);
     case RouteId::kReplaceSpoke:

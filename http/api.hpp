@@ -22,6 +22,7 @@ enum class RouteId {
   kListSpokes,
   kCreateSpoke,
   kImportAwsSpoke,
+  kReimportAwsSpoke,
   kGetSpokeConfig,
   kGetSpoke,
   kReplaceSpoke,

@@ -406,8 +406,10 @@ std::string_view mediaType(std::string_view type) {
   return type;
 }
 
-// ?name=&cidr=...&segment=&preferred_hub= of POST /v1/spokes/import/aws.
-std::expected<peers::AwsImportRequest, Response> parseImportQuery(const Request& request) {
+// ?name=&cidr=...&segment=&preferred_hub= of POST /v1/spokes/import/aws; without name (it is
+// the path's) for PUT /v1/spokes/{name}/import/aws.
+std::expected<peers::AwsImportRequest, Response> parseImportQuery(const Request& request,
+                                                                  bool name_in_path) {
   auto url = boost::urls::parse_origin_form(request.target);
   if (!url) {
     return std::unexpected(
@@ -426,9 +428,12 @@ std::expected<peers::AwsImportRequest, Response> parseImportQuery(const Request&
       target = &out.segment;
     } else if (key == "preferred_hub") {
       target = &out.preferred_hub;
-    } else if (key != "name") {
+    } else if (key != "name" || name_in_path) {
       return std::unexpected(invalidField(
-          key, "is not a parameter of this path; use name, cidr, segment or preferred_hub"));
+          key, name_in_path
+                   ? "is not a parameter of this path; use cidr, segment or preferred_hub (the "
+                     "spoke's name is in the path)"
+                   : "is not a parameter of this path; use name, cidr, segment or preferred_hub"));
     }
     if ((key == "name" && named) || (target != nullptr && target->has_value())) {
       return std::unexpected(invalidField(key, "may be given only once"));
@@ -443,10 +448,17 @@ std::expected<peers::AwsImportRequest, Response> parseImportQuery(const Request&
   return out;
 }
 
-// The spoke draft of POST /v1/spokes/import/aws, or the response that refuses the request.
-// (Kept out of the coroutine: GCC 12 misreports -Wmismatched-new-delete on large frames.)
-std::expected<peers::SpokeDraft, Response> decodeAwsImport(const Request& request,
-                                                           const HubInfo& hub) {
+// An AWS document with the request's parameters, checked and parsed: what the import handlers
+// share.
+struct AwsDocument {
+  peers::AwsImportRequest query;
+  peers::AwsVpnConnection vpn;
+  peers::AwsImportHub hub;
+};
+
+// The document of an import request and its query, or the response that refuses the request.
+std::expected<AwsDocument, Response> decodeAwsDocument(const Request& request, const HubInfo& hub,
+                                                       bool name_in_path) {
   const auto type = mediaType(request.content_type);
   if (type != "application/xml" && type != "text/xml") {
     return std::unexpected(errorResponse(
@@ -454,7 +466,7 @@ std::expected<peers::SpokeDraft, Response> decodeAwsImport(const Request& reques
         "Content-Type must be application/xml: the document AWS returns for the VPN connection "
         "(CustomerGatewayConfiguration)"));
   }
-  auto query = parseImportQuery(request);
+  auto query = parseImportQuery(request, name_in_path);
   if (!query) {
     return std::unexpected(query.error());
   }
@@ -476,7 +488,46 @@ std::expected<peers::SpokeDraft, Response> decodeAwsImport(const Request& reques
     return std::unexpected(
         errorResponse(500, "internal", "the hub's public address is not an IPv4 address"));
   }
-  auto draft = peers::spokeFromAwsVpn(*vpn, *query, {*public_ip, hub.asn});
+  return AwsDocument{std::move(*query), std::move(*vpn), {*public_ip, hub.asn}};
+}
+
+// The spoke draft of POST /v1/spokes/import/aws, or the response that refuses the request.
+// (Kept out of the coroutines: GCC 12 misreports -Wmismatched-new-delete on large frames.)
+std::expected<peers::SpokeDraft, Response> decodeAwsImport(const Request& request,
+                                                           const HubInfo& hub) {
+  auto document = decodeAwsDocument(request, hub, false);
+  if (!document) {
+    return std::unexpected(document.error());
+  }
+  auto draft = peers::spokeFromAwsVpn(document->vpn, document->query, document->hub);
+  if (!draft) {
+    return std::unexpected(invalidField(draft.error().field, draft.error().message));
+  }
+  return std::move(*draft);
+}
+
+// The draft of PUT /v1/spokes/{name}/import/aws: the vpc spoke `name` updated from a new
+// document of its VPN connection, or the response that refuses the request.
+std::expected<peers::SpokeDraft, Response> decodeAwsReimport(const Request& request,
+                                                             std::string_view name,
+                                                             const HandlerContext& context) {
+  auto document = decodeAwsDocument(request, context.hub, true);
+  if (!document) {
+    return std::unexpected(document.error());
+  }
+  const auto found = findSpoke(name, context);
+  if (!found) {
+    return std::unexpected(found.error());
+  }
+  const auto& spoke = **found;
+  if (spoke.kind != peers::SpokeKind::kVpc) {
+    return std::unexpected(errorResponse(
+        409, "conflict",
+        fmt::format("{0} is a site: AWS has no document for it; change it with PUT "
+                    "/v1/spokes/{0}",
+                    spoke.name)));
+  }
+  auto draft = peers::spokeUpdateFromAwsVpn(document->vpn, spoke, document->query, document->hub);
   if (!draft) {
     return std::unexpected(invalidField(draft.error().field, draft.error().message));
   }
@@ -535,8 +586,9 @@ Response getSpoke(std::string_view name, HandlerContext& context) {
   return spokeResponse(200, **found, context);
 }
 
-asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& context) {
-  auto draft = decodeDraft(request);
+// 201 with the new spoke and its Location, or the registry's refusal.
+asio::awaitable<Response> createFromDraft(std::expected<peers::SpokeDraft, Response> draft,
+                                          HandlerContext& context) {
   if (!draft) {
     co_return draft.error();
   }
@@ -549,18 +601,28 @@ asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& co
   co_return r;
 }
 
-asio::awaitable<Response> importAwsSpoke(const Request& request, HandlerContext& context) {
-  auto draft = decodeAwsImport(request, context.hub);
+// 200 with the replaced spoke, or the refusal (draft, If-Match, registry).
+asio::awaitable<Response> replaceFromDraft(std::string_view name,
+                                           std::optional<std::uint64_t> if_match,
+                                           std::expected<peers::SpokeDraft, Response> draft,
+                                           HandlerContext& context) {
   if (!draft) {
     co_return draft.error();
   }
-  auto result = co_await context.registry.asyncCreate(std::move(*draft), asio::use_awaitable);
+  auto result = co_await context.registry.asyncReplace(std::string(name), std::move(*draft),
+                                                       if_match, asio::use_awaitable);
   if (!result) {
     co_return hubErrorResponse(result.error());
   }
-  Response r = spokeResponse(201, **result, context);
-  r.headers.emplace_back("Location", "/v1/spokes/" + (*result)->name);
-  co_return r;
+  co_return spokeResponse(200, **result, context);
+}
+
+asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& context) {
+  co_return co_await createFromDraft(decodeDraft(request), context);
+}
+
+asio::awaitable<Response> importAwsSpoke(const Request& request, HandlerContext& context) {
+  co_return co_await createFromDraft(decodeAwsImport(request, context.hub), context);
 }
 
 asio::awaitable<Response> replaceSpoke(const Request& request, std::string_view name,
@@ -569,16 +631,17 @@ asio::awaitable<Response> replaceSpoke(const Request& request, std::string_view 
   if (!if_match) {
     co_return if_match.error();
   }
-  auto draft = decodeDraft(request);
-  if (!draft) {
-    co_return draft.error();
+  co_return co_await replaceFromDraft(name, *if_match, decodeDraft(request), context);
+}
+
+asio::awaitable<Response> reimportAwsSpoke(const Request& request, std::string_view name,
+                                           HandlerContext& context) {
+  auto if_match = parseIfMatch(request.if_match);
+  if (!if_match) {
+    co_return if_match.error();
   }
-  auto result = co_await context.registry.asyncReplace(std::string(name), std::move(*draft),
-                                                       *if_match, asio::use_awaitable);
-  if (!result) {
-    co_return hubErrorResponse(result.error());
-  }
-  co_return spokeResponse(200, **result, context);
+  co_return co_await replaceFromDraft(name, *if_match, decodeAwsReimport(request, name, context),
+                                      context);
 }
 
 asio::awaitable<Response> deleteSpoke(const Request& request, std::string_view name,

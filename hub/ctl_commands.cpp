@@ -84,7 +84,11 @@ constexpr const char* kImportAwsFooter =
     "download; - reads it from stdin. It must not be empty nor larger than 256 KiB (the hub's\n"
     "limit too). The hub takes each tunnel's outside address, inside CIDR and PSK from it;\n"
     "--name and --cidr give what the document does not know. The document holds the PSKs: it is\n"
-    "sent to the hub as is and never printed. Prints the new spoke as `spoke add` does.\n\n";
+    "sent to the hub as is and never printed. Prints the new spoke as `spoke add` does.\n"
+    "With --update, NAME is an existing vpc spoke and FILE a new document of its connection\n"
+    "(tunnels replaced or modified in AWS, PSKs rotated): the hub takes the same fields from it\n"
+    "and keeps the spoke's own settings; --cidr, --segment and --preferred-hub replace the\n"
+    "spoke's only when given (PUT /v1/spokes/NAME/import/aws).\n\n";
 
 constexpr const char* kConfigFooter =
     "For whoever configures the on-prem router of a site spoke (its customer gateway): a\n"
@@ -260,6 +264,7 @@ struct Invocation {
   std::vector<std::string> import_cidrs;
   std::string import_segment;
   std::string import_preferred_hub;
+  bool import_update = false;  // import-aws --update: PUT /v1/spokes/NAME/import/aws
   bool routes_filtered = false;
   bool routes_accepted = false;
   std::string config_format;      // config --format
@@ -432,15 +437,19 @@ class CommandLine {
                      "the connection's configuration document (XML), or - for stdin")
         ->type_name("")
         ->required();
-    import_aws_->add_option("--name", inv_.import_name, "name of the new spoke")
+    import_aws_
+        ->add_option("--name", inv_.import_name,
+                     "name of the new spoke (with --update: of the spoke to update)")
         ->type_name("NAME")
         ->required();
     import_aws_
         ->add_option("--cidr", inv_.import_cidrs,
-                     "a CIDR of the VPC behind the connection; repeat for more")
+                     "a CIDR of the VPC behind the connection; repeat for more (required "
+                     "without --update)")
         ->type_name("CIDR")
-        ->allow_extra_args(false)
-        ->required();
+        ->allow_extra_args(false);
+    import_aws_->add_flag("--update", inv_.import_update,
+                          "update the existing spoke NAME from a new document of its connection");
     import_segment_ =
         import_aws_->add_option("--segment", inv_.import_segment, "segment (default: default)")
             ->type_name("SEG");
@@ -594,8 +603,18 @@ std::expected<ApiRequest, std::string> buildRequest(const Invocation& inv, std::
       if (!document) {
         return std::unexpected(document.error());
       }
-      request.method = http::verb::post;
-      request.path = {"v1", "spokes", "import", "aws"};
+      if (!inv.import_update && inv.import_cidrs.empty()) {
+        return std::unexpected(
+            "--cidr is required: the CIDRs of the VPC behind the connection (with --update the "
+            "spoke's are kept)");
+      }
+      if (inv.import_update) {
+        request.method = http::verb::put;
+        request.path = {"v1", "spokes", inv.import_name, "import", "aws"};
+      } else {
+        request.method = http::verb::post;
+        request.path = {"v1", "spokes", "import", "aws"};
+      }
       request.body = std::move(*document);
       request.content_type = "application/xml";
       return request;
@@ -642,7 +661,7 @@ std::vector<std::pair<std::string, std::string>> queryOf(const Invocation& inv) 
     query.emplace_back("format", inv.config_format);
   }
   if (inv.command == Invocation::Command::kSpokeImportAws) {
-    query.emplace_back("name", inv.import_name);
+    if (!inv.import_update) query.emplace_back("name", inv.import_name);  // else in the path
     for (const auto& cidr : inv.import_cidrs) {
       query.emplace_back("cidr", cidr);
     }
@@ -675,8 +694,10 @@ std::expected<void, std::string> printResult(const Invocation& inv, const json::
   std::expected<std::string, std::string> text;
   switch (inv.command) {
     case Command::kSpokeAdd:
-    case Command::kSpokeImportAws:
       text = renderCreated(body);
+      break;
+    case Command::kSpokeImportAws:
+      text = inv.import_update ? renderUpdated(body) : renderCreated(body);
       break;
     case Command::kSpokeList:
       text = renderSpokeList(body);

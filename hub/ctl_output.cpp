@@ -346,14 +346,25 @@ std::expected<std::string, std::string> renderSpoke(const json::value& body) {
          renderTable({"OUTSIDE_IP", "INSIDE_CIDR", "HUB_INSIDE_IP", "PEER_INSIDE_IP", "PSK"}, rows);
 }
 
-std::expected<std::string, std::string> renderCreated(const json::value& body) {
+namespace {
+std::expected<std::string, std::string> renderWithHeadline(std::string_view verb,
+                                                            const json::value& body) {
   auto view = renderSpoke(body);
   if (!view) {
     return view;
   }
   const auto& spoke = body.as_object();
-  return "Created spoke " + displayValue(member(spoke, "name")) + " (generation " +
+  return std::string(verb) + " spoke " + displayValue(member(spoke, "name")) + " (generation " +
          displayValue(member(spoke, "generation")) + ")\n" + *view;
+}
+}  // namespace
+
+std::expected<std::string, std::string> renderCreated(const json::value& body) {
+  return renderWithHeadline("Created", body);
+}
+
+std::expected<std::string, std::string> renderUpdated(const json::value& body) {
+  return renderWithHeadline("Updated", body);
 }
 
 std::expected<std::string, std::string> renderHub(const json::value& body) {

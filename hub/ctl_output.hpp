@@ -68,6 +68,8 @@ std::expected<std::string, std::string> renderSpokeList(const boost::json::value
 std::expected<std::string, std::string> renderSpoke(const boost::json::value& body);
 // `spoke add`: "Created spoke NAME (generation N)" then the `spoke show` view.
 std::expected<std::string, std::string> renderCreated(const boost::json::value& body);
+// `Updated spoke NAME (generation N)` then the spoke, as renderSpoke (spoke import-aws --update).
+std::expected<std::string, std::string> renderUpdated(const boost::json::value& body);
 // `hub`: "key: value" lines.
 std::expected<std::string, std::string> renderHub(const boost::json::value& body);
 

@@ -109,4 +109,33 @@ std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vp
   return draft;
 }
 
+std::expected<SpokeDraft, FieldError> spokeUpdateFromAwsVpn(const AwsVpnConnection& vpn,
+                                                             const Spoke& existing,
+                                                             const AwsImportRequest& request,
+                                                             const AwsImportHub& hub) {
+  AwsImportRequest merged;
+  merged.name = existing.name;
+  merged.cidrs = request.cidrs;
+  if (merged.cidrs.empty()) {
+    for (const auto& cidr : existing.cidrs) merged.cidrs.push_back(cidr.toString());
+  }
+  merged.segment = request.segment ? request.segment : existing.segment;
+  merged.preferred_hub = request.preferred_hub ? request.preferred_hub : existing.preferred_hub;
+  auto draft = spokeFromAwsVpn(vpn, merged, hub);
+  if (!draft) {
+    return draft;
+  }
+  draft->export_limit = existing.export_limit;
+  draft->import_limit = existing.import_limit;
+  if (!draft->bgp_hold_time_seconds && draft->routing == "bgp") {
+    draft->bgp_hold_time_seconds = existing.bgp_hold_time_seconds;
+  }
+  TunnelOptions options = existing.tunnel_options;
+  if (draft->tunnel_options) {
+    options.dpd_timeout_seconds = draft->tunnel_options->dpd_timeout_seconds;
+  }
+  draft->tunnel_options = options;
+  return draft;
+}
+
 }  // namespace transit::peers

@@ -1,9 +1,9 @@
 // AWS import: a VPN connection created in AWS (its CustomerGatewayConfiguration document, parsed
 // by peers/aws_vpn_xml) becomes a vpc spoke draft.
 //
-// Owns: nothing; a pure function, any thread. Called by the HTTP handler of
-// POST /v1/spokes/import/aws; the draft then goes through the same validation and registry as
-// POST /v1/spokes.
+// Owns: nothing; pure functions, any thread. Called by the HTTP handlers of
+// POST /v1/spokes/import/aws and PUT /v1/spokes/{name}/import/aws; the draft then goes through
+// the same validation and registry as POST and PUT /v1/spokes.
 //
 // What comes from the document: each tunnel's outside address (the VGW's), inside /30 and PSK,
 // taken together from the same <ipsec_tunnel> (never zipped by position), the VGW's ASN and
@@ -45,5 +45,16 @@ struct AwsImportHub {
 std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vpn,
                                                        const AwsImportRequest& request,
                                                        const AwsImportHub& hub);
+
+// Re-import: the draft that brings `existing` (a vpc spoke) up to date with a new document of
+// its VPN connection (tunnels replaced or modified in AWS, PSKs rotated, another VGW ASN). The
+// document gives what spokeFromAwsVpn takes from it; the request's cidrs, segment and
+// preferred_hub replace the spoke's when given (request.name is ignored); everything else the
+// spoke has (its limits, hold time when the document has none, tunnel options but the DPD
+// timeout) is kept.
+std::expected<SpokeDraft, FieldError> spokeUpdateFromAwsVpn(const AwsVpnConnection& vpn,
+                                                             const Spoke& existing,
+                                                             const AwsImportRequest& request,
+                                                             const AwsImportHub& hub);
 
 }  // namespace transit::peers

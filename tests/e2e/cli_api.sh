@@ -220,6 +220,23 @@ grep -q "198.51.100.22 : PSK \"LabOnly.tunnel_two.k3yB\"" "$SECRETS" ||
 grep -q "198.51.100.11 : PSK \"LabOnly.tunnel_one.k3yA\"" "$SECRETS" ||
   fail "tunnel one's PSK is the document's (expected it in $SECRETS)"
 pass "the imported tunnels carry the document's PSKs, each with its own tunnel"
+# The connection changed in AWS (PSKs rotated, tunnel 2 moved): re-import the new document.
+ctl spoke import-aws "$AWS_DATA/aws-bgp-modified.xml" --name prod-x --update
+expect_rc "spoke import-aws --update exits 0" 0
+expect_contains "spoke import-aws --update names the spoke" "$OUT" "Updated spoke prod-x"
+expect_row "tunnel two moved to the document's new inside /30" "$OUT" \
+  '198\.51\.100\.22 +169\.254\.200\.8/30 .* set' "198.51.100.22  169.254.200.8/30 ... set"
+ctl --json spoke show prod-x
+expect_contains "the spoke keeps its CIDR" "$OUT" '"cidrs":["10.7.0.0/16"]'
+expect_contains "the spoke keeps its segment" "$OUT" '"segment":"prod"'
+for _ in $(seq 1 100); do  # the reconciler renders within a pass (bounded: 10 s)
+  grep -q "198.51.100.22 : PSK \"LabOnly.tunnel_two.r0tated\"" "$SECRETS" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "198.51.100.22 : PSK \"LabOnly.tunnel_two.r0tated\"" "$SECRETS" ||
+  fail "tunnel two's rotated PSK is rendered (expected it in $SECRETS)"
+! grep -q "k3y" "$SECRETS" || fail "no old PSK is left in $SECRETS"
+pass "the re-imported tunnels carry the rotated PSKs; the old ones are gone"
 ctl spoke import-aws "$AWS_DATA/aws-bad-billion-laughs.xml" --name prod-y --cidr 10.8.0.0/16
 expect_rc "a hostile document is refused (exit 1)" 1
 expect_contains "the refusal names the problem" "$ERR" "DTDs and entity declarations"

@@ -1,6 +1,7 @@
 // POST /v1/spokes/import/aws: AWS's CustomerGatewayConfiguration documents (tests/data/aws)
 // become vpc spokes, every field checked against the document; hostile and wrong documents are
-// refused with a 4xx that names the problem and change nothing.
+// refused with a 4xx that names the problem and change nothing. PUT /v1/spokes/{name}/import/aws
+// brings a spoke up to date with a new document of its connection.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -208,6 +209,132 @@ TEST_F(ImportHandlers, ImportingTheSameConnectionTwiceIsAConflict) {
                                                     "&cidr=10.9.0.0/16");
   EXPECT_EQ(again.status, 409u) << again.body;  // the outside addresses are prod-a's
   EXPECT_EQ(registry_->snapshot()->spokes.size(), 1u);
+}
+
+// ---- re-import: PUT /v1/spokes/{name}/import/aws ----
+
+constexpr std::string_view kReimport = "/v1/spokes/prod-a/import/aws";
+
+class ReimportHandlers : public ImportHandlers {
+ protected:
+  void SetUp() override {
+    ImportHandlers::SetUp();
+    ASSERT_EQ(import(fixture("aws-bgp.xml"),
+                     "/v1/spokes/import/aws?name=prod-a&cidr=10.1.0.0/16&segment=prod"
+                     "&preferred_hub=hub-b")
+                  .status,
+              201u);
+    // The operator's own settings, which no AWS document carries.
+    auto body = json(call(verb::get, "/v1/spokes/prod-a")).as_object();
+    body["export_limit"] = 50;
+    body["tunnel_options"].as_object()["phase1_encryption"] = json::array{"AES128"};
+    ASSERT_EQ(call(verb::put, "/v1/spokes/prod-a", json::serialize(body)).status, 200u);
+    before_ = stored("prod-a");
+  }
+  http::Response reimport(std::string body, std::string target = std::string(kReimport),
+                          std::string_view token = kAdminToken, std::string if_match = "") {
+    return call(verb::put, std::move(target), std::move(body), token, true, std::move(if_match),
+                "application/xml");
+  }
+  // The error of a refused re-import, after checking that the spoke did not change.
+  json::object unchanged(const http::Response& response, unsigned status) {
+    EXPECT_EQ(response.status, status) << response.body;
+    EXPECT_EQ(stored("prod-a"), before_) << "a refused re-import changed the spoke";
+    EXPECT_EQ(response.body.find("LabOnly"), std::string::npos) << "a PSK in the answer";
+    return json(response).at("error").as_object();
+  }
+  peers::Spoke before_;
+};
+
+TEST_F(ReimportHandlers, ANewDocumentUpdatesTheTunnelsAndKeepsTheSpokesOwnSettings) {
+  const auto response = reimport(fixture("aws-bgp-modified.xml"));
+  ASSERT_EQ(response.status, 200u) << response.body;
+  const auto body = json(response).as_object();
+  EXPECT_EQ(body.at("generation"), before_.generation + 1);
+  // From the new document: tunnel 2's inside /30, both PSKs, the DPD timeout (10 s x 5).
+  const auto& tunnels = body.at("tunnels").as_array();
+  ASSERT_EQ(tunnels.size(), 2u);
+  EXPECT_EQ(tunnels[0].at("inside_cidr"), "169.254.80.144/30");
+  EXPECT_EQ(tunnels[1].at("inside_cidr"), "169.254.200.8/30");
+  EXPECT_EQ(tunnels[1].at("hub_inside_ip"), "169.254.200.10");
+  EXPECT_EQ(body.at("tunnel_options").at("dpd_timeout_seconds"), 50);
+  const auto& spoke = stored("prod-a");
+  EXPECT_EQ(spoke.tunnels[0].psk, "LabOnly.tunnel_one.r0tated");
+  EXPECT_EQ(spoke.tunnels[1].psk, "LabOnly.tunnel_two.r0tated");
+  EXPECT_EQ(response.body.find("LabOnly"), std::string::npos);
+  // Kept: what the operator set and no document says.
+  EXPECT_EQ(body.at("cidrs"), (json::array{"10.1.0.0/16"}));
+  EXPECT_EQ(body.at("segment"), "prod");
+  EXPECT_EQ(body.at("preferred_hub"), "hub-b");
+  EXPECT_EQ(body.at("export_limit"), 50);
+  EXPECT_EQ(body.at("tunnel_options").at("phase1_encryption"), (json::array{"AES128"}));
+  EXPECT_EQ(body.at("asn"), 64512);
+}
+
+TEST_F(ReimportHandlers, TheQueryReplacesCidrsSegmentAndPreferredHub) {
+  const auto response = reimport(fixture("aws-bgp.xml"),
+                                 std::string(kReimport) +
+                                     "?cidr=10.1.0.0/16&cidr=10.5.0.0/16&segment=dev"
+                                     "&preferred_hub=hub-a");
+  ASSERT_EQ(response.status, 200u) << response.body;
+  const auto body = json(response).as_object();
+  EXPECT_EQ(body.at("cidrs"), (json::array{"10.1.0.0/16", "10.5.0.0/16"}));
+  EXPECT_EQ(body.at("segment"), "dev");
+  EXPECT_EQ(body.at("preferred_hub"), "hub-a");
+}
+
+TEST_F(ReimportHandlers, TheSameDocumentAgainChangesNoTunnel) {
+  const auto response = reimport(fixture("aws-bgp-reversed.xml"));
+  ASSERT_EQ(response.status, 200u) << response.body;
+  EXPECT_EQ(stored("prod-a").tunnels, before_.tunnels);
+}
+
+TEST_F(ReimportHandlers, RefusalsChangeNothing) {
+  EXPECT_EQ(unchanged(reimport(fixture("aws-bgp.xml"), "/v1/spokes/nope/import/aws"), 404)
+                .at("code"),
+            "not_found");
+  EXPECT_EQ(unchanged(reimport(fixture("aws-bgp.xml"), std::string(kReimport) + "?name=prod-a"),
+                      422)
+                .at("field"),
+            "name");
+  EXPECT_EQ(unchanged(reimport(fixture("aws-bad-billion-laughs.xml")), 400).at("code"),
+            "malformed_xml");
+  EXPECT_EQ(unchanged(reimport(fixture("aws-bad-missing-psk.xml")), 422).at("code"),
+            "invalid_field");
+  EXPECT_EQ(unchanged(reimport(fixture("aws-bgp-modified.xml"), std::string(kReimport),
+                               kAdminToken, "\"1\""),
+                      412)
+                .at("code"),
+            "precondition_failed");
+  EXPECT_EQ(reimport(fixture("aws-bgp-modified.xml"), std::string(kReimport), kReadToken).status,
+            403u);
+  EXPECT_EQ(stored("prod-a"), before_);
+}
+
+TEST_F(ReimportHandlers, AMatchingIfMatchIsHonoured) {
+  const auto response =
+      reimport(fixture("aws-bgp-modified.xml"), std::string(kReimport), kAdminToken,
+               "\"" + std::to_string(before_.generation) + "\"");
+  EXPECT_EQ(response.status, 200u) << response.body;
+}
+
+TEST_F(ReimportHandlers, ASiteHasNoAwsDocument) {
+  const std::string site =
+      R"({"name":"site-1","kind":"site","cidrs":["172.16.1.0/24"],"asn":65010,)"
+      R"("tunnels":[{"outside_ip":"198.51.100.30"},{"outside_ip":"198.51.100.31"}]})";
+  ASSERT_EQ(call(verb::post, "/v1/spokes", site).status, 201u);
+  const auto response = reimport(fixture("aws-bgp.xml"), "/v1/spokes/site-1/import/aws");
+  EXPECT_EQ(response.status, 409u) << response.body;
+  EXPECT_NE(json(response).at("error").at("message").as_string().find("is a site"),
+            std::string::npos);
+}
+
+TEST_F(ReimportHandlers, AnotherSpokesConnectionIsRefused) {
+  const auto other = import(fixture("aws-static.xml"),
+                            "/v1/spokes/import/aws?name=legacy-a&cidr=10.4.0.0/16");
+  ASSERT_EQ(other.status, 201u) << other.body;
+  // legacy-a's tunnels: their outside addresses belong to legacy-a.
+  EXPECT_EQ(unchanged(reimport(fixture("aws-static.xml")), 409).at("code"), "conflict");
 }
 
 }  // namespace

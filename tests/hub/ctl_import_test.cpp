@@ -225,7 +225,48 @@ TEST(CtlImportAws, NameCidrAndFileAreRequired) {
   }
 }
 
+TEST(CtlImportAws, UpdatePutsTheDocumentToTheSpokesOwnPathWithOnlyTheFlagsGiven) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(200, kSpoke,
+                     {"spoke", "import-aws", file, "--name", "prod-a", "--update", "--segment",
+                      "dev"});
+  EXPECT_EQ(ex.result.code, 0) << ex.result.err;
+  ASSERT_EQ(ex.requests.size(), 1U);
+  const Recorded& sent = ex.requests.front();
+  EXPECT_EQ(sent.method, "PUT");
+  EXPECT_EQ(sent.target, "/v1/spokes/prod-a/import/aws?segment=dev");
+  EXPECT_EQ(sent.content_type, "application/xml");
+  EXPECT_EQ(sent.body, kDocument);
+}
+
+TEST(CtlImportAws, UpdateSendsCidrsWhenGiven) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(200, kSpoke, importArgs(file, {"--update"}));
+  ASSERT_EQ(ex.requests.size(), 1U);
+  EXPECT_EQ(ex.requests.front().target, "/v1/spokes/prod-a/import/aws?cidr=10.1.0.0%2F16");
+}
+
+TEST(CtlImportAws, WithoutUpdateACidrIsRequired) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(201, kSpoke, {"spoke", "import-aws", file, "--name", "prod-a"});
+  EXPECT_EQ(ex.result.code, 2);
+  EXPECT_NE(ex.result.err.find("--cidr is required"), std::string::npos) << ex.result.err;
+  EXPECT_TRUE(ex.requests.empty());
+}
+
 // ---- What it prints -------------------------------------------------------------------------
+
+TEST(CtlImportAws, UpdatePrintsTheUpdatedSpoke) {
+  TempDir dir;
+  const auto file = dir.write("vpn.xml", kDocument).string();
+  auto ex = exchange(200, kSpoke, {"spoke", "import-aws", file, "--name", "prod-a", "--update"});
+  EXPECT_EQ(ex.result.code, 0) << ex.result.err;
+  EXPECT_EQ(ex.result.out.rfind("Updated spoke prod-a (generation 1)\n", 0), 0U) << ex.result.out;
+  expectNoPsk(ex.result);
+}
 
 TEST(CtlImportAws, PrintsTheCreatedSpokeAsSpokeAddDoes) {
   TempDir dir;
@@ -314,7 +355,8 @@ TEST(CtlImportAwsHelp, SaysWhatToPassAndForWhom) {
   EXPECT_EQ(help.code, 0);
   for (const char* text : {"For ", "POST /v1/spokes/import/aws", "DescribeVpnConnections",
                            "CustomerGatewayConfiguration", "Generic", "256 KiB", "--name", "--cidr",
-                           "--segment", "--preferred-hub", "Exit codes:"}) {
+                           "--segment", "--preferred-hub", "--update",
+                           "PUT /v1/spokes/NAME/import/aws", "Exit codes:"}) {
     EXPECT_NE(help.out.find(text), std::string::npos) << text << "\n" << help.out;
   }
   auto spoke = run({"spoke", "--help"});
