@@ -211,13 +211,17 @@ ctl --json spoke show prod-x
 expect_contains "the VGW's ASN from the document" "$OUT" '"asn":64512'
 # Dry-run renders what live mode would load: the document's PSKs, each with its own tunnel.
 SECRETS="$E2E_TMP/dry-run/ipsec/transit-hub.secrets"
-for _ in $(seq 1 100); do  # the reconciler renders within a pass (bounded: 10 s)
-  grep -q "198.51.100.22 : PSK \"LabOnly.tunnel_two.k3yB\"" "$SECRETS" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "198.51.100.22 : PSK \"LabOnly.tunnel_two.k3yB\"" "$SECRETS" ||
+secret_rendered() {  # secret_rendered OUTSIDE_IP PSK: within a reconciler pass (bounded: 10 s)
+  local line="$1 : PSK \"$2\""
+  for _ in $(seq 1 100); do
+    grep -qF "$line" "$SECRETS" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+secret_rendered 198.51.100.22 LabOnly.tunnel_two.k3yB ||
   fail "tunnel two's PSK is the document's (expected it in $SECRETS)"
-grep -q "198.51.100.11 : PSK \"LabOnly.tunnel_one.k3yA\"" "$SECRETS" ||
+secret_rendered 198.51.100.11 LabOnly.tunnel_one.k3yA ||
   fail "tunnel one's PSK is the document's (expected it in $SECRETS)"
 pass "the imported tunnels carry the document's PSKs, each with its own tunnel"
 # The connection changed in AWS (PSKs rotated, tunnel 2 moved): re-import the new document.
@@ -229,12 +233,10 @@ expect_row "tunnel two moved to the document's new inside /30" "$OUT" \
 ctl --json spoke show prod-x
 expect_contains "the spoke keeps its CIDR" "$OUT" '"cidrs":["10.7.0.0/16"]'
 expect_contains "the spoke keeps its segment" "$OUT" '"segment":"prod"'
-for _ in $(seq 1 100); do  # the reconciler renders within a pass (bounded: 10 s)
-  grep -q "198.51.100.22 : PSK \"LabOnly.tunnel_two.r0tated\"" "$SECRETS" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "198.51.100.22 : PSK \"LabOnly.tunnel_two.r0tated\"" "$SECRETS" ||
+secret_rendered 198.51.100.22 LabOnly.tunnel_two.r0tated ||
   fail "tunnel two's rotated PSK is rendered (expected it in $SECRETS)"
+secret_rendered 198.51.100.11 LabOnly.tunnel_one.r0tated ||
+  fail "tunnel one's rotated PSK is rendered (expected it in $SECRETS)"
 ! grep -q "k3y" "$SECRETS" || fail "no old PSK is left in $SECRETS"
 pass "the re-imported tunnels carry the rotated PSKs; the old ones are gone"
 ctl spoke import-aws "$AWS_DATA/aws-bad-billion-laughs.xml" --name prod-y --cidr 10.8.0.0/16
