@@ -72,15 +72,29 @@ TXT
   exec "$build/hub/transit-hubd" --config "$state/hub.yaml"
 }
 
+# run_ctest DIR ARGS...: runs the tests and fails when any was skipped. This setup installs every
+# tool the tests use, so a skip here is a missing dependency, not a pass.
+run_ctest() {
+  local dir="$1" log
+  shift
+  log="$dir/ctest-run.log"
+  ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@" 2>&1 | tee "$log"
+  if grep -q '(Skipped)$' "$log"; then
+    echo "error: tests were skipped (a tool they need is missing):" >&2
+    grep '(Skipped)$' "$log" >&2
+    return 1
+  fi
+}
+
 run_tests() {
   install_deps
   build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
   step "Running every test (unit and end-to-end)"
-  ctest --test-dir "$build" --output-on-failure -j "$jobs"
+  run_ctest "$build"
   build "$repo/build-asan" -DCMAKE_BUILD_TYPE=Debug -DTRANSIT_SANITIZE=ON -DTRANSIT_BENCH=OFF
   step "Running the unit tests under ASan+UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --test-dir "$repo/build-asan" --output-on-failure -j "$jobs" -L unit
+    run_ctest "$repo/build-asan" -L unit
 }
 
 run_lab() {
