@@ -17,7 +17,7 @@ BUILD_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev
   libsqlite3-dev libyaml-cpp-dev libpugixml-dev libspdlog-dev libcli11-dev
-  libsystemd-dev libssl-dev
+  libsystemd-dev libssl-dev ccache clang-format
 )
 # Run-time and test tools: prometheus (promtool and a real scrape in the e2e tests), wrk
 # (benchmarks), curl, sqlite3, openssl (tokens, test certificates), python3 (JSON checks in tests).
