@@ -46,7 +46,7 @@ run_hub() {
     hash=$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)
     (umask 077 && cat >"$state/hub.yaml" <<YAML
 # Development configuration written by ami/dev.sh; every key is explained in
-# hub/transit-hub.example.yaml and the README.
+# hub/config/transit-hub.example.yaml and the README.
 hub: {name: hub-a, asn: 65000, public_ip: 203.0.113.10, local_ip: 10.0.0.10}
 api:
   listen: ["$listen"]

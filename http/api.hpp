@@ -14,7 +14,7 @@
 #include "http/auth.hpp"
 #include "http/handlers.hpp"
 #include "http/message.hpp"
-#include "hub/clock.hpp"
+#include "hub/core/clock.hpp"
 
 namespace transit::http {
 

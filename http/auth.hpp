@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "hub/config.hpp"
+#include "hub/config/config.hpp"
 
 namespace transit::http {
 

@@ -20,12 +20,12 @@
 #include <utility>
 #include <vector>
 
-#include "hub/conflicts.hpp"
-#include "peers/aws_import.hpp"
-#include "peers/aws_vpn_xml.hpp"
-#include "peers/site_config.hpp"
-#include "peers/spoke_json.hpp"
-#include "peers/spoke_validation.hpp"
+#include "hub/core/conflicts.hpp"
+#include "peers/aws/aws_import.hpp"
+#include "peers/aws/aws_vpn_xml.hpp"
+#include "peers/export/site_config.hpp"
+#include "peers/model/spoke_json.hpp"
+#include "peers/model/spoke_validation.hpp"
 
 namespace transit::http {
 namespace json = boost::json;
@@ -250,7 +250,7 @@ hub::RouteOwners routeOwners(const hub::DesiredState& state, const HandlerContex
   return hub::routeOwners(state, options);
 }
 
-json::array prefixList(const std::vector<routing::Ipv4Prefix>& prefixes) {
+json::array prefixList(const std::vector<Ipv4Prefix>& prefixes) {
   json::array out;
   out.reserve(prefixes.size());
   for (const auto& prefix : prefixes) out.emplace_back(prefix.toString());
@@ -483,7 +483,7 @@ std::expected<AwsDocument, Response> decodeAwsDocument(const Request& request, c
     }
     return std::unexpected(invalidField("xml:" + vpn.error().where, vpn.error().message));
   }
-  const auto public_ip = routing::Ipv4Address::parse(hub.public_ip);
+  const auto public_ip = Ipv4Address::parse(hub.public_ip);
   if (!public_ip) {
     return std::unexpected(
         errorResponse(500, "internal", "the hub's public address is not an IPv4 address"));
@@ -775,7 +775,7 @@ Response getSpokeConfig(const Request& request, std::string_view name, HandlerCo
                                      "AWS (import its document with POST /v1/spokes/import/aws)",
                                      spoke.name));
   }
-  const auto public_ip = routing::Ipv4Address::parse(context.hub.public_ip);
+  const auto public_ip = Ipv4Address::parse(context.hub.public_ip);
   if (!public_ip) {
     return errorResponse(500, "internal", "the hub's public address is not an IPv4 address");
   }

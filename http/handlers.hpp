@@ -15,10 +15,10 @@
 #include <string_view>
 
 #include "http/message.hpp"
-#include "hub/clock.hpp"
-#include "hub/health.hpp"
-#include "hub/reconciler.hpp"
-#include "hub/registry.hpp"
+#include "hub/core/clock.hpp"
+#include "hub/core/health.hpp"
+#include "hub/core/reconciler.hpp"
+#include "hub/core/registry.hpp"
 
 namespace prometheus {
 class Registry;
@@ -61,7 +61,7 @@ Response listSpokes(const Request& request, HandlerContext& context);
 Response getSpoke(std::string_view name, HandlerContext& context);
 boost::asio::awaitable<Response> createSpoke(const Request& request, HandlerContext& context);
 // POST /v1/spokes/import/aws: a vpc spoke from AWS's CustomerGatewayConfiguration document
-// (body, application/xml) and ?name=&cidr=...&segment=&preferred_hub= (peers/aws_import.hpp).
+// (body, application/xml) and ?name=&cidr=...&segment=&preferred_hub= (peers/aws/aws_import.hpp).
 boost::asio::awaitable<Response> importAwsSpoke(const Request& request, HandlerContext& context);
 boost::asio::awaitable<Response> replaceSpoke(const Request& request, std::string_view name,
                                               HandlerContext& context);
@@ -80,7 +80,7 @@ Response listRoutes(const Request& request, HandlerContext& context);
 Response getSpokeExports(std::string_view name, HandlerContext& context);
 Response getSpokeStaticRoutes(std::string_view name, HandlerContext& context);
 // GET /v1/spokes/{name}/config?format=strongswan|libreswan|aws-xml (admin): a complete
-// configuration for a site's device (peers/site_config.hpp), PSKs included: the one place the
+// configuration for a site's device (peers/export/site_config.hpp), PSKs included: the one place the
 // API returns them. 409 for a vpc spoke. aws-xml answers application/xml; the others JSON
 // {"spoke", "format", "files": [{"path", "description", "secret", "content"}]}.
 Response getSpokeConfig(const Request& request, std::string_view name, HandlerContext& context);

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "http/api.hpp"
-#include "hub/config.hpp"
+#include "hub/config/config.hpp"
 
 namespace transit::http {
 

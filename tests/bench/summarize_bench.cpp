@@ -1,4 +1,4 @@
-// Benchmark of routing/summarize.hpp: the optimal summariser against the greedy baseline, on
+// Benchmark of routing/policy/summarize.hpp: the optimal summariser against the greedy baseline, on
 // inputs the size of a large hub's export set, capped at AWS's 100 prefixes per session.
 //
 // Owns: nothing; a single-threaded program run by tests/bench/summarize (never by CTest).
@@ -26,14 +26,14 @@
 
 #include <fmt/format.h>
 
-#include "routing/prefix.hpp"
-#include "routing/summarize.hpp"
+#include "routing/base/prefix.hpp"
+#include "routing/policy/summarize.hpp"
 
 namespace {
 
-using transit::routing::Ipv4Address;
-using transit::routing::Ipv4Prefix;
-using transit::routing::kPrefix;
+using transit::Ipv4Address;
+using transit::Ipv4Prefix;
+using transit::kPrefix;
 using transit::routing::Summary;
 
 struct Scenario {

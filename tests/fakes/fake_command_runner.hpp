@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "peers/command_runner.hpp"
+#include "routing/base/command_runner.hpp"
 
 namespace transit::peers::testing {
 

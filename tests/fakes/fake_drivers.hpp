@@ -8,8 +8,8 @@
 #include <type_traits>
 #include <vector>
 
-#include "peers/tunnel_driver.hpp"
-#include "routing/routing_driver.hpp"
+#include "peers/model/tunnel_driver.hpp"
+#include "routing/policy/routing_driver.hpp"
 
 namespace transit::fakes {
 

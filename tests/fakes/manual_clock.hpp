@@ -5,7 +5,7 @@
 #include <mutex>
 #include <type_traits>
 
-#include "hub/clock.hpp"
+#include "hub/core/clock.hpp"
 
 namespace transit::fakes {
 

@@ -21,8 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "hub/store.hpp"
-#include "peers/spoke.hpp"
+#include "hub/store/store.hpp"
+#include "peers/model/spoke.hpp"
 
 namespace transit::fakes {
 

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "http/api.hpp"
-#include "hub/hub_metrics.hpp"
+#include "hub/metrics/hub_metrics.hpp"
 #include "tests/fakes/manual_clock.hpp"
 #include "tests/fakes/memory_store.hpp"
 

@@ -20,7 +20,7 @@ TEST_F(Handlers, CreateAnswers201WithLocationEtagAndNoKey) {
   EXPECT_EQ(tunnel.at("psk_set"), true);
   EXPECT_FALSE(tunnel.contains("psk"));
   // vpc: the VGW takes the first usable address of the /30, the hub (customer gateway) the second.
-  auto inside = *routing::Ipv4Prefix::parse(std::string(tunnel.at("inside_cidr").as_string()));
+  auto inside = *Ipv4Prefix::parse(std::string(tunnel.at("inside_cidr").as_string()));
   EXPECT_EQ(tunnel.at("peer_inside_ip").as_string(), inside.host(1).toString());
   EXPECT_EQ(tunnel.at("hub_inside_ip").as_string(), inside.host(2).toString());
 }

@@ -9,8 +9,8 @@ namespace {
 using boost::beast::http::verb;
 namespace json = boost::json;
 
-routing::Ipv4Prefix pfx(std::string_view text) { return *routing::Ipv4Prefix::parse(text); }
-routing::Ipv4Address addr(std::string_view text) { return *routing::Ipv4Address::parse(text); }
+Ipv4Prefix pfx(std::string_view text) { return *Ipv4Prefix::parse(text); }
+Ipv4Address addr(std::string_view text) { return *Ipv4Address::parse(text); }
 
 routing::ObservedRoute route(std::string_view prefix, std::string protocol, bool primary,
                              bool filtered = false) {

@@ -1,0 +1,244 @@
+#include "hub/core/planner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "routing/policy/inside_allocator.hpp"
+
+namespace transit::hub {
+
+std::string tunnelName(const PlanOptions& options, std::string_view spoke, int index) {
+  return fmt::format("{}{}-{}", options.tunnel_prefix, spoke, index);
+}
+
+std::string sessionName(const PlanOptions& options, std::string_view spoke, int index) {
+  std::string name = fmt::format("{}{}_{}", options.session_prefix, spoke, index);
+  std::ranges::replace(name, '-', '_');
+  return name;
+}
+
+std::string staticName(const PlanOptions& options, std::string_view spoke) {
+  std::string name = fmt::format("{}{}_static", options.session_prefix, spoke);
+  std::ranges::replace(name, '-', '_');
+  return name;
+}
+
+bool segmentsReach(const PlanOptions& options, std::string_view a, std::string_view b) {
+  if (a == b) return true;
+  auto lists = [&](std::string_view from, std::string_view to) {
+    const auto it = options.segments.find(std::string(from));
+    return it != options.segments.end() && std::ranges::find(it->second, to) != it->second.end();
+  };
+  return lists(a, b) || lists(b, a);
+}
+
+Plan plan(const DesiredState& desired, const PlanOptions& options, const RoutePlanInputs& inputs) {
+  Plan out;
+  for (const auto& [name, spoke] : desired.spokes) {
+    for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
+      const auto& tunnel = spoke->tunnels[i];
+      const int index = static_cast<int>(i) + 1;
+      peers::TunnelSpec spec;
+      spec.name = tunnelName(options, name, index);
+      spec.spoke = name;
+      spec.index = index;
+      spec.local_address = options.local_address;
+      spec.local_id = options.public_address;
+      spec.remote_address = tunnel.outside_ip;
+      spec.inside_cidr = tunnel.inside_cidr;
+      spec.hub_inside = peers::hubInsideAddress(spoke->kind, tunnel.inside_cidr);
+      spec.psk = tunnel.psk;
+      spec.options = spoke->tunnel_options;
+      spec.aws_side = spoke->kind == peers::SpokeKind::kSite;
+      // A VGW may wait (startup action "add"; AWS also idles out a silent tunnel), so the hub
+      // always initiates to VGWs; to a site it initiates unless the site's options say the AWS
+      // side (the hub) waits.
+      spec.initiate = !spec.aws_side || peers::startupAction(spec.options, true) ==
+                                              peers::StartupAction::kStart;
+      if (options.links == peers::TunnelLinks::kXfrm) {
+        spec.interface_id =
+            ((tunnel.inside_cidr.network().value() - kInsidePool.network().value()) >> 2) +
+            1;
+      }
+      out.tunnels.push_back(std::move(spec));
+    }
+  }
+  std::ranges::sort(out.tunnels, {}, &peers::TunnelSpec::name);
+  planRouting(desired, options, inputs, out);
+  return out;
+}
+
+namespace {
+
+// The export plan of one receiving spoke, given the prefixes it must reach and must not cover.
+ExportPlan exportPlan(const peers::Spoke& receiver, std::vector<Ipv4Prefix> must_reach,
+                      const std::vector<Ipv4Prefix>& forbidden) {
+  ExportPlan out;
+  out.spoke = receiver.name;
+  out.limit = peers::effectiveExportLimit(receiver);
+  std::ranges::sort(must_reach);
+  must_reach.erase(std::unique(must_reach.begin(), must_reach.end()), must_reach.end());
+  out.must_reach = must_reach.size();
+  if (must_reach.size() <= out.limit) {
+    for (const auto& prefix : must_reach) out.prefixes.push_back({prefix, {prefix}});
+    return out;
+  }
+  auto summary = routing::summarize(must_reach, forbidden, out.limit);
+  out.summarized = true;
+  out.within_limit = summary.within_limit;
+  out.wasted_addresses = summary.wasted_addresses;
+  out.prefixes = std::move(summary.prefixes);
+  return out;
+}
+
+}  // namespace
+
+void planRouting(const DesiredState& desired, const PlanOptions& options,
+                 const RoutePlanInputs& inputs, Plan& out) {
+  out.routing = {};
+  out.exports.clear();
+  out.routing.local_as = options.local_as;
+  out.routing.router_id = options.router_id;
+
+  // Which spoke each of the hub's protocols belongs to, and the prefixes each spoke brings:
+  // accepted BGP routes as BIRD reports them, a static spoke's CIDRs as declared.
+  std::map<std::string, std::string, std::less<>> spoke_of_protocol;
+  for (const auto& [name, spoke] : desired.spokes) {
+    if (spoke->routing == peers::RoutingMode::kBgp) {
+      for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
+        spoke_of_protocol.emplace(sessionName(options, name, static_cast<int>(i) + 1), name);
+      }
+    }
+  }
+  std::map<std::string, std::vector<Ipv4Prefix>> brings;
+  for (const auto& route : inputs.routes) {
+    if (route.filtered) continue;
+    const auto owner = spoke_of_protocol.find(route.protocol);
+    if (owner != spoke_of_protocol.end()) brings[owner->second].push_back(route.prefix);
+  }
+  for (const auto& [name, spoke] : desired.spokes) {
+    if (spoke->routing == peers::RoutingMode::kStatic) {
+      auto& list = brings[name];
+      list.insert(list.end(), spoke->cidrs.begin(), spoke->cidrs.end());
+    }
+  }
+
+  std::set<Ipv4Prefix> summaries;
+  for (const auto& [name, receiver] : desired.spokes) {
+    std::vector<Ipv4Prefix> must_reach;
+    std::vector<Ipv4Prefix> forbidden = receiver->cidrs;
+    // Summaries are installed as unreachable routes here: they must never swallow the hub's own
+    // addresses (nor, with routing.reserved, its VPC's CIDRs, e.g. the path to the other hub).
+    forbidden.insert(forbidden.end(), options.reserved.begin(), options.reserved.end());
+    forbidden.push_back(Ipv4Prefix::containing(options.local_address, 32));
+    forbidden.push_back(Ipv4Prefix::containing(options.public_address, 32));
+    std::set<std::string> export_segments;
+    for (const auto& [other_name, other] : desired.spokes) {
+      const bool reach = segmentsReach(options, receiver->segment, other->segment);
+      if (reach) export_segments.insert(other->segment);
+      if (other_name == name) continue;
+      if (reach) {
+        const auto found = brings.find(other_name);
+        if (found != brings.end()) {
+          must_reach.insert(must_reach.end(), found->second.begin(), found->second.end());
+        }
+      } else {
+        // A summary must not lead this spoke's traffic to a spoke it may not reach.
+        forbidden.insert(forbidden.end(), other->cidrs.begin(), other->cidrs.end());
+      }
+    }
+    export_segments.insert(receiver->segment);
+    ExportPlan exports = exportPlan(*receiver, std::move(must_reach), forbidden);
+
+    const bool not_preferred = receiver->preferred_hub && *receiver->preferred_hub != options.hub_name;
+    for (std::size_t i = 0; i < receiver->tunnels.size(); ++i) {
+      const auto& tunnel = receiver->tunnels[i];
+      const int index = static_cast<int>(i) + 1;
+      if (receiver->routing != peers::RoutingMode::kBgp || !receiver->asn) continue;
+      routing::BgpSessionSpec session;
+      session.name = sessionName(options, name, index);
+      session.spoke = name;
+      session.index = index;
+      session.local_address = peers::hubInsideAddress(receiver->kind, tunnel.inside_cidr);
+      session.neighbor_address = peers::peerInsideAddress(receiver->kind, tunnel.inside_cidr);
+      session.neighbor_as = *receiver->asn;
+      session.accepted = receiver->cidrs;
+      session.import_limit = peers::effectiveImportLimit(*receiver);
+      session.hold_time = receiver->bgp_hold_time_seconds.value_or(peers::kDefaultHoldTime);
+      session.keepalive = std::max<std::uint32_t>(1, session.hold_time / 3);
+      session.segment = receiver->segment;
+      session.export_segments.assign(export_segments.begin(), export_segments.end());
+      session.export_limit = exports.limit;
+      if (exports.summarized) {
+        std::vector<Ipv4Prefix> only;
+        for (const auto& entry : exports.prefixes) {
+          only.push_back(entry.prefix);
+          summaries.insert(entry.prefix);
+        }
+        session.export_only = std::move(only);
+      }
+      if (not_preferred) {
+        session.prepend = options.not_preferred_prepend;
+        session.med = options.not_preferred_med;
+      }
+      out.routing.sessions.push_back(std::move(session));
+    }
+    if (receiver->routing == peers::RoutingMode::kStatic) {
+      routing::StaticSpokeSpec route;
+      route.name = staticName(options, name);
+      route.spoke = name;
+      route.segment = receiver->segment;
+      route.cidrs = receiver->cidrs;
+      for (std::size_t i = 0; i < receiver->tunnels.size(); ++i) {
+        const auto& tunnel = receiver->tunnels[i];
+        // On EC2 a tunnel carries traffic only with its Child SA installed: a route over a dead
+        // tunnel would drop half the flows. Links that exist on their own (the lab) always do.
+        const bool usable = options.links == peers::TunnelLinks::kExternal ||
+                            inputs.usable_tunnels.contains(
+                                tunnelName(options, name, static_cast<int>(i) + 1));
+        if (usable) {
+          route.next_hops.push_back(peers::peerInsideAddress(receiver->kind, tunnel.inside_cidr));
+        }
+      }
+      out.routing.statics.push_back(std::move(route));
+    }
+    out.exports.emplace(name, std::move(exports));
+  }
+  out.routing.summaries.assign(summaries.begin(), summaries.end());
+  std::ranges::sort(out.routing.sessions, {}, &routing::BgpSessionSpec::name);
+  std::ranges::sort(out.routing.statics, {}, &routing::StaticSpokeSpec::name);
+}
+
+routing::ForwardingPolicy planForwarding(const DesiredState& desired, const PlanOptions& options) {
+  std::map<std::string, std::vector<Ipv4Prefix>> cidrs;
+  for (const auto& [name, spoke] : desired.spokes) {
+    if (!spoke->cidrs.empty()) {
+      auto& list = cidrs[spoke->segment];
+      list.insert(list.end(), spoke->cidrs.begin(), spoke->cidrs.end());
+    }
+  }
+  routing::ForwardingPolicy policy;
+  for (auto a = cidrs.begin(); a != cidrs.end(); ++a) {
+    for (auto b = std::next(a); b != cidrs.end(); ++b) {
+      if (segmentsReach(options, a->first, b->first)) {
+        continue;
+      }
+      policy.isolated.emplace(a->first, b->first);
+      policy.isolated.emplace(b->first, a->first);
+    }
+  }
+  for (const auto& [from, to] : policy.isolated) {
+    if (policy.segment_cidrs.contains(from)) {
+      continue;
+    }
+    auto list = cidrs.at(from);
+    std::ranges::sort(list);
+    list.erase(std::unique(list.begin(), list.end()), list.end());
+    policy.segment_cidrs.emplace(from, std::move(list));
+  }
+  return policy;
+}
+
+}  // namespace transit::hub

@@ -1,0 +1,93 @@
+// Planner: what the daemons should run, computed from the desired state. Pure; any thread.
+//
+// Every spoke tunnel becomes one TunnelSpec (a libreswan connection) and, for BGP spokes, one
+// BgpSessionSpec over the tunnel's inside /30. Names are derived so that they are stable across
+// restarts of transit-hubd and never collide:
+//   connection  <tunnel_prefix><spoke>-<index>     "th-prod-a-1"   (spoke names use a-z 0-9 -)
+//   protocol    <session_prefix><spoke>_<index>    "th_prod_a_1"   ('-' becomes '_'; spoke names
+//                                                                   have no '_', so no clashes)
+//   XFRM if_id  the /30's position in 169.254.0.0/16 plus 1 (inside /30s are unique on a hub)
+//   static      <session_prefix><spoke>_static         "th_prod_a_static" (sessions end in a digit)
+//
+// Routing policy (planRouting): each spoke is sent the routes of the spokes whose segment its
+// own segment reaches (never its own), at most its export limit of prefixes; when more must be
+// reached, the optimal summaries (routing/policy/summarize.hpp) that never cover its own CIDRs nor any
+// CIDR of a spoke it must not reach. A spoke whose preferred hub is another hub gets its paths
+// prepended (and a MED). Static spokes are routed over their usable tunnels (ECMP).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hub/core/registry.hpp"
+#include "peers/model/tunnel_driver.hpp"
+#include "routing/policy/forwarding_filter.hpp"
+#include "routing/policy/routing_driver.hpp"
+#include "routing/policy/summarize.hpp"
+
+namespace transit::hub {
+
+struct PlanOptions {
+  std::string tunnel_prefix = "th-";
+  std::string session_prefix = "th_";
+  Ipv4Address local_address;   // the hub's own address (left)
+  Ipv4Address public_address;  // the address spokes see (leftid)
+  std::uint32_t local_as = 0;
+  Ipv4Address router_id;
+  peers::TunnelLinks links = peers::TunnelLinks::kXfrm;
+  std::string hub_name;  // a spoke whose preferred_hub is another name is "not preferred" here
+  // Segment reachability as configured (routing.segments); made symmetric and reflexive here.
+  std::map<std::string, std::vector<std::string>> segments;
+  // Never covered by a summary, besides the hub's own two addresses (e.g. the hub's VPC CIDRs).
+  std::vector<Ipv4Prefix> reserved;
+  std::uint32_t not_preferred_prepend = 2;
+  std::optional<std::uint32_t> not_preferred_med = 100;
+};
+
+// What one spoke is sent, after summarisation. The API shows it (/v1/spokes/{name}/exports and,
+// for static spokes, /static-routes: the routes the operator enters on the AWS side).
+struct ExportPlan {
+  std::string spoke;
+  std::uint32_t limit = 0;               // the spoke's export limit
+  std::size_t must_reach = 0;            // distinct prefixes the spoke must reach
+  bool summarized = false;               // more than `limit`: summaries are sent instead
+  bool within_limit = true;              // false: even the fewest summaries exceed the limit
+  std::uint64_t wasted_addresses = 0;    // covered by summaries but routed nowhere
+  std::vector<routing::SummaryEntry> prefixes;  // what is sent; each with the prefixes it covers
+};
+
+// What the daemons report that the routing plan depends on.
+struct RoutePlanInputs {
+  std::span<const routing::ObservedRoute> routes;  // the hub's protocols' routes (BIRD)
+  std::set<std::string> usable_tunnels;            // tunnel names with an installed Child SA
+};
+
+struct Plan {
+  std::vector<peers::TunnelSpec> tunnels;  // sorted by name
+  routing::RoutingSpec routing;            // sessions sorted by name
+  std::map<std::string, ExportPlan> exports;  // by spoke name
+};
+
+Plan plan(const DesiredState& desired, const PlanOptions& options,
+          const RoutePlanInputs& inputs = {});
+// The routing part of plan() alone (sessions, statics, summaries, exports).
+void planRouting(const DesiredState& desired, const PlanOptions& options,
+                 const RoutePlanInputs& inputs, Plan& out);
+
+// Segment isolation in forwarding. Segments count only when at least one of their spokes
+// declares CIDRs. Two different segments are isolated when !segmentsReach(options, a, b). One
+// segment (the default) gives an empty policy.
+routing::ForwardingPolicy planForwarding(const DesiredState& desired, const PlanOptions& options);
+
+// True when spokes of segment `a` and of segment `b` exchange routes.
+bool segmentsReach(const PlanOptions& options, std::string_view a, std::string_view b);
+
+std::string tunnelName(const PlanOptions& options, std::string_view spoke, int index);
+std::string sessionName(const PlanOptions& options, std::string_view spoke, int index);
+std::string staticName(const PlanOptions& options, std::string_view spoke);
+
+}  // namespace transit::hub

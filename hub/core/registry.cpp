@@ -1,0 +1,472 @@
+#include "hub/core/registry.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <future>
+
+
+namespace transit::hub {
+namespace {
+
+using peers::Spoke;
+using peers::SpokeRequest;
+using transit::Ipv4Prefix;
+
+HubError error(ErrorCode code, std::string field, std::string message) {
+  return HubError{code, std::move(message), std::move(field)};
+}
+
+// The spoke's content without the hub's bookkeeping, for "did anything change?".
+bool sameContent(const Spoke& a, const Spoke& b) {
+  Spoke x = a;
+  x.generation = b.generation;
+  x.created_at = b.created_at;
+  x.updated_at = b.updated_at;
+  return x == b;
+}
+
+}  // namespace
+
+Registry::Registry(Store& store, const Clock& clock, RegistryRecorder* metrics, Options options)
+    : store_(store), clock_(clock), metrics_(metrics), options_(std::move(options)) {}
+
+std::expected<std::unique_ptr<Registry>, HubError> Registry::create(Store& store,
+                                                                    const Clock& clock,
+                                                                    RegistryRecorder* metrics,
+                                                                    Options options) {
+  auto contents = store.load();
+  if (!contents) {
+    return std::unexpected(error(
+        ErrorCode::kUnavailable, "",
+        fmt::format("cannot load the store ({}): {}", store.describe(), contents.error().message)));
+  }
+  std::unique_ptr<Registry> registry(new Registry(store, clock, metrics, std::move(options)));
+  registry->revision_ = contents->revision;
+  for (auto& spoke : contents->spokes) {
+    const bool inside_taken = std::ranges::any_of(spoke.tunnels, [&](const peers::Tunnel& t) {
+      return registry->inside_.isUsed(t.inside_cidr);
+    });
+    if (inside_taken || !registry->index(spoke)) {
+      return std::unexpected(error(
+          ErrorCode::kInvalid, "",
+          fmt::format("stored spoke {} clashes with another stored spoke (a CIDR, an inside /30 "
+                      "or an outside address is used twice)",
+                      spoke.name)));
+    }
+    const std::string name = spoke.name;
+    registry->spokes_.emplace(name, std::make_shared<const Spoke>(std::move(spoke)));
+  }
+  registry->publish();
+  registry->writer_ = std::thread([r = registry.get()] { r->writerLoop(); });
+  return registry;
+}
+
+Registry::~Registry() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) {
+    writer_.join();
+  }
+}
+
+std::shared_ptr<const DesiredState> Registry::snapshot() const {
+  std::lock_guard lock(snapshot_mutex_);
+  return snapshot_;
+}
+
+Registry::StoreHealth Registry::storeHealth() const {
+  if (auto checked = store_.check(); !checked) {
+    return StoreHealth{false, checked.error().message};
+  }
+  std::lock_guard lock(health_mutex_);
+  return store_health_;
+}
+
+void Registry::setOnPublish(std::function<void()> callback) {
+  std::lock_guard lock(on_publish_mutex_);
+  on_publish_ = std::move(callback);
+}
+
+std::size_t Registry::queuedCommands() const {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
+}
+
+Registry::Result Registry::create(peers::SpokeDraft draft) {
+  return runAndWait(CreateCommand{std::move(draft)});
+}
+
+Registry::Result Registry::replace(std::string name, peers::SpokeDraft draft,
+                                   std::optional<std::uint64_t> if_match) {
+  return runAndWait(ReplaceCommand{std::move(name), std::move(draft), if_match});
+}
+
+Registry::Result Registry::remove(std::string name, std::optional<std::uint64_t> if_match) {
+  return runAndWait(RemoveCommand{std::move(name), if_match});
+}
+
+Registry::Result Registry::runAndWait(Command command) {
+  std::promise<Result> promise;
+  auto future = promise.get_future();
+  submit(std::move(command), [&promise](Result result) { promise.set_value(std::move(result)); });
+  return future.get();
+}
+
+void Registry::submit(Command command, Completion completion) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back(Pending{std::move(command), std::move(completion)});
+  }
+  queue_cv_.notify_one();
+}
+
+void Registry::writerLoop() {
+  for (;;) {
+    std::deque<Pending> batch;
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        return;  // stopping, and everything queued has been answered
+      }
+      batch.swap(queue_);
+    }
+    runBatch(batch);
+  }
+}
+
+void Registry::runBatch(std::deque<Pending>& batch) {
+  std::vector<Staged> staged;
+  staged.reserve(batch.size());
+  for (auto& pending : batch) {
+    staged.push_back(
+        std::visit([this](const auto& command) { return stage(command); }, pending.command));
+  }
+
+  std::vector<StoreWrite> writes;
+  std::vector<std::size_t> writer_of;  // writes[i] belongs to staged[writer_of[i]]
+  for (std::size_t i = 0; i < staged.size(); ++i) {
+    if (staged[i].write) {
+      writes.push_back(*staged[i].write);
+      writer_of.push_back(i);
+    }
+  }
+  if (!writes.empty()) {
+    const auto written = store_.apply(writes);
+    // Undo refused writes last-first: a later command on the same spoke was staged on top of an
+    // earlier one, and the store refuses it too (its generation or existence check fails).
+    for (std::size_t w = writes.size(); w-- > 0;) {
+      if (!written[w]) {
+        undo(staged[writer_of[w]]);
+        staged[writer_of[w]].result = std::unexpected(storeFailed(written[w].error()));
+      }
+    }
+    for (std::size_t w = 0; w < writes.size(); ++w) {
+      if (written[w]) {
+        storeSucceeded(*written[w]);
+      }
+    }
+    if (std::ranges::any_of(written, [](const auto& r) { return r.has_value(); })) {
+      publish();  // before answering: a client that got 201 must find the spoke with GET
+    }
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].completion(std::move(staged[i].result));
+  }
+}
+
+void Registry::undo(const Staged& staged) {
+  if (staged.after) {
+    unindex(*staged.after);
+    spokes_.erase(staged.after->name);
+  }
+  if (staged.before) {
+    index(*staged.before);
+    spokes_.insert_or_assign(staged.before->name, staged.before);
+  }
+}
+
+Registry::Staged Registry::stage(const CreateCommand& command) {
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
+  auto request = peers::validateSpoke(command.draft, options_.validation);
+  if (!request) {
+    return refuse(error(ErrorCode::kInvalid, request.error().field, request.error().message));
+  }
+  const std::string& name = request->spoke.name;
+  if (spokes_.contains(name)) {
+    return refuse(
+        error(ErrorCode::kConflict, "name", fmt::format("spoke {} already exists", name)));
+  }
+  if (auto conflict = findConflict(*request)) {
+    return refuse(*conflict);
+  }
+  auto spoke = complete(*request, nullptr);
+  if (!spoke) {
+    return refuse(spoke.error());
+  }
+  const auto now = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now());
+  spoke->generation = 1;
+  spoke->created_at = now;
+  spoke->updated_at = now;
+
+  auto after = std::make_shared<const Spoke>(std::move(*spoke));
+  index(*after);
+  spokes_.emplace(name, after);
+  return Staged{after, StoreWrite{StoreWrite::Kind::kCreate, after.get(), name, 0}, nullptr, after};
+}
+
+std::expected<Registry::SpokePtr, HubError> Registry::existing(
+    const std::string& name, std::optional<std::uint64_t> if_match) const {
+  auto it = spokes_.find(name);
+  if (it == spokes_.end()) {
+    return std::unexpected(error(ErrorCode::kNotFound, "", fmt::format("no spoke named {}", name)));
+  }
+  if (if_match && *if_match != it->second->generation) {
+    return std::unexpected(error(ErrorCode::kPreconditionFailed, "",
+                                 fmt::format("spoke {} is at generation {}, not {}", name,
+                                             it->second->generation, *if_match)));
+  }
+  return it->second;
+}
+
+Registry::Staged Registry::stage(const ReplaceCommand& command) {
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
+  auto found = existing(command.name, command.if_match);
+  if (!found) {
+    return refuse(found.error());
+  }
+  const SpokePtr current = *found;
+  peers::SpokeDraft draft = command.draft;
+  if (!draft.name) {
+    draft.name = command.name;
+  } else if (*draft.name != command.name) {
+    return refuse(error(ErrorCode::kInvalid, "name",
+                        "must match the name in the path (spokes cannot be renamed)"));
+  }
+  auto request = peers::validateSpoke(draft, options_.validation);
+  if (!request) {
+    return refuse(error(ErrorCode::kInvalid, request.error().field, request.error().message));
+  }
+
+  // Check against every other spoke: take this one out of the indexes, put it back on failure.
+  unindex(*current);
+  if (auto conflict = findConflict(*request)) {
+    index(*current);
+    return refuse(*conflict);
+  }
+  auto spoke = complete(*request, current.get());
+  if (!spoke) {
+    index(*current);
+    return refuse(spoke.error());
+  }
+  spoke->generation = current->generation;
+  spoke->created_at = current->created_at;
+  spoke->updated_at = current->updated_at;
+  if (sameContent(*spoke, *current)) {
+    unindex(*spoke);
+    index(*current);
+    return Staged{current, {}, {}, {}};  // nothing to change: no write, no new generation
+  }
+  spoke->generation = current->generation + 1;
+  spoke->updated_at = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now());
+
+  auto after = std::make_shared<const Spoke>(std::move(*spoke));
+  index(*after);
+  spokes_.insert_or_assign(command.name, after);
+  return Staged{
+      after, StoreWrite{StoreWrite::Kind::kReplace, after.get(), command.name, current->generation},
+      current, after};
+}
+
+Registry::Staged Registry::stage(const RemoveCommand& command) {
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
+  auto found = existing(command.name, command.if_match);
+  if (!found) {
+    return refuse(found.error());
+  }
+  const SpokePtr current = *found;
+  unindex(*current);
+  spokes_.erase(command.name);
+  return Staged{current,
+                StoreWrite{StoreWrite::Kind::kRemove, nullptr, command.name, current->generation},
+                current, nullptr};
+}
+
+std::optional<HubError> Registry::findConflict(const SpokeRequest& request) const {
+  const Spoke& spoke = request.spoke;
+  for (std::size_t i = 0; i < spoke.cidrs.size(); ++i) {
+    if (auto overlap = cidrs_.findOverlap(spoke.cidrs[i])) {
+      return error(ErrorCode::kConflict, fmt::format("cidrs[{}]", i),
+                   fmt::format("{} overlaps {} of spoke {}", spoke.cidrs[i].toString(),
+                               overlap->prefix.toString(), overlap->owner));
+    }
+  }
+  for (std::size_t i = 0; i < request.tunnels.size(); ++i) {
+    const auto& tunnel = request.tunnels[i];
+    if (auto owner = outside_.find(tunnel.outside_ip.value()); owner != outside_.end()) {
+      return error(ErrorCode::kConflict, fmt::format("tunnels[{}].outside_ip", i),
+                   fmt::format("{} is already a tunnel endpoint of spoke {}",
+                               tunnel.outside_ip.toString(), owner->second));
+    }
+    if (tunnel.inside_cidr && inside_.isUsed(*tunnel.inside_cidr)) {
+      return error(ErrorCode::kConflict, fmt::format("tunnels[{}].inside_cidr", i),
+                   fmt::format("{} is already used by spoke {}", tunnel.inside_cidr->toString(),
+                               insideOwner(*tunnel.inside_cidr)));
+    }
+  }
+  return std::nullopt;
+}
+
+std::expected<Spoke, HubError> Registry::complete(const SpokeRequest& request,
+                                                  const Spoke* previous) {
+  Spoke spoke = request.spoke;
+  // A tunnel that keeps its outside address keeps its inside /30 and PSK unless the request
+  // sets them: a client that PUTs back what GET returned (no PSKs there) changes nothing.
+  auto previousTunnel = [previous](Ipv4Address outside) -> const peers::Tunnel* {
+    if (previous == nullptr) return nullptr;
+    auto it = std::ranges::find(previous->tunnels, outside, &peers::Tunnel::outside_ip);
+    return it == previous->tunnels.end() ? nullptr : &*it;
+  };
+  std::vector<Ipv4Prefix> taken;
+  for (const auto& t : request.tunnels) {
+    if (t.inside_cidr) {
+      taken.push_back(*t.inside_cidr);
+    } else if (const auto* kept = previousTunnel(t.outside_ip)) {
+      taken.push_back(kept->inside_cidr);
+    }
+  }
+  std::vector<Ipv4Prefix> allocated;
+  for (std::size_t i = 0; i < request.tunnels.size(); ++i) {
+    const auto& t = request.tunnels[i];
+    const auto* kept = previousTunnel(t.outside_ip);
+    peers::Tunnel tunnel;
+    tunnel.outside_ip = t.outside_ip;
+    if (t.inside_cidr) {
+      tunnel.inside_cidr = *t.inside_cidr;
+    } else if (kept != nullptr) {
+      tunnel.inside_cidr = kept->inside_cidr;
+    } else {
+      auto fresh = inside_.allocate(taken);
+      if (!fresh) {
+        for (const auto& a : allocated) inside_.release(a);
+        return std::unexpected(error(ErrorCode::kConflict,
+                                     fmt::format("tunnels[{}].inside_cidr", i),
+                                     "no free inside /30 is left in 169.254.0.0/16"));
+      }
+      allocated.push_back(*fresh);
+      taken.push_back(*fresh);
+      tunnel.inside_cidr = *fresh;
+    }
+    if (t.psk) {
+      tunnel.psk = *t.psk;
+    } else if (kept != nullptr) {
+      tunnel.psk = kept->psk;
+    } else {
+      tunnel.psk = options_.psk_source();
+    }
+    spoke.tunnels.push_back(std::move(tunnel));
+  }
+  return spoke;
+}
+
+bool Registry::index(const Spoke& spoke) {
+  for (const auto& cidr : spoke.cidrs) {
+    if (auto overlap = cidrs_.findOverlap(cidr); overlap && overlap->owner != spoke.name) {
+      return false;
+    }
+  }
+  for (const auto& t : spoke.tunnels) {
+    auto owner = outside_.find(t.outside_ip.value());
+    if (owner != outside_.end() && owner->second != spoke.name) {
+      return false;
+    }
+  }
+  for (const auto& cidr : spoke.cidrs) {
+    cidrs_.insert(cidr, spoke.name);
+  }
+  for (const auto& t : spoke.tunnels) {
+    outside_.emplace(t.outside_ip.value(), spoke.name);
+    inside_.reserve(t.inside_cidr);
+  }
+  return true;
+}
+
+void Registry::unindex(const Spoke& spoke) {
+  for (const auto& cidr : spoke.cidrs) {
+    cidrs_.erase(cidr);
+  }
+  for (const auto& t : spoke.tunnels) {
+    if (auto owner = outside_.find(t.outside_ip.value());
+        owner != outside_.end() && owner->second == spoke.name) {
+      outside_.erase(owner);
+    }
+    inside_.release(t.inside_cidr);
+  }
+}
+
+std::string Registry::insideOwner(const Ipv4Prefix& cidr) const {
+  for (const auto& [name, spoke] : spokes_) {
+    for (const auto& t : spoke->tunnels) {
+      if (t.inside_cidr == cidr) return name;
+    }
+  }
+  return "another spoke";
+}
+
+HubError Registry::storeFailed(const StoreError& failure) {
+  if (metrics_ != nullptr) metrics_->storeWrite(false);
+  switch (failure.code) {
+    case StoreErrorCode::kNotFound:
+    case StoreErrorCode::kConflict:
+      // The hub checked first, so another writer (the pair's other hub) got there before us.
+      spdlog::warn("store refused a write the hub had checked: {}", failure.message);
+      return error(ErrorCode::kConflict, "",
+                   fmt::format("the store refused the write: {}", failure.message));
+    case StoreErrorCode::kUnavailable:
+    case StoreErrorCode::kCorrupt:
+      break;
+  }
+  spdlog::warn("store write failed: {}", failure.message);
+  {
+    std::lock_guard lock(health_mutex_);
+    store_health_ = StoreHealth{false, failure.message};
+  }
+  return error(ErrorCode::kUnavailable, "",
+               fmt::format("the store could not write, nothing changed: {}", failure.message));
+}
+
+void Registry::storeSucceeded(std::uint64_t revision) {
+  revision_ = revision;
+  if (metrics_ != nullptr) metrics_->storeWrite(true);
+  std::lock_guard lock(health_mutex_);
+  if (!store_health_.ok) {
+    spdlog::info("store writes work again");
+    store_health_ = StoreHealth{};
+  }
+}
+
+void Registry::publish() {
+  auto state = std::make_shared<DesiredState>();
+  state->revision = revision_;
+  state->spokes = spokes_;
+  for (const auto& [name, spoke] : state->spokes) {
+    ++(spoke->kind == peers::SpokeKind::kVpc ? state->vpc_spokes : state->site_spokes);
+  }
+  if (metrics_ != nullptr) {
+    metrics_->setSpokes(state->count(peers::SpokeKind::kVpc),
+                        state->count(peers::SpokeKind::kSite));
+  }
+  {
+    std::lock_guard lock(snapshot_mutex_);
+    snapshot_ = std::move(state);
+  }
+  std::lock_guard lock(on_publish_mutex_);
+  if (on_publish_) on_publish_();
+}
+
+}  // namespace transit::hub

@@ -1,0 +1,239 @@
+// Registry: the hub's desired state (its spokes) and the only path that changes it.
+//
+// Owns: the working copy of every spoke, the indexes that keep spokes from clashing (declared
+// CIDRs, tunnel outside addresses, inside /30s) and the store's write path.
+//
+// Threads: one writer thread runs every command (create, replace, remove) in arrival order; it
+// validates, checks conflicts against all other spokes, allocates inside /30s, generates PSKs,
+// writes the store (durable before it answers) and then publishes a new immutable DesiredState.
+// Any thread may call snapshot() and read what it returns; HTTP handlers never wait on anything
+// but their own command.
+//
+// Group commit: commands that arrive while the writer is busy form a batch. Each is staged on the
+// working state in order (so later ones see earlier ones), the batch is written in one store
+// transaction with one sync, and a write the store refuses is undone (in reverse order) and
+// answered with the store's error. Then one publish, then every answer.
+//
+// Publishes: snapshot() for readers, transit_hub_spokes and transit_hub_store_writes_total
+// through a RegistryRecorder (hub/metrics/hub_metrics.hpp), and the store's health for /readyz.
+#pragma once
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <expected>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+
+#include "hub/core/clock.hpp"
+#include "hub/store/store.hpp"
+#include "peers/model/spoke.hpp"
+#include "peers/model/spoke_validation.hpp"
+#include "routing/policy/inside_allocator.hpp"
+#include "routing/policy/prefix_index.hpp"
+
+namespace transit::hub {
+
+// What the registry reports for metrics (hub/metrics/hub_metrics.hpp implements it); called on
+// the writer thread. Keeps hub/core free of any metrics library.
+class RegistryRecorder {
+ public:
+  virtual ~RegistryRecorder() = default;
+  virtual void setSpokes(std::size_t vpc, std::size_t site) = 0;  // after each publish
+  virtual void storeWrite(bool ok) = 0;                           // after each store write
+};
+
+enum class ErrorCode {
+  kInvalid,             // a field breaks a rule; the same request will never succeed
+  kNotFound,            // no spoke of that name
+  kConflict,            // clashes with another spoke, or the name exists already
+  kPreconditionFailed,  // the caller's expected generation is not the current one
+  kUnavailable,         // the store could not write; nothing changed, retry later
+};
+
+struct HubError {
+  ErrorCode code;
+  std::string message;  // for people; never contains a PSK
+  std::string field;    // the request field at fault, when one is
+};
+
+// One published version of the desired state. Immutable once published.
+struct DesiredState {
+  using SpokeMap = std::map<std::string, std::shared_ptr<const peers::Spoke>, std::less<>>;
+  std::uint64_t revision = 0;  // the store's revision this state was read from or written at
+  SpokeMap spokes;
+  std::size_t vpc_spokes = 0;
+  std::size_t site_spokes = 0;
+
+  std::size_t count(peers::SpokeKind kind) const {
+    return kind == peers::SpokeKind::kVpc ? vpc_spokes : site_spokes;
+  }
+};
+
+class Registry {
+ public:
+  using SpokePtr = std::shared_ptr<const peers::Spoke>;
+  // Create and replace answer with the spoke as stored; remove with the spoke that was removed.
+  using Result = std::expected<SpokePtr, HubError>;
+  using PskSource = std::function<std::string()>;
+
+  struct Options {
+    peers::ValidationContext validation;
+    PskSource psk_source = peers::generatePsk;
+  };
+
+  // Loads every spoke from the store and starts the writer thread. Fails if the store cannot be
+  // read or holds spokes that clash with each other.
+  static std::expected<std::unique_ptr<Registry>, HubError> create(Store& store, const Clock& clock,
+                                                                   RegistryRecorder* metrics,
+                                                                   Options options);
+  // Runs every command already queued, then stops the writer thread.
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  std::shared_ptr<const DesiredState> snapshot() const;
+
+  struct StoreHealth {
+    bool ok = true;
+    std::string problem;  // why not: the store's own check, or the last write's failure
+  };
+  // The store's check() and the outcome of the last write; any thread.
+  StoreHealth storeHealth() const;
+  std::string storeDescription() const { return store_.describe(); }
+  // Commands waiting for the writer thread (diagnostics and tests).
+  std::size_t queuedCommands() const;
+
+  // Called on the writer thread after every publish of a new desired state (the reconciler's
+  // wake()). Must not block.
+  void setOnPublish(std::function<void()> callback);
+
+  // Asynchronous commands, completed on the token's associated executor with void(Result).
+  template <typename Token>
+  auto asyncCreate(peers::SpokeDraft draft, Token&& token) {
+    return initiate(CreateCommand{std::move(draft)}, std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto asyncReplace(std::string name, peers::SpokeDraft draft,
+                    std::optional<std::uint64_t> if_match, Token&& token) {
+    return initiate(ReplaceCommand{std::move(name), std::move(draft), if_match},
+                    std::forward<Token>(token));
+  }
+  template <typename Token>
+  auto asyncRemove(std::string name, std::optional<std::uint64_t> if_match, Token&& token) {
+    return initiate(RemoveCommand{std::move(name), if_match}, std::forward<Token>(token));
+  }
+
+  // The same commands, waiting for the answer (tests and tools; never on an HTTP thread).
+  Result create(peers::SpokeDraft draft);
+  Result replace(std::string name, peers::SpokeDraft draft, std::optional<std::uint64_t> if_match);
+  Result remove(std::string name, std::optional<std::uint64_t> if_match);
+
+ private:
+  struct CreateCommand {
+    peers::SpokeDraft draft;
+  };
+  struct ReplaceCommand {
+    std::string name;
+    peers::SpokeDraft draft;
+    std::optional<std::uint64_t> if_match;
+  };
+  struct RemoveCommand {
+    std::string name;
+    std::optional<std::uint64_t> if_match;
+  };
+  using Command = std::variant<CreateCommand, ReplaceCommand, RemoveCommand>;
+  using Completion = std::move_only_function<void(Result)>;
+  struct Pending {
+    Command command;
+    Completion completion;
+  };
+
+  Registry(Store& store, const Clock& clock, RegistryRecorder* metrics, Options options);
+
+  template <typename Token>
+  auto initiate(Command command, Token&& token) {
+    return boost::asio::async_initiate<Token, void(Result)>(
+        [this](auto handler, Command cmd) {
+          auto executor = boost::asio::get_associated_executor(handler);
+          submit(std::move(cmd), [handler = std::move(handler), executor](Result result) mutable {
+            boost::asio::post(executor,
+                              [handler = std::move(handler), result = std::move(result)]() mutable {
+                                std::move(handler)(std::move(result));
+                              });
+          });
+        },
+        token, std::move(command));
+  }
+
+  void submit(Command command, Completion completion);
+  Result runAndWait(Command command);
+  void writerLoop();
+
+  // A command applied to the working state but not yet written: the write to make, and what to
+  // restore if the store refuses it.
+  struct Staged {
+    Result result;                    // the answer, if the store accepts the write (or no write)
+    std::optional<StoreWrite> write;  // absent for refusals and for replaces that change nothing
+    SpokePtr before;                  // the spoke before the command (null for a create)
+    SpokePtr after;                   // the spoke after it (null for a remove)
+  };
+
+  // Writer-thread only.
+  void runBatch(std::deque<Pending>& batch);
+  Staged stage(const CreateCommand& command);
+  Staged stage(const ReplaceCommand& command);
+  Staged stage(const RemoveCommand& command);
+  void undo(const Staged& staged);
+  // The spoke of that name, if it exists and is at `if_match` (when given).
+  std::expected<SpokePtr, HubError> existing(const std::string& name,
+                                             std::optional<std::uint64_t> if_match) const;
+  std::optional<HubError> findConflict(const peers::SpokeRequest& request) const;
+  std::expected<peers::Spoke, HubError> complete(const peers::SpokeRequest& request,
+                                                 const peers::Spoke* previous);
+  bool index(const peers::Spoke& spoke);
+  void unindex(const peers::Spoke& spoke);
+  std::string insideOwner(const Ipv4Prefix& cidr) const;
+  HubError storeFailed(const StoreError& error);
+  void storeSucceeded(std::uint64_t revision);
+  void publish();
+
+  Store& store_;
+  const Clock& clock_;
+  RegistryRecorder* metrics_;
+  Options options_;
+
+  // Writer-thread state.
+  DesiredState::SpokeMap spokes_;
+  std::uint64_t revision_ = 0;
+  routing::PrefixIndex cidrs_;                              // every spoke's declared CIDRs
+  routing::InsideAllocator inside_;                         // every tunnel's inside /30
+  std::unordered_map<std::uint32_t, std::string> outside_;  // tunnel outside address -> spoke
+
+  // Shared with readers.
+  mutable std::mutex snapshot_mutex_;
+  std::shared_ptr<const DesiredState> snapshot_;
+  std::mutex on_publish_mutex_;
+  std::function<void()> on_publish_;
+  mutable std::mutex health_mutex_;
+  StoreHealth store_health_;
+
+  // The writer's queue.
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+}  // namespace transit::hub

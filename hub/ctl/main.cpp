@@ -1,0 +1,10 @@
+// transit-hubctl: the command-line client of the Transit Hub REST API. All logic lives in
+// ctl_commands (tested); this only hands over the process's arguments, environment and streams.
+#include <iostream>
+
+#include "hub/ctl/commands.hpp"
+
+int main(int argc, char** argv) {
+  return transit::ctl::runCtl(argc, argv, transit::ctl::Environment::fromProcess(),
+                                   std::cin, std::cout, std::cerr);
+}

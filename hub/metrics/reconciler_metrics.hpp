@@ -1,0 +1,82 @@
+// ReconcilerMetrics: what the daemons really run, as Prometheus metrics.
+//
+// Owns: metric handles in the injected registry and the label sets it created; series of spokes
+// and tunnels that are gone are removed, so dashboards never show stale tunnels. Written by the
+// reconciler's thread after each pass.
+//   transit_hub_tunnel_ike_up{spoke,tunnel}            1 when the IKE SA is established
+//   transit_hub_tunnel_ipsec_up{spoke,tunnel}          1 when a Child SA is installed (AWS's TunnelState)
+//   transit_hub_tunnel_in_bytes_total{spoke,tunnel}    bytes decrypted (AWS's TunnelDataIn)
+//   transit_hub_tunnel_out_bytes_total{spoke,tunnel}   bytes encrypted (TunnelDataOut)
+//   transit_hub_bgp_session_up{spoke,tunnel}           1 when the session is Established
+//   transit_hub_bgp_routes_received{spoke}             routes accepted from the spoke (largest
+//                                                      count over its sessions: both carry the same)
+//   transit_hub_bgp_routes_advertised{spoke}           routes sent to the spoke (likewise)
+//   transit_hub_bgp_routes_filtered{spoke}             routes from the spoke its import filter
+//                                                      refused (BIRD's count per session; the
+//                                                      largest over its sessions, likewise)
+//   transit_hub_bgp_export_limit{spoke}                at most this many prefixes go to the spoke
+//   transit_hub_bgp_exports{spoke}                     prefixes the plan sends the spoke
+//   transit_hub_bgp_export_wasted_addresses{spoke}     addresses its summaries cover that no
+//                                                      spoke routes
+//   transit_hub_bgp_export_summarized{spoke}           1 when summaries are sent instead of routes
+//   transit_hub_route_conflicts                        refused routes inside another spoke's
+//                                                      declared CIDRs (hub/core/conflicts.hpp)
+//   transit_hub_segment_dropped_packets_total          packets dropped in forwarding between
+//                                                      segments that may not reach each other
+//   transit_hub_reconcile_total{result}                passes, result ok|error
+//   transit_hub_reconcile_duration_seconds             histogram of pass durations
+//   transit_hub_daemon_up{daemon}                      1 when pluto / bird answer
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "hub/core/reconciler.hpp"
+
+namespace transit::hub {
+
+
+class ReconcilerMetrics final : public PassRecorder {
+ public:
+  explicit ReconcilerMetrics(prometheus::Registry& registry);
+
+  // After each pass. `desired` and `options` are what the pass planned from; they name the
+  // protocols and hold the declared CIDRs that transit_hub_route_conflicts is counted against.
+  void record(const ReconcileStatus& status, bool ok, double seconds, const DesiredState& desired,
+              const PlanOptions& options) override;
+  // The same without the desired state: transit_hub_route_conflicts keeps its last value.
+  void record(const ReconcileStatus& status, bool ok, double seconds);
+
+ private:
+  using Key = std::pair<std::string, std::string>;  // spoke, tunnel index ("" for per-spoke)
+
+  template <typename Metric>
+  struct Series {
+    prometheus::Family<Metric>* family = nullptr;
+    std::map<Key, Metric*> metrics;
+    Metric& at(const Key& key);
+    void keepOnly(const std::map<Key, bool>& live);
+  };
+
+  Series<prometheus::Gauge> ike_up_, ipsec_up_, session_up_, received_, advertised_, filtered_;
+  Series<prometheus::Gauge> export_limit_, exports_, export_wasted_, export_summarized_;
+  Series<prometheus::Counter> in_bytes_, out_bytes_, duplicate_ike_sas_;
+  std::map<Key, std::uint64_t> last_in_, last_out_;  // last observed counters, for deltas
+  prometheus::Counter& passes_ok_;
+  prometheus::Counter& passes_error_;
+  prometheus::Histogram& duration_;
+  prometheus::Gauge& pluto_up_;
+  prometheus::Gauge& bird_up_;
+  prometheus::Gauge& conflicts_;
+  prometheus::Counter& segment_dropped_;
+  std::uint64_t last_segment_dropped_ = 0;  // the filter's counters restart when it is reloaded
+};
+
+}  // namespace transit::hub

@@ -1,0 +1,90 @@
+// Store: durable home of the hub's desired state (the spokes), with revisions.
+//
+// Owns: the records on disk. Exactly one writer: the Registry's writer thread calls every
+// mutating method; load() runs once at start before that thread exists. An acknowledged write
+// (a method that returned a value) survives a crash of the process and a power cut.
+//
+// Group commit: the Registry hands every write of a batch of commands to apply() at once, so a
+// burst of requests costs one sync, not one each.
+//
+// Revisions: the store keeps one counter that every successful write increments (like etcd's
+// revision); each spoke carries its own generation (1 on create, +1 on replace). Writes are
+// conditional on the generation the caller last saw, so a second hub sharing the store (the HA
+// pair, through an etcd implementation of this interface) cannot overwrite a newer record.
+//
+// Implementations: SqliteStore (hub/store/sqlite/sqlite_store.hpp), the embedded default; tests/fakes has an
+// in-memory one for registry tests.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "peers/model/spoke.hpp"
+
+namespace transit::hub {
+
+enum class StoreErrorCode {
+  kNotFound,     // no record of that name
+  kConflict,     // the name exists already, or the stored generation is not the expected one,
+                 // or an inside /30 or outside address is already held by another record
+  kUnavailable,  // I/O error, database busy or locked, disk full: transient, retry later
+  kCorrupt,      // a record on disk cannot be decoded: needs an operator
+};
+
+struct StoreError {
+  StoreErrorCode code;
+  std::string message;  // never contains a PSK
+};
+
+struct StoreContents {
+  std::uint64_t revision = 0;
+  std::vector<peers::Spoke> spokes;  // ordered by name
+};
+
+// One change, as the Registry hands it to apply().
+struct StoreWrite {
+  enum class Kind {
+    kCreate,   // fails kConflict if a spoke of that name exists
+    kReplace,  // the stored spoke must have generation `expected_generation`
+    kRemove,   // as kReplace, for deletion
+  };
+  Kind kind = Kind::kCreate;
+  const peers::Spoke* spoke = nullptr;  // kCreate, kReplace: the record, written as given
+  std::string name;                     // kRemove
+  std::uint64_t expected_generation = 0;
+};
+
+// The store's revision after a successful write.
+using StoreWriteResult = std::expected<std::uint64_t, StoreError>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Every record and the current revision.
+  virtual std::expected<StoreContents, StoreError> load() = 0;
+
+  // Applies `writes` in order as one durable transaction (group commit: one sync for all).
+  // Each write succeeds or fails on its own (a failed write changes nothing, the others still
+  // apply); if the transaction cannot commit, every write fails with that error. Returns one
+  // result per write, in order.
+  virtual std::vector<StoreWriteResult> apply(std::span<const StoreWrite> writes) = 0;
+
+  // "sqlite:/var/lib/transit-hub/state.db", for /v1/hub and logs.
+  virtual std::string describe() const = 0;
+
+  // Whether the store can take writes, found without writing. Cheap and callable from any
+  // thread: /readyz calls it on every probe.
+  virtual std::expected<void, StoreError> check() const = 0;
+
+  // One write in its own transaction.
+  StoreWriteResult create(const peers::Spoke& spoke);
+  StoreWriteResult replace(const peers::Spoke& spoke, std::uint64_t expected_generation);
+  StoreWriteResult remove(std::string_view name, std::uint64_t expected_generation);
+};
+
+}  // namespace transit::hub

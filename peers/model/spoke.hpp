@@ -1,0 +1,125 @@
+// The spoke model: what the hub connects to, as validated and stored.
+//
+// Owns: plain values. Built by validation (spoke_validation.hpp) from a client's SpokeDraft,
+// completed by the hub (inside /30s allocated, PSKs generated), stored by the hub's store and
+// published in immutable snapshots that HTTP handlers read from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "peers/model/tunnel_options.hpp"
+#include "routing/base/prefix.hpp"
+
+namespace transit::peers {
+
+enum class SpokeKind {
+  kVpc,   // an AWS VPC behind a virtual private gateway; the hub is its customer gateway
+  kSite,  // an on-prem network; the hub plays the AWS side of the VPN
+};
+
+enum class RoutingMode {
+  kBgp,     // routes exchanged with BGP over each tunnel's inside link
+  kStatic,  // routes to the spoke's CIDRs installed by the hub
+};
+
+std::string_view toString(SpokeKind kind);
+std::string_view toString(RoutingMode mode);
+std::optional<SpokeKind> parseSpokeKind(std::string_view text);
+std::optional<RoutingMode> parseRoutingMode(std::string_view text);
+
+inline constexpr std::string_view kDefaultSegment = "default";
+inline constexpr std::size_t kMaxTunnels = 2;
+inline constexpr std::size_t kMaxCidrs = 100;
+// AWS: a VGW drops a BGP session above 100 received prefixes; a VPN connection holds at most 50
+// static routes in practice (the operator enters them by hand).
+inline constexpr std::uint32_t kDefaultExportLimitBgp = 100;
+inline constexpr std::uint32_t kDefaultExportLimitStatic = 50;
+inline constexpr std::uint32_t kMaxExportLimit = 10000;
+inline constexpr std::uint32_t kDefaultImportLimit = 1000;
+inline constexpr std::uint32_t kMaxImportLimit = 1000000;
+// AWS's VGWs use a 30 s hold time (10 s keepalives).
+inline constexpr std::uint32_t kDefaultHoldTime = 30;
+
+struct Tunnel {
+  Ipv4Address outside_ip;  // the spoke's tunnel endpoint
+  Ipv4Prefix inside_cidr;  // the /30 inside link
+  std::string psk;                  // pre-shared key; never leaves the hub except in exports
+
+  bool operator==(const Tunnel&) const = default;
+};
+
+// The hub's and the spoke's addresses on a tunnel's inside /30. AWS gives the VGW the first
+// usable address and the customer gateway (the hub, for a vpc spoke) the second; for a site
+// the hub plays AWS's side and takes the first.
+Ipv4Address hubInsideAddress(SpokeKind kind, const Ipv4Prefix& inside);
+Ipv4Address peerInsideAddress(SpokeKind kind, const Ipv4Prefix& inside);
+
+struct Spoke;
+// The limits in force for a spoke: its own, or the defaults for its routing mode.
+std::uint32_t effectiveExportLimit(const Spoke& spoke);
+std::uint32_t effectiveImportLimit(const Spoke& spoke);
+
+struct Spoke {
+  std::string name;
+  SpokeKind kind = SpokeKind::kVpc;
+  std::vector<Ipv4Prefix> cidrs;
+  RoutingMode routing = RoutingMode::kBgp;
+  std::optional<std::uint32_t> asn;  // set exactly when routing is bgp
+  std::optional<std::string> preferred_hub;
+  std::string segment{kDefaultSegment};
+  // At most this many prefixes are sent to the spoke (summarised when more must be reached).
+  // Unset: kDefaultExportLimitBgp or kDefaultExportLimitStatic by routing mode.
+  std::optional<std::uint32_t> export_limit;
+  // More accepted routes than this from the spoke restart its BGP session. Unset: the default.
+  std::optional<std::uint32_t> import_limit;
+  // The BGP hold time of its sessions, 3-65535 s (keepalive a third of it). Unset: 30.
+  std::optional<std::uint32_t> bgp_hold_time_seconds;
+  // IKE/IPsec parameters of both tunnels (AWS's tunnel options; defaults when not given).
+  TunnelOptions tunnel_options;
+  std::vector<Tunnel> tunnels;
+
+  // Set by the hub.
+  std::uint64_t generation = 0;  // 1 when created, +1 on every replace
+  std::chrono::sys_seconds created_at{};
+  std::chrono::sys_seconds updated_at{};
+
+  bool operator==(const Spoke&) const = default;
+};
+
+// A spoke's fields as a client sent them, before validation. Every field is optional so that
+// validation, not decoding, decides what is required and names what is missing.
+struct TunnelDraft {
+  std::optional<std::string> outside_ip;
+  std::optional<std::string> inside_cidr;
+  std::optional<std::string> psk;
+};
+
+struct SpokeDraft {
+  std::optional<std::string> name;
+  std::optional<std::string> kind;
+  std::optional<std::vector<std::string>> cidrs;
+  std::optional<std::string> routing;
+  std::optional<std::int64_t> asn;
+  std::optional<std::string> preferred_hub;
+  std::optional<std::string> segment;
+  std::optional<std::int64_t> export_limit;
+  std::optional<std::int64_t> import_limit;
+  std::optional<std::int64_t> bgp_hold_time_seconds;
+  // Decoded and validated with the JSON (peers/model/tunnel_options_json.hpp); unset: the defaults.
+  std::optional<TunnelOptions> tunnel_options;
+  std::optional<std::vector<TunnelDraft>> tunnels;
+};
+
+// A rejected field: `field` is a path into the request ("tunnels[1].psk"), `message` says what
+// is wrong without echoing secrets.
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
+}  // namespace transit::peers

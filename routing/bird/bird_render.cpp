@@ -1,0 +1,424 @@
+#include "routing/bird/bird_render.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+namespace transit::routing {
+namespace {
+
+// Route tags are BGP large communities (local AS, kind, id). The ids are assigned afresh for
+// every rendered file (sorted names from 1); BIRD reads the whole file on every change, so they
+// only need to agree inside one file.
+constexpr std::uint32_t kSegmentTag = 1;  // (local AS, 1, segment id)
+constexpr std::uint32_t kSpokeTag = 2;    // (local AS, 2, spoke id)
+constexpr std::uint32_t kSummaryTag = 3;  // (local AS, 3, 0): a summary the hub originates
+
+constexpr std::uint32_t kMaxPrepend = 16;
+constexpr std::size_t kMaxSegmentName = 32;
+constexpr std::size_t kMaxSpokeName = 64;
+constexpr std::size_t kMaxBirdSymbol = 64;  // BIRD's SYM_MAX_LEN
+
+DriverError invalid(std::string message) {
+  return DriverError{DriverError::Kind::kInvalid, std::move(message)};
+}
+
+// BIRD string literals in what we render are paths; refuse anything needing escapes.
+bool isSafePath(std::string_view path) {
+  if (path.empty() || path.front() != '/') return false;
+  for (char c : path) {
+    if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// [a-z0-9-]{1,max}: segment and spoke names land in comments and must not break out of them.
+bool isLabel(std::string_view name, std::size_t max) {
+  if (name.empty() || name.size() > max) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+std::string acceptedSet(const std::vector<Ipv4Prefix>& accepted) {
+  std::string out;
+  for (const auto& prefix : accepted) {
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{}{{{},32}}", prefix.toString(), prefix.length());
+  }
+  return out;
+}
+
+// A prefix set that matches exactly these prefixes (a plain prefix in a BIRD set is exact).
+std::string exactSet(const std::vector<Ipv4Prefix>& prefixes) {
+  std::string out;
+  for (const auto& prefix : prefixes) {
+    if (!out.empty()) out += ", ";
+    out += prefix.toString();
+  }
+  return out;
+}
+
+std::string summariesName(const BirdOptions& options) {
+  return options.protocol_prefix + "summaries";
+}
+
+std::expected<void, DriverError> checkProtocolName(std::string_view what, const std::string& name,
+                                                   const BirdOptions& options,
+                                                   std::set<std::string>& names) {
+  if (!isBirdName(name) || name.size() > kMaxBirdSymbol ||
+      name.compare(0, options.protocol_prefix.size(), options.protocol_prefix) != 0) {
+    return std::unexpected(
+        invalid(fmt::format("{} name '{}' must match [a-z0-9_]{{1,{}}} and start with '{}'", what,
+                            name, kMaxBirdSymbol, options.protocol_prefix)));
+  }
+  if (name == summariesName(options)) {
+    return std::unexpected(
+        invalid(fmt::format("{} name '{}' is reserved for the hub's summaries", what, name)));
+  }
+  if (!names.insert(name).second) {
+    return std::unexpected(invalid(fmt::format("duplicate protocol name '{}'", name)));
+  }
+  return {};
+}
+
+std::expected<void, DriverError> checkSegment(std::string_view owner, const std::string& segment) {
+  if (!isLabel(segment, kMaxSegmentName)) {
+    return std::unexpected(invalid(fmt::format("{}: segment '{}' must match [a-z0-9-]{{1,{}}}",
+                                               owner, segment, kMaxSegmentName)));
+  }
+  return {};
+}
+
+std::expected<void, DriverError> checkSpoke(std::string_view owner, const std::string& spoke) {
+  if (!isLabel(spoke, kMaxSpokeName)) {
+    return std::unexpected(invalid(fmt::format("{}: spoke name '{}' must match [a-z0-9-]{{1,{}}}",
+                                               owner, spoke, kMaxSpokeName)));
+  }
+  return {};
+}
+
+std::expected<void, DriverError> validate(const RoutingSpec& spec, const BirdOptions& options) {
+  const auto& prefix = options.protocol_prefix;
+  if (!isBirdName(prefix) || (prefix.front() >= '0' && prefix.front() <= '9')) {
+    return std::unexpected(invalid("protocol prefix must match [a-z_][a-z0-9_]*"));
+  }
+  if (spec.local_as == 0) return std::unexpected(invalid("local ASN must not be 0"));
+  for (std::size_t i = 1; i < spec.summaries.size(); ++i) {
+    if (!(spec.summaries[i - 1] < spec.summaries[i])) {
+      return std::unexpected(
+          invalid(fmt::format("summaries must be sorted and unique ({} after {})",
+                              spec.summaries[i].toString(), spec.summaries[i - 1].toString())));
+    }
+  }
+  std::set<std::string> names;
+  for (const auto& session : spec.sessions) {
+    if (auto ok = checkProtocolName("BGP session", session.name, options, names); !ok) return ok;
+    const auto owner = fmt::format("session {}", session.name);
+    if (auto ok = checkSpoke(owner, session.spoke); !ok) return ok;
+    if (session.neighbor_as == 0) {
+      return std::unexpected(invalid(fmt::format("{}: neighbor ASN 0", owner)));
+    }
+    if (session.accepted.empty()) {
+      return std::unexpected(invalid(fmt::format("{}: no accepted prefixes", owner)));
+    }
+    if (session.import_limit == 0) {
+      return std::unexpected(invalid(fmt::format("{}: import limit 0", owner)));
+    }
+    if (session.export_limit == 0) {
+      return std::unexpected(invalid(fmt::format("{}: export limit 0", owner)));
+    }
+    if (session.prepend > kMaxPrepend) {
+      return std::unexpected(invalid(
+          fmt::format("{}: prepend {} is more than {}", owner, session.prepend, kMaxPrepend)));
+    }
+    if (auto ok = checkSegment(owner, session.segment); !ok) return ok;
+    for (const auto& segment : session.export_segments) {
+      if (auto ok = checkSegment(owner, segment); !ok) return ok;
+    }
+    if (session.export_only) {
+      for (const auto& summary : *session.export_only) {
+        if (!std::binary_search(spec.summaries.begin(), spec.summaries.end(), summary)) {
+          return std::unexpected(invalid(fmt::format(
+              "{}: export_only prefix {} is not one of the summaries", owner, summary.toString())));
+        }
+      }
+    }
+  }
+  for (const auto& spoke : spec.statics) {
+    if (auto ok = checkProtocolName("static spoke", spoke.name, options, names); !ok) return ok;
+    const auto owner = fmt::format("static spoke {}", spoke.name);
+    if (auto ok = checkSpoke(owner, spoke.spoke); !ok) return ok;
+    if (auto ok = checkSegment(owner, spoke.segment); !ok) return ok;
+  }
+  return {};
+}
+
+// Stable per-file numbers for the tags: sorted names from 1.
+struct TagIds {
+  std::map<std::string, std::uint32_t> segments;
+  std::map<std::string, std::uint32_t> spokes;
+};
+
+TagIds assignIds(const RoutingSpec& spec) {
+  std::set<std::string> segments;
+  std::set<std::string> spokes;
+  for (const auto& session : spec.sessions) {
+    segments.insert(session.segment);
+    segments.insert(session.export_segments.begin(), session.export_segments.end());
+    spokes.insert(session.spoke);
+  }
+  for (const auto& spoke : spec.statics) {
+    segments.insert(spoke.segment);
+    spokes.insert(spoke.spoke);
+  }
+  TagIds ids;
+  std::uint32_t next = 1;
+  for (const auto& name : segments) ids.segments[name] = next++;
+  next = 1;
+  for (const auto& name : spokes) ids.spokes[name] = next++;
+  return ids;
+}
+
+std::string tagTable(const RoutingSpec& spec, const TagIds& ids) {
+  const auto as = spec.local_as;
+  std::string out = fmt::format(
+      "#\n"
+      "# Route tags (BGP large communities), set on import; the numbers hold for this file only.\n"
+      "# Communities ({0}, *, *) that a spoke sends are removed before tagging, and ours are\n"
+      "# removed on export.\n"
+      "#   ({0}, {1}, 0) a summary originated by the hub (sent only to export_only spokes)\n",
+      as, kSummaryTag);
+  out += fmt::format("#   ({}, {}, N) segment N:\n", as, kSegmentTag);
+  for (const auto& [name, id] : ids.segments) out += fmt::format("#     {} {}\n", id, name);
+  out += fmt::format("#   ({}, {}, N) spoke N:\n", as, kSpokeTag);
+  for (const auto& [name, id] : ids.spokes) out += fmt::format("#     {} {}\n", id, name);
+  return out;
+}
+
+// Filter statements that tag a route as coming from `spoke` in `segment`.
+std::string tagLines(std::uint32_t local_as, const TagIds& ids, const std::string& segment,
+                     const std::string& spoke, std::string_view indent) {
+  return fmt::format(
+      "{0}bgp_large_community.add(({1}, {2}, {3}));  # segment {4}\n"
+      "{0}bgp_large_community.add(({1}, {5}, {6}));  # spoke {7}\n",
+      indent, local_as, kSegmentTag, ids.segments.at(segment), segment, kSpokeTag,
+      ids.spokes.at(spoke), spoke);
+}
+
+std::string exportSelection(std::uint32_t local_as, const TagIds& ids,
+                            const BgpSessionSpec& session) {
+  constexpr std::string_view in = "      ";
+  if (session.export_only) {
+    if (session.export_only->empty()) {
+      return fmt::format(
+          "{}# export_only names no summary: this spoke is sent nothing.\n{}reject;\n", in, in);
+    }
+    // From any source: a summary equal to a real route may be displaced by it (preference 10
+    // against 100); summaries never overlap the receiver's own or forbidden space.
+    return fmt::format(
+        "{0}# Only the summaries computed for this spoke, exactly.\n"
+        "{0}if ! (net ~ [ {1} ]) then reject;\n",
+        in, exactSet(*session.export_only));
+  }
+  std::set<std::string> allowed(session.export_segments.begin(), session.export_segments.end());
+  if (allowed.empty()) {
+    return fmt::format("{}# No export segment: this spoke is sent nothing.\n{}reject;\n", in, in);
+  }
+  std::string set;
+  std::string names;
+  for (const auto& segment : allowed) {
+    if (!set.empty()) set += ", ";
+    set += fmt::format("({}, {}, {})", local_as, kSegmentTag, ids.segments.at(segment));
+    if (!names.empty()) names += ", ";
+    names += segment;
+  }
+  return fmt::format(
+      "{0}# Routes of segments {1}. Not the hub's summaries, nothing untagged\n"
+      "{0}# (device, kernel, other protocols), never the spoke's own (either tunnel).\n"
+      "{0}if ({2}, {3}, 0) ~ bgp_large_community then reject;\n"
+      "{0}if ! (bgp_large_community ~ [ {4} ]) then reject;\n"
+      "{0}if ({2}, {5}, {6}) ~ bgp_large_community then reject;  # spoke {7}\n",
+      in, names, local_as, kSummaryTag, set, kSpokeTag, ids.spokes.at(session.spoke),
+      session.spoke);
+}
+
+std::string renderSession(const RoutingSpec& spec, const TagIds& ids,
+                          const BgpSessionSpec& session) {
+  const auto as = spec.local_as;
+  std::string rewrite = fmt::format(
+      // VGWs share ASN 64512 and would drop a path that holds it ("as-override").
+      "      bgp_path.delete({});\n", session.neighbor_as);
+  if (session.prepend > 0) {
+    rewrite += fmt::format("      # {} extra cop{} of the hub's AS (BIRD adds one itself)\n",
+                           session.prepend, session.prepend == 1 ? "y" : "ies");
+  }
+  for (std::uint32_t i = 0; i < session.prepend; ++i) {
+    rewrite += fmt::format("      bgp_path.prepend({});\n", as);
+  }
+  if (session.med) rewrite += fmt::format("      bgp_med = {};\n", *session.med);
+  rewrite += fmt::format("      bgp_large_community.delete([({}, *, *)]);\n", as);
+
+  return fmt::format(
+      "\nprotocol bgp {name} {{\n"
+      "  local {local} as {local_as};\n"
+      "  neighbor {neighbor} as {neighbor_as};\n"
+      "  hold time {hold};\n"
+      "  keepalive time {keepalive};\n"
+      // BIRD waits 5 s before its first connect and 120 s between retries by default; a spoke
+      // that was just onboarded, or whose tunnel just came back, should not wait that long.
+      "  connect delay time 0;\n"
+      "  connect retry time 5;\n"
+      "  # Compare MED between routes from different neighbour ASes too, so the lower MED a\n"
+      "  # spoke sets wins across spokes (BIRD compares it only within one AS by default).\n"
+      "  med metric on;\n"
+      "  ipv4 {{\n"
+      "    import keep filtered on;  # refused routes stay visible and counted\n"
+      "    import limit {import_limit} action restart;\n"
+      "    export limit {export_limit} action block;\n"
+      "    import filter {{\n"
+      "      if net.type != NET_IP4 then reject;\n"
+      "      if ! (net ~ [ {accepted} ]) then reject;\n"
+      "      bgp_large_community.delete([({local_as}, *, *)]);  # a spoke must not forge tags\n"
+      "{tags}"
+      "      accept;\n"
+      "    }};\n"
+      "    export filter {{\n"
+      "{selection}"
+      "{rewrite}"
+      "      accept;\n"
+      "    }};\n"
+      "  }};\n"
+      "}}\n",
+      fmt::arg("name", session.name), fmt::arg("local", session.local_address.toString()),
+      fmt::arg("local_as", as), fmt::arg("neighbor", session.neighbor_address.toString()),
+      fmt::arg("neighbor_as", session.neighbor_as), fmt::arg("hold", session.hold_time),
+      fmt::arg("keepalive", session.keepalive), fmt::arg("import_limit", session.import_limit),
+      fmt::arg("export_limit", session.export_limit),
+      fmt::arg("accepted", acceptedSet(session.accepted)),
+      fmt::arg("tags", tagLines(as, ids, session.segment, session.spoke, "      ")),
+      fmt::arg("selection", exportSelection(as, ids, session)), fmt::arg("rewrite", rewrite));
+}
+
+std::string renderStatic(const RoutingSpec& spec, const TagIds& ids, const StaticSpokeSpec& spoke) {
+  std::string routes;
+  if (spoke.next_hops.empty()) {
+    routes = "  # No usable tunnel: no routes until one comes up.\n";
+  } else if (spoke.cidrs.empty()) {
+    routes = "  # No CIDRs declared: no routes.\n";
+  } else {
+    std::string via;
+    for (const auto& hop : spoke.next_hops) via += fmt::format(" via {}", hop.toString());
+    for (const auto& cidr : spoke.cidrs) {
+      routes += fmt::format("  route {}{};\n", cidr.toString(), via);
+    }
+  }
+  return fmt::format(
+      "\n# Static spoke {spoke}: its CIDRs over its tunnels (ECMP across next hops).\n"
+      "protocol static {name} {{\n"
+      "  ipv4 {{\n"
+      "    import filter {{\n"
+      "{tags}"
+      "      accept;\n"
+      "    }};\n"
+      "  }};\n"
+      "{routes}"
+      "}}\n",
+      fmt::arg("spoke", spoke.spoke), fmt::arg("name", spoke.name),
+      fmt::arg("tags", tagLines(spec.local_as, ids, spoke.segment, spoke.spoke, "      ")),
+      fmt::arg("routes", routes));
+}
+
+std::string renderSummaries(const RoutingSpec& spec, const BirdOptions& options) {
+  std::string routes;
+  for (const auto& summary : spec.summaries) {
+    routes += fmt::format("  route {} unreachable;\n", summary.toString());
+  }
+  return fmt::format(
+      "\n# Summaries for export_only spokes. Unreachable: traffic to covered but unrouted space\n"
+      "# stops here. Preference 10: a learned route (BGP 100, static 200) for the same prefix\n"
+      "# always wins.\n"
+      "protocol static {name} {{\n"
+      "  ipv4 {{\n"
+      "    preference 10;\n"
+      "    import filter {{\n"
+      "      bgp_large_community.add(({local_as}, {tag}, 0));\n"
+      "      accept;\n"
+      "    }};\n"
+      "  }};\n"
+      "{routes}"
+      "}}\n",
+      fmt::arg("name", summariesName(options)), fmt::arg("local_as", spec.local_as),
+      fmt::arg("tag", kSummaryTag), fmt::arg("routes", routes));
+}
+
+}  // namespace
+
+bool isBirdName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::expected<std::string, DriverError> renderInclude(const RoutingSpec& spec,
+                                                      const BirdOptions& options) {
+  if (auto ok = validate(spec, options); !ok) return std::unexpected(ok.error());
+  const TagIds ids = assignIds(spec);
+
+  std::string out = fmt::format(
+      "# Generated by transit-hubd; do not edit. Replaced as a whole on every change.\n"
+      "# Local AS {}; {} BGP session(s), {} static spoke(s), {} summar{}.\n",
+      spec.local_as, spec.sessions.size(), spec.statics.size(), spec.summaries.size(),
+      spec.summaries.size() == 1 ? "y" : "ies");
+  out += tagTable(spec, ids);
+  for (const auto& session : spec.sessions) out += renderSession(spec, ids, session);
+  for (const auto& spoke : spec.statics) out += renderStatic(spec, ids, spoke);
+  if (!spec.summaries.empty()) out += renderSummaries(spec, options);
+  return out;
+}
+
+std::string renderMainConfig(const BirdOptions& options) {
+  std::string out =
+      "# BIRD 2.0.12 main configuration for transit-hubd. The hub's BGP sessions live in the\n"
+      "# include file at the end, which transit-hubd rewrites; everything here is static.\n";
+  if (!options.log_file.empty() && isSafePath(options.log_file)) {
+    out += fmt::format("log \"{}\" all;\n", options.log_file);
+  } else {
+    out += "log syslog all;\n";
+  }
+  out += fmt::format(
+      "router id {};\n"
+      "timeformat protocol iso long;\n"
+      "timeformat route iso long;\n"
+      "\n"
+      "protocol device {{\n"
+      "  scan time 10;\n"
+      "}}\n"
+      "\n"
+      "# Into the kernel FIB: the spokes' BGP routes and the hub's static routes (static spokes\n"
+      "# over their tunnels, and the summaries as unreachable routes); never device routes.\n"
+      "# Equal paths (two tunnels) become ECMP.\n"
+      "protocol kernel kernel4 {{\n"
+      "  ipv4 {{\n"
+      "    import none;\n"
+      "    export where source ~ [ RTS_BGP, RTS_STATIC ];\n"
+      "  }};\n"
+      "  merge paths yes limit 8;\n"
+      "}}\n",
+      options.router_id.toString());
+  if (isSafePath(options.include_path)) {
+    out += fmt::format("\ninclude \"{}\";\n", options.include_path);
+  } else {
+    // BIRD then runs without the hub's sessions and BirdDriver::apply() reports them missing.
+    out += "\n# include refused: the include path must be absolute and need no escaping\n";
+  }
+  return out;
+}
+
+}  // namespace transit::routing

@@ -1,0 +1,117 @@
+// RoutingDriver: makes the BGP daemon's sessions and policy match a RoutingSpec.
+//
+// The hub owns one include file of the daemon's configuration and nothing else; protocols
+// defined elsewhere are left alone. apply() replaces the whole file safely (write atomically,
+// check, configure with a timeout, verify, confirm or undo). Called only from the reconciler's
+// thread; calls block for a bounded time.
+//
+// Implementations: BirdDriver (routing/bird/bird_driver.hpp); tests/fakes has an in-memory one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <expected>
+#include <string>
+#include <vector>
+
+#include "routing/base/driver_error.hpp"
+#include "routing/base/prefix.hpp"
+
+namespace transit::routing {
+
+// One BGP session over one tunnel's inside /30.
+struct BgpSessionSpec {
+  std::string name;                 // protocol name: hub prefix + spoke + "_" + index (a-z0-9_)
+  std::string spoke;                // routes learned here belong to this spoke
+  int index = 1;                    // tunnel 1 or 2
+  Ipv4Address local_address;        // the hub's inside address
+  Ipv4Address neighbor_address;     // the spoke's inside address
+  std::uint32_t neighbor_as = 0;
+  std::vector<Ipv4Prefix> accepted;  // import only prefixes inside these (the spoke's CIDRs)
+  std::uint32_t import_limit = 1000; // more accepted routes than this restarts the session
+  std::uint32_t hold_time = 30;      // AWS: 30 s hold, 10 s keepalive
+  std::uint32_t keepalive = 10;
+
+  // Export policy (what this spoke is sent).
+  std::string segment = "default";  // the spoke's segment (routes learned here are tagged so)
+  // Segments whose routes this spoke may receive (its own segment included when allowed). Routes
+  // of the spoke itself are never sent back to it, whatever its segment.
+  std::vector<std::string> export_segments;
+  // When set, the spoke is sent exactly these prefixes (the summaries the hub computed under
+  // export_limit) instead of the routes themselves; the hub originates them (RoutingSpec::
+  // summaries). Unset: the routes of export_segments' spokes, unchanged.
+  std::optional<std::vector<Ipv4Prefix>> export_only;
+  // A safety net: never more routes than this go out on the session (AWS drops a VGW's session
+  // above 100); routes beyond it are held back, the session stays up.
+  std::uint32_t export_limit = 100;
+  std::uint32_t prepend = 0;          // extra copies of the hub's ASN on every exported path
+  std::optional<std::uint32_t> med;   // MED on every exported route
+
+  bool operator==(const BgpSessionSpec&) const = default;
+};
+
+// A spoke with `routing: static`: the hub routes its CIDRs over its tunnels (ECMP) and
+// redistributes them to the other spokes as its own routes.
+struct StaticSpokeSpec {
+  std::string name;                   // protocol name: hub prefix + "s_" + spoke (a-z0-9_)
+  std::string spoke;
+  std::string segment = "default";
+  std::vector<Ipv4Prefix> cidrs;      // the spoke's CIDRs
+  std::vector<Ipv4Address> next_hops;  // the spoke's inside addresses of the usable tunnels
+  bool operator==(const StaticSpokeSpec&) const = default;
+};
+
+struct RoutingSpec {
+  std::uint32_t local_as = 0;
+  Ipv4Address router_id;
+  std::vector<BgpSessionSpec> sessions;  // sorted by name
+  std::vector<StaticSpokeSpec> statics;  // sorted by name
+  // Every summary some session's export_only names: originated by the hub as unreachable routes
+  // (so traffic to covered but unrouted space stops at the hub) with a preference below every
+  // learned route, so a summary equal to a real route never displaces it. Sorted, unique.
+  std::vector<Ipv4Prefix> summaries;
+  bool operator==(const RoutingSpec&) const = default;
+};
+
+struct ObservedSession {
+  std::string name;
+  std::string protocol_state;   // BIRD's protocol state: up, start, down, ...
+  std::string bgp_state;        // Established, Active, Connect, Idle, ...
+  bool established = false;
+  std::string last_error;       // e.g. "Route limit exceeded"
+  std::uint32_t routes_imported = 0;
+  std::uint32_t routes_filtered = 0;
+  std::uint32_t routes_exported = 0;
+};
+
+// One route in the daemon's table, as the hub's protocols learned or originated it.
+struct ObservedRoute {
+  Ipv4Prefix prefix;
+  std::string protocol;                 // the protocol it came from ("th_vpc_a_1")
+  bool primary = false;                 // selected as the best route for the prefix
+  bool filtered = false;                // refused by the import filter (kept for reporting)
+  std::vector<std::uint32_t> as_path;   // as received (BGP routes), first AS first
+  std::optional<std::uint32_t> med;
+  std::vector<Ipv4Address> next_hops;   // gateways (two for ECMP)
+  bool operator==(const ObservedRoute&) const = default;
+};
+
+struct RoutingObservation {
+  std::string daemon_instance;  // changes when the daemon restarts (its start time)
+  std::vector<ObservedSession> sessions;  // only the hub's protocols
+  // Routes of the hub's protocols (BGP sessions and static spokes; not the summaries), the
+  // filtered ones included, sorted by prefix then protocol.
+  std::vector<ObservedRoute> routes;
+  // Set when the routes could not be read (the sessions were): `routes` is then empty and the
+  // reconciler keeps planning from the routes it saw last.
+  std::optional<std::string> routes_error;
+};
+
+class RoutingDriver {
+ public:
+  virtual ~RoutingDriver() = default;
+  virtual std::expected<void, DriverError> apply(const RoutingSpec& spec) = 0;
+  virtual std::expected<RoutingObservation, DriverError> observe() = 0;
+};
+
+}  // namespace transit::routing

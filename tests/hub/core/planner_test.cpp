@@ -1,0 +1,228 @@
+// The routing policy the planner derives from the desired state and the routes BIRD reports:
+// segments, never back to the sender, summarisation under the export limit, preferred hubs and
+// static spokes.
+#include "hub/core/planner.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <memory>
+
+namespace transit::hub {
+namespace {
+
+using transit::Ipv4Address;
+using transit::Ipv4Prefix;
+
+Ipv4Prefix pfx(std::string_view text) { return *Ipv4Prefix::parse(text); }
+Ipv4Address addr(std::string_view text) { return *Ipv4Address::parse(text); }
+
+struct Builder {
+  DesiredState state;
+  int next_inside = 0;
+
+  peers::Spoke& add(std::string name, std::string segment, std::vector<std::string> cidrs,
+                    peers::RoutingMode mode = peers::RoutingMode::kBgp) {
+    auto spoke = std::make_shared<peers::Spoke>();
+    spoke->name = name;
+    spoke->kind = peers::SpokeKind::kVpc;
+    spoke->segment = std::move(segment);
+    for (const auto& cidr : cidrs) spoke->cidrs.push_back(pfx(cidr));
+    spoke->routing = mode;
+    if (mode == peers::RoutingMode::kBgp) spoke->asn = 64512;
+    for (int i = 0; i < 2; ++i, ++next_inside) {
+      const auto inside = fmt::format("169.254.{}.{}/30", 100 + next_inside / 64,
+                                      (next_inside % 64) * 4);
+      spoke->tunnels.push_back(peers::Tunnel{
+          addr(fmt::format("198.51.100.{}", 10 + next_inside)), pfx(inside), "psk.for.tests"});
+    }
+    auto* raw = spoke.get();
+    state.spokes.emplace(name, std::move(spoke));
+    return *raw;
+  }
+};
+
+PlanOptions options() {
+  PlanOptions o;
+  o.local_address = addr("203.0.113.10");
+  o.public_address = addr("203.0.113.10");
+  o.local_as = 65000;
+  o.router_id = addr("203.0.113.10");
+  o.links = peers::TunnelLinks::kExternal;
+  o.hub_name = "hub-a";
+  o.segments = {{"prod", {"shared"}}, {"dev", {"shared"}}};
+  return o;
+}
+
+routing::ObservedRoute route(std::string_view prefix, std::string protocol, bool filtered = false) {
+  routing::ObservedRoute r;
+  r.prefix = pfx(prefix);
+  r.protocol = std::move(protocol);
+  r.filtered = filtered;
+  return r;
+}
+
+const routing::BgpSessionSpec& session(const Plan& plan, std::string_view name) {
+  const auto it = std::ranges::find(plan.routing.sessions, name, &routing::BgpSessionSpec::name);
+  EXPECT_NE(it, plan.routing.sessions.end()) << name;
+  return *it;
+}
+
+std::vector<Ipv4Prefix> sent(const Plan& plan, const std::string& spoke) {
+  std::vector<Ipv4Prefix> out;
+  for (const auto& entry : plan.exports.at(spoke).prefixes) out.push_back(entry.prefix);
+  return out;
+}
+
+TEST(PlannerSegments, ReachIsSymmetricAndEverySegmentReachesItself) {
+  const auto o = options();
+  EXPECT_TRUE(segmentsReach(o, "prod", "shared"));
+  EXPECT_TRUE(segmentsReach(o, "shared", "prod"));
+  EXPECT_TRUE(segmentsReach(o, "dev", "dev"));
+  EXPECT_FALSE(segmentsReach(o, "prod", "dev"));
+  EXPECT_FALSE(segmentsReach(o, "default", "prod"));
+}
+
+TEST(PlannerSegments, ProdAndDevReachSharedButNotEachOther) {
+  Builder b;
+  b.add("prod-a", "prod", {"10.1.0.0/16"});
+  b.add("dev-a", "dev", {"10.2.0.0/16"});
+  b.add("onprem", "shared", {"172.16.1.0/24"});
+  const std::vector<routing::ObservedRoute> routes = {
+      route("10.1.0.0/16", "th_prod_a_1"), route("10.2.0.0/16", "th_dev_a_1"),
+      route("172.16.1.0/24", "th_onprem_1")};
+  const Plan plan = hub::plan(b.state, options(), {routes, {}});
+
+  EXPECT_EQ(session(plan, "th_prod_a_1").export_segments,
+            (std::vector<std::string>{"prod", "shared"}));
+  EXPECT_EQ(session(plan, "th_dev_a_2").export_segments,
+            (std::vector<std::string>{"dev", "shared"}));
+  EXPECT_EQ(session(plan, "th_onprem_1").export_segments,
+            (std::vector<std::string>{"dev", "prod", "shared"}));
+  EXPECT_EQ(sent(plan, "prod-a"), std::vector<Ipv4Prefix>{pfx("172.16.1.0/24")});
+  EXPECT_EQ(sent(plan, "dev-a"), std::vector<Ipv4Prefix>{pfx("172.16.1.0/24")});
+  EXPECT_EQ(sent(plan, "onprem"),
+            (std::vector<Ipv4Prefix>{pfx("10.1.0.0/16"), pfx("10.2.0.0/16")}));
+}
+
+TEST(PlannerExports, NeverBackToTheSenderAndNeverAFilteredRoute) {
+  Builder b;
+  b.add("vpc-a", "default", {"10.1.0.0/16"});
+  b.add("vpc-b", "default", {"10.2.0.0/16"});
+  const std::vector<routing::ObservedRoute> routes = {
+      route("10.1.0.0/16", "th_vpc_a_1"), route("10.1.0.0/16", "th_vpc_a_2"),
+      route("10.2.5.0/24", "th_vpc_a_1", /*filtered=*/true),  // inside vpc-b: refused
+      route("10.2.0.0/16", "th_vpc_b_1"), route("10.9.0.0/16", "th_someone_else_1")};
+  const Plan plan = hub::plan(b.state, options(), {routes, {}});
+
+  EXPECT_EQ(sent(plan, "vpc-a"), std::vector<Ipv4Prefix>{pfx("10.2.0.0/16")});
+  EXPECT_EQ(sent(plan, "vpc-b"), std::vector<Ipv4Prefix>{pfx("10.1.0.0/16")});
+  EXPECT_FALSE(plan.exports.at("vpc-b").summarized);
+  EXPECT_FALSE(session(plan, "th_vpc_b_1").export_only);  // routes go out as they are
+  EXPECT_TRUE(plan.routing.summaries.empty());
+}
+
+TEST(PlannerExports, ThreeHundredScatteredRoutesAreSummarisedToTheVgwLimit) {
+  Builder b;
+  b.add("vpc-a", "default", {"10.1.0.0/16"});
+  b.add("vpc-b", "default", {"10.2.0.0/16"});
+  std::vector<routing::ObservedRoute> routes;
+  for (int i = 0; i < 300; ++i) {
+    // every other /26 of 10.1.0.0/16's first 150 /24s: nothing merges for free
+    routes.push_back(route(fmt::format("10.1.{}.{}/26", i / 2, (i % 2) * 128), "th_vpc_a_1"));
+  }
+  const Plan plan = hub::plan(b.state, options(), {routes, {}});
+
+  const auto& exports = plan.exports.at("vpc-b");
+  EXPECT_TRUE(exports.summarized);
+  EXPECT_TRUE(exports.within_limit);
+  EXPECT_EQ(exports.must_reach, 300u);
+  EXPECT_LE(exports.prefixes.size(), 100u);
+  EXPECT_GT(exports.wasted_addresses, 0u);
+  std::size_t covered = 0;
+  for (const auto& entry : exports.prefixes) {
+    EXPECT_FALSE(entry.prefix.overlaps(pfx("10.2.0.0/16"))) << entry.prefix.toString();
+    covered += entry.covers.size();
+  }
+  EXPECT_EQ(covered, 300u);  // every /26 is covered by exactly one summary
+  const auto& s = session(plan, "th_vpc_b_1");
+  ASSERT_TRUE(s.export_only);
+  EXPECT_EQ(s.export_only->size(), exports.prefixes.size());
+  EXPECT_EQ(s.export_limit, 100u);
+  EXPECT_EQ(plan.routing.summaries.size(), exports.prefixes.size());
+  // vpc-a itself is sent only vpc-b's route (vpc-b announced nothing yet): not summarised.
+  EXPECT_FALSE(plan.exports.at("vpc-a").summarized);
+}
+
+TEST(PlannerExports, SummariesNeverCoverASpokeTheReceiverMayNotReach) {
+  Builder b;
+  auto& receiver = b.add("prod-b", "prod", {"10.200.0.0/16"});
+  receiver.export_limit = 1;
+  b.add("prod-a", "prod", {"10.1.0.0/24", "10.1.2.0/24"});
+  b.add("dev-a", "dev", {"10.1.1.0/24"});  // between prod-a's two CIDRs
+  const std::vector<routing::ObservedRoute> routes = {
+      route("10.1.0.0/24", "th_prod_a_1"), route("10.1.2.0/24", "th_prod_a_1"),
+      route("10.1.1.0/24", "th_dev_a_1")};
+  const Plan plan = hub::plan(b.state, options(), {routes, {}});
+
+  const auto& exports = plan.exports.at("prod-b");
+  EXPECT_TRUE(exports.summarized);
+  // One prefix cannot cover both /24s without covering dev's /24: the fewest is two.
+  EXPECT_FALSE(exports.within_limit);
+  for (const auto& entry : exports.prefixes) {
+    EXPECT_FALSE(entry.prefix.overlaps(pfx("10.1.1.0/24"))) << entry.prefix.toString();
+  }
+}
+
+TEST(PlannerExports, ANotPreferredHubPrependsAndSetsTheMed) {
+  Builder b;
+  b.add("vpc-a", "default", {"10.1.0.0/16"}).preferred_hub = "hub-b";
+  b.add("vpc-b", "default", {"10.2.0.0/16"}).preferred_hub = "hub-a";  // this hub
+  const Plan plan = hub::plan(b.state, options(), {});
+
+  EXPECT_EQ(session(plan, "th_vpc_a_1").prepend, 2u);
+  EXPECT_EQ(session(plan, "th_vpc_a_1").med, 100u);
+  EXPECT_EQ(session(plan, "th_vpc_b_1").prepend, 0u);
+  EXPECT_FALSE(session(plan, "th_vpc_b_1").med);
+}
+
+TEST(PlannerStatic, StaticSpokeIsRoutedOverBothTunnelsAndRedistributed) {
+  Builder b;
+  b.add("vpc-a", "default", {"10.1.0.0/16"});
+  b.add("vpc-s", "default", {"10.3.0.0/16"}, peers::RoutingMode::kStatic);
+  const std::vector<routing::ObservedRoute> routes = {route("10.1.0.0/16", "th_vpc_a_1")};
+  const Plan plan = hub::plan(b.state, options(), {routes, {}});
+
+  ASSERT_EQ(plan.routing.statics.size(), 1u);
+  const auto& route = plan.routing.statics[0];
+  EXPECT_EQ(route.name, "th_vpc_s_static");
+  EXPECT_EQ(route.cidrs, std::vector<Ipv4Prefix>{pfx("10.3.0.0/16")});
+  EXPECT_EQ(route.next_hops.size(), 2u);  // ECMP over both tunnels
+  EXPECT_TRUE(std::ranges::none_of(plan.routing.sessions,
+                                   [](const auto& s) { return s.spoke == "vpc-s"; }));
+  // The other spokes reach it; it is given the routes to enter on its side, within 50.
+  EXPECT_EQ(sent(plan, "vpc-a"), std::vector<Ipv4Prefix>{pfx("10.3.0.0/16")});
+  EXPECT_EQ(sent(plan, "vpc-s"), std::vector<Ipv4Prefix>{pfx("10.1.0.0/16")});
+  EXPECT_EQ(plan.exports.at("vpc-s").limit, 50u);
+}
+
+TEST(PlannerStatic, OnXfrmOnlyTunnelsWithAnInstalledChildSaCarryTheRoute) {
+  Builder b;
+  b.add("vpc-s", "default", {"10.3.0.0/16"}, peers::RoutingMode::kStatic);
+  auto o = options();
+  o.links = peers::TunnelLinks::kXfrm;
+
+  const Plan none = hub::plan(b.state, o, {});
+  ASSERT_EQ(none.routing.statics.size(), 1u);
+  EXPECT_TRUE(none.routing.statics[0].next_hops.empty());
+
+  const Plan one = hub::plan(b.state, o, {{}, {"th-vpc-s-2"}});
+  ASSERT_EQ(one.routing.statics[0].next_hops.size(), 1u);
+  EXPECT_EQ(one.routing.statics[0].next_hops[0],
+            peers::peerInsideAddress(peers::SpokeKind::kVpc,
+                                     b.state.spokes.at("vpc-s")->tunnels[1].inside_cidr));
+}
+
+}  // namespace
+}  // namespace transit::hub
