@@ -125,20 +125,6 @@ json::object encodeCommon(const Spoke& spoke) {
   return o;
 }
 
-template <typename T>
-std::expected<T, std::string> storedField(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr) {
-    return std::unexpected(fmt::format("missing {}", key));
-  }
-  boost::system::error_code ec;
-  auto value = json::try_value_to<T>(*v);
-  if (!value) {
-    return std::unexpected(fmt::format("{}: {}", key, value.error().message()));
-  }
-  return *value;
-}
-
 }  // namespace
 
 std::string formatTimestamp(std::chrono::sys_seconds time) {
@@ -244,61 +230,6 @@ json::object encodeSpokeForApi(const Spoke& spoke) {
   o["created_at"] = formatTimestamp(spoke.created_at);
   o["updated_at"] = formatTimestamp(spoke.updated_at);
   return o;
-}
-
-json::object encodeSpokeForStore(const Spoke& spoke) {
-  json::object o = encodeCommon(spoke);
-  json::array tunnels;
-  for (const auto& t : spoke.tunnels) {
-    tunnels.push_back(json::object{{"outside_ip", t.outside_ip.toString()},
-                                   {"inside_cidr", t.inside_cidr.toString()},
-                                   {"psk", t.psk}});
-  }
-  o["tunnels"] = std::move(tunnels);
-  o["generation"] = spoke.generation;
-  o["created_at"] = spoke.created_at.time_since_epoch().count();
-  o["updated_at"] = spoke.updated_at.time_since_epoch().count();
-  return o;
-}
-
-std::expected<Spoke, std::string> decodeStoredSpoke(const json::value& v) {
-  // The stored record goes through the same validation as an API request, so a record damaged
-  // on disk (or written by a newer version) is reported, never half-loaded.
-  if (!v.is_object()) {
-    return std::unexpected("record is not an object");
-  }
-  const auto& o = v.get_object();
-  json::object api_like = o;
-  api_like.erase("generation");
-  api_like.erase("created_at");
-  api_like.erase("updated_at");
-  auto draft = decodeSpokeDraft(api_like);
-  if (!draft) {
-    return std::unexpected(fmt::format("{}: {}", draft.error().field, draft.error().message));
-  }
-  auto request = validateSpoke(*draft, ValidationContext{});
-  if (!request) {
-    return std::unexpected(fmt::format("{}: {}", request.error().field, request.error().message));
-  }
-  Spoke spoke = std::move(request->spoke);
-  for (std::size_t i = 0; i < request->tunnels.size(); ++i) {
-    const auto& t = request->tunnels[i];
-    if (!t.inside_cidr || !t.psk) {
-      return std::unexpected(fmt::format("tunnels[{}]: inside_cidr and psk must be stored", i));
-    }
-    spoke.tunnels.push_back(Tunnel{t.outside_ip, *t.inside_cidr, *t.psk});
-  }
-  auto generation = storedField<std::uint64_t>(o, "generation");
-  auto created = storedField<std::int64_t>(o, "created_at");
-  auto updated = storedField<std::int64_t>(o, "updated_at");
-  if (!generation || !created || !updated) {
-    return std::unexpected(!generation ? generation.error()
-                                       : (!created ? created.error() : updated.error()));
-  }
-  spoke.generation = *generation;
-  spoke.created_at = std::chrono::sys_seconds(std::chrono::seconds(*created));
-  spoke.updated_at = std::chrono::sys_seconds(std::chrono::seconds(*updated));
-  return spoke;
 }
 
 }  // namespace transit::peers

@@ -6,8 +6,7 @@
 //   the wrong type or an unknown field is a FieldError naming it. Fields the hub computes
 //   (generation, timestamps, inside addresses, psk_set, status) are accepted and ignored, so a
 //   client can PUT back what it got from GET.
-// - The stored form (encodeSpokeForStore / decodeStoredSpoke) is the hub's own record, PSKs
-//   included; only the store reads and writes it.
+// The stored form (PSKs included, versioned) is the store's: hub/store/record_codec.hpp.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -21,9 +20,6 @@ namespace transit::peers {
 
 std::expected<SpokeDraft, FieldError> decodeSpokeDraft(const boost::json::value& json);
 boost::json::object encodeSpokeForApi(const Spoke& spoke);
-
-boost::json::object encodeSpokeForStore(const Spoke& spoke);
-std::expected<Spoke, std::string> decodeStoredSpoke(const boost::json::value& json);
 
 // RFC 3339 UTC, second precision: "2026-11-26T06:30:00Z".
 std::string formatTimestamp(std::chrono::sys_seconds time);

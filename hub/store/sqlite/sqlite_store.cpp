@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "peers/model/spoke_json.hpp"
+#include "hub/store/record_codec.hpp"
 
 namespace transit::hub {
 namespace {
@@ -415,7 +415,7 @@ std::expected<void, StoreError> migrate(sqlite3* db) {
 }
 
 std::string encodeRecord(const peers::Spoke& spoke) {
-  return boost::json::serialize(peers::encodeSpokeForStore(spoke));
+  return boost::json::serialize(encodeSpokeRecord(spoke));
 }
 
 std::expected<peers::Spoke, StoreError> decodeRecord(std::string_view name,
@@ -431,7 +431,7 @@ std::expected<peers::Spoke, StoreError> decodeRecord(std::string_view name,
   if (ec) {
     return corrupt(fmt::format("is not valid JSON ({})", ec.message()));
   }
-  auto spoke = peers::decodeStoredSpoke(json);
+  auto spoke = decodeSpokeRecord(json);
   if (!spoke) {
     return corrupt(fmt::format("cannot be decoded: {}", spoke.error()));
   }

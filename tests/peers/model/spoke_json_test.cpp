@@ -1,5 +1,5 @@
 // Tests for peers/model/spoke_json.hpp: strict decoding of API requests, the API form that never
-// carries a PSK, and the stored form that round-trips every field and reports damaged records.
+// carries a PSK. (The stored form: tests/hub/store/record_codec_test.cpp.)
 #include "peers/model/spoke_json.hpp"
 #include "tests/routing/base/prefix_helpers.hpp"
 
@@ -20,6 +20,7 @@
 #include "peers/model/spoke.hpp"
 #include "peers/model/spoke_validation.hpp"
 #include "routing/base/prefix.hpp"
+#include "tests/peers/model/spoke_fixtures.hpp"
 
 namespace transit::peers {
 namespace {
@@ -27,52 +28,7 @@ namespace {
 namespace json = boost::json;
 using transit::Ipv4Address;
 using transit::Ipv4Prefix;
-
-constexpr std::string_view kPskA = "Hub.Secret_Alpha1";
-constexpr std::string_view kPskB = "Hub.Secret_Bravo2";
-
-using routing::test::addr;
-using routing::test::pfx;
-
-std::chrono::sys_seconds at(int year, int month, int day, int hour, int minute, int second) {
-  using namespace std::chrono;
-  return sys_days{std::chrono::year{year} / month / day} + hours{hour} + minutes{minute} +
-         seconds{second};
-}
-
-// A vpc spoke with every field set, as the hub would store it.
-Spoke fullVpcSpoke() {
-  Spoke s;
-  s.name = "prod-a";
-  s.kind = SpokeKind::kVpc;
-  s.cidrs = {pfx("10.1.0.0/16"), pfx("172.16.0.0/12"), pfx("192.168.7.0/24")};
-  s.routing = RoutingMode::kBgp;
-  s.asn = 4294967294U;
-  s.preferred_hub = "hub-b";
-  s.segment = "prod";
-  s.export_limit = 80;
-  s.import_limit = 400;
-  s.tunnels = {Tunnel{addr("198.51.100.10"), pfx("169.254.20.0/30"), std::string(kPskA)},
-               Tunnel{addr("198.51.100.11"), pfx("169.254.20.4/30"), std::string(kPskB)}};
-  s.generation = 42;
-  s.created_at = at(2026, 11, 26, 6, 30, 0);
-  s.updated_at = at(2026, 11, 27, 23, 59, 59);
-  return s;
-}
-
-// A static site spoke with the optional fields absent and one tunnel.
-Spoke staticSiteSpoke() {
-  Spoke s;
-  s.name = "branch-1";
-  s.kind = SpokeKind::kSite;
-  s.cidrs = {pfx("10.50.0.0/16")};
-  s.routing = RoutingMode::kStatic;
-  s.tunnels = {Tunnel{addr("192.0.2.44"), pfx("169.254.200.8/30"), std::string(kPskA)}};
-  s.generation = 1;
-  s.created_at = at(2026, 1, 2, 3, 4, 5);
-  s.updated_at = s.created_at;
-  return s;
-}
+using namespace testing;
 
 std::expected<SpokeDraft, FieldError> decodeText(std::string_view text) {
   boost::system::error_code ec;
@@ -428,161 +384,6 @@ TEST(FormatTimestamp, IsUtcWhateverTheHostsTimeZone) {
   const ScopedTimeZone zone("EST5");  // POSIX spelling: UTC-5, no tz database needed
   EXPECT_EQ(formatTimestamp(at(2026, 11, 26, 6, 30, 0)), "2026-11-26T06:30:00Z");
   EXPECT_EQ(encodeSpokeForApi(fullVpcSpoke()).at("created_at"), "2026-11-26T06:30:00Z");
-}
-
-// ---- stored form ---------------------------------------------------------------------------
-
-TEST(StoredSpoke, RoundTripsEveryFieldOfAFullSpoke) {
-  const Spoke spoke = fullVpcSpoke();
-  auto decoded = decodeStoredSpoke(encodeSpokeForStore(spoke));
-  ASSERT_TRUE(decoded.has_value()) << decoded.error();
-  EXPECT_EQ(*decoded, spoke);
-}
-
-TEST(StoredSpoke, RoundTripsAStaticSpokeWithoutOptionalFields) {
-  const Spoke spoke = staticSiteSpoke();
-  auto decoded = decodeStoredSpoke(encodeSpokeForStore(spoke));
-  ASSERT_TRUE(decoded.has_value()) << decoded.error();
-  EXPECT_EQ(*decoded, spoke);
-}
-
-TEST(StoredSpoke, RoundTripsThroughSerializedText) {
-  for (const Spoke& spoke : {fullVpcSpoke(), staticSiteSpoke()}) {
-    SCOPED_TRACE(spoke.name);
-    const std::string text = json::serialize(encodeSpokeForStore(spoke));
-    auto decoded = decodeStoredSpoke(json::parse(text));
-    ASSERT_TRUE(decoded.has_value()) << decoded.error();
-    EXPECT_EQ(*decoded, spoke);
-  }
-}
-
-TEST(StoredSpoke, RoundTripsExtremeValues) {
-  Spoke spoke = fullVpcSpoke();
-  spoke.asn = 7224U;
-  spoke.generation = std::numeric_limits<std::uint64_t>::max();
-  spoke.created_at = at(1999, 12, 31, 23, 59, 59);
-  spoke.updated_at = at(2106, 2, 7, 6, 28, 16);  // past 32-bit unsigned time
-  spoke.tunnels[0].psk = std::string(64, 'Z');
-  spoke.tunnels[1].psk = "_.a1B2c3";
-  for (int i = 0; i < 100 - 3; ++i) {
-    spoke.cidrs.push_back(pfx("10.200." + std::to_string(i) + ".0/24"));
-  }
-  const std::string text = json::serialize(encodeSpokeForStore(spoke));
-  auto decoded = decodeStoredSpoke(json::parse(text));
-  ASSERT_TRUE(decoded.has_value()) << decoded.error();
-  EXPECT_EQ(*decoded, spoke);
-}
-
-TEST(StoredSpoke, StoredFormKeepsThePsks) {
-  const auto o = encodeSpokeForStore(fullVpcSpoke());
-  EXPECT_EQ(json::value_to<std::string>(o.at("tunnels").as_array().at(0).at("psk")), kPskA);
-  EXPECT_EQ(json::value_to<std::string>(o.at("tunnels").as_array().at(1).at("psk")), kPskB);
-}
-
-// A stored record of fullVpcSpoke() for the damage tests to break.
-json::object storedRecord() { return encodeSpokeForStore(fullVpcSpoke()); }
-
-json::object& storedTunnel(json::object& record, std::size_t i) {
-  return record.at("tunnels").as_array().at(i).as_object();
-}
-
-void expectDamaged(const json::value& record, std::string_view what) {
-  SCOPED_TRACE(what);
-  auto decoded = decodeStoredSpoke(record);
-  ASSERT_FALSE(decoded.has_value()) << "damaged record was loaded";
-  EXPECT_FALSE(decoded.error().empty());
-  EXPECT_EQ(decoded.error().find(kPskA), std::string::npos) << decoded.error();
-  EXPECT_EQ(decoded.error().find(kPskB), std::string::npos) << decoded.error();
-}
-
-TEST(StoredSpoke, RecordThatIsNotAnObjectIsReported) {
-  expectDamaged(json::array{}, "array");
-  expectDamaged(json::value("prod-a"), "string");
-  expectDamaged(json::value(nullptr), "null");
-}
-
-TEST(StoredSpoke, MissingOrMistypedBookkeepingIsReported) {
-  for (const std::string_view key : {"generation", "created_at", "updated_at"}) {
-    auto missing = storedRecord();
-    missing.erase(key);
-    expectDamaged(missing, std::string("missing ") + std::string(key));
-    auto text = storedRecord();
-    text[key] = "42";
-    expectDamaged(text, std::string(key) + " as a string");
-    auto fraction = storedRecord();
-    fraction[key] = 1.5;
-    expectDamaged(fraction, std::string(key) + " as a fraction");
-    auto null = storedRecord();
-    null[key] = nullptr;
-    expectDamaged(null, std::string(key) + " as null");
-    auto boolean = storedRecord();
-    boolean[key] = true;
-    expectDamaged(boolean, std::string(key) + " as a boolean");
-  }
-  auto negative = storedRecord();
-  negative["generation"] = -1;
-  expectDamaged(negative, "negative generation");
-}
-
-TEST(StoredSpoke, MissingPskOrInsideCidrIsReported) {
-  auto no_psk = storedRecord();
-  storedTunnel(no_psk, 1).erase("psk");
-  expectDamaged(no_psk, "tunnel without psk");
-  auto null_psk = storedRecord();
-  storedTunnel(null_psk, 0)["psk"] = nullptr;
-  expectDamaged(null_psk, "tunnel with null psk");
-  auto no_inside = storedRecord();
-  storedTunnel(no_inside, 0).erase("inside_cidr");
-  expectDamaged(no_inside, "tunnel without inside_cidr");
-}
-
-TEST(StoredSpoke, InvalidValuesAreReportedWithoutEchoingAPsk) {
-  auto bad_psk = storedRecord();
-  storedTunnel(bad_psk, 0)["psk"] = "0Hub.Secret_Alpha1";
-  expectDamaged(bad_psk, "psk starting with 0");
-  auto decoded = decodeStoredSpoke(bad_psk);
-  ASSERT_FALSE(decoded.has_value());
-  EXPECT_EQ(decoded.error().find("0Hub.Secret_Alpha1"), std::string::npos) << decoded.error();
-
-  auto short_psk = storedRecord();
-  storedTunnel(short_psk, 1)["psk"] = "Sh.0rt";
-  expectDamaged(short_psk, "short psk");
-  decoded = decodeStoredSpoke(short_psk);
-  ASSERT_FALSE(decoded.has_value());
-  EXPECT_EQ(decoded.error().find("Sh.0rt"), std::string::npos) << decoded.error();
-
-  auto host_bits = storedRecord();
-  host_bits["cidrs"].as_array()[1] = "172.16.0.1/12";
-  expectDamaged(host_bits, "cidr with host bits");
-
-  auto bad_inside = storedRecord();
-  storedTunnel(bad_inside, 0)["inside_cidr"] = "169.254.169.252/30";
-  expectDamaged(bad_inside, "reserved inside cidr");
-
-  auto bad_name = storedRecord();
-  bad_name["name"] = "Prod_A";
-  expectDamaged(bad_name, "bad name");
-
-  auto bad_kind = storedRecord();
-  bad_kind["kind"] = "tgw";
-  expectDamaged(bad_kind, "bad kind");
-
-  auto bad_asn = storedRecord();
-  bad_asn["asn"] = "64512";
-  expectDamaged(bad_asn, "asn as a string");
-
-  auto no_tunnels = storedRecord();
-  no_tunnels["tunnels"] = json::array{};
-  expectDamaged(no_tunnels, "no tunnels");
-}
-
-TEST(StoredSpoke, UnknownFieldsAreReported) {
-  auto top = storedRecord();
-  top["future_field"] = 1;
-  expectDamaged(top, "unknown top-level field");
-  auto tunnel = storedRecord();
-  storedTunnel(tunnel, 0)["future_field"] = "x";
-  expectDamaged(tunnel, "unknown tunnel field");
 }
 
 }  // namespace

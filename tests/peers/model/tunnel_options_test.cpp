@@ -267,13 +267,6 @@ TEST(SpokeTunnelOptions, TheDefaultSaidOrNotIsOneValue) {
             validSpoke("site").tunnel_options);
 }
 
-TEST(SpokeTunnelOptions, TheStoredFormKeepsThem) {
-  const auto spoke = validSpoke("vpc", R"({"phase1_dh_groups": [21], "dpd_timeout_seconds": 60})");
-  const auto stored = decodeStoredSpoke(encodeSpokeForStore(spoke));
-  ASSERT_TRUE(stored.has_value()) << stored.error();
-  EXPECT_EQ(stored->tunnel_options, spoke.tunnel_options);
-}
-
 TEST(SpokeTunnelOptions, ARefusalNamesTheOptionsField) {
   const auto draft = decodeSpokeDraft(spokeJson("vpc", R"({"phase1_dh_groups": [2]})"));
   ASSERT_FALSE(draft.has_value());

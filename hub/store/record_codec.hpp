@@ -1,0 +1,30 @@
+// The stored record of a spoke: the hub's own JSON form, PSKs included, versioned.
+//
+// Owns: nothing; pure functions, any thread. Only stores call it (hub/store/sqlite now, the
+// pair's etcd store next), so two hub versions that share records during an upgrade agree on
+// what a record means:
+// - every record written carries "v": kRecordVersion;
+// - a record without "v" was written before the field existed and has version 1's layout;
+// - a record of a newer version than this hub reads is refused (kCorrupt for the store), never
+//   half-loaded: the newer hub may have added fields whose meaning this one cannot know.
+// Decoding goes through the same validation as an API request, so a damaged record is reported
+// with the field at fault, and no message repeats a PSK.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <expected>
+#include <string>
+
+#include "peers/model/spoke.hpp"
+
+namespace transit::hub {
+
+// The record layout this hub writes and the newest it reads.
+inline constexpr std::int64_t kRecordVersion = 1;
+
+boost::json::object encodeSpokeRecord(const peers::Spoke& spoke);
+std::expected<peers::Spoke, std::string> decodeSpokeRecord(const boost::json::value& json);
+
+}  // namespace transit::hub

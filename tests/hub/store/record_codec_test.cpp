@@ -1,0 +1,212 @@
+// The stored record of a spoke (hub/store/record_codec.hpp): round-trips every field, keeps the
+// PSKs, carries its version, and reports a damaged or newer record without echoing a PSK.
+#include "hub/store/record_codec.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <limits>
+#include <string>
+
+#include "tests/peers/model/spoke_fixtures.hpp"
+
+namespace transit::hub {
+namespace {
+
+namespace json = boost::json;
+using namespace peers::testing;
+using peers::Spoke;
+using peers::SpokeKind;
+
+// ---- stored form ---------------------------------------------------------------------------
+
+TEST(StoredSpoke, RoundTripsEveryFieldOfAFullSpoke) {
+  const Spoke spoke = fullVpcSpoke();
+  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(*decoded, spoke);
+}
+
+TEST(StoredSpoke, RoundTripsAStaticSpokeWithoutOptionalFields) {
+  const Spoke spoke = staticSiteSpoke();
+  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(*decoded, spoke);
+}
+
+TEST(StoredSpoke, RoundTripsThroughSerializedText) {
+  for (const Spoke& spoke : {fullVpcSpoke(), staticSiteSpoke()}) {
+    SCOPED_TRACE(spoke.name);
+    const std::string text = json::serialize(encodeSpokeRecord(spoke));
+    auto decoded = decodeSpokeRecord(json::parse(text));
+    ASSERT_TRUE(decoded.has_value()) << decoded.error();
+    EXPECT_EQ(*decoded, spoke);
+  }
+}
+
+TEST(StoredSpoke, RoundTripsExtremeValues) {
+  Spoke spoke = fullVpcSpoke();
+  spoke.asn = 7224U;
+  spoke.generation = std::numeric_limits<std::uint64_t>::max();
+  spoke.created_at = at(1999, 12, 31, 23, 59, 59);
+  spoke.updated_at = at(2106, 2, 7, 6, 28, 16);  // past 32-bit unsigned time
+  spoke.tunnels[0].psk = std::string(64, 'Z');
+  spoke.tunnels[1].psk = "_.a1B2c3";
+  for (int i = 0; i < 100 - 3; ++i) {
+    spoke.cidrs.push_back(pfx("10.200." + std::to_string(i) + ".0/24"));
+  }
+  const std::string text = json::serialize(encodeSpokeRecord(spoke));
+  auto decoded = decodeSpokeRecord(json::parse(text));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(*decoded, spoke);
+}
+
+TEST(StoredSpoke, StoredFormKeepsThePsks) {
+  const auto o = encodeSpokeRecord(fullVpcSpoke());
+  EXPECT_EQ(json::value_to<std::string>(o.at("tunnels").as_array().at(0).at("psk")), kPskA);
+  EXPECT_EQ(json::value_to<std::string>(o.at("tunnels").as_array().at(1).at("psk")), kPskB);
+}
+
+// A stored record of fullVpcSpoke() for the damage tests to break.
+json::object storedRecord() { return encodeSpokeRecord(fullVpcSpoke()); }
+
+json::object& storedTunnel(json::object& record, std::size_t i) {
+  return record.at("tunnels").as_array().at(i).as_object();
+}
+
+void expectDamaged(const json::value& record, std::string_view what) {
+  SCOPED_TRACE(what);
+  auto decoded = decodeSpokeRecord(record);
+  ASSERT_FALSE(decoded.has_value()) << "damaged record was loaded";
+  EXPECT_FALSE(decoded.error().empty());
+  EXPECT_EQ(decoded.error().find(kPskA), std::string::npos) << decoded.error();
+  EXPECT_EQ(decoded.error().find(kPskB), std::string::npos) << decoded.error();
+}
+
+TEST(StoredSpoke, RecordThatIsNotAnObjectIsReported) {
+  expectDamaged(json::array{}, "array");
+  expectDamaged(json::value("prod-a"), "string");
+  expectDamaged(json::value(nullptr), "null");
+}
+
+TEST(StoredSpoke, MissingOrMistypedBookkeepingIsReported) {
+  for (const std::string_view key : {"generation", "created_at", "updated_at"}) {
+    auto missing = storedRecord();
+    missing.erase(key);
+    expectDamaged(missing, std::string("missing ") + std::string(key));
+    auto text = storedRecord();
+    text[key] = "42";
+    expectDamaged(text, std::string(key) + " as a string");
+    auto fraction = storedRecord();
+    fraction[key] = 1.5;
+    expectDamaged(fraction, std::string(key) + " as a fraction");
+    auto null = storedRecord();
+    null[key] = nullptr;
+    expectDamaged(null, std::string(key) + " as null");
+    auto boolean = storedRecord();
+    boolean[key] = true;
+    expectDamaged(boolean, std::string(key) + " as a boolean");
+  }
+  auto negative = storedRecord();
+  negative["generation"] = -1;
+  expectDamaged(negative, "negative generation");
+}
+
+TEST(StoredSpoke, MissingPskOrInsideCidrIsReported) {
+  auto no_psk = storedRecord();
+  storedTunnel(no_psk, 1).erase("psk");
+  expectDamaged(no_psk, "tunnel without psk");
+  auto null_psk = storedRecord();
+  storedTunnel(null_psk, 0)["psk"] = nullptr;
+  expectDamaged(null_psk, "tunnel with null psk");
+  auto no_inside = storedRecord();
+  storedTunnel(no_inside, 0).erase("inside_cidr");
+  expectDamaged(no_inside, "tunnel without inside_cidr");
+}
+
+TEST(StoredSpoke, InvalidValuesAreReportedWithoutEchoingAPsk) {
+  auto bad_psk = storedRecord();
+  storedTunnel(bad_psk, 0)["psk"] = "0Hub.Secret_Alpha1";
+  expectDamaged(bad_psk, "psk starting with 0");
+  auto decoded = decodeSpokeRecord(bad_psk);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().find("0Hub.Secret_Alpha1"), std::string::npos) << decoded.error();
+
+  auto short_psk = storedRecord();
+  storedTunnel(short_psk, 1)["psk"] = "Sh.0rt";
+  expectDamaged(short_psk, "short psk");
+  decoded = decodeSpokeRecord(short_psk);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_EQ(decoded.error().find("Sh.0rt"), std::string::npos) << decoded.error();
+
+  auto host_bits = storedRecord();
+  host_bits["cidrs"].as_array()[1] = "172.16.0.1/12";
+  expectDamaged(host_bits, "cidr with host bits");
+
+  auto bad_inside = storedRecord();
+  storedTunnel(bad_inside, 0)["inside_cidr"] = "169.254.169.252/30";
+  expectDamaged(bad_inside, "reserved inside cidr");
+
+  auto bad_name = storedRecord();
+  bad_name["name"] = "Prod_A";
+  expectDamaged(bad_name, "bad name");
+
+  auto bad_kind = storedRecord();
+  bad_kind["kind"] = "tgw";
+  expectDamaged(bad_kind, "bad kind");
+
+  auto bad_asn = storedRecord();
+  bad_asn["asn"] = "64512";
+  expectDamaged(bad_asn, "asn as a string");
+
+  auto no_tunnels = storedRecord();
+  no_tunnels["tunnels"] = json::array{};
+  expectDamaged(no_tunnels, "no tunnels");
+}
+
+TEST(StoredSpoke, UnknownFieldsAreReported) {
+  auto top = storedRecord();
+  top["future_field"] = 1;
+  expectDamaged(top, "unknown top-level field");
+  auto tunnel = storedRecord();
+  storedTunnel(tunnel, 0)["future_field"] = "x";
+  expectDamaged(tunnel, "unknown tunnel field");
+}
+
+TEST(StoredSpoke, ARecordSaysItsVersion) {
+  EXPECT_EQ(storedRecord().at("v"), kRecordVersion);
+}
+
+TEST(StoredSpoke, ARecordWrittenBeforeTheVersionFieldIsVersionOne) {
+  auto record = storedRecord();
+  record.erase("v");
+  auto decoded = decodeSpokeRecord(record);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(*decoded, fullVpcSpoke());
+}
+
+TEST(StoredSpoke, ANewerRecordIsRefusedNamingItsVersion) {
+  auto record = storedRecord();
+  record["v"] = kRecordVersion + 1;
+  auto decoded = decodeSpokeRecord(record);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_NE(decoded.error().find("record version 2 is newer"), std::string::npos)
+      << decoded.error();
+  for (const json::value& bad : {json::value(0), json::value("1"), json::value(1.5),
+                                json::value(nullptr)}) {
+    record["v"] = bad;
+    expectDamaged(record, "v = " + json::serialize(bad));
+  }
+}
+
+TEST(StoredSpoke, TunnelOptionsAreKept) {
+  Spoke spoke = fullVpcSpoke();
+  spoke.tunnel_options.phase1.dh_groups = {21};
+  spoke.tunnel_options.dpd_timeout_seconds = 60;
+  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(decoded->tunnel_options, spoke.tunnel_options);
+}
+
+}  // namespace
+}  // namespace transit::hub
