@@ -28,20 +28,14 @@
 #include <system_error>
 #include <vector>
 
-#include "peers/model/spoke_json.hpp"
+#include "tests/hub/store/store_conformance.hpp"
 #include "tests/fakes/memory_store.hpp"
-
-namespace transit::peers {
-// gtest prints a spoke in its API form (no PSK) when an expectation fails.
-void PrintTo(const Spoke& spoke, std::ostream* os) {
-  *os << boost::json::serialize(encodeSpokeForApi(spoke));
-}
-}  // namespace transit::peers
 
 namespace transit {
 namespace {
 
 using transit::fakes::TempDir;
+using namespace transit::store_test;
 
 namespace fs = std::filesystem;
 using hub::StoreErrorCode;
@@ -50,82 +44,6 @@ using transit::Ipv4Address;
 using transit::Ipv4Prefix;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// Every PSK in these tests contains this, so a leak into an error message is easy to spot.
-constexpr std::string_view kSecretMarker = "Sekr3t";
-
-Ipv4Prefix prefix(std::string_view text) {
-  auto parsed = Ipv4Prefix::parse(text);
-  if (!parsed) {
-    throw std::invalid_argument(parsed.error());
-  }
-  return *parsed;
-}
-
-Ipv4Address address(std::string_view text) {
-  auto parsed = Ipv4Address::parse(text);
-  if (!parsed) {
-    throw std::invalid_argument(parsed.error());
-  }
-  return *parsed;
-}
-
-std::chrono::sys_seconds at(std::int64_t seconds) {
-  return std::chrono::sys_seconds(std::chrono::seconds(seconds));
-}
-
-// A vpc spoke with BGP, one tunnel and defaults elsewhere.
-Spoke vpcSpoke(std::string name = "prod-a") {
-  Spoke spoke;
-  spoke.name = std::move(name);
-  spoke.kind = peers::SpokeKind::kVpc;
-  spoke.cidrs = {prefix("10.1.0.0/16")};
-  spoke.routing = peers::RoutingMode::kBgp;
-  spoke.asn = 64512;
-  spoke.tunnels = {{address("198.51.100.10"), prefix("169.254.20.0/30"), "VpcSekr3tKey_1"}};
-  spoke.generation = 1;
-  spoke.created_at = at(1795000000);
-  spoke.updated_at = at(1795000000);
-  return spoke;
-}
-
-// A site spoke that sets every optional field to something other than its default.
-Spoke siteSpoke(std::string name = "branch-7") {
-  Spoke spoke;
-  spoke.name = std::move(name);
-  spoke.kind = peers::SpokeKind::kSite;
-  spoke.cidrs = {prefix("192.168.10.0/24"), prefix("172.16.0.0/12")};
-  spoke.routing = peers::RoutingMode::kStatic;
-  spoke.asn = std::nullopt;
-  spoke.preferred_hub = "hub-b";
-  spoke.segment = "dev";
-  spoke.tunnels = {{address("203.0.113.7"), prefix("169.254.30.4/30"), "SiteSekr3t.one_1"},
-                   {address("203.0.113.8"), prefix("169.254.30.8/30"), "SiteSekr3t.two_2"}};
-  spoke.generation = 7;
-  spoke.created_at = at(1795000000);
-  spoke.updated_at = at(1795003600);
-  return spoke;
-}
-
-// Spoke number `i` (below 3000): its own name, networks, tunnel addresses and PSKs. Pure
-// arithmetic, so a forked child can build it too.
-Spoke numberedSpoke(std::uint32_t i) {
-  constexpr std::uint32_t kOutsideBase = 0xC6120000;  // 198.18.0.0
-  constexpr std::uint32_t kInsideBase = 0xA9FE1000;   // 169.254.16.0
-  Spoke spoke;
-  spoke.name = fmt::format("spoke-{:04}", i);
-  spoke.cidrs = {Ipv4Prefix::containing(Ipv4Address((10U << 24) | (i << 12)), 20)};
-  spoke.asn = 4200000000U + i;
-  for (std::uint32_t k = 0; k < 2; ++k) {
-    spoke.tunnels.push_back({Ipv4Address(kOutsideBase + 2 * i + k),
-                             Ipv4Prefix::containing(Ipv4Address(kInsideBase + (2 * i + k) * 4), 30),
-                             fmt::format("Key{}Sekr3t{:04}", k, i)});
-  }
-  spoke.generation = 1;
-  spoke.created_at = at(1795000000 + i);
-  spoke.updated_at = at(1795000000 + i);
-  return spoke;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Conformance: the same rules for every implementation.
@@ -149,202 +67,8 @@ class MemoryBackend {
   }
 };
 
-struct BackendName {
-  template <typename T>
-  static std::string GetName(int) {
-    return T::kName;
-  }
-};
-
-template <typename Backend>
-class StoreConformanceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto opened = backend_.open();
-    ASSERT_TRUE(opened.has_value()) << opened.error().message;
-    store_ = std::move(*opened);
-  }
-
-  hub::Store& store() { return *store_; }
-
-  hub::StoreContents contents() {
-    auto loaded = store_->load();
-    EXPECT_TRUE(loaded.has_value()) << loaded.error().message;
-    return loaded.value_or(hub::StoreContents{});
-  }
-
-  void created(const Spoke& spoke) {
-    auto revision = store_->create(spoke);
-    ASSERT_TRUE(revision.has_value()) << revision.error().message;
-  }
-
-  // Runs `write`, expects it to fail with `code` without a secret in the message, and expects
-  // the store to hold exactly what it held before.
-  template <typename Write>
-  void expectRefused(StoreErrorCode code, Write write) {
-    const hub::StoreContents before = contents();
-    const auto result = write();
-    ASSERT_FALSE(result.has_value()) << "the write was accepted";
-    EXPECT_EQ(result.error().code, code) << result.error().message;
-    EXPECT_THAT(result.error().message, Not(HasSubstr(kSecretMarker)));
-    const hub::StoreContents after = contents();
-    EXPECT_EQ(after.revision, before.revision);
-    EXPECT_EQ(after.spokes, before.spokes);
-  }
-
-  Backend backend_;
-  std::unique_ptr<hub::Store> store_;
-};
-
 using Backends = ::testing::Types<SqliteBackend, MemoryBackend>;
-TYPED_TEST_SUITE(StoreConformanceTest, Backends, BackendName);
-
-TYPED_TEST(StoreConformanceTest, AnEmptyStoreHasRevisionZeroAndNoSpokes) {
-  const auto contents = this->contents();
-  EXPECT_EQ(contents.revision, 0U);
-  EXPECT_TRUE(contents.spokes.empty());
-}
-
-TYPED_TEST(StoreConformanceTest, LoadReturnsEveryFieldOfACreatedSpokeIncludingThePsk) {
-  this->created(vpcSpoke());
-  this->created(siteSpoke());
-  const std::vector<Spoke> expected = {siteSpoke(), vpcSpoke()};
-  EXPECT_EQ(this->contents().spokes, expected);
-}
-
-TYPED_TEST(StoreConformanceTest, LoadOrdersSpokesByName) {
-  for (std::uint32_t i : {2U, 0U, 1U}) {
-    this->created(numberedSpoke(i));
-  }
-  const std::vector<Spoke> expected = {numberedSpoke(0), numberedSpoke(1), numberedSpoke(2)};
-  EXPECT_EQ(this->contents().spokes, expected);
-}
-
-TYPED_TEST(StoreConformanceTest, EveryWriteAdvancesTheRevisionByOne) {
-  EXPECT_EQ(this->store().create(vpcSpoke()), 1U);
-  EXPECT_EQ(this->store().create(siteSpoke()), 2U);
-  Spoke changed = vpcSpoke();
-  changed.generation = 2;
-  EXPECT_EQ(this->store().replace(changed, 1), 3U);
-  EXPECT_EQ(this->store().remove("branch-7", 7), 4U);
-  EXPECT_EQ(this->contents().revision, 4U);
-}
-
-TYPED_TEST(StoreConformanceTest, CreatingAnExistingNameIsAConflict) {
-  this->created(vpcSpoke());
-  Spoke again = numberedSpoke(1);
-  again.name = "prod-a";
-  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().create(again); });
-}
-
-TYPED_TEST(StoreConformanceTest, ReplaceWritesTheRecordAndGenerationAsGiven) {
-  this->created(vpcSpoke());
-  Spoke changed = vpcSpoke();
-  changed.cidrs = {prefix("10.2.0.0/16"), prefix("10.3.0.0/16")};
-  changed.tunnels[0].psk = "NewSekr3tKey_2";
-  changed.generation = 5;
-  changed.updated_at = at(1795007200);
-  ASSERT_TRUE(this->store().replace(changed, 1).has_value());
-  EXPECT_EQ(this->contents().spokes, std::vector<Spoke>{changed});
-}
-
-TYPED_TEST(StoreConformanceTest, ReplaceExpectingAnotherGenerationIsAConflict) {
-  this->created(vpcSpoke());
-  Spoke changed = vpcSpoke();
-  changed.generation = 3;
-  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().replace(changed, 2); });
-}
-
-TYPED_TEST(StoreConformanceTest, ReplacingAMissingSpokeIsNotFound) {
-  this->created(siteSpoke());
-  this->expectRefused(StoreErrorCode::kNotFound,
-                      [&] { return this->store().replace(vpcSpoke(), 1); });
-}
-
-TYPED_TEST(StoreConformanceTest, RemoveDeletesTheSpoke) {
-  this->created(vpcSpoke());
-  this->created(siteSpoke());
-  ASSERT_TRUE(this->store().remove("prod-a", 1).has_value());
-  EXPECT_EQ(this->contents().spokes, std::vector<Spoke>{siteSpoke()});
-}
-
-TYPED_TEST(StoreConformanceTest, RemoveExpectingAnotherGenerationIsAConflict) {
-  this->created(vpcSpoke());
-  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().remove("prod-a", 2); });
-}
-
-TYPED_TEST(StoreConformanceTest, RemovingAMissingSpokeIsNotFound) {
-  this->created(siteSpoke());
-  this->expectRefused(StoreErrorCode::kNotFound, [&] { return this->store().remove("prod-a", 1); });
-}
-
-TYPED_TEST(StoreConformanceTest, CreateWithAnInsideNetworkHeldByAnotherSpokeIsAConflict) {
-  this->created(vpcSpoke());
-  Spoke other = numberedSpoke(1);
-  other.tunnels[1].inside_cidr = prefix("169.254.20.0/30");
-  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().create(other); });
-}
-
-TYPED_TEST(StoreConformanceTest, CreateWithAnOutsideAddressHeldByAnotherSpokeIsAConflict) {
-  this->created(vpcSpoke());
-  Spoke other = numberedSpoke(1);
-  other.tunnels[1].outside_ip = address("198.51.100.10");
-  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().create(other); });
-}
-
-TYPED_TEST(StoreConformanceTest, ReplaceTakingAnotherSpokesInsideNetworkIsAConflict) {
-  this->created(vpcSpoke());
-  this->created(siteSpoke());
-  Spoke changed = siteSpoke();
-  changed.tunnels[1].inside_cidr = prefix("169.254.20.0/30");
-  changed.generation = 8;
-  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().replace(changed, 7); });
-}
-
-TYPED_TEST(StoreConformanceTest, ReplaceTakingAnotherSpokesOutsideAddressIsAConflict) {
-  this->created(vpcSpoke());
-  this->created(siteSpoke());
-  Spoke changed = siteSpoke();
-  changed.tunnels[0].outside_ip = address("198.51.100.10");
-  changed.generation = 8;
-  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().replace(changed, 7); });
-}
-
-TYPED_TEST(StoreConformanceTest, ATunnelNetworkListedTwiceInOneSpokeIsAConflict) {
-  Spoke spoke = numberedSpoke(1);
-  spoke.tunnels[1].inside_cidr = spoke.tunnels[0].inside_cidr;
-  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().create(spoke); });
-}
-
-TYPED_TEST(StoreConformanceTest, ReplaceKeepingItsOwnTunnelsSucceeds) {
-  this->created(siteSpoke());
-  Spoke changed = siteSpoke();
-  std::swap(changed.tunnels[0].inside_cidr, changed.tunnels[1].inside_cidr);
-  changed.generation = 8;
-  ASSERT_TRUE(this->store().replace(changed, 7).has_value());
-  EXPECT_EQ(this->contents().spokes, std::vector<Spoke>{changed});
-}
-
-TYPED_TEST(StoreConformanceTest, ReplaceReleasesTheTunnelsItNoLongerUses) {
-  this->created(vpcSpoke());
-  Spoke moved = vpcSpoke();
-  moved.tunnels[0] = {address("198.51.100.11"), prefix("169.254.21.0/30"), "MovedSekr3t_1"};
-  moved.generation = 2;
-  ASSERT_TRUE(this->store().replace(moved, 1).has_value());
-  Spoke taker = numberedSpoke(1);
-  taker.tunnels[0].outside_ip = address("198.51.100.10");
-  taker.tunnels[0].inside_cidr = prefix("169.254.20.0/30");
-  EXPECT_TRUE(this->store().create(taker).has_value());
-}
-
-TYPED_TEST(StoreConformanceTest, RemoveReleasesItsTunnels) {
-  this->created(vpcSpoke());
-  ASSERT_TRUE(this->store().remove("prod-a", 1).has_value());
-  Spoke taker = numberedSpoke(1);
-  taker.tunnels[0].outside_ip = address("198.51.100.10");
-  taker.tunnels[0].inside_cidr = prefix("169.254.20.0/30");
-  EXPECT_TRUE(this->store().create(taker).has_value());
-}
+INSTANTIATE_TYPED_TEST_SUITE_P(Store, StoreConformanceTest, Backends, BackendName);
 
 // ---------------------------------------------------------------------------------------------
 // SqliteStore's own behaviour.
