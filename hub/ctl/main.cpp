@@ -1,5 +1,6 @@
 // transit-hubctl: the command-line client of the Transit Hub REST API. All logic lives in
-// ctl_commands (tested); this only hands over the process's arguments, environment and streams.
+// hub/ctl/commands.hpp (tested); this only hands over the process's arguments, environment and
+// streams.
 #include <iostream>
 
 #include "hub/ctl/commands.hpp"
