@@ -506,11 +506,35 @@ std::expected<peers::SpokeDraft, Response> decodeAwsImport(const Request& reques
   return std::move(*draft);
 }
 
-// The draft of PUT /v1/spokes/{name}/import/aws: the vpc spoke `name` updated from a new
-// document of its VPN connection, or the response that refuses the request.
-std::expected<peers::SpokeDraft, Response> decodeAwsReimport(const Request& request,
-                                                             std::string_view name,
-                                                             const HandlerContext& context) {
+// PUT /v1/spokes/{name}/import/aws's merge: the draft that brings the vpc spoke `current` up to
+// date with `document`, or why not. Pure; the registry runs it on its writer thread against the
+// spoke as it is then (Registry::asyncUpdate), so a write that lands in between is kept.
+std::expected<peers::SpokeDraft, hub::HubError> mergeAwsDocument(const AwsDocument& document,
+                                                                 const peers::Spoke& current) {
+  if (current.kind != peers::SpokeKind::kVpc) {
+    return std::unexpected(hub::HubError{
+        hub::ErrorCode::kConflict,
+        fmt::format("{0} is a site: AWS has no document for it; change it with PUT "
+                    "/v1/spokes/{0}",
+                    current.name),
+        ""});
+  }
+  auto draft = peers::spokeUpdateFromAwsVpn(document.vpn, current, document.query, document.hub);
+  if (!draft) {
+    return std::unexpected(
+        hub::HubError{hub::ErrorCode::kInvalid, draft.error().message, draft.error().field});
+  }
+  return std::move(*draft);
+}
+
+// The update of PUT /v1/spokes/{name}/import/aws: merges the new document of the spoke's VPN
+// connection into the spoke, or the response that refuses the request. The document is parsed
+// and checked here, up front (against the current snapshot, so a bad document, a site or a
+// missing spoke is refused before anything is queued); the merge that is written is made again
+// by the registry on the spoke as it is when the update runs, never on this snapshot.
+std::expected<hub::Registry::UpdateFn, Response> decodeAwsReimport(const Request& request,
+                                                                   std::string_view name,
+                                                                   const HandlerContext& context) {
   auto document = decodeAwsDocument(request, context.hub, true);
   if (!document) {
     return std::unexpected(document.error());
@@ -519,19 +543,12 @@ std::expected<peers::SpokeDraft, Response> decodeAwsReimport(const Request& requ
   if (!found) {
     return std::unexpected(found.error());
   }
-  const auto& spoke = **found;
-  if (spoke.kind != peers::SpokeKind::kVpc) {
-    return std::unexpected(errorResponse(
-        409, "conflict",
-        fmt::format("{0} is a site: AWS has no document for it; change it with PUT "
-                    "/v1/spokes/{0}",
-                    spoke.name)));
+  if (auto checked = mergeAwsDocument(*document, **found); !checked) {
+    return std::unexpected(hubErrorResponse(checked.error()));
   }
-  auto draft = peers::spokeUpdateFromAwsVpn(document->vpn, spoke, document->query, document->hub);
-  if (!draft) {
-    return std::unexpected(invalidField(draft.error().field, draft.error().message));
-  }
-  return std::move(*draft);
+  return [document = std::move(*document)](const peers::Spoke& current) {
+    return mergeAwsDocument(document, current);
+  };
 }
 
 // If-Match: absent or "*" -> no condition; "3", W/"3" or 3 -> generation 3.
@@ -640,8 +657,16 @@ asio::awaitable<Response> reimportAwsSpoke(const Request& request, std::string_v
   if (!if_match) {
     co_return if_match.error();
   }
-  co_return co_await replaceFromDraft(name, *if_match, decodeAwsReimport(request, name, context),
-                                      context);
+  auto update = decodeAwsReimport(request, name, context);
+  if (!update) {
+    co_return update.error();
+  }
+  auto result = co_await context.registry.asyncUpdate(
+      "aws-reimport", std::string(name), *if_match, std::move(*update), asio::use_awaitable);
+  if (!result) {
+    co_return hubErrorResponse(result.error());
+  }
+  co_return spokeResponse(200, **result, context);
 }
 
 asio::awaitable<Response> deleteSpoke(const Request& request, std::string_view name,

@@ -66,7 +66,8 @@ boost::asio::awaitable<Response> importAwsSpoke(const Request& request, HandlerC
 boost::asio::awaitable<Response> replaceSpoke(const Request& request, std::string_view name,
                                               HandlerContext& context);
 // PUT /v1/spokes/{name}/import/aws: the vpc spoke updated from a new document of its VPN
-// connection (optional ?cidr=...&segment=&preferred_hub= replace the spoke's; If-Match as PUT).
+// connection (optional ?cidr=...&segment=&preferred_hub= replace the spoke's; If-Match as PUT),
+// merged on the registry's writer thread (the named update "aws-reimport").
 boost::asio::awaitable<Response> reimportAwsSpoke(const Request& request, std::string_view name,
                                                   HandlerContext& context);
 boost::asio::awaitable<Response> deleteSpoke(const Request& request, std::string_view name,

@@ -74,10 +74,7 @@ Registry::~Registry() {
   }
 }
 
-std::shared_ptr<const DesiredState> Registry::snapshot() const {
-  std::lock_guard lock(snapshot_mutex_);
-  return snapshot_;
-}
+std::shared_ptr<const DesiredState> Registry::snapshot() const { return published_.latest(); }
 
 Registry::StoreHealth Registry::storeHealth() const {
   if (auto checked = store_.check(); !checked) {
@@ -87,9 +84,8 @@ Registry::StoreHealth Registry::storeHealth() const {
   return store_health_;
 }
 
-void Registry::setOnPublish(std::function<void()> callback) {
-  std::lock_guard lock(on_publish_mutex_);
-  on_publish_ = std::move(callback);
+Registry::Subscription Registry::subscribe(PublishCallback callback) {
+  return published_.subscribe(std::move(callback));
 }
 
 std::size_t Registry::queuedCommands() const {
@@ -108,6 +104,11 @@ Registry::Result Registry::replace(std::string name, peers::SpokeDraft draft,
 
 Registry::Result Registry::remove(std::string name, std::optional<std::uint64_t> if_match) {
   return runAndWait(RemoveCommand{std::move(name), if_match});
+}
+
+Registry::Result Registry::update(std::string name, std::string spoke,
+                                  std::optional<std::uint64_t> if_match, UpdateFn fn) {
+  return runAndWait(UpdateCommand{std::move(name), std::move(spoke), if_match, std::move(fn)});
 }
 
 Registry::Result Registry::runAndWait(Command command) {
@@ -145,7 +146,7 @@ void Registry::runBatch(std::deque<Pending>& batch) {
   staged.reserve(batch.size());
   for (auto& pending : batch) {
     staged.push_back(
-        std::visit([this](const auto& command) { return stage(command); }, pending.command));
+        std::visit([this](auto& command) { return stage(command); }, pending.command));
   }
 
   std::vector<StoreWrite> writes;
@@ -169,6 +170,11 @@ void Registry::runBatch(std::deque<Pending>& batch) {
     for (std::size_t w = 0; w < writes.size(); ++w) {
       if (written[w]) {
         storeSucceeded(*written[w]);
+        const auto* update = std::get_if<UpdateCommand>(&batch[writer_of[w]].command);
+        if (update != nullptr) {
+          spdlog::info("update {} of spoke {}: generation {}", update->name, update->spoke,
+                       staged[writer_of[w]].after->generation);
+        }
       }
     }
     if (std::ranges::any_of(written, [](const auto& r) { return r.has_value(); })) {
@@ -235,16 +241,40 @@ std::expected<Registry::SpokePtr, HubError> Registry::existing(
 }
 
 Registry::Staged Registry::stage(const ReplaceCommand& command) {
-  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
   auto found = existing(command.name, command.if_match);
+  if (!found) {
+    return Staged{std::unexpected(found.error()), {}, {}, {}};
+  }
+  return stageReplace(*found, command.draft);
+}
+
+Registry::Staged Registry::stage(UpdateCommand& command) {
+  auto refuse = [&command](HubError e) {
+    spdlog::debug("update {} of spoke {} refused: {}", command.name, command.spoke, e.message);
+    return Staged{std::unexpected(std::move(e)), {}, {}, {}};
+  };
+  auto found = existing(command.spoke, command.if_match);
   if (!found) {
     return refuse(found.error());
   }
-  const SpokePtr current = *found;
-  peers::SpokeDraft draft = command.draft;
+  auto draft = command.fn(**found);
+  if (!draft) {
+    return refuse(std::move(draft.error()));
+  }
+  Staged staged = stageReplace(*found, std::move(*draft));
+  if (!staged.result) {
+    spdlog::debug("update {} of spoke {} refused: {}", command.name, command.spoke,
+                  staged.result.error().message);
+  }
+  return staged;
+}
+
+Registry::Staged Registry::stageReplace(const SpokePtr& current, peers::SpokeDraft draft) {
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
+  const std::string& name = current->name;
   if (!draft.name) {
-    draft.name = command.name;
-  } else if (*draft.name != command.name) {
+    draft.name = name;
+  } else if (*draft.name != name) {
     return refuse(error(ErrorCode::kInvalid, "name",
                         "must match the name in the path (spokes cannot be renamed)"));
   }
@@ -277,9 +307,9 @@ Registry::Staged Registry::stage(const ReplaceCommand& command) {
 
   auto after = std::make_shared<const Spoke>(std::move(*spoke));
   index(*after);
-  spokes_.insert_or_assign(command.name, after);
+  spokes_.insert_or_assign(name, after);
   return Staged{
-      after, StoreWrite{StoreWrite::Kind::kReplace, after.get(), command.name, current->generation},
+      after, StoreWrite{StoreWrite::Kind::kReplace, after.get(), name, current->generation},
       current, after};
 }
 
@@ -461,12 +491,7 @@ void Registry::publish() {
     metrics_->setSpokes(state->count(peers::SpokeKind::kVpc),
                         state->count(peers::SpokeKind::kSite));
   }
-  {
-    std::lock_guard lock(snapshot_mutex_);
-    snapshot_ = std::move(state);
-  }
-  std::lock_guard lock(on_publish_mutex_);
-  if (on_publish_) on_publish_();
+  published_.publish(std::move(state));
 }
 
 }  // namespace transit::hub

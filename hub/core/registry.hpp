@@ -3,18 +3,26 @@
 // Owns: the working copy of every spoke, the indexes that keep spokes from clashing (declared
 // CIDRs, tunnel outside addresses, inside /30s) and the store's write path.
 //
-// Threads: one writer thread runs every command (create, replace, remove) in arrival order; it
-// validates, checks conflicts against all other spokes, allocates inside /30s, generates PSKs,
-// writes the store (durable before it answers) and then publishes a new immutable DesiredState.
-// Any thread may call snapshot() and read what it returns; HTTP handlers never wait on anything
-// but their own command.
+// Threads: one writer thread runs every command (create, replace, remove, and named updates) in
+// arrival order; it validates, checks conflicts against all other spokes, allocates inside /30s,
+// generates PSKs, writes the store (durable before it answers) and then publishes a new immutable
+// DesiredState. Any thread may call snapshot() and read what it returns; HTTP handlers never
+// wait on anything but their own command.
+//
+// Read-modify-write is a named update (FBOSS SwSwitch::updateState): update("aws-reimport",
+// spoke, if_match, fn) runs fn on the writer thread against the spoke as it is then, after every
+// command queued before it, and the draft fn returns goes the replace path (validation, inside
+// /30s, store write, publish). Callers never merge into a snapshot and write it back: a write
+// that lands between their read and their write would be lost.
 //
 // Group commit: commands that arrive while the writer is busy form a batch. Each is staged on the
 // working state in order (so later ones see earlier ones), the batch is written in one store
 // transaction with one sync, and a write the store refuses is undone (in reverse order) and
 // answered with the store's error. Then one publish, then every answer.
 //
-// Publishes: snapshot() for readers, transit_hub_spokes and transit_hub_store_writes_total
+// Publishes: snapshot() for readers, subscribe() for any number of subscribers told of each new
+// DesiredState on the writer thread (the reconciler; the dashboard and the pair's watch next),
+// transit_hub_spokes and transit_hub_store_writes_total
 // through a RegistryRecorder (hub/metrics/hub_metrics.hpp), and the store's health for /readyz.
 #pragma once
 
@@ -36,6 +44,7 @@
 #include <variant>
 
 #include "hub/core/clock.hpp"
+#include "hub/core/publisher.hpp"
 #include "hub/store/store.hpp"
 #include "peers/model/spoke.hpp"
 #include "peers/model/spoke_validation.hpp"
@@ -114,9 +123,19 @@ class Registry {
   // Commands waiting for the writer thread (diagnostics and tests).
   std::size_t queuedCommands() const;
 
-  // Called on the writer thread after every publish of a new desired state (the reconciler's
-  // wake()). Must not block.
-  void setOnPublish(std::function<void()> callback);
+  // Subscribers to published desired state: `callback` runs on the writer thread after every
+  // later publish, with the new state (Publisher's rules, hub/core/publisher.hpp: it must not
+  // block nor subscribe from inside). Any number; any thread may subscribe, and dropping the
+  // Subscription unsubscribes (waiting for a running callback of it to return).
+  using Subscription = Publisher<DesiredState>::Subscription;
+  using PublishCallback = Publisher<DesiredState>::Callback;
+  [[nodiscard]] Subscription subscribe(PublishCallback callback);
+
+  // A named update's function: the draft that replaces `current` (the spoke as stored, on the
+  // writer thread), or the error to answer with (nothing changes). It runs at most once, on the writer
+  // thread: it must not block, and must not call the registry.
+  using UpdateFn =
+      std::move_only_function<std::expected<peers::SpokeDraft, HubError>(const peers::Spoke&)>;
 
   // Asynchronous commands, completed on the token's associated executor with void(Result).
   template <typename Token>
@@ -129,6 +148,16 @@ class Registry {
     return initiate(ReplaceCommand{std::move(name), std::move(draft), if_match},
                     std::forward<Token>(token));
   }
+  // A named read-modify-write of spoke `spoke`: if it exists and is at `if_match` (when given;
+  // the same kNotFound / kPreconditionFailed as replace), `fn` gets it as it is after every
+  // command queued earlier, and its draft replaces it exactly as asyncReplace would. `name`
+  // labels the update in the log ("aws-reimport").
+  template <typename Token>
+  auto asyncUpdate(std::string name, std::string spoke, std::optional<std::uint64_t> if_match,
+                   UpdateFn fn, Token&& token) {
+    return initiate(UpdateCommand{std::move(name), std::move(spoke), if_match, std::move(fn)},
+                    std::forward<Token>(token));
+  }
   template <typename Token>
   auto asyncRemove(std::string name, std::optional<std::uint64_t> if_match, Token&& token) {
     return initiate(RemoveCommand{std::move(name), if_match}, std::forward<Token>(token));
@@ -138,6 +167,8 @@ class Registry {
   Result create(peers::SpokeDraft draft);
   Result replace(std::string name, peers::SpokeDraft draft, std::optional<std::uint64_t> if_match);
   Result remove(std::string name, std::optional<std::uint64_t> if_match);
+  Result update(std::string name, std::string spoke, std::optional<std::uint64_t> if_match,
+                UpdateFn fn);
 
  private:
   struct CreateCommand {
@@ -152,7 +183,13 @@ class Registry {
     std::string name;
     std::optional<std::uint64_t> if_match;
   };
-  using Command = std::variant<CreateCommand, ReplaceCommand, RemoveCommand>;
+  struct UpdateCommand {
+    std::string name;  // the update's label, for the log
+    std::string spoke;
+    std::optional<std::uint64_t> if_match;
+    UpdateFn fn;
+  };
+  using Command = std::variant<CreateCommand, ReplaceCommand, RemoveCommand, UpdateCommand>;
   using Completion = std::move_only_function<void(Result)>;
   struct Pending {
     Command command;
@@ -194,6 +231,9 @@ class Registry {
   Staged stage(const CreateCommand& command);
   Staged stage(const ReplaceCommand& command);
   Staged stage(const RemoveCommand& command);
+  Staged stage(UpdateCommand& command);
+  // The replace path, shared by replace and named updates: `draft` replaces `current`.
+  Staged stageReplace(const SpokePtr& current, peers::SpokeDraft draft);
   void undo(const Staged& staged);
   // The spoke of that name, if it exists and is at `if_match` (when given).
   std::expected<SpokePtr, HubError> existing(const std::string& name,
@@ -221,10 +261,7 @@ class Registry {
   std::unordered_map<std::uint32_t, std::string> outside_;  // tunnel outside address -> spoke
 
   // Shared with readers.
-  mutable std::mutex snapshot_mutex_;
-  std::shared_ptr<const DesiredState> snapshot_;
-  std::mutex on_publish_mutex_;
-  std::function<void()> on_publish_;
+  Publisher<DesiredState> published_;  // snapshot() and the subscribers
   mutable std::mutex health_mutex_;
   StoreHealth store_health_;
 

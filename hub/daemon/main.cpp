@@ -165,7 +165,8 @@ int run(const hub::Config& config) {
   auto reconciler = std::make_unique<hub::Reconciler>(
       **registry, *tunnel_driver, *routing_driver, clock, reconciler_metrics.get(), reconcile);
   reconciler->setForwardingFilter(forwarding_filter.get());
-  (*registry)->setOnPublish([r = reconciler.get()] { r->wake(); });
+  auto reconciler_subscription =
+      (*registry)->subscribe([r = reconciler.get()](const auto&, auto) { r->wake(); });
   reconciler->start();
 
   // Readiness: the store takes writes, the daemons answer, and a first full pass has run.
@@ -253,7 +254,7 @@ int run(const hub::Config& config) {
   for (auto& t : threads) {
     t.join();
   }
-  (*registry)->setOnPublish(nullptr);
+  reconciler_subscription.reset();
   reconciler->stop();
   spdlog::info("stopped");
   return 0;

@@ -5,9 +5,11 @@
 // (or listed twice) is kConflict, every successful write bumps the revision by one, and a failed
 // write changes nothing. Nothing survives the object.
 // Any thread: a mutex guards everything, so a test may inject faults while the registry's writer
-// thread writes.
+// thread writes. holdWrites() holds writes mid-way (the writer waits inside apply()) until
+// releaseWrites(), for tests of what happens while a write is in progress.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <expected>
 #include <functional>
@@ -43,6 +45,23 @@ class MemoryStore final : public hub::Store {
     load_fault_ = code;
   }
 
+  // From now on apply() waits, before writing anything, until releaseWrites().
+  void holdWrites() {
+    std::lock_guard lock(gate_mutex_);
+    holding_ = true;
+  }
+  // Lets every held apply() go on, and later ones pass.
+  void releaseWrites() {
+    std::lock_guard lock(gate_mutex_);
+    holding_ = false;
+    gate_cv_.notify_all();
+  }
+  // Waits until `n` apply() calls are held.
+  void waitUntilHeld(int n) {
+    std::unique_lock lock(gate_mutex_);
+    gate_cv_.wait(lock, [&] { return held_ >= n; });
+  }
+
   std::expected<hub::StoreContents, hub::StoreError> load() override {
     std::lock_guard lock(mutex_);
     if (auto fault = takeFault(failing_loads_, load_fault_)) {
@@ -57,6 +76,15 @@ class MemoryStore final : public hub::Store {
   }
 
   std::vector<hub::StoreWriteResult> apply(std::span<const hub::StoreWrite> writes) override {
+    {
+      std::unique_lock gate(gate_mutex_);
+      if (holding_) {
+        ++held_;
+        gate_cv_.notify_all();
+        gate_cv_.wait(gate, [this] { return !holding_; });
+        --held_;
+      }
+    }
     std::lock_guard lock(mutex_);
     if (auto fault = takeFault(failing_writes_, write_fault_)) {
       ++applies_;
@@ -202,6 +230,10 @@ class MemoryStore final : public hub::Store {
   hub::StoreErrorCode write_fault_ = hub::StoreErrorCode::kUnavailable;
   int failing_loads_ = 0;
   hub::StoreErrorCode load_fault_ = hub::StoreErrorCode::kUnavailable;
+  std::mutex gate_mutex_;  // the hold on writes; never taken with mutex_ held
+  std::condition_variable gate_cv_;
+  bool holding_ = false;
+  int held_ = 0;  // apply() calls waiting for releaseWrites()
 };
 
 static_assert(std::is_base_of_v<hub::Store, MemoryStore>);

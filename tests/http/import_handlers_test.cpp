@@ -1,11 +1,15 @@
 // POST /v1/spokes/import/aws: AWS's CustomerGatewayConfiguration documents (tests/data/aws)
 // become vpc spokes, every field checked against the document; hostile and wrong documents are
 // refused with a 4xx that names the problem and change nothing. PUT /v1/spokes/{name}/import/aws
-// brings a spoke up to date with a new document of its connection.
+// brings a spoke up to date with a new document of its connection, merged into the spoke as it is
+// when the registry's writer runs it (a PUT in flight is kept).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <future>
 #include <sstream>
+#include <thread>
 
 #include "tests/http/api_fixture.hpp"
 
@@ -327,6 +331,47 @@ TEST_F(ReimportHandlers, ASiteHasNoAwsDocument) {
   EXPECT_EQ(response.status, 409u) << response.body;
   EXPECT_NE(json(response).at("error").at("message").as_string().find("is a site"),
             std::string::npos);
+}
+
+// The lost-update race: a PUT is held in the store's write while a re-import of the same spoke
+// comes in. The re-import merges into the spoke as the PUT left it, so both changes stand. (When
+// the handler merged into the snapshot it had read before the PUT was written, its write put
+// the old limits back.)
+TEST_F(ReimportHandlers, AReimportKeepsAPutThatWasBeingWritten) {
+  auto body = json(call(verb::get, "/v1/spokes/prod-a")).as_object();
+  body["export_limit"] = 75;
+  body["import_limit"] = 300;
+  const std::string put_body = json::serialize(body);
+  const std::string document = fixture("aws-bgp-modified.xml");
+
+  store_.holdWrites();
+  auto put = std::async(std::launch::async,
+                        [&] { return call(verb::put, "/v1/spokes/prod-a", put_body); });
+  store_.waitUntilHeld(1);
+  auto reimported = std::async(std::launch::async, [&] { return reimport(document); });
+  // Bounded wait until the re-import is queued behind the PUT's write.
+  for (int i = 0; i < 5000 && registry_->queuedCommands() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(registry_->queuedCommands(), 1u);
+  store_.releaseWrites();
+
+  const auto put_response = put.get();
+  const auto reimport_response = reimported.get();
+  ASSERT_EQ(put_response.status, 200u) << put_response.body;
+  ASSERT_EQ(reimport_response.status, 200u) << reimport_response.body;
+
+  const auto& spoke = stored("prod-a");
+  EXPECT_EQ(spoke.generation, before_.generation + 2);
+  // The PUT's limits.
+  EXPECT_EQ(spoke.export_limit, 75u);
+  EXPECT_EQ(spoke.import_limit, 300u);
+  // The re-import's PSKs and inside /30.
+  ASSERT_EQ(spoke.tunnels.size(), 2u);
+  EXPECT_EQ(spoke.tunnels[0].psk, "LabOnly.tunnel_one.r0tated");
+  EXPECT_EQ(spoke.tunnels[1].psk, "LabOnly.tunnel_two.r0tated");
+  EXPECT_EQ(spoke.tunnels[1].inside_cidr.toString(), "169.254.200.8/30");
+  EXPECT_EQ(json(reimport_response).at("export_limit"), 75);
 }
 
 TEST_F(ReimportHandlers, AnotherSpokesConnectionIsRefused) {
