@@ -46,7 +46,8 @@ std::optional<RecordingCommandRunner::Answer> nftAnswer(const std::string& nft,
       true};
 }
 
-std::expected<Drivers, std::string> liveDrivers(const Config& config, const DriverOptions& options) {
+std::expected<Drivers, std::string> liveDrivers(const Config& config,
+                                                const DriverOptions& options) {
   Drivers drivers;
   drivers.runner = std::make_unique<PosixCommandRunner>();
   auto libreswan = peers::LibreswanDriver::create(options.libreswan, *drivers.runner);
@@ -57,8 +58,8 @@ std::expected<Drivers, std::string> liveDrivers(const Config& config, const Driv
   drivers.routing = std::make_unique<routing::BirdDriver>(options.bird);
   drivers.forwarding =
       std::make_unique<routing::NftForwardingFilter>(options.segment_filter, *drivers.runner);
-  spdlog::info("live drivers: pluto at {}, BIRD at {}", config.drivers.libreswan.ctl_socket.string(),
-               config.drivers.bird.socket.string());
+  spdlog::info("live drivers: pluto at {}, BIRD at {}",
+               config.drivers.libreswan.ctl_socket.string(), config.drivers.bird.socket.string());
   return drivers;
 }
 
@@ -75,9 +76,8 @@ std::expected<Drivers, std::string> dryRunDrivers(const Config& config,
   drivers.pluto = std::make_unique<peers::DryRunPluto>(options.libreswan, config.hub.local_ip);
   auto recording = std::make_unique<RecordingCommandRunner>();
   recording->addAnswerer(drivers.pluto->answerer());
-  recording->addAnswerer([nft = options.segment_filter.nft](const auto& argv) {
-    return nftAnswer(nft, argv);
-  });
+  recording->addAnswerer(
+      [nft = options.segment_filter.nft](const auto& argv) { return nftAnswer(nft, argv); });
   drivers.runner = std::move(recording);
   auto libreswan = peers::LibreswanDriver::create(options.libreswan, *drivers.runner);
   if (!libreswan) {

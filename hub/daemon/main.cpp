@@ -15,13 +15,8 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <csignal>
 #include <cstdio>
 #include <memory>
-#include <thread>
-#include <vector>
 
 #include "http/api.hpp"
 #include "http/api_metrics.hpp"
@@ -29,10 +24,11 @@
 #include "http/server.hpp"
 #include "hub/config/config.hpp"
 #include "hub/core/clock.hpp"
-#include "hub/core/health.hpp"
 #include "hub/core/reconciler.hpp"
 #include "hub/core/registry.hpp"
 #include "hub/daemon/drivers.hpp"
+#include "hub/daemon/readiness.hpp"
+#include "hub/daemon/shutdown.hpp"
 #include "hub/daemon/wiring.hpp"
 #include "hub/metrics/hub_metrics.hpp"
 #include "hub/metrics/reconciler_metrics.hpp"
@@ -95,21 +91,7 @@ int run(const hub::Config& config) {
   // Readiness: the store takes writes, the daemons answer, and a first full pass has run.
   std::atomic<bool> serving{false};
   hub::Health health;
-  health.add("store", [&registry] {
-    const auto status = (*registry)->storeHealth();
-    return hub::Health::Status{status.ok, status.problem};
-  });
-  health.add("drivers", [&reconciler] {
-    const auto status = reconciler->status();
-    std::string reason;
-    if (!status->pluto.up) reason = "pluto: " + status->pluto.error;
-    if (!status->bird.up) reason += (reason.empty() ? "" : "; ") + ("BIRD: " + status->bird.error);
-    return hub::Health::Status{reason.empty(), reason};
-  });
-  health.add("initial_sync", [&reconciler, &serving] {
-    const bool done = serving.load() && reconciler->status()->initial_sync_done;
-    return hub::Health::Status{done, done ? "" : "the initial sync has not finished"};
-  });
+  hub::addReadinessChecks(health, **registry, *reconciler, serving);
 
   http::ApiMetrics api_metrics(*metrics_registry);
   http::HandlerContext context{
@@ -137,40 +119,7 @@ int run(const hub::Config& config) {
   serving = true;
   sd_notifyf(0, "READY=1\nSTATUS=serving %zu spoke(s)", initial->spokes.size());
 
-  // SIGINT/SIGTERM: stop accepting, close connections, let requests in flight finish, then stop
-  // the threads (at the latest after kShutdownGrace).
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::steady_timer grace(io);
-  std::chrono::steady_clock::time_point grace_deadline;
-  std::function<void()> wait_for_connections = [&] {
-    grace.expires_after(std::chrono::milliseconds(50));
-    grace.async_wait([&](boost::system::error_code ec) {
-      if (ec) return;
-      if ((*server)->liveConnections() == 0 || std::chrono::steady_clock::now() >= grace_deadline) {
-        io.stop();
-        return;
-      }
-      wait_for_connections();
-    });
-  };
-  signals.async_wait([&](boost::system::error_code ec, int signal) {
-    if (ec) return;
-    spdlog::info("signal {} received, shutting down", signal);
-    sd_notify(0, "STOPPING=1");
-    (*server)->stop();
-    grace_deadline = std::chrono::steady_clock::now() + kShutdownGrace;
-    wait_for_connections();
-  });
-  std::signal(SIGPIPE, SIG_IGN);
-
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < config.api.threads; ++i) {
-    threads.emplace_back([&io] { io.run(); });
-  }
-  io.run();
-  for (auto& t : threads) {
-    t.join();
-  }
+  hub::serveUntilSignal(io, **server, config.api.threads, kShutdownGrace);
   (*registry)->setOnPublish(nullptr);
   reconciler->stop();
   spdlog::info("stopped");

@@ -16,7 +16,9 @@ namespace {
 
 using Answer = RecordingCommandRunner::Answer;
 
-Answer query(std::string out) { return Answer{RecordingCommandRunner::success(std::move(out)), true}; }
+Answer query(std::string out) {
+  return Answer{RecordingCommandRunner::success(std::move(out)), true};
+}
 Answer change() { return Answer{RecordingCommandRunner::success(), false}; }
 
 // The value after `key` in args, if any.
@@ -62,8 +64,9 @@ std::string DryRunPluto::status() const {
   // The connection list as pluto 4.10 prints it; the parser reads the name and the policy.
   std::string out = "000 using kernel interface: xfrm\n000  \n000 Connection list:\n000  \n";
   for (const auto& [name, up] : loaded_) {
-    out += fmt::format("000 \"{}\":   policy: IKEv2+PSK+ENCRYPT+TUNNEL+PFS{}+IKE_FRAG_ALLOW+ESN_NO;\n",
-                       name, up ? "+UP" : "");
+    out +=
+        fmt::format("000 \"{}\":   policy: IKEv2+PSK+ENCRYPT+TUNNEL+PFS{}+IKE_FRAG_ALLOW+ESN_NO;\n",
+                    name, up ? "+UP" : "");
   }
   out += "000  \n000 Total IPsec connections: loaded " + std::to_string(loaded_.size()) +
          ", active 0\n";
@@ -87,11 +90,10 @@ std::optional<Answer> DryRunPluto::ip(const std::vector<std::string>& args) {
   if (has(args, "-j")) {
     boost::json::array out;
     if (!device) {  // `ip -j -4 addr show`: the underlay holds the hub's local address
-      boost::json::object info{{"family", "inet"},
-                               {"local", local_address_.toString()},
-                               {"prefixlen", 32}};
-      out.push_back(boost::json::object{{"ifname", kUnderlay},
-                                        {"addr_info", boost::json::array{info}}});
+      boost::json::object info{
+          {"family", "inet"}, {"local", local_address_.toString()}, {"prefixlen", 32}};
+      out.push_back(
+          boost::json::object{{"ifname", kUnderlay}, {"addr_info", boost::json::array{info}}});
       return query(boost::json::serialize(out));
     }
     const auto link = links_.find(*device);
@@ -117,8 +119,7 @@ std::optional<Answer> DryRunPluto::ip(const std::vector<std::string>& args) {
       entry["flags"] = std::move(flags);
       entry["linkinfo"] = boost::json::object{
           {"info_kind", "xfrm"},
-          {"info_data", boost::json::object{
-                            {"if_id", fmt::format("{:#x}", link->second.if_id)}}}};
+          {"info_data", boost::json::object{{"if_id", fmt::format("{:#x}", link->second.if_id)}}}};
     }
     out.push_back(std::move(entry));
     return query(boost::json::serialize(out));

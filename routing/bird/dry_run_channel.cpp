@@ -56,9 +56,9 @@ BirdReply DryRunBirdChannel::protocols(std::string_view pattern) const {
   for (const auto& protocol : running_) {
     if (!protocol.name.starts_with(prefix)) continue;
     const bool bgp = protocol.proto == "BGP";
-    lines.push_back({1002, fmt::format("{:<10} {:<10} {:<10} {:<6} {}  {}", protocol.name,
-                                       protocol.proto, "---", bgp ? "start" : "up", since,
-                                       bgp ? "Active" : "")});
+    lines.push_back(
+        {1002, fmt::format("{:<10} {:<10} {:<10} {:<6} {}  {}", protocol.name, protocol.proto,
+                           "---", bgp ? "start" : "up", since, bgp ? "Active" : "")});
   }
   if (lines.size() == 1) return reply({{8003, "No protocols match"}});
   lines.push_back({0, ""});

@@ -56,9 +56,7 @@ routing::RoutingSpec routingSpec() {
   return spec;
 }
 
-std::string read(const fs::path& path) {
-  return readWholeFile(path.string()).value_or("");
-}
+std::string read(const fs::path& path) { return readWholeFile(path.string()).value_or(""); }
 
 unsigned mode(const fs::path& path) {
   struct stat st {};

@@ -144,16 +144,16 @@ TEST_F(DryRunPlutoTest, LogsTheCommandsLiveModeWouldRun) {
   LogCapture log;
   ASSERT_TRUE(driver().apply(tunnelSpec("th-prod-a-1", "198.51.100.10", kPsk)));
   const std::string text = log.text();
-  const std::string whack = "dry-run: would run: /usr/libexec/ipsec/whack --ctlsocket "
-                            "/run/pluto/pluto.ctl ";
+  const std::string whack =
+      "dry-run: would run: /usr/libexec/ipsec/whack --ctlsocket "
+      "/run/pluto/pluto.ctl ";
   EXPECT_NE(text.find(whack + "--rereadsecrets\n"), std::string::npos) << text;
   EXPECT_NE(text.find("dry-run: would run: /usr/libexec/ipsec/addconn --ctlsocket "
                       "/run/pluto/pluto.ctl --config " +
                       conf("th-prod-a-1").string() + ".pending th-prod-a-1\n"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find(whack + "--name th-prod-a-1 --initiate --asynchronous\n"),
-            std::string::npos)
+  EXPECT_NE(text.find(whack + "--name th-prod-a-1 --initiate --asynchronous\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("dry-run: would run: ip link add ipsec1281 type xfrm dev '<underlay>' "
                       "if_id 1281\n"),

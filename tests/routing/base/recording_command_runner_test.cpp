@@ -21,7 +21,8 @@ TEST(RecordingCommandRunnerTest, AnUnknownCommandSucceedsSilentlyAndIsLoggedAsAC
   EXPECT_EQ(result->out, "");
   EXPECT_EQ(log.text(), "dry-run: would run: nft -f /run/transit-hub/t.nft\n");
   ASSERT_EQ(runner.commands().size(), 1u);
-  EXPECT_EQ(runner.commands()[0], (std::vector<std::string>{"nft", "-f", "/run/transit-hub/t.nft"}));
+  EXPECT_EQ(runner.commands()[0],
+            (std::vector<std::string>{"nft", "-f", "/run/transit-hub/t.nft"}));
 }
 
 TEST(RecordingCommandRunnerTest, TheFirstAnswererThatKnowsTheCommandAnswers) {
@@ -32,8 +33,8 @@ TEST(RecordingCommandRunnerTest, TheFirstAnswererThatKnowsTheCommandAnswers) {
     return RecordingCommandRunner::Answer{RecordingCommandRunner::success("000 status\n"), true};
   });
   runner.addAnswerer([](const std::vector<std::string>&) {
-    return std::optional(RecordingCommandRunner::Answer{RecordingCommandRunner::success("later"),
-                                                        false});
+    return std::optional(
+        RecordingCommandRunner::Answer{RecordingCommandRunner::success("later"), false});
   });
   EXPECT_EQ(runner.run({"whack", "--status"}, 1s)->out, "000 status\n");
   EXPECT_EQ(runner.run({"ip", "link"}, 1s)->out, "later");
