@@ -1,5 +1,7 @@
-// transit-hubd: the composition root. The only place that builds the store, the registry, the
-// metrics registry, the io_context and the HTTP server, and wires them together.
+// transit-hubd: lifetime and signals. Builds the store, the registry, the drivers
+// (drivers.hpp), the reconciler, the metrics registry, the io_context and the HTTP server from
+// the configuration (wiring.hpp maps each key to its option), serves until SIGINT/SIGTERM and
+// shuts down in order.
 //
 //   transit-hubd --config FILE           run the hub
 //   transit-hubd --check --config FILE   validate the configuration and exit (0 when valid)
@@ -13,30 +15,24 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <csignal>
 #include <cstdio>
 #include <memory>
-#include <thread>
-#include <vector>
 
 #include "http/api.hpp"
 #include "http/api_metrics.hpp"
 #include "http/auth.hpp"
 #include "http/server.hpp"
-#include "hub/core/clock.hpp"
 #include "hub/config/config.hpp"
-#include "hub/daemon/dry_run_drivers.hpp"
-#include "hub/core/health.hpp"
-#include "hub/metrics/hub_metrics.hpp"
+#include "hub/core/clock.hpp"
 #include "hub/core/reconciler.hpp"
-#include "hub/metrics/reconciler_metrics.hpp"
 #include "hub/core/registry.hpp"
+#include "hub/daemon/drivers.hpp"
+#include "hub/daemon/readiness.hpp"
+#include "hub/daemon/shutdown.hpp"
+#include "hub/daemon/wiring.hpp"
+#include "hub/metrics/hub_metrics.hpp"
+#include "hub/metrics/reconciler_metrics.hpp"
 #include "hub/store/sqlite/sqlite_store.hpp"
-#include "routing/base/command_runner.hpp"
-#include "peers/libreswan/libreswan_driver.hpp"
-#include "routing/bird/bird_driver.hpp"
 
 namespace {
 
@@ -47,33 +43,11 @@ constexpr int kExitRuntime = 1;
 constexpr int kExitConfig = 2;
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
 
-spdlog::level::level_enum toSpdlog(hub::LogLevel level) {
-  switch (level) {
-    case hub::LogLevel::kTrace:
-      return spdlog::level::trace;
-    case hub::LogLevel::kDebug:
-      return spdlog::level::debug;
-    case hub::LogLevel::kInfo:
-      return spdlog::level::info;
-    case hub::LogLevel::kWarn:
-      return spdlog::level::warn;
-    case hub::LogLevel::kError:
-      return spdlog::level::err;
-  }
-  return spdlog::level::info;
-}
-
-std::string endpointText(const asio::ip::tcp::endpoint& endpoint) {
-  const auto address = endpoint.address().to_string();
-  return endpoint.address().is_v6() ? fmt::format("[{}]:{}", address, endpoint.port())
-                                    : fmt::format("{}:{}", address, endpoint.port());
-}
-
 int run(const hub::Config& config) {
   ::umask(0077);  // every file the hub creates (store, rendered secrets) is private
   auto logger = spdlog::stderr_color_mt("transit-hubd");
   spdlog::set_default_logger(logger);
-  spdlog::set_level(toSpdlog(config.log.level));
+  spdlog::set_level(hub::logLevel(config.log.level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
   // Declared first so it is destroyed last: the registry's writer posts answers into it.
@@ -89,10 +63,8 @@ int run(const hub::Config& config) {
   hub::HubMetrics hub_metrics(*metrics_registry, TRANSIT_HUB_VERSION);
   hub::SystemClock clock;
 
-  hub::Registry::Options options;
-  options.validation.hub_asn = config.hub.asn;
-  options.validation.hub_addresses = {config.hub.public_ip, config.hub.local_ip};
-  auto registry = hub::Registry::create(**store, clock, &hub_metrics, std::move(options));
+  auto registry =
+      hub::Registry::create(**store, clock, &hub_metrics, hub::registryOptions(config));
   if (!registry) {
     spdlog::critical("cannot start: {}", registry.error().message);
     return kExitRuntime;
@@ -101,70 +73,18 @@ int run(const hub::Config& config) {
   spdlog::info("loaded {} spoke(s) from {} (revision {})", initial->spokes.size(),
                (*store)->describe(), initial->revision);
 
-  // The drivers and the reconciler that makes pluto and BIRD match the registry. Live mode
-  // drives the daemons; dry-run renders the same files into drivers.dry_run_dir and logs the
-  // commands it would run.
-  const auto& drivers = config.drivers;
-  const bool live = drivers.mode == hub::DriverMode::kLive;
-  peers::LibreswanOptions libreswan;
-  libreswan.whack = drivers.libreswan.whack.string();
-  libreswan.addconn = drivers.libreswan.addconn.string();
-  libreswan.ctl_socket = drivers.libreswan.ctl_socket.string();
-  libreswan.pid_file = drivers.libreswan.pid_file.string();
-  libreswan.conf_dir = drivers.libreswan.conf_dir.string();
-  libreswan.secrets_file = drivers.libreswan.secrets_file.string();
-  libreswan.links = drivers.tunnel_links;
-  libreswan.xfrm.underlay_device = drivers.xfrm.underlay_device;
-  libreswan.xfrm.nft_dir = drivers.runtime_dir.string();
-  routing::NftForwardingFilterOptions segment_filter;
-  segment_filter.dir = drivers.runtime_dir.string();
-  routing::BirdOptions bird;
-  bird.socket_path = drivers.bird.socket.string();
-  bird.include_path = drivers.bird.include_file.string();
-  bird.main_config_path = drivers.bird.main_config.string();
-  bird.router_id = config.hub.local_ip;
-  hub::Reconciler::Options reconcile;
-  reconcile.plan.local_address = config.hub.local_ip;
-  reconcile.plan.public_address = config.hub.public_ip;
-  reconcile.plan.local_as = config.hub.asn;
-  reconcile.plan.router_id = config.hub.local_ip;
-  reconcile.plan.links = drivers.tunnel_links;
-  reconcile.plan.hub_name = config.hub.name;
-  reconcile.plan.segments = config.routing.segments;
-  reconcile.plan.reserved = config.routing.reserved;
-  reconcile.plan.not_preferred_prepend = config.routing.not_preferred_prepend;
-  reconcile.plan.not_preferred_med = config.routing.not_preferred_med;
-  // The drivers touch only names with their prefix; the planner must name things with it.
-  reconcile.plan.tunnel_prefix = libreswan.prefix;
-  reconcile.plan.session_prefix = bird.protocol_prefix;
-
-  std::unique_ptr<PosixCommandRunner> runner;
-  std::unique_ptr<peers::TunnelDriver> tunnel_driver;
-  std::unique_ptr<routing::RoutingDriver> routing_driver;
-  std::unique_ptr<routing::ForwardingFilter> forwarding_filter;
-  if (live) {
-    runner = std::make_unique<PosixCommandRunner>();
-    auto libreswan_driver = peers::LibreswanDriver::create(libreswan, *runner);
-    if (!libreswan_driver) {
-      spdlog::critical("cannot start the libreswan driver: {}", libreswan_driver.error().message);
-      return kExitRuntime;
-    }
-    tunnel_driver = std::move(*libreswan_driver);
-    routing_driver = std::make_unique<routing::BirdDriver>(bird);
-    forwarding_filter = std::make_unique<routing::NftForwardingFilter>(segment_filter, *runner);
-    spdlog::info("live drivers: pluto at {}, BIRD at {}", drivers.libreswan.ctl_socket.string(),
-                 drivers.bird.socket.string());
-  } else {
-    tunnel_driver = std::make_unique<hub::DryRunTunnelDriver>(drivers.dry_run_dir, libreswan);
-    routing_driver = std::make_unique<hub::DryRunRoutingDriver>(drivers.dry_run_dir, bird);
-    forwarding_filter =
-        std::make_unique<hub::DryRunForwardingFilter>(drivers.dry_run_dir, segment_filter);
-    spdlog::info("dry-run: rendering into {}; no daemon is driven", drivers.dry_run_dir.string());
+  // The drivers (live, or dry-run into drivers.dry_run_dir) and the reconciler that makes the
+  // daemons match the registry.
+  auto drivers = hub::makeDrivers(config);
+  if (!drivers) {
+    spdlog::critical("{}", drivers.error());
+    return kExitRuntime;
   }
   auto reconciler_metrics = std::make_unique<hub::ReconcilerMetrics>(*metrics_registry);
   auto reconciler = std::make_unique<hub::Reconciler>(
-      **registry, *tunnel_driver, *routing_driver, clock, reconciler_metrics.get(), reconcile);
-  reconciler->setForwardingFilter(forwarding_filter.get());
+      **registry, *drivers->tunnel, *drivers->routing, clock, reconciler_metrics.get(),
+      hub::reconcilerOptions(config));
+  reconciler->setForwardingFilter(drivers->forwarding.get());
   auto reconciler_subscription =
       (*registry)->subscribe([r = reconciler.get()](const auto&, auto) { r->wake(); });
   reconciler->start();
@@ -172,21 +92,7 @@ int run(const hub::Config& config) {
   // Readiness: the store takes writes, the daemons answer, and a first full pass has run.
   std::atomic<bool> serving{false};
   hub::Health health;
-  health.add("store", [&registry] {
-    const auto status = (*registry)->storeHealth();
-    return hub::Health::Status{status.ok, status.problem};
-  });
-  health.add("drivers", [&reconciler] {
-    const auto status = reconciler->status();
-    std::string reason;
-    if (!status->pluto.up) reason = "pluto: " + status->pluto.error;
-    if (!status->bird.up) reason += (reason.empty() ? "" : "; ") + ("BIRD: " + status->bird.error);
-    return hub::Health::Status{reason.empty(), reason};
-  });
-  health.add("initial_sync", [&reconciler, &serving] {
-    const bool done = serving.load() && reconciler->status()->initial_sync_done;
-    return hub::Health::Status{done, done ? "" : "the initial sync has not finished"};
-  });
+  hub::addReadinessChecks(health, **registry, *reconciler, serving);
 
   http::ApiMetrics api_metrics(*metrics_registry);
   http::HandlerContext context{
@@ -196,16 +102,10 @@ int run(const hub::Config& config) {
                     std::string(hub::toString(config.drivers.mode))}};
   context.reconcile_status = [r = reconciler.get()] { return r->status(); };
   context.clock = &clock;
-  context.session_prefix = bird.protocol_prefix;
+  context.session_prefix = hub::birdOptions(config).protocol_prefix;
   http::Api api(std::move(context), http::TokenAuth(config.api.tokens), api_metrics, clock);
 
-  std::vector<http::Server::Listener> listeners;
-  for (const auto& address : config.api.listen) {
-    const bool open =
-        std::ranges::find(config.api.unauthenticated, address) != config.api.unauthenticated.end();
-    listeners.push_back(http::Server::Listener{address, open});
-  }
-  auto server = http::Server::create(io, api, listeners, config.api.tls);
+  auto server = http::Server::create(io, api, hub::listeners(config), config.api.tls);
   if (!server) {
     spdlog::critical("{}", server.error());
     return kExitRuntime;
@@ -213,47 +113,14 @@ int run(const hub::Config& config) {
   (*server)->start();
   for (const auto& endpoint : (*server)->endpoints()) {
     // Printed whatever the log level: scripts and tests read the bound port from this line.
-    fmt::print(stderr, "transit-hubd: listening on {} ({})\n", endpointText(endpoint),
+    fmt::print(stderr, "transit-hubd: listening on {} ({})\n", hub::endpointText(endpoint),
                config.api.tls ? "https" : "http");
   }
   std::fflush(stderr);
   serving = true;
   sd_notifyf(0, "READY=1\nSTATUS=serving %zu spoke(s)", initial->spokes.size());
 
-  // SIGINT/SIGTERM: stop accepting, close connections, let requests in flight finish, then stop
-  // the threads (at the latest after kShutdownGrace).
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::steady_timer grace(io);
-  std::chrono::steady_clock::time_point grace_deadline;
-  std::function<void()> wait_for_connections = [&] {
-    grace.expires_after(std::chrono::milliseconds(50));
-    grace.async_wait([&](boost::system::error_code ec) {
-      if (ec) return;
-      if ((*server)->liveConnections() == 0 || std::chrono::steady_clock::now() >= grace_deadline) {
-        io.stop();
-        return;
-      }
-      wait_for_connections();
-    });
-  };
-  signals.async_wait([&](boost::system::error_code ec, int signal) {
-    if (ec) return;
-    spdlog::info("signal {} received, shutting down", signal);
-    sd_notify(0, "STOPPING=1");
-    (*server)->stop();
-    grace_deadline = std::chrono::steady_clock::now() + kShutdownGrace;
-    wait_for_connections();
-  });
-  std::signal(SIGPIPE, SIG_IGN);
-
-  std::vector<std::thread> threads;
-  for (unsigned i = 1; i < config.api.threads; ++i) {
-    threads.emplace_back([&io] { io.run(); });
-  }
-  io.run();
-  for (auto& t : threads) {
-    t.join();
-  }
+  hub::serveUntilSignal(io, **server, config.api.threads, kShutdownGrace);
   reconciler_subscription.reset();
   reconciler->stop();
   spdlog::info("stopped");

@@ -25,20 +25,6 @@ using Kind = DriverError::Kind;
 
 DriverError error(Kind kind, std::string message) { return DriverError{kind, std::move(message)}; }
 
-bool validName(std::string_view name) {
-  if (name.empty() || name.size() > 100) {
-    return false;
-  }
-  for (const char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) {
-      return false;
-    }
-  }
-  return name != "." && name != "..";
-}
-
 std::optional<std::string> readFile(const std::string& path) {
   return readWholeFile(path);
 }
@@ -114,7 +100,7 @@ std::expected<std::unique_ptr<LibreswanDriver>, DriverError> LibreswanDriver::cr
         continue;
       }
       const std::string name = file.substr(0, file.size() - (pending ? 13 : 5));
-      if (!validName(name) || !name.starts_with(driver->options_.prefix) ||
+      if (!ownedConnectionName(name, driver->options_.prefix) ||
           (pending && std::filesystem::exists(driver->confPath(name)))) {
         continue;
       }
@@ -129,7 +115,7 @@ std::expected<std::unique_ptr<LibreswanDriver>, DriverError> LibreswanDriver::cr
     return driver;
   }
   for (auto& secret : parseSecrets(*text)) {
-    if (validName(secret.name) && secret.name.starts_with(driver->options_.prefix)) {
+    if (ownedConnectionName(secret.name, driver->options_.prefix)) {
       driver->secrets_[secret.name] =
           Secret{secret.local_id, secret.remote, std::move(secret.psk)};
     }
@@ -280,7 +266,7 @@ std::expected<void, DriverError> LibreswanDriver::addconn(const std::string& nam
 }
 
 std::expected<void, DriverError> LibreswanDriver::applyUnscrubbed(const TunnelSpec& spec) {
-  if (!validName(spec.name) || !spec.name.starts_with(options_.prefix)) {
+  if (!ownedConnectionName(spec.name, options_.prefix)) {
     return std::unexpected(error(Kind::kInvalid, fmt::format("tunnel name '{}' is not one the "
                                                              "hub owns (prefix '{}')",
                                                              spec.name, options_.prefix)));
@@ -368,7 +354,7 @@ std::expected<void, DriverError> LibreswanDriver::applyUnscrubbed(const TunnelSp
 }
 
 std::expected<void, DriverError> LibreswanDriver::removeUnscrubbed(std::string_view name) {
-  if (!validName(name) || !name.starts_with(options_.prefix)) {
+  if (!ownedConnectionName(name, options_.prefix)) {
     return std::unexpected(error(Kind::kInvalid, fmt::format("tunnel name '{}' is not one the "
                                                              "hub owns (prefix '{}')",
                                                              name, options_.prefix)));
@@ -415,7 +401,7 @@ std::expected<void, DriverError> LibreswanDriver::removeLinkUnlessShared(
 
 std::expected<void, DriverError> LibreswanDriver::deleteIkeSa(std::string_view name,
                                                              std::uint64_t serial) {
-  if (!validName(name) || !name.starts_with(options_.prefix)) {
+  if (!ownedConnectionName(name, options_.prefix)) {
     return std::unexpected(error(Kind::kInvalid, fmt::format("tunnel name '{}' is not one the "
                                                              "hub owns (prefix '{}')",
                                                              name, options_.prefix)));

@@ -139,4 +139,22 @@ std::vector<RenderedSecret> parseSecrets(std::string_view text) {
   return out;
 }
 
+bool validConnectionName(std::string_view name) {
+  if (name.empty() || name.size() > 100 || name == "." || name == "..") {
+    return false;
+  }
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ownedConnectionName(std::string_view name, std::string_view prefix) {
+  return validConnectionName(name) && name.starts_with(prefix);
+}
+
 }  // namespace transit::peers

@@ -57,6 +57,11 @@ struct RenderedSecret {
 // else, and any key pskRenderable refuses, is skipped. Nothing of a line goes into an error.
 std::vector<RenderedSecret> parseSecrets(std::string_view text);
 
+// A libreswan connection name the drivers accept: [A-Za-z0-9._-], 1..100 characters, not "." or
+// ".." (a NAME.conf file name). Owned: valid and starting with the hub's `prefix`.
+bool validConnectionName(std::string_view name);
+bool ownedConnectionName(std::string_view name, std::string_view prefix);
+
 // True when psk only uses the characters validation allows ([A-Za-z0-9._], 1..64 chars).
 bool pskRenderable(std::string_view psk);
 

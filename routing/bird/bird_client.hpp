@@ -1,4 +1,5 @@
-// BirdClient: a synchronous client for BIRD's control socket (one command at a time).
+// BirdClient: a synchronous client for BIRD's control socket (one command at a time); the live
+// BirdChannel.
 //
 // Owns: one unix stream connection to BIRD and its framing state. Called only from the
 // reconciler's thread (through BirdDriver); every call blocks for at most its timeout. Async
@@ -15,8 +16,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 
-#include "routing/bird/bird_reply.hpp"
 #include "routing/base/driver_error.hpp"
+#include "routing/bird/bird_channel.hpp"
+#include "routing/bird/bird_reply.hpp"
 
 namespace transit::routing {
 
@@ -26,13 +28,13 @@ struct BirdClientOptions {
   std::chrono::milliseconds command_timeout{10000};
 };
 
-class BirdClient {
+class BirdClient final : public BirdChannel {
  public:
   // BIRD drops the connection on 1 KiB of unread input; we refuse long commands earlier.
   static constexpr std::size_t kMaxCommand = 1000;
 
   explicit BirdClient(BirdClientOptions options);
-  ~BirdClient();
+  ~BirdClient() override;
   BirdClient(const BirdClient&) = delete;
   BirdClient& operator=(const BirdClient&) = delete;
 
@@ -40,7 +42,7 @@ class BirdClient {
   // caller decides what a code means). Errors: kInvalid for a command we refuse to send,
   // kNeedsDependency when the socket is missing or refuses connections, kTransient for
   // timeouts, dropped connections and protocol errors.
-  std::expected<BirdReply, DriverError> command(std::string_view line);
+  std::expected<BirdReply, DriverError> command(std::string_view line) override;
 
   bool connected() const { return socket_.has_value(); }
 

@@ -60,11 +60,15 @@ DriverError classify(const BirdReply& reply, std::string_view what) {
 
 BirdDriver::BirdDriver(BirdOptions options)
     : options_(std::move(options)),
-      client_(BirdClientOptions{options_.socket_path, options_.command_timeout,
-                                options_.command_timeout}) {}
+      owned_channel_(std::make_unique<BirdClient>(BirdClientOptions{
+          options_.socket_path, options_.command_timeout, options_.command_timeout})),
+      channel_(*owned_channel_) {}
+
+BirdDriver::BirdDriver(BirdOptions options, BirdChannel& channel)
+    : options_(std::move(options)), channel_(channel) {}
 
 std::expected<BirdReply, DriverError> BirdDriver::run(std::string_view command) {
-  return client_.command(command);
+  return channel_.command(command);
 }
 
 std::expected<std::vector<BirdProtocol>, DriverError> BirdDriver::ownedProtocols() {

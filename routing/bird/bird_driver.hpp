@@ -1,6 +1,8 @@
 // BirdDriver: the RoutingDriver for BIRD 2.0.12 over its control socket.
 //
-// Owns: the hub's include file (BirdOptions::include_path) and a BirdClient connection. Called
+// Owns: the hub's include file (BirdOptions::include_path). Talks to BIRD through a BirdChannel:
+// the live control socket (a BirdClient it owns, or one injected) or, in dry-run, a
+// DryRunBirdChannel, so dry-run runs exactly this logic. Called
 // only from the reconciler's thread; each call blocks for a bounded time (command timeouts).
 // apply(): render; if the file is unchanged and BIRD runs exactly the spec's protocols, done;
 // otherwise write the file atomically, `configure check`, `configure timeout N`, verify with
@@ -14,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <expected>
 #include <optional>
 #include <string>
@@ -29,7 +32,10 @@ namespace transit::routing {
 
 class BirdDriver final : public RoutingDriver {
  public:
+  // Over a BirdClient of its own on options.socket_path (timeouts: options.command_timeout).
   explicit BirdDriver(BirdOptions options);
+  // Over `channel`, which must outlive the driver.
+  BirdDriver(BirdOptions options, BirdChannel& channel);
 
   std::expected<void, DriverError> apply(const RoutingSpec& spec) override;
   std::expected<RoutingObservation, DriverError> observe() override;
@@ -47,7 +53,8 @@ class BirdDriver final : public RoutingDriver {
   std::string stableInstance(const std::string& last_reboot);
 
   BirdOptions options_;
-  BirdClient client_;
+  std::unique_ptr<BirdChannel> owned_channel_;  // the BirdClient, when none was injected
+  BirdChannel& channel_;
   std::string last_instance_;                   // the identity reported last
   std::optional<long long> last_instance_ms_;  // its boot time, to absorb BIRD's jitter
 

@@ -1,0 +1,24 @@
+#include "hub/daemon/readiness.hpp"
+
+namespace transit::hub {
+
+void addReadinessChecks(Health& health, const Registry& registry, const Reconciler& reconciler,
+                        const std::atomic<bool>& serving) {
+  health.add("store", [&registry] {
+    const auto status = registry.storeHealth();
+    return Health::Status{status.ok, status.problem};
+  });
+  health.add("drivers", [&reconciler] {
+    const auto status = reconciler.status();
+    std::string reason;
+    if (!status->pluto.up) reason = "pluto: " + status->pluto.error;
+    if (!status->bird.up) reason += (reason.empty() ? "" : "; ") + ("BIRD: " + status->bird.error);
+    return Health::Status{reason.empty(), reason};
+  });
+  health.add("initial_sync", [&reconciler, &serving] {
+    const bool done = serving.load() && reconciler.status()->initial_sync_done;
+    return Health::Status{done, done ? "" : "the initial sync has not finished"};
+  });
+}
+
+}  // namespace transit::hub

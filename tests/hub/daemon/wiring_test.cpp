@@ -1,0 +1,182 @@
+// Wiring: every configuration key reaches the option it sets, the config's default paths are the
+// drivers' own defaults, and dry-run moves every file the drivers write under dry_run_dir while
+// the commands it logs stay live mode's.
+#include "hub/daemon/wiring.hpp"
+
+#include <gtest/gtest.h>
+
+namespace transit::hub {
+namespace {
+
+Ipv4Address ip(std::string_view text) { return *Ipv4Address::parse(text); }
+
+// A configuration with a value other than the default in every key the wiring reads.
+Config fullConfig() {
+  Config config;
+  config.hub.name = "hub-b";
+  config.hub.asn = 65010;
+  config.hub.public_ip = ip("203.0.113.20");
+  config.hub.local_ip = ip("10.0.0.20");
+  config.api.listen = {ListenAddress{"127.0.0.1", 8080}, ListenAddress{"::1", 9090}};
+  config.api.unauthenticated = {ListenAddress{"::1", 9090}};
+  config.store.sqlite = "/var/lib/th/state.db";
+  config.drivers.mode = DriverMode::kLive;
+  config.drivers.tunnel_links = peers::TunnelLinks::kExternal;
+  config.drivers.libreswan.whack = "/opt/ipsec/whack";
+  config.drivers.libreswan.addconn = "/opt/ipsec/addconn";
+  config.drivers.libreswan.ctl_socket = "/run/p/pluto.ctl";
+  config.drivers.libreswan.pid_file = "/run/p/pluto.pid";
+  config.drivers.libreswan.conf_dir = "/etc/p/conns";
+  config.drivers.libreswan.secrets_file = "/etc/p/hub.secrets";
+  config.drivers.xfrm.underlay_device = "ens5";
+  config.drivers.bird.socket = "/run/b/bird.ctl";
+  config.drivers.bird.include_file = "/etc/b/hub.conf";
+  config.drivers.bird.main_config = "/etc/b/bird.conf";
+  config.drivers.dry_run_dir = "/var/lib/th/dry";
+  config.drivers.runtime_dir = "/run/th";
+  config.routing.segments = {{"prod", {"shared"}}};
+  config.routing.reserved = {*Ipv4Prefix::parse("10.0.0.0/16")};
+  config.routing.not_preferred_prepend = 4;
+  config.routing.not_preferred_med = 250;
+  config.log.level = LogLevel::kDebug;
+  return config;
+}
+
+TEST(WiringTest, EveryLibreswanKeyReachesTheDriver) {
+  const auto options = libreswanOptions(fullConfig());
+  EXPECT_EQ(options.whack, "/opt/ipsec/whack");
+  EXPECT_EQ(options.addconn, "/opt/ipsec/addconn");
+  EXPECT_EQ(options.ctl_socket, "/run/p/pluto.ctl");
+  EXPECT_EQ(options.pid_file, "/run/p/pluto.pid");
+  EXPECT_EQ(options.conf_dir, "/etc/p/conns");
+  EXPECT_EQ(options.secrets_file, "/etc/p/hub.secrets");
+  EXPECT_EQ(options.links, peers::TunnelLinks::kExternal);
+  EXPECT_EQ(options.xfrm.underlay_device, "ens5");
+  EXPECT_EQ(options.xfrm.nft_dir, "/run/th");
+}
+
+TEST(WiringTest, EveryBirdKeyReachesTheDriver) {
+  const auto options = birdOptions(fullConfig());
+  EXPECT_EQ(options.socket_path, "/run/b/bird.ctl");
+  EXPECT_EQ(options.include_path, "/etc/b/hub.conf");
+  EXPECT_EQ(options.main_config_path, "/etc/b/bird.conf");
+  EXPECT_EQ(options.router_id, ip("10.0.0.20"));
+}
+
+TEST(WiringTest, TheSegmentFilterWritesIntoTheRuntimeDirectory) {
+  EXPECT_EQ(segmentFilterOptions(fullConfig()).dir, "/run/th");
+}
+
+TEST(WiringTest, EveryHubAndRoutingKeyReachesThePlanner) {
+  const auto plan = planOptions(fullConfig());
+  EXPECT_EQ(plan.local_address, ip("10.0.0.20"));
+  EXPECT_EQ(plan.public_address, ip("203.0.113.20"));
+  EXPECT_EQ(plan.local_as, 65010u);
+  EXPECT_EQ(plan.router_id, ip("10.0.0.20"));
+  EXPECT_EQ(plan.links, peers::TunnelLinks::kExternal);
+  EXPECT_EQ(plan.hub_name, "hub-b");
+  EXPECT_EQ(plan.segments, (std::map<std::string, std::vector<std::string>>{{"prod", {"shared"}}}));
+  EXPECT_EQ(plan.reserved, std::vector<Ipv4Prefix>{*Ipv4Prefix::parse("10.0.0.0/16")});
+  EXPECT_EQ(plan.not_preferred_prepend, 4u);
+  EXPECT_EQ(plan.not_preferred_med, 250u);
+  EXPECT_EQ(reconcilerOptions(fullConfig()).plan.hub_name, "hub-b");
+}
+
+TEST(WiringTest, NoMedIsNoMed) {
+  auto config = fullConfig();
+  config.routing.not_preferred_med.reset();
+  EXPECT_FALSE(planOptions(config).not_preferred_med);
+}
+
+TEST(WiringTest, ThePlannerNamesThingsWithTheDriversPrefixes) {
+  const auto plan = planOptions(fullConfig());
+  EXPECT_EQ(plan.tunnel_prefix, libreswanOptions(fullConfig()).prefix);
+  EXPECT_EQ(plan.session_prefix, birdOptions(fullConfig()).protocol_prefix);
+}
+
+TEST(WiringTest, SpokesAreValidatedAgainstTheHub) {
+  const auto options = registryOptions(fullConfig());
+  EXPECT_EQ(options.validation.hub_asn, 65010u);
+  EXPECT_EQ(options.validation.hub_addresses,
+            (std::vector<Ipv4Address>{ip("203.0.113.20"), ip("10.0.0.20")}));
+}
+
+TEST(WiringTest, ListenersAreOpenOnlyWhenUnauthenticated) {
+  const auto list = listeners(fullConfig());
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].address, (ListenAddress{"127.0.0.1", 8080}));
+  EXPECT_FALSE(list[0].operational_open);
+  EXPECT_EQ(list[1].address, (ListenAddress{"::1", 9090}));
+  EXPECT_TRUE(list[1].operational_open);
+}
+
+TEST(WiringTest, LogLevels) {
+  EXPECT_EQ(logLevel(LogLevel::kTrace), spdlog::level::trace);
+  EXPECT_EQ(logLevel(LogLevel::kDebug), spdlog::level::debug);
+  EXPECT_EQ(logLevel(LogLevel::kInfo), spdlog::level::info);
+  EXPECT_EQ(logLevel(LogLevel::kWarn), spdlog::level::warn);
+  EXPECT_EQ(logLevel(LogLevel::kError), spdlog::level::err);
+}
+
+TEST(WiringTest, EndpointsPrintAsTheListeningLineShowsThem) {
+  namespace ip_ns = boost::asio::ip;
+  EXPECT_EQ(endpointText({ip_ns::make_address("127.0.0.1"), 8080}), "127.0.0.1:8080");
+  EXPECT_EQ(endpointText({ip_ns::make_address("::1"), 9090}), "[::1]:9090");
+}
+
+// config.hpp writes Debian's paths as literals (it does not link the drivers); they must stay the
+// drivers' own defaults.
+TEST(WiringTest, TheConfigsDefaultPathsAreTheDriversOwnDefaults) {
+  const Config defaults;
+  const peers::LibreswanOptions libreswan;
+  const routing::BirdOptions bird;
+  const routing::NftForwardingFilterOptions segment_filter;
+  EXPECT_EQ(defaults.drivers.libreswan.whack.string(), libreswan.whack);
+  EXPECT_EQ(defaults.drivers.libreswan.addconn.string(), libreswan.addconn);
+  EXPECT_EQ(defaults.drivers.libreswan.ctl_socket.string(), libreswan.ctl_socket);
+  EXPECT_EQ(defaults.drivers.libreswan.pid_file.string(), libreswan.pid_file);
+  EXPECT_EQ(defaults.drivers.libreswan.conf_dir.string(), libreswan.conf_dir);
+  EXPECT_EQ(defaults.drivers.libreswan.secrets_file.string(), libreswan.secrets_file);
+  EXPECT_EQ(defaults.drivers.tunnel_links, libreswan.links);
+  EXPECT_EQ(defaults.drivers.xfrm.underlay_device, libreswan.xfrm.underlay_device);
+  EXPECT_EQ(defaults.drivers.runtime_dir.string(), libreswan.xfrm.nft_dir);
+  EXPECT_EQ(defaults.drivers.runtime_dir.string(), segment_filter.dir);
+  EXPECT_EQ(defaults.drivers.bird.socket.string(), bird.socket_path);
+  EXPECT_EQ(defaults.drivers.bird.include_file.string(), bird.include_path);
+  EXPECT_EQ(defaults.drivers.bird.main_config.string(), bird.main_config_path);
+  // So the default configuration wires the drivers exactly as their defaults.
+  const auto wired = libreswanOptions(defaults);
+  EXPECT_EQ(wired.conf_dir, libreswan.conf_dir);
+  EXPECT_EQ(birdOptions(defaults).include_path, bird.include_path);
+}
+
+TEST(WiringTest, LiveModeUsesTheLivePaths) {
+  const auto options = driverOptions(fullConfig());
+  EXPECT_EQ(options.libreswan.conf_dir, "/etc/p/conns");
+  EXPECT_EQ(options.bird.include_path, "/etc/b/hub.conf");
+  EXPECT_EQ(options.segment_filter.dir, "/run/th");
+}
+
+TEST(WiringTest, DryRunMovesEveryFileUnderTheDryRunDirectoryAndKeepsTheCommands) {
+  auto config = fullConfig();
+  config.drivers.mode = DriverMode::kDryRun;
+  const auto options = driverOptions(config);
+  EXPECT_EQ(options.libreswan.conf_dir, "/var/lib/th/dry/ipsec");
+  EXPECT_EQ(options.libreswan.secrets_file, "/var/lib/th/dry/ipsec/transit-hub.secrets");
+  EXPECT_EQ(options.libreswan.pid_file, "/var/lib/th/dry/pluto.pid");
+  EXPECT_EQ(options.libreswan.xfrm.nft_dir, "/var/lib/th/dry/nft");
+  EXPECT_EQ(options.bird.include_path, "/var/lib/th/dry/bird/transit-hub.conf");
+  EXPECT_EQ(options.segment_filter.dir, "/var/lib/th/dry/nft");
+  // What the log names: live mode's commands, sockets and BIRD's main config.
+  EXPECT_EQ(options.libreswan.whack, "/opt/ipsec/whack");
+  EXPECT_EQ(options.libreswan.addconn, "/opt/ipsec/addconn");
+  EXPECT_EQ(options.libreswan.ctl_socket, "/run/p/pluto.ctl");
+  EXPECT_EQ(options.libreswan.links, peers::TunnelLinks::kExternal);
+  EXPECT_EQ(options.libreswan.xfrm.underlay_device, "ens5");
+  EXPECT_EQ(options.bird.socket_path, "/run/b/bird.ctl");
+  EXPECT_EQ(options.bird.main_config_path, "/etc/b/bird.conf");
+  EXPECT_EQ(options.bird.router_id, ip("10.0.0.20"));
+}
+
+}  // namespace
+}  // namespace transit::hub
