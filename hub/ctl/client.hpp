@@ -1,10 +1,10 @@
 // The HTTP(S) client of transit-hubctl: one request to the hub's REST API over one connection.
 //
 // Owns: per call, a private io_context, the connection and (for https) the TLS context; nothing
-// outlives a call. Called by ctl_commands on the CLI's only thread. sendRequest blocks until the
-// response is read, the exchange failed, or the deadline (connect + request) passed; the
-// operations are Asio's asynchronous ones run to completion on the private io_context, because
-// only those honour a deadline.
+// outlives a call. Called by the commands (hub/ctl/commands/) on the CLI's only thread.
+// sendRequest blocks until the response is read, the exchange failed, or the deadline (connect +
+// request) passed; the operations are Asio's asynchronous ones run to completion on the private
+// io_context, because only those honour a deadline.
 // Pure parts (parsing the server URL, building the request) are separate and tested without a
 // socket. No message produced here contains the token.
 #pragma once

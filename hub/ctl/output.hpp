@@ -1,7 +1,8 @@
 // What transit-hubctl prints: exit codes, error messages, tables and "key: value" views.
 //
 // Owns: nothing; pure functions from an HTTP status and a response body (JSON) to text, callable
-// from any thread. Called by ctl_commands on the CLI's only thread; tested with golden strings.
+// from any thread. Called by the commands (hub/ctl/commands/) on the CLI's only thread; tested
+// with golden strings.
 // Never prints a PSK: the API does not return one, and a "psk" key found anyway is skipped. The
 // one exception is `spoke config`, whose output is the site's configuration with its PSKs, as
 // the user asked: its files' contents go to stdout (or files) unchanged; no message quotes them.
