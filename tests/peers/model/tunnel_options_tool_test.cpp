@@ -27,7 +27,8 @@ std::string algparse(const std::string& args) {
   if (FILE* pipe = ::popen((std::string(kAlgparse) + " " + args + " 2>&1").c_str(), "r")) {
     std::array<char, 4096> buffer{};
     std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+      out.append(buffer.data(), n);
     ::pclose(pipe);
   }
   return out;
