@@ -1,9 +1,7 @@
 #include "hub/config/config.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include <utility>
 
 #include "peers/model/spoke_validation.hpp"
+#include "routing/base/file_io.hpp"
 
 namespace transit::hub {
 namespace {
@@ -26,6 +25,8 @@ using transit::Ipv4Address;
 constexpr std::int64_t kMinThreads = 1;
 constexpr std::int64_t kMaxThreads = 64;
 constexpr unsigned kDefaultThreads = 2;
+// A configuration file is a few kilobytes; anything near this is not one.
+constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
 // The children of a YAML map, by key.
 using Fields = std::map<std::string, YAML::Node, std::less<>>;
@@ -36,40 +37,6 @@ std::string join(const std::string& path, std::string_view key) {
 
 std::string indexed(const std::string& path, std::size_t index) {
   return fmt::format("{}[{}]", path, index);
-}
-
-std::string errnoMessage(int error) {
-  return std::error_code(error, std::generic_category()).message();
-}
-
-// Opens `path` and reads up to `limit` bytes (everything when limit is 0). The error is
-// "cannot read <path>: <strerror>".
-std::expected<std::string, std::string> readFile(const fs::path& path, std::size_t limit) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return std::unexpected(fmt::format("cannot read {}: {}", path.string(), errnoMessage(errno)));
-  }
-  std::string contents;
-  char buffer[4096];
-  while (limit == 0 || contents.size() < limit) {
-    const std::size_t want =
-        limit == 0 ? sizeof buffer : std::min(sizeof buffer, limit - contents.size());
-    const ssize_t n = ::read(fd, buffer, want);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      const int error = errno;
-      ::close(fd);
-      return std::unexpected(fmt::format("cannot read {}: {}", path.string(), errnoMessage(error)));
-    }
-    if (n == 0) {
-      break;
-    }
-    contents.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return contents;
 }
 
 // "host:port" with host an IPv4 literal or a bracketed IPv6 literal. IPv6 hosts are kept in
@@ -280,8 +247,8 @@ class Reader {
     if (!file) {
       return std::nullopt;
     }
-    if (auto contents = readFile(*file, 1); !contents) {
-      fail(key, contents.error());
+    if (auto readable = checkReadable(*file); !readable) {
+      fail(key, readable.error());
       return std::nullopt;
     }
     return file;
@@ -872,7 +839,7 @@ std::expected<Config, ConfigError> parseConfig(std::string_view yaml_text) {
 }
 
 std::expected<Config, ConfigError> loadConfig(const std::filesystem::path& path) {
-  auto text = readFile(path, 0);
+  auto text = readFile(path, kMaxConfigBytes);
   if (!text) {
     return std::unexpected(ConfigError{"", text.error()});
   }

@@ -211,7 +211,8 @@ void planRouting(const DesiredState& desired, const PlanOptions& options,
   std::ranges::sort(out.routing.statics, {}, &routing::StaticSpokeSpec::name);
 }
 
-routing::ForwardingPolicy planForwarding(const DesiredState& desired, const PlanOptions& options) {
+routing::ForwardingPolicy planForwarding(const DesiredState& desired, const PlanOptions& options,
+                                         std::span<const peers::TunnelSpec> tunnels) {
   std::map<std::string, std::vector<Ipv4Prefix>> cidrs;
   for (const auto& [name, spoke] : desired.spokes) {
     if (!spoke->cidrs.empty()) {
@@ -237,6 +238,14 @@ routing::ForwardingPolicy planForwarding(const DesiredState& desired, const Plan
     std::ranges::sort(list);
     list.erase(std::unique(list.begin(), list.end()), list.end());
     policy.segment_cidrs.emplace(from, std::move(list));
+  }
+  if (options.links == peers::TunnelLinks::kXfrm) {
+    for (const auto& tunnel : tunnels) {
+      if (tunnel.interface_id == 0) continue;  // not an XFRM link (XfrmLinks refuses id 0)
+      auto& clamp = policy.mss_clamp;
+      clamp.links.insert(peers::xfrmDeviceName(tunnel.interface_id));
+      clamp.mss = clamp.mss == 0 ? tunnel.tcp_mss : std::min(clamp.mss, tunnel.tcp_mss);
+    }
   }
   return policy;
 }

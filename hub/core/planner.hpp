@@ -78,10 +78,13 @@ Plan plan(const DesiredState& desired, const PlanOptions& options,
 void planRouting(const DesiredState& desired, const PlanOptions& options,
                  const RoutePlanInputs& inputs, Plan& out);
 
-// Segment isolation in forwarding. Segments count only when at least one of their spokes
-// declares CIDRs. Two different segments are isolated when !segmentsReach(options, a, b). One
-// segment (the default) gives an empty policy.
-routing::ForwardingPolicy planForwarding(const DesiredState& desired, const PlanOptions& options);
+// The forwarding plane. Segment isolation: segments count only when at least one of their
+// spokes declares CIDRs; two different segments are isolated when !segmentsReach(options, a, b);
+// one segment (the default) isolates nothing. MSS clamp: with kXfrm links, the device
+// (peers::xfrmDeviceName) of each of `tunnels` (the planned ones, plan().tunnels) with an
+// interface id, clamped to the smallest tcp_mss among them; none with kExternal links.
+routing::ForwardingPolicy planForwarding(const DesiredState& desired, const PlanOptions& options,
+                                         std::span<const peers::TunnelSpec> tunnels);
 
 // True when spokes of segment `a` and of segment `b` exchange routes.
 bool segmentsReach(const PlanOptions& options, std::string_view a, std::string_view b);

@@ -264,7 +264,8 @@ void Reconciler::reconcileRouting(const DesiredState& desired, Plan& wanted,
 void Reconciler::reconcileForwarding(const DesiredState& desired, ReconcileStatus& next,
                                      std::chrono::steady_clock::time_point now) {
   if (forwarding_ == nullptr) return;
-  const routing::ForwardingPolicy policy = planForwarding(desired, options_.plan);
+  const routing::ForwardingPolicy policy =
+      planForwarding(desired, options_.plan, plan(desired, options_.plan).tunnels);
   // Looked at only while something is isolated: a hub with one segment runs no command here.
   if (!policy.isolated.empty()) {
     if (auto seen = forwarding_->observe(); seen) {

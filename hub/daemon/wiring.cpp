@@ -42,7 +42,6 @@ peers::LibreswanOptions libreswanOptions(const Config& config) {
   libreswan.secrets_file = drivers.libreswan.secrets_file.string();
   libreswan.links = drivers.tunnel_links;
   libreswan.xfrm.underlay_device = drivers.xfrm.underlay_device;
-  libreswan.xfrm.nft_dir = drivers.runtime_dir.string();
   return libreswan;
 }
 
@@ -96,7 +95,6 @@ DriverOptions dryRunOptions(DriverOptions live, const fs::path& root) {
   dry.libreswan.conf_dir = (root / "ipsec").string();
   dry.libreswan.secrets_file = (root / "ipsec" / "transit-hub.secrets").string();
   dry.libreswan.pid_file = (root / "pluto.pid").string();
-  dry.libreswan.xfrm.nft_dir = (root / "nft").string();
   dry.bird.include_path = (root / "bird" / "transit-hub.conf").string();
   dry.segment_filter.dir = (root / "nft").string();
   return dry;

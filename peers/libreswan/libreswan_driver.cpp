@@ -313,7 +313,7 @@ std::expected<void, DriverError> LibreswanDriver::applyUnscrubbed(const TunnelSp
         return removed;
       }
     }
-    // The link, with its address, MTU and MSS clamp, exists before pluto loads the conn: pluto
+    // The link, with its address and MTU, exists before pluto loads the conn: pluto
     // reuses it, and BGP has its address as soon as the Child SA is up.
     link_ids_[spec.name] = spec.interface_id;
     if (auto ensured = xfrm_.ensure(spec); !ensured) {

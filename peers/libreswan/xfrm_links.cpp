@@ -71,43 +71,6 @@ std::expected<boost::json::array, DriverError> parseArray(
 
 }  // namespace
 
-std::string xfrmDeviceName(std::uint32_t interface_id) {
-  return fmt::format("ipsec{}", interface_id);
-}
-
-std::string renderMssClampTable(std::string_view table, const std::set<std::string>& links,
-                                std::uint32_t mss) {
-  // Adding an empty table first makes the delete succeed whether or not it existed; nft -f
-  // applies the whole file as one transaction.
-  std::string out = fmt::format(
-      "# transit-hubd: TCP MSS clamp on the hub's XFRM tunnel links; do not edit\n"
-      "table inet {0} {{}}\n"
-      "delete table inet {0}\n",
-      table);
-  if (links.empty()) {
-    return out;
-  }
-  std::string names;
-  for (const auto& link : links) {
-    names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", link);
-  }
-  const std::string clamp =
-      fmt::format("tcp flags syn tcp option maxseg size > {0} tcp option maxseg size set {0}", mss);
-  out += fmt::format("table inet {} {{\n", table);
-  // Forwarded traffic is clamped in both directions; the hub's own (BGP) traffic on the way out.
-  out += "\tchain forward {\n";
-  out += "\t\ttype filter hook forward priority mangle; policy accept;\n";
-  out += fmt::format("\t\toifname {{ {} }} {}\n", names, clamp);
-  out += fmt::format("\t\tiifname {{ {} }} {}\n", names, clamp);
-  out += "\t}\n";
-  out += "\tchain output {\n";
-  out += "\t\ttype filter hook output priority mangle; policy accept;\n";
-  out += fmt::format("\t\toifname {{ {} }} {}\n", names, clamp);
-  out += "\t}\n";
-  out += "}\n";
-  return out;
-}
-
 std::expected<CommandResult, DriverError> XfrmLinks::run(const std::vector<std::string>& argv) {
   return runCommand(runner_, argv, options_.command_timeout, ExitCheck::kReturnAny);
 }
@@ -222,23 +185,6 @@ std::expected<std::string, DriverError> XfrmLinks::underlayFor(Ipv4Address local
                   wanted)});
 }
 
-std::expected<void, DriverError> XfrmLinks::applyClamp() {
-  if (applied_ && applied_->first == links_ && applied_->second == mss_) {
-    return {};
-  }
-  const std::string path = fmt::format("{}/{}.nft", options_.nft_dir, options_.nft_table);
-  if (auto written =
-          writePrivateFileAtomically(path, renderMssClampTable(options_.nft_table, links_, mss_));
-      !written) {
-    return written;
-  }
-  if (auto loaded = runOk({options_.nft, "-f", path}); !loaded) {
-    return std::unexpected(std::move(loaded.error()));
-  }
-  applied_.emplace(links_, mss_);
-  return {};
-}
-
 std::expected<void, DriverError> XfrmLinks::ensure(const TunnelSpec& spec) {
   const std::string device = xfrmDeviceName(spec.interface_id);
   if (spec.interface_id == 0) {
@@ -326,10 +272,7 @@ std::expected<void, DriverError> XfrmLinks::ensure(const TunnelSpec& spec) {
       return std::unexpected(std::move(up.error()));
     }
   }
-
-  links_.insert(device);
-  mss_ = spec.tcp_mss;
-  return applyClamp();
+  return {};
 }
 
 std::expected<void, DriverError> XfrmLinks::remove(std::uint32_t interface_id) {
@@ -346,8 +289,7 @@ std::expected<void, DriverError> XfrmLinks::remove(std::uint32_t interface_id) {
       }
     }
   }
-  links_.erase(device);
-  return applyClamp();
+  return {};
 }
 
 }  // namespace transit::peers

@@ -26,6 +26,12 @@ enum class TunnelLinks {
   kExternal,  // the links already exist (the lab, on kernels without ESP); the hub leaves them
 };
 
+// "ipsecN": the device of a kXfrm tunnel with interface_id N (libreswan's `ipsec-interface=N`,
+// N >= 1). The hub's planner names the MSS clamp's links with it; XfrmLinks makes them.
+inline std::string xfrmDeviceName(std::uint32_t interface_id) {
+  return "ipsec" + std::to_string(interface_id);
+}
+
 // One tunnel as the hub wants it. Rendered into one libreswan connection.
 struct TunnelSpec {
   std::string name;                     // connection name: hub prefix + spoke + "-" + index

@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-#include <system_error>
 #include <utility>
 
 #include "routing/base/file_io.hpp"
@@ -54,12 +52,8 @@ DriverError exitError(const std::vector<std::string>& argv, const CommandResult&
 
 std::expected<void, DriverError> writeDriverFile(const std::string& path, std::string_view content,
                                                  mode_t mode) {
-  const std::filesystem::path target(path);
-  if (target.has_parent_path()) {
-    std::error_code ignored;  // a directory that cannot be made shows up as a failed write
-    std::filesystem::create_directories(target.parent_path(), ignored);
-  }
-  if (auto written = writeFileAtomically(path, content, mode); !written) {
+  if (auto written = writeAtomically(path, content, WriteOptions{.mode = mode, .make_dirs = true});
+      !written) {
     return std::unexpected(DriverError{Kind::kTransient, std::move(written.error())});
   }
   return {};

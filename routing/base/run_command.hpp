@@ -2,10 +2,10 @@
 // through a CommandRunner and classifying the outcome as a DriverError, naming a command in a
 // message, and writing the files a driver owns atomically.
 //
-// Owns nothing; free functions. Called by XfrmLinks (peers/) and NftForwardingFilter (hub/) on
-// the reconciler's thread; runCommand blocks as long as the command runs. Messages name the
-// command and quote the first line of its stderr, never a file's content: a caller whose command
-// line or stderr can hold a secret must scrub the message itself.
+// Owns nothing; free functions. Called by XfrmLinks, LibreswanDriver (peers/) and
+// NftForwardingFilter (routing/nft) on the reconciler's thread; runCommand blocks as long as the
+// command runs. Messages name the command and quote the first line of its stderr, never a file's
+// content: a caller whose command line or stderr can hold a secret must scrub the message itself.
 #pragma once
 
 #include <sys/types.h>
@@ -48,9 +48,9 @@ std::expected<CommandResult, DriverError> runCommand(CommandRunner& runner,
 // "<cmd>: exit <code>, signal <signal>: <first line of its stderr>".
 DriverError exitError(const std::vector<std::string>& argv, const CommandResult& result);
 
-// Replaces `path` atomically with `content`, file mode `mode` whatever the umask, creating its
-// directory first when missing. A failure (the directory or the file cannot be written) is
-// kTransient; its message names the path, never the content.
+// writeAtomically (routing/base/file_io.hpp) with `mode`, creating missing directories 0700
+// (makePrivateDirs). A failure (a directory or the file cannot be made, written or synced) is
+// kTransient with file_io's message: it names the path, never the content.
 std::expected<void, DriverError> writeDriverFile(const std::string& path, std::string_view content,
                                                  mode_t mode);
 

@@ -99,6 +99,38 @@ std::string renderForwardingTable(std::string_view table, const ForwardingPolicy
   return out;
 }
 
+std::string renderMssClampTable(std::string_view table, const MssClamp& clamp) {
+  // Adding an empty table first makes the delete succeed whether or not it existed; nft -f
+  // applies the whole file as one transaction.
+  std::string out = fmt::format(
+      "# transit-hubd: TCP MSS clamp on the hub's XFRM tunnel links; do not edit\n"
+      "table inet {0} {{}}\n"
+      "delete table inet {0}\n",
+      table);
+  if (clamp.links.empty()) {
+    return out;
+  }
+  std::string names;
+  for (const auto& link : clamp.links) {
+    names += fmt::format("{}\"{}\"", names.empty() ? "" : ", ", link);
+  }
+  const std::string rule = fmt::format(
+      "tcp flags syn tcp option maxseg size > {0} tcp option maxseg size set {0}", clamp.mss);
+  out += fmt::format("table inet {} {{\n", table);
+  // Forwarded traffic is clamped in both directions; the hub's own (BGP) traffic on the way out.
+  out += "\tchain forward {\n";
+  out += "\t\ttype filter hook forward priority mangle; policy accept;\n";
+  out += fmt::format("\t\toifname {{ {} }} {}\n", names, rule);
+  out += fmt::format("\t\tiifname {{ {} }} {}\n", names, rule);
+  out += "\t}\n";
+  out += "\tchain output {\n";
+  out += "\t\ttype filter hook output priority mangle; policy accept;\n";
+  out += fmt::format("\t\toifname {{ {} }} {}\n", names, rule);
+  out += "\t}\n";
+  out += "}\n";
+  return out;
+}
+
 std::optional<std::uint64_t> parseDroppedPackets(std::string_view nft_json) {
   boost::system::error_code ec;
   const auto root = boost::json::parse(nft_json, ec);
@@ -141,22 +173,40 @@ std::optional<std::uint64_t> parseDroppedPackets(std::string_view nft_json) {
   return total;
 }
 
-std::expected<void, DriverError> NftForwardingFilter::apply(const ForwardingPolicy& policy) {
-  if (applied_ && *applied_ == policy) {
-    return {};
-  }
-  const std::string path = fmt::format("{}/{}.nft", options_.dir, options_.table);
-  if (auto written =
-          writeDriverFile(path, renderForwardingTable(options_.table, policy), 0644);
-      !written) {
+std::expected<void, DriverError> NftForwardingFilter::load(std::string_view table,
+                                                           std::string_view script) {
+  const std::string path = fmt::format("{}/{}.nft", options_.dir, table);
+  // 0600: root loads it, and nobody else needs to read the hub's ruleset from here.
+  if (auto written = writePrivateFileAtomically(path, script); !written) {
     return written;
   }
   if (auto loaded = runCommand(runner_, {options_.nft, "-f", path}, options_.timeout);
       !loaded) {
     return std::unexpected(std::move(loaded.error()));
   }
-  applied_ = policy;
   return {};
+}
+
+std::expected<void, DriverError> NftForwardingFilter::apply(const ForwardingPolicy& policy) {
+  // The two tables are independent: a segment table nft refuses does not hold back the clamp.
+  std::expected<void, DriverError> result;
+  ForwardingPolicy segments;
+  segments.segment_cidrs = policy.segment_cidrs;
+  segments.isolated = policy.isolated;
+  if (!applied_segments_ || *applied_segments_ != segments) {
+    result = load(options_.table, renderForwardingTable(options_.table, segments));
+    if (result) applied_segments_ = std::move(segments);
+  }
+  if (applied_clamp_ != policy.mss_clamp) {
+    auto loaded =
+        load(options_.mss_table, renderMssClampTable(options_.mss_table, policy.mss_clamp));
+    if (loaded) {
+      applied_clamp_ = policy.mss_clamp;
+    } else if (result) {
+      result = std::move(loaded);
+    }
+  }
+  return result;
 }
 
 std::expected<std::optional<std::uint64_t>, DriverError> NftForwardingFilter::observe() {
@@ -169,7 +219,7 @@ std::expected<std::optional<std::uint64_t>, DriverError> NftForwardingFilter::ob
   // directory", exit 1. A table this object loaded must be loaded again.
   if (!result->exitedWith(0) &&
       result->err.find("No such file or directory") != std::string::npos) {
-    if (applied_ && !applied_->isolated.empty()) applied_.reset();
+    if (applied_segments_ && !applied_segments_->isolated.empty()) applied_segments_.reset();
     return std::nullopt;
   }
   if (!result->exitedWith(0)) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hub/store/record_codec.hpp"
+#include "routing/base/file_io.hpp"
 
 namespace transit::hub {
 namespace {
@@ -26,7 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr mode_t kFileMode = 0600;       // the database holds PSKs: owner only
-constexpr mode_t kDirectoryMode = 0700;  // for directories this store creates
 
 // Schema migrations, in order. Step N takes a database from user_version N-1 to N, in one
 // transaction. Steps are never edited once released; a change is a new step.
@@ -129,54 +129,9 @@ class FileDescriptor {
   int fd_;
 };
 
-// Makes a new directory entry durable: a file or directory created in `directory` survives a
-// power cut only once the directory itself is synced.
-std::expected<void, StoreError> syncDirectory(const fs::path& directory) {
-  FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return std::unexpected(fileError("cannot open directory", directory, errno));
-  }
-  if (::fsync(fd.get()) != 0) {
-    return std::unexpected(fileError("cannot sync directory", directory, errno));
-  }
-  return {};
-}
-
-// Creates `directory` and any missing parents, each 0700.
-std::expected<void, StoreError> makeDirectories(const fs::path& directory) {
-  std::vector<fs::path> missing;
-  for (fs::path p = directory; !p.empty(); p = p.parent_path()) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) {
-        return std::unexpected(fileError("not a directory:", p, ENOTDIR));
-      }
-      break;
-    }
-    if (errno != ENOENT) {
-      return std::unexpected(fileError("cannot inspect", p, errno));
-    }
-    missing.push_back(p);
-    if (p == p.parent_path()) {
-      break;
-    }
-  }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), kDirectoryMode) != 0) {
-      if (errno == EEXIST) {
-        continue;
-      }
-      return std::unexpected(fileError("cannot create directory", *it, errno));
-    }
-    // The umask may have cleared owner bits; the mode is meant exactly.
-    if (::chmod(it->c_str(), kDirectoryMode) != 0) {
-      return std::unexpected(fileError("cannot set the mode of", *it, errno));
-    }
-    if (auto synced = syncDirectory(it->parent_path()); !synced) {
-      return synced;
-    }
-  }
-  return {};
+// The file I/O floor's error (it names the path) as this store's.
+StoreError fileIoError(std::string message) {
+  return error(StoreErrorCode::kUnavailable, fmt::format("sqlite store: {}", message));
 }
 
 // Makes `path` a regular file of mode 0600: creates it when `create` is set and it is missing,
@@ -215,7 +170,9 @@ std::expected<void, StoreError> secureFile(const fs::path& path, bool create) {
     return std::unexpected(fileError("cannot set mode 0600 on", path, errno));
   }
   if (created) {
-    return syncDirectory(path.parent_path());
+    if (auto synced = syncDirectory(path.parent_path()); !synced) {
+      return std::unexpected(fileIoError(std::move(synced.error())));
+    }
   }
   return {};
 }
@@ -528,8 +485,8 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   if (!path.has_filename()) {
     return std::unexpected(fileError("not a file name:", path, EISDIR));
   }
-  if (auto made = makeDirectories(path.parent_path()); !made) {
-    return std::unexpected(made.error());
+  if (auto made = makePrivateDirs(path.parent_path()); !made) {
+    return std::unexpected(fileIoError(std::move(made.error())));
   }
   if (auto secured = secureFile(path, true); !secured) {
     return std::unexpected(secured.error());

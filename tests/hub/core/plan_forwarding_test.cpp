@@ -1,4 +1,5 @@
-// planForwarding: which segment pairs the forwarding plane drops, from the desired state.
+// planForwarding: which segment pairs the forwarding plane drops, from the desired state, and
+// which tunnel links it clamps the TCP MSS on, from the planned tunnels.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -46,7 +47,7 @@ DesiredState exampleState() {
   return state;
 }
 
-ForwardingPolicy examplePolicy() { return planForwarding(exampleState(), exampleOptions()); }
+ForwardingPolicy examplePolicy() { return planForwarding(exampleState(), exampleOptions(), {}); }
 
 // ---- planForwarding ----
 
@@ -64,23 +65,23 @@ TEST(PlanForwarding, OneSegmentGivesAnEmptyPolicy) {
   DesiredState state;
   addSpoke(state, "a", "default", {"10.1.0.0/16"});
   addSpoke(state, "b", "default", {"10.2.0.0/16"});
-  EXPECT_EQ(planForwarding(state, PlanOptions{}), ForwardingPolicy{});
+  EXPECT_EQ(planForwarding(state, PlanOptions{}, {}), ForwardingPolicy{});
 }
 
 TEST(PlanForwarding, NoSpokesGivesAnEmptyPolicy) {
-  EXPECT_EQ(planForwarding(DesiredState{}, exampleOptions()), ForwardingPolicy{});
+  EXPECT_EQ(planForwarding(DesiredState{}, exampleOptions(), {}), ForwardingPolicy{});
 }
 
 TEST(PlanForwarding, SegmentWithoutCidrsIsIgnored) {
   auto state = exampleState();
   addSpoke(state, "lab-a", "lab", {});  // reaches nobody, but has nothing to isolate
-  EXPECT_EQ(planForwarding(state, exampleOptions()), examplePolicy());
+  EXPECT_EQ(planForwarding(state, exampleOptions(), {}), examplePolicy());
 }
 
 TEST(PlanForwarding, UnconfiguredSegmentIsIsolatedFromEveryOther) {
   auto state = exampleState();
   addSpoke(state, "lab-a", "lab", {"10.50.0.0/16"});
-  const auto policy = planForwarding(state, exampleOptions());
+  const auto policy = planForwarding(state, exampleOptions(), {});
   const std::set<Pair> isolated{{"dev", "lab"},  {"dev", "prod"},   {"lab", "dev"},
                                 {"lab", "prod"}, {"lab", "shared"}, {"prod", "dev"},
                                 {"prod", "lab"}, {"shared", "lab"}};
@@ -95,7 +96,7 @@ TEST(PlanForwarding, ReachabilityListedOnOneSideIsEnough) {
   addSpoke(state, "b", "green", {"10.2.0.0/16"});
   PlanOptions options;
   options.segments = {{"green", {"blue"}}};
-  EXPECT_EQ(planForwarding(state, options), ForwardingPolicy{});
+  EXPECT_EQ(planForwarding(state, options, {}), ForwardingPolicy{});
 }
 
 TEST(PlanForwarding, SegmentCidrsAreSortedAndDeduplicated) {
@@ -103,8 +104,56 @@ TEST(PlanForwarding, SegmentCidrsAreSortedAndDeduplicated) {
   addSpoke(state, "a", "blue", {"10.9.0.0/16", "10.1.0.0/16"});
   addSpoke(state, "b", "blue", {"10.1.0.0/16", "10.5.0.0/16"});  // a duplicate, as if by hand
   addSpoke(state, "c", "green", {"10.2.0.0/16"});
-  const auto policy = planForwarding(state, PlanOptions{});
+  const auto policy = planForwarding(state, PlanOptions{}, {});
   EXPECT_EQ(policy.segment_cidrs.at("blue"), pfxs({"10.1.0.0/16", "10.5.0.0/16", "10.9.0.0/16"}));
+}
+
+// ---- the MSS clamp ----
+
+peers::TunnelSpec tunnel(std::string name, std::uint32_t interface_id, std::uint32_t mss = 1379) {
+  peers::TunnelSpec spec;
+  spec.name = std::move(name);
+  spec.interface_id = interface_id;
+  spec.tcp_mss = mss;
+  return spec;
+}
+
+TEST(PlanForwarding, XfrmTunnelsAreClampedOnTheirIpsecDevices) {
+  const std::vector<peers::TunnelSpec> tunnels{tunnel("th-a-1", 7), tunnel("th-a-2", 8)};
+  const auto policy = planForwarding(DesiredState{}, PlanOptions{}, tunnels);
+  EXPECT_EQ(policy.mss_clamp, (routing::MssClamp{{"ipsec7", "ipsec8"}, 1379}));
+  EXPECT_TRUE(policy.isolated.empty());  // a clamp isolates nothing
+}
+
+TEST(PlanForwarding, NoTunnelsNoClamp) {
+  EXPECT_EQ(planForwarding(exampleState(), exampleOptions(), {}).mss_clamp, routing::MssClamp{});
+}
+
+TEST(PlanForwarding, ExternalLinksAreNeverClamped) {
+  PlanOptions options;
+  options.links = peers::TunnelLinks::kExternal;
+  const std::vector<peers::TunnelSpec> tunnels{tunnel("th-a-1", 7)};
+  EXPECT_EQ(planForwarding(DesiredState{}, options, tunnels).mss_clamp, routing::MssClamp{});
+}
+
+TEST(PlanForwarding, OneClampForAllLinksAtTheSmallestMss) {
+  const std::vector<peers::TunnelSpec> tunnels{tunnel("th-a-1", 7, 1379), tunnel("th-b-1", 9, 1300)};
+  EXPECT_EQ(planForwarding(DesiredState{}, PlanOptions{}, tunnels).mss_clamp,
+            (routing::MssClamp{{"ipsec7", "ipsec9"}, 1300}));
+}
+
+TEST(PlanForwarding, TheClampFollowsThePlannedTunnels) {
+  DesiredState state;
+  auto spoke = std::make_shared<peers::Spoke>();
+  spoke->name = "prod-a";
+  spoke->segment = "prod";
+  spoke->tunnels = {{Ipv4Address::parse("203.0.113.9").value(), pfx("169.254.0.24/30"), "k1"},
+                    {Ipv4Address::parse("203.0.113.10").value(), pfx("169.254.0.28/30"), "k2"}};
+  state.spokes.emplace("prod-a", spoke);
+  const auto planned = plan(state, PlanOptions{});
+  const auto policy = planForwarding(state, PlanOptions{}, planned.tunnels);
+  // if_id: the /30's position in 169.254.0.0/16 plus 1.
+  EXPECT_EQ(policy.mss_clamp, (routing::MssClamp{{"ipsec7", "ipsec8"}, 1379}));
 }
 
 }  // namespace

@@ -52,7 +52,6 @@ TEST(WiringTest, EveryLibreswanKeyReachesTheDriver) {
   EXPECT_EQ(options.secrets_file, "/etc/p/hub.secrets");
   EXPECT_EQ(options.links, peers::TunnelLinks::kExternal);
   EXPECT_EQ(options.xfrm.underlay_device, "ens5");
-  EXPECT_EQ(options.xfrm.nft_dir, "/run/th");
 }
 
 TEST(WiringTest, EveryBirdKeyReachesTheDriver) {
@@ -139,7 +138,6 @@ TEST(WiringTest, TheConfigsDefaultPathsAreTheDriversOwnDefaults) {
   EXPECT_EQ(defaults.drivers.libreswan.secrets_file.string(), libreswan.secrets_file);
   EXPECT_EQ(defaults.drivers.tunnel_links, libreswan.links);
   EXPECT_EQ(defaults.drivers.xfrm.underlay_device, libreswan.xfrm.underlay_device);
-  EXPECT_EQ(defaults.drivers.runtime_dir.string(), libreswan.xfrm.nft_dir);
   EXPECT_EQ(defaults.drivers.runtime_dir.string(), segment_filter.dir);
   EXPECT_EQ(defaults.drivers.bird.socket.string(), bird.socket_path);
   EXPECT_EQ(defaults.drivers.bird.include_file.string(), bird.include_path);
@@ -164,7 +162,6 @@ TEST(WiringTest, DryRunMovesEveryFileUnderTheDryRunDirectoryAndKeepsTheCommands)
   EXPECT_EQ(options.libreswan.conf_dir, "/var/lib/th/dry/ipsec");
   EXPECT_EQ(options.libreswan.secrets_file, "/var/lib/th/dry/ipsec/transit-hub.secrets");
   EXPECT_EQ(options.libreswan.pid_file, "/var/lib/th/dry/pluto.pid");
-  EXPECT_EQ(options.libreswan.xfrm.nft_dir, "/var/lib/th/dry/nft");
   EXPECT_EQ(options.bird.include_path, "/var/lib/th/dry/bird/transit-hub.conf");
   EXPECT_EQ(options.segment_filter.dir, "/var/lib/th/dry/nft");
   // What the log names: live mode's commands, sockets and BIRD's main config.

@@ -1,7 +1,7 @@
 // Site configuration renderers: goldens for each format (a BGP site with default and with
 // non-default tunnel options, a static site), the strongSwan algorithm names, where PSKs may
-// appear, and, when the tools are installed, the real parsers: libreswan's addconn/algparse,
-// `bird -p`, FRR's `vtysh --dryrun`, `sh -n`, and the project's own AWS XML parser.
+// appear, `sh -n` on the links script and the project's own AWS XML parser. The real libreswan,
+// BIRD and FRR parsers check them in site_config_tool_test.cpp.
 // Re-record the goldens with TRANSIT_UPDATE_GOLDEN=1 and review the diff.
 #include "peers/export/site_config.hpp"
 
@@ -25,6 +25,7 @@
 #include "peers/model/spoke_json.hpp"
 #include "peers/model/spoke_validation.hpp"
 #include "tests/fakes/temp_dir.hpp"
+#include "tests/peers/export/site_config_fixtures.hpp"
 
 namespace transit::peers {
 namespace {
@@ -32,55 +33,7 @@ namespace {
 using fakes::TempDir;
 using transit::Ipv4Address;
 using transit::Ipv4Prefix;
-
-Ipv4Address ip(std::string_view text) { return Ipv4Address::parse(text).value(); }
-
-constexpr std::string_view kPsk1 = "Site1.psk_tunnel_one";
-constexpr std::string_view kPsk2 = "Site1.psk_tunnel_two";
-
-// A site spoke as the hub stores it: decoded and validated like a client's POST.
-Spoke site(std::string_view extra, bool two_tunnels = true) {
-  std::string tunnels = fmt::format(
-      R"([{{"outside_ip": "198.51.100.20", "inside_cidr": "169.254.30.0/30", "psk": "{}"}})",
-      kPsk1);
-  if (two_tunnels) {
-    tunnels += fmt::format(
-        R"(, {{"outside_ip": "198.51.100.21", "inside_cidr": "169.254.30.4/30", "psk": "{}"}})",
-        kPsk2);
-  }
-  const auto text = fmt::format(
-      R"({{"name": "site-1", "kind": "site", "cidrs": ["10.20.0.0/16", "10.21.0.0/24"],
-          "tunnels": {}]{}}})",
-      tunnels, extra);
-  auto draft = decodeSpokeDraft(boost::json::parse(text));
-  EXPECT_TRUE(draft.has_value()) << draft.error().field << ": " << draft.error().message;
-  if (!draft) return Spoke{};
-  auto request = validateSpoke(*draft, ValidationContext{65000, {ip("203.0.113.5")}});
-  EXPECT_TRUE(request.has_value()) << request.error().field << ": " << request.error().message;
-  if (!request) return Spoke{};
-  Spoke spoke = request->spoke;
-  for (const auto& tunnel : request->tunnels) {
-    spoke.tunnels.push_back(Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk});
-  }
-  return spoke;
-}
-
-Spoke bgpSite() { return site(R"(, "routing": "bgp", "asn": 65010)"); }
-
-// Non-default options: IKEv1 only, SHA2-512, DH 16, shorter lifetimes; the hub waits.
-Spoke customSite() {
-  return site(R"(, "routing": "bgp", "asn": 65123, "bgp_hold_time_seconds": 90,
-      "tunnel_options": {"ike_versions": ["ikev1"], "phase1_encryption": ["AES256", "AES128"],
-        "phase1_integrity": ["SHA2-512"], "phase1_dh_groups": [16],
-        "phase1_lifetime_seconds": 14400, "phase2_encryption": ["AES256-GCM-16", "AES256"],
-        "phase2_integrity": ["SHA2-512", "SHA1"], "phase2_dh_groups": [16],
-        "phase2_lifetime_seconds": 1800, "rekey_margin_seconds": 180, "rekey_fuzz_percent": 50,
-        "replay_window": 512, "dpd_timeout_seconds": 60, "startup_action": "add"})");
-}
-
-Spoke staticSite() { return site(R"(, "routing": "static")"); }
-
-SiteConfigHub hub() { return SiteConfigHub{"hub-a", ip("203.0.113.5"), 65000}; }
+using namespace site_fixtures;
 
 // All files of a configuration in one text: path, secret flag, description, content.
 std::string dump(const SiteConfig& config) {
@@ -113,52 +66,10 @@ void expectGolden(const std::string& name, const std::string& actual) {
   EXPECT_EQ(actual, readFile(path)) << "golden file " << path;
 }
 
-const SiteConfigFile* find(const SiteConfig& config, std::string_view suffix) {
-  for (const auto& file : config.files) {
-    if (file.path.ends_with(suffix)) return &file;
-  }
-  return nullptr;
-}
-
 std::vector<std::string> paths(const SiteConfig& config) {
   std::vector<std::string> out;
   for (const auto& file : config.files) out.push_back(file.path);
   return out;
-}
-
-// The value of the first `key = value` (or `key=value`) line after `from`.
-std::string valueOf(const std::string& text, std::string_view key, std::size_t from = 0) {
-  std::istringstream in(text.substr(from));
-  std::string line;
-  while (std::getline(in, line)) {
-    const auto start = line.find_first_not_of(" \t");
-    if (start == std::string::npos) continue;
-    std::string_view rest = std::string_view(line).substr(start);
-    if (!rest.starts_with(key)) continue;
-    rest.remove_prefix(key.size());
-    if (rest.empty() || (rest.front() != ' ' && rest.front() != '=')) continue;
-    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '=')) rest.remove_prefix(1);
-    return std::string(rest);
-  }
-  return "";
-}
-
-struct Run {
-  int status = -1;
-  std::string output;
-};
-
-Run run(const std::string& command) {
-  Run result;
-  if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
-    std::array<char, 4096> buffer{};
-    std::size_t n = 0;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
-      result.output.append(buffer.data(), n);
-    }
-    result.status = ::pclose(pipe);
-  }
-  return result;
 }
 
 constexpr std::array kFormats{SiteConfigFormat::kStrongswan, SiteConfigFormat::kLibreswan,
@@ -468,35 +379,6 @@ TEST(SiteConfigLibreswan, SecretsReadBackWithTheHubsParser) {
   EXPECT_EQ(secrets[1].psk, kPsk2);
 }
 
-constexpr const char* kAddconn = "/usr/libexec/ipsec/addconn";
-constexpr const char* kAlgparse = "/usr/libexec/ipsec/algparse";
-
-TEST(SiteConfigLibreswan, AddconnAcceptsTheConfiguration) {
-  if (!std::filesystem::exists(kAddconn)) GTEST_SKIP() << kAddconn << " is not installed";
-  for (const auto& spoke : {bgpSite(), customSite(), staticSite()}) {
-    TempDir dir;
-    const auto config = renderSiteConfig(spoke, hub(), SiteConfigFormat::kLibreswan);
-    const auto conf = dir.write("site.conf", find(config, ".conf")->content);
-    const auto main = dir.write("ipsec.conf", "config setup\n\ninclude " + conf.string() + "\n");
-    const auto result = run(std::string(kAddconn) + " --checkconfig --config " + main.string());
-    EXPECT_EQ(result.status, 0) << result.output;
-  }
-}
-
-TEST(SiteConfigLibreswan, AlgparseAcceptsTheProposals) {
-  if (!std::filesystem::exists(kAlgparse)) GTEST_SKIP() << kAlgparse << " is not installed";
-  for (const auto& spoke : {bgpSite(), customSite()}) {
-    const auto config = renderSiteConfig(spoke, hub(), SiteConfigFormat::kLibreswan);
-    const auto& conf = find(config, ".conf")->content;
-    const std::string version = spoke.tunnel_options.ikev2() ? "-v2" : "-v1";
-    const auto ike = run(fmt::format("{} {} 'ike={}'", kAlgparse, version, valueOf(conf, "ike")));
-    const auto esp =
-        run(fmt::format("{} {} -pfs 'esp={}'", kAlgparse, version, valueOf(conf, "esp")));
-    EXPECT_EQ(ike.output.find("ERROR"), std::string::npos) << ike.output;
-    EXPECT_EQ(esp.output.find("ERROR"), std::string::npos) << esp.output;
-  }
-}
-
 // ---- Links script, BIRD, FRR with the real tools ----
 
 TEST(SiteConfigTools, TheLinksScriptIsValidShAndCreatesMissingLinks) {
@@ -522,37 +404,6 @@ TEST(SiteConfigTools, TheLinksScriptIsValidShAndCreatesMissingLinks) {
             "link add xfrm-hub2 type xfrm dev ens5 if_id 2\n"
             "addr replace 169.254.30.6/30 dev xfrm-hub2\n"
             "link set dev xfrm-hub2 mtu 1399 up\n");
-}
-
-constexpr const char* kBird = "/usr/sbin/bird";
-constexpr const char* kVtysh = "/usr/bin/vtysh";
-
-TEST(SiteConfigTools, BirdParsesTheBgpFile) {
-  if (!std::filesystem::exists(kBird)) GTEST_SKIP() << kBird << " is not installed";
-  for (const auto& spoke : {bgpSite(), customSite()}) {
-    TempDir dir;
-    const auto config = renderSiteConfig(spoke, hub(), SiteConfigFormat::kStrongswan);
-    const auto include =
-        dir.write("site.conf", find(config, "bird/transit-hub-site-1.conf")->content);
-    const auto main =
-        dir.write("bird.conf", "router id 192.0.2.1;\nprotocol device {}\ninclude \"" +
-                                   include.string() + "\";\n");
-    const auto result = run(std::string(kBird) + " -p -c " + main.string());
-    EXPECT_EQ(result.status, 0) << result.output;
-  }
-}
-
-TEST(SiteConfigTools, VtyshAcceptsTheFrrFile) {
-  if (!std::filesystem::exists(kVtysh)) GTEST_SKIP() << kVtysh << " is not installed";
-  for (const auto& spoke : {bgpSite(), customSite()}) {
-    TempDir dir;
-    const auto config = renderSiteConfig(spoke, hub(), SiteConfigFormat::kLibreswan);
-    const auto file = dir.write("frr.conf", find(config, "frr/transit-hub-site-1.conf")->content);
-    const auto result = run(fmt::format("{} --config_dir {} --dryrun -f {}", kVtysh,
-                                        dir.path().string(), file.string()));
-    EXPECT_EQ(result.status, 0) << result.output;
-    EXPECT_EQ(result.output.find("Unknown command"), std::string::npos) << result.output;
-  }
 }
 
 // ---- AWS XML ----

@@ -491,8 +491,6 @@ class LibreswanDriverXfrmTest : public LibreswanDriverTest {
     LibreswanDriverTest::SetUp();
     options_.links = TunnelLinks::kXfrm;
     options_.xfrm.ip = "/x/ip";
-    options_.xfrm.nft = "/x/nft";
-    options_.xfrm.nft_dir = dir_ + "/nft";
     options_.xfrm.underlay_device = "eth0";
   }
 
@@ -533,7 +531,6 @@ TEST_F(LibreswanDriverXfrmTest, ApplyMakesTheLinkBeforeLoadingTheConnection) {
   EXPECT_LT(firstCall({"/x/ip", "link", "add", "ipsec7", "if_id", "7"}), addconn);
   EXPECT_LT(firstCall({"/x/ip", "addr", "add", "169.254.20.2/30", "dev", "ipsec7"}), addconn);
   EXPECT_LT(firstCall({"/x/ip", "link", "set", "dev", "ipsec7", "up"}), addconn);
-  EXPECT_LT(firstCall({"/x/nft", "-f"}), addconn);
   EXPECT_NE(slurp(confPath()).value_or("").find("\tipsec-interface=7\n"), std::string::npos);
 }
 
@@ -594,16 +591,14 @@ TEST_F(LibreswanDriverXfrmTest, ForeignDeviceRefusesTheTunnelBeforePlutoSeesIt) 
   EXPECT_EQ(runner_.count({"link", "del"}), 0);
 }
 
-TEST_F(LibreswanDriverTest, ExternalLinksRunNoIpOrNftCommand) {
+TEST_F(LibreswanDriverTest, ExternalLinksRunNoIpCommand) {
   options_.xfrm.ip = "/x/ip";
-  options_.xfrm.nft = "/x/nft";
   auto driver = makeDriver();
   ASSERT_TRUE(driver->apply(spec()).has_value());
   ASSERT_TRUE(driver->remove("th-prod-a-1").has_value());
   auto restarted = makeDriver();
   ASSERT_TRUE(restarted->remove("th-prod-a-1").has_value());
   EXPECT_EQ(runner_.count({"/x/ip"}), 0);
-  EXPECT_EQ(runner_.count({"/x/nft"}), 0);
 }
 
 }  // namespace

@@ -2,15 +2,10 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 #include "tests/fakes/fake_command_runner.hpp"
-#include "tests/fakes/temp_dir.hpp"
 
 namespace transit::peers {
 namespace {
@@ -82,21 +77,12 @@ CommandResult noSuchDevice(std::uint32_t id) {
   return reply("", 1, fmt::format("Device \"ipsec{}\" does not exist.\n", id));
 }
 
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 bool reads(const Argv& argv) { return std::ranges::find(argv, "show") != argv.end(); }
 
 class XfrmLinksTest : public ::testing::Test {
  protected:
   XfrmLinksTest() {
     options_.ip = "/x/ip";
-    options_.nft = "/x/nft";
-    options_.nft_dir = (dir_ / "run").string();
   }
 
   static TunnelSpec spec(std::uint32_t id = 7) {
@@ -134,10 +120,6 @@ class XfrmLinksTest : public ::testing::Test {
     return out;
   }
 
-  std::string nftFile() const { return options_.nft_dir + "/transit_hub_mss.nft"; }
-  Argv nftLoad() const { return {"/x/nft", "-f", nftFile()}; }
-
-  fakes::TempDir dir_;
   XfrmLinkOptions options_;
   FakeCommandRunner runner_;
 };
@@ -155,13 +137,8 @@ TEST_F(XfrmLinksTest, CreatesTheLinkFromNothing) {
       {"/x/ip", "link", "set", "dev", "ipsec7", "mtu", "1399"},
       {"/x/ip", "addr", "add", "169.254.20.2/30", "dev", "ipsec7"},
       {"/x/ip", "link", "set", "dev", "ipsec7", "up"},
-      nftLoad(),
   };
-  EXPECT_EQ(runner_.calls, expected);
-  EXPECT_EQ(slurp(nftFile()), renderMssClampTable("transit_hub_mss", {"ipsec7"}, 1379));
-  struct stat st {};
-  ASSERT_EQ(::stat(nftFile().c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777U, 0600U);
+  EXPECT_EQ(runner_.calls, expected);  // no nft: the MSS clamp is routing/nft's
 }
 
 TEST_F(XfrmLinksTest, SecondEnsureOfAHealthyLinkOnlyReads) {
@@ -180,7 +157,7 @@ TEST_F(XfrmLinksTest, ExistingHealthyLinkIsAdoptedWithoutChanges) {
   healthy();
   XfrmLinks links(options_, runner_);
   ASSERT_TRUE(links.ensure(spec()).has_value());
-  EXPECT_EQ(mutations(), std::vector<Argv>{nftLoad()});  // only the clamp, once per process
+  EXPECT_TRUE(mutations().empty());
 }
 
 TEST_F(XfrmLinksTest, IfIdPrintedAsANumberIsAcceptedToo) {
@@ -188,7 +165,7 @@ TEST_F(XfrmLinksTest, IfIdPrintedAsANumberIsAcceptedToo) {
   runner_.on({"addr", "show", "ipsec7"}, reply(addrJson(7, {{"169.254.20.2", 30}})));
   XfrmLinks links(options_, runner_);
   ASSERT_TRUE(links.ensure(spec()).has_value());
-  EXPECT_EQ(mutations(), std::vector<Argv>{nftLoad()});
+  EXPECT_TRUE(mutations().empty());
 }
 
 TEST_F(XfrmLinksTest, LinkWithAnotherIfIdIsRefusedAndLeftAlone) {
@@ -221,7 +198,6 @@ TEST_F(XfrmLinksTest, StrayAddressesAreRemovedAndTheInsideAddressAdded) {
       {"/x/ip", "addr", "del", "169.254.99.2/30", "dev", "ipsec7"},
       {"/x/ip", "addr", "del", "10.9.9.9/24", "dev", "ipsec7"},
       {"/x/ip", "addr", "add", "169.254.20.2/30", "dev", "ipsec7"},
-      nftLoad(),
   };
   EXPECT_EQ(mutations(), expected);  // the IPv6 link-local address stays
 }
@@ -240,8 +216,7 @@ TEST_F(XfrmLinksTest, WrongMtuIsFixed) {
   runner_.on({"addr", "show", "ipsec7"}, reply(addrJson(7, {{"169.254.20.2", 30}})));
   XfrmLinks links(options_, runner_);
   ASSERT_TRUE(links.ensure(spec()).has_value());
-  const std::vector<Argv> expected{{"/x/ip", "link", "set", "dev", "ipsec7", "mtu", "1399"},
-                                   nftLoad()};
+  const std::vector<Argv> expected{{"/x/ip", "link", "set", "dev", "ipsec7", "mtu", "1399"}};
   EXPECT_EQ(mutations(), expected);
 }
 
@@ -250,7 +225,7 @@ TEST_F(XfrmLinksTest, DownLinkIsBroughtUp) {
   runner_.on({"addr", "show", "ipsec7"}, reply(addrJson(7, {{"169.254.20.2", 30}})));
   XfrmLinks links(options_, runner_);
   ASSERT_TRUE(links.ensure(spec()).has_value());
-  const std::vector<Argv> expected{{"/x/ip", "link", "set", "dev", "ipsec7", "up"}, nftLoad()};
+  const std::vector<Argv> expected{{"/x/ip", "link", "set", "dev", "ipsec7", "up"}};
   EXPECT_EQ(mutations(), expected);
 }
 
@@ -317,55 +292,16 @@ TEST_F(XfrmLinksTest, InterfaceIdZeroIsInvalid) {
   EXPECT_TRUE(runner_.calls.empty());
 }
 
-TEST_F(XfrmLinksTest, FailedNftLoadIsRetriedByTheNextEnsure) {
-  healthy();
-  runner_.on({"/x/nft"}, reply("", 1, "Error: Could not process rule: No such file or directory\n"),
-             1);
-  XfrmLinks links(options_, runner_);
-  const auto failed = links.ensure(spec());
-  ASSERT_FALSE(failed.has_value());
-  EXPECT_EQ(failed.error().kind, Kind::kTransient);
-  EXPECT_NE(failed.error().message.find("/x/nft -f"), std::string::npos);
-  runner_.calls.clear();
-  ASSERT_TRUE(links.ensure(spec()).has_value());
-  EXPECT_EQ(mutations(), std::vector<Argv>{nftLoad()});
-}
-
-TEST_F(XfrmLinksTest, ChangedMssReloadsTheClamp) {
-  healthy();
-  XfrmLinks links(options_, runner_);
-  ASSERT_TRUE(links.ensure(spec()).has_value());
-  auto s = spec();
-  s.tcp_mss = 1300;
-  ASSERT_TRUE(links.ensure(s).has_value());
-  EXPECT_EQ(runner_.count({"/x/nft"}), 2);
-  EXPECT_EQ(slurp(nftFile()), renderMssClampTable("transit_hub_mss", {"ipsec7"}, 1300));
-}
-
-TEST_F(XfrmLinksTest, RemoveDeletesTheLinkAndReloadsTheClampWithoutIt) {
+TEST_F(XfrmLinksTest, RemoveDeletesOnlyThatLink) {
   healthy(7);
   healthy(8);
   XfrmLinks links(options_, runner_);
   ASSERT_TRUE(links.ensure(spec(7)).has_value());
   ASSERT_TRUE(links.ensure(spec(8)).has_value());
-  EXPECT_EQ(slurp(nftFile()), renderMssClampTable("transit_hub_mss", {"ipsec7", "ipsec8"}, 1379));
   runner_.calls.clear();
   ASSERT_TRUE(links.remove(7).has_value());
-  const std::vector<Argv> expected{{"/x/ip", "link", "del", "dev", "ipsec7"}, nftLoad()};
+  const std::vector<Argv> expected{{"/x/ip", "link", "del", "dev", "ipsec7"}};
   EXPECT_EQ(mutations(), expected);
-  EXPECT_EQ(slurp(nftFile()), renderMssClampTable("transit_hub_mss", {"ipsec8"}, 1379));
-}
-
-TEST_F(XfrmLinksTest, LastRemoveDeletesTheTable) {
-  healthy();
-  XfrmLinks links(options_, runner_);
-  ASSERT_TRUE(links.ensure(spec()).has_value());
-  ASSERT_TRUE(links.remove(7).has_value());
-  const std::string script = slurp(nftFile());
-  EXPECT_EQ(script, renderMssClampTable("transit_hub_mss", {}, 1379));
-  EXPECT_NE(script.find("delete table inet transit_hub_mss\n"), std::string::npos);
-  EXPECT_EQ(script.find("chain"), std::string::npos);
-  EXPECT_EQ(runner_.count({"/x/nft"}), 2);
 }
 
 TEST_F(XfrmLinksTest, RemovingAnAbsentLinkSucceeds) {
@@ -387,56 +323,6 @@ TEST_F(XfrmLinksTest, RemoveAfterARestartDeletesTheLink) {
   XfrmLinks fresh(options_, runner_);  // knows nothing of the links a previous process made
   ASSERT_TRUE(fresh.remove(7).has_value());
   EXPECT_EQ(runner_.count({"/x/ip", "link", "del", "dev", "ipsec7"}), 1);
-}
-
-TEST(RenderMssClampTable, GoldenText) {
-  const std::string expected =
-      "# transit-hubd: TCP MSS clamp on the hub's XFRM tunnel links; do not edit\n"
-      "table inet transit_hub_mss {}\n"
-      "delete table inet transit_hub_mss\n"
-      "table inet transit_hub_mss {\n"
-      "\tchain forward {\n"
-      "\t\ttype filter hook forward priority mangle; policy accept;\n"
-      "\t\toifname { \"ipsec7\", \"ipsec8\" } tcp flags syn tcp option maxseg size > 1379 "
-      "tcp option maxseg size set 1379\n"
-      "\t\tiifname { \"ipsec7\", \"ipsec8\" } tcp flags syn tcp option maxseg size > 1379 "
-      "tcp option maxseg size set 1379\n"
-      "\t}\n"
-      "\tchain output {\n"
-      "\t\ttype filter hook output priority mangle; policy accept;\n"
-      "\t\toifname { \"ipsec7\", \"ipsec8\" } tcp flags syn tcp option maxseg size > 1379 "
-      "tcp option maxseg size set 1379\n"
-      "\t}\n"
-      "}\n";
-  EXPECT_EQ(renderMssClampTable("transit_hub_mss", {"ipsec8", "ipsec7"}, 1379), expected);
-}
-
-TEST(RenderMssClampTable, NoLinksOnlyDeletesTheTable) {
-  EXPECT_EQ(renderMssClampTable("transit_hub_mss", {}, 1379),
-            "# transit-hubd: TCP MSS clamp on the hub's XFRM tunnel links; do not edit\n"
-            "table inet transit_hub_mss {}\n"
-            "delete table inet transit_hub_mss\n");
-}
-
-// The real nft checks the rendered scripts (`-c`: parse and validate in the kernel, commit
-// nothing). CI runs as root with nftables installed.
-TEST(RenderMssClampTable, RealNftAcceptsTheScripts) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "needs root";
-  }
-  PosixCommandRunner runner;
-  if (!runner.run({"nft", "--version"}, std::chrono::seconds(10))) {
-    GTEST_SKIP() << "nft is not installed";
-  }
-  fakes::TempDir dir;
-  const std::vector<std::set<std::string>> cases{{"ipsec7", "ipsec8"}, {"ipsec1"}, {}};
-  for (const auto& links : cases) {
-    const auto path =
-        dir.write("clamp.nft", renderMssClampTable("transit_hub_mss_check", links, 1379));
-    const auto checked = runner.run({"nft", "-c", "-f", path.string()}, std::chrono::seconds(20));
-    ASSERT_TRUE(checked.has_value()) << checked.error();
-    EXPECT_TRUE(checked->exitedWith(0)) << links.size() << " link(s): " << checked->err;
-  }
 }
 
 }  // namespace

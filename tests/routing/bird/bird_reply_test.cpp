@@ -1,9 +1,13 @@
 #include "routing/bird/bird_reply.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <random>
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -182,21 +186,74 @@ TEST(BirdReply, EchoTranscriptIgnoresAsyncLines) {
   EXPECT_EQ(replies[3].code, 0);
 }
 
-TEST(BirdReply, RandomBytesNeverCrash) {
-  std::mt19937 random(20261126);
-  const std::string alphabet = "0123456789 -+\n\r\tabc";
-  for (int round = 0; round < 2000; ++round) {
-    BirdReplyReader reader;
-    const int length = static_cast<int>(random() % 200);
-    for (int i = 0; i < length; ++i) {
-      const char c = random() % 4 == 0 ? static_cast<char>(random() % 256)
-                                       : alphabet[random() % alphabet.size()];
-      reader.feed(std::string_view(&c, 1));
-      BirdReply reply;
-      while (reader.next(reply) == Status::kReply) {
-        EXPECT_FALSE(reply.lines.empty());
+// ---- corpus replay ----
+
+// Every stream of tests/data/corpus/bird_reply (real BIRD sessions, cut, with CRLF line ends and
+// mutated; made by make_corpus.py) is framed whole and byte by byte. Both must give the replies
+// and the end state in the checked-in `.expected` (TRANSIT_UPDATE_GOLDEN=1 rewrites it), and every
+// reply must be well formed.
+
+std::string readBytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The replies framed from `chunks` fed in order, then how the stream ended, one line each.
+std::string frameDescribed(const std::vector<std::string_view>& chunks, const std::string& file) {
+  BirdReplyReader reader;
+  std::string out;
+  Status status = Status::kNeedMore;
+  for (const auto chunk : chunks) {
+    reader.feed(chunk);
+    BirdReply reply;
+    while ((status = reader.next(reply)) == Status::kReply) {
+      EXPECT_FALSE(reply.lines.empty()) << file;
+      if (reply.lines.empty()) continue;
+      EXPECT_EQ(reply.code, reply.lines.back().code) << file;
+      out += fmt::format("reply {:04} ({} lines) ok={}", reply.code, reply.lines.size(), reply.ok());
+      for (const auto& line : reply.lines) {
+        EXPECT_GE(line.code, 0) << file;
+        EXPECT_LE(line.code, 9999) << file;
+        EXPECT_EQ(line.text.find('\n'), std::string::npos) << file;
       }
+      out += fmt::format(" last={:?}\n", reply.lines.back().text);
     }
+    if (status == Status::kError) break;
+  }
+  if (status == Status::kError) {
+    EXPECT_FALSE(reader.error().empty()) << file;
+    BirdReply again;
+    EXPECT_EQ(reader.next(again), Status::kError) << file << ": an error is final";
+    return out + "error: " + reader.error() + "\n";
+  }
+  return out + "need more\n";
+}
+
+TEST(BirdReplyCorpus, EveryStreamFramesToItsExpectedRepliesInAnySplit) {
+  const std::filesystem::path dir = std::string(TRANSIT_BIRD_DATA_DIR) + "/../corpus/bird_reply";
+  std::vector<std::filesystem::path> inputs;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".bin") inputs.push_back(entry.path());
+  }
+  std::ranges::sort(inputs);
+  ASSERT_GE(inputs.size(), 40U) << "the corpus is missing; run tests/data/corpus/make_corpus.py";
+  const bool update = std::getenv("TRANSIT_UPDATE_GOLDEN") != nullptr;
+  for (const auto& input : inputs) {
+    const std::string bytes = readBytes(input);
+    const std::string file = input.filename().string();
+    const std::string whole = frameDescribed({bytes}, file);
+    std::vector<std::string_view> single_bytes;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      single_bytes.push_back(std::string_view(bytes).substr(i, 1));
+    }
+    EXPECT_EQ(frameDescribed(single_bytes, file), whole) << file << ": split changes the result";
+    auto expected_path = input;
+    expected_path.replace_extension(".expected");
+    if (update) std::ofstream(expected_path, std::ios::binary) << whole;
+    ASSERT_TRUE(std::filesystem::exists(expected_path)) << expected_path;
+    EXPECT_EQ(whole, readBytes(expected_path)) << file;
   }
 }
 

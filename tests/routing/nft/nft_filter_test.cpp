@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -161,7 +160,7 @@ TEST_F(NftForwardingFilterTest, ApplyWritesTheScriptAndLoadsItOnce) {
   EXPECT_EQ(slurp(scriptPath()), renderForwardingTable("transit_hub_segments", examplePolicy()));
   struct stat info {};
   ASSERT_EQ(::stat(scriptPath().c_str(), &info), 0);
-  EXPECT_EQ(info.st_mode & 0777U, 0644U);
+  EXPECT_EQ(info.st_mode & 0777U, 0600U);  // root loads it; like the MSS script, root-only
 }
 
 TEST_F(NftForwardingFilterTest, SamePolicyIsNotLoadedAgain) {
@@ -369,30 +368,6 @@ TEST(ParseDroppedPackets, WrongShapesAreRefused) {
   EXPECT_FALSE(parseDroppedPackets(R"({"nftables": [{"rule": {"expr": [{"counter": )"
                                    R"({"packets": -1}}, {"drop": null}]}}]})")
                    .has_value());
-}
-
-// ---- the real nft ----
-
-// `nft -c` parses and validates the scripts in the kernel and commits nothing. Runs as root with
-// nftables installed (CI); skipped elsewhere.
-TEST(RenderForwardingTable, RealNftAcceptsTheScripts) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "needs root";
-  }
-  PosixCommandRunner runner;
-  const auto version = runner.run({"nft", "--version"}, std::chrono::seconds(10));
-  if (!version || !version->exitedWith(0)) {
-    GTEST_SKIP() << "nft is not installed";
-  }
-  fakes::TempDir dir;
-  const std::vector<ForwardingPolicy> cases{examplePolicy(), ForwardingPolicy{}};
-  for (const auto& policy : cases) {
-    const auto path =
-        dir.write("segments.nft", renderForwardingTable("transit_hub_segments_check", policy));
-    const auto checked = runner.run({"nft", "-c", "-f", path.string()}, std::chrono::seconds(20));
-    ASSERT_TRUE(checked.has_value()) << checked.error();
-    EXPECT_TRUE(checked->exitedWith(0)) << policy.isolated.size() << " pair(s): " << checked->err;
-  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// Real pluto (libreswan 4.10) in two network namespaces: LibreswanDriver on side A, a
-// hand-written connection on side B. Needs root, `ip` and /usr/libexec/ipsec; skipped otherwise.
+// Tool test (label `tool`): real pluto (libreswan 4.10) in two network namespaces:
+// LibreswanDriver on side A, a hand-written connection on side B. Needs root, `ip` and
+// /usr/libexec/ipsec; skipped otherwise (a failure for ami/dev.sh, which installs them).
 // The kernel here may lack ESP, so only the IKE SA is expected to come up.
 #include <fcntl.h>
 #include <gtest/gtest.h>
