@@ -77,7 +77,6 @@ class DryRunPlutoTest : public ::testing::Test {
     options_.conf_dir = (root() / "ipsec").string();
     options_.secrets_file = (root() / "ipsec" / "transit-hub.secrets").string();
     options_.pid_file = (root() / "pluto.pid").string();
-    options_.xfrm.nft_dir = (root() / "nft").string();
     EXPECT_TRUE(DryRunPluto::writePidFile(options_.pid_file));
   }
 
