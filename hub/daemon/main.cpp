@@ -162,9 +162,9 @@ int run(const hub::Config& config) {
     spdlog::info("dry-run: rendering into {}; no daemon is driven", drivers.dry_run_dir.string());
   }
   auto reconciler_metrics = std::make_unique<hub::ReconcilerMetrics>(*metrics_registry);
-  auto reconciler = std::make_unique<hub::Reconciler>(
-      **registry, *tunnel_driver, *routing_driver, clock, reconciler_metrics.get(), reconcile);
-  reconciler->setForwardingFilter(forwarding_filter.get());
+  auto reconciler = std::make_unique<hub::Reconciler>(**registry, *tunnel_driver, *routing_driver,
+                                                      forwarding_filter.get(), clock,
+                                                      reconciler_metrics.get(), reconcile);
   (*registry)->setOnPublish([r = reconciler.get()] { r->wake(); });
   reconciler->start();
 
@@ -195,7 +195,6 @@ int run(const hub::Config& config) {
                     std::string(hub::toString(config.drivers.mode))}};
   context.reconcile_status = [r = reconciler.get()] { return r->status(); };
   context.clock = &clock;
-  context.session_prefix = bird.protocol_prefix;
   http::Api api(std::move(context), http::TokenAuth(config.api.tokens), api_metrics, clock);
 
   std::vector<http::Server::Listener> listeners;
