@@ -384,7 +384,7 @@ TEST(DryRunReconcilerTest, AddingASpokeRendersItsFilesAndDeletingItRemovesThem) 
   options.plan.public_address = ip("203.0.113.10");
   options.plan.local_as = 65000;
   options.plan.router_id = options.plan.public_address;
-  Reconciler reconciler(*registry, tunnels, routing, clock, nullptr, options);
+  Reconciler reconciler(*registry, tunnels, routing, nullptr, clock, nullptr, options);
 
   peers::SpokeDraft draft;
   draft.name = "prod-a";
