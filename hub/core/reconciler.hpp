@@ -4,9 +4,9 @@
 // status: pending / applied / error, last error, attempts, next retry). One pass (runOnce)
 // observes both daemons, plans once from the registry's snapshot and what they reported, applies
 // what differs, removes owned strays, and publishes an immutable ReconcileStatus (with the
-// route owners, conflicts and per-spoke index the API and the metrics render). Passes run on the reconciler's own thread (start()): after every change of
-// the desired state, when a retry is due, and periodically to observe. Tests call runOnce()
-// directly with a manual clock.
+// route owners, conflicts and per-spoke index the API and the metrics render). Passes run on
+// the reconciler's own thread (start()): after every change of the desired state, when a retry
+// is due, and periodically to observe. Tests call runOnce() directly with a manual clock.
 //
 // Restarts: a change of a daemon's instance (pid and start time) means it lost what the hub had
 // loaded, so everything is applied again (full re-sync). A restart of transit-hubd itself starts

@@ -228,7 +228,8 @@ TEST(PlannerStatic, OnXfrmOnlyTunnelsWithAnInstalledChildSaCarryTheRoute) {
 
 TEST(PlannerNames, TunnelsAndSessionsAreNamedStablyAndTheHubSitsOnEachLink) {
   testing::HubHarness<> hub(testing::registryOnly());
-  auto vpc = testing::spokeDraft("prod-a", "vpc", "10.1.0.0/16", {"198.51.100.10", "198.51.100.11"});
+  auto vpc =
+      testing::spokeDraft("prod-a", "vpc", "10.1.0.0/16", {"198.51.100.10", "198.51.100.11"});
   (*vpc.tunnels)[0].inside_cidr = "169.254.20.0/30";
   ASSERT_TRUE(hub.registry->create(vpc));
   auto site = testing::spokeDraft("site-1", "site", "172.16.1.0/24", {"198.51.100.30"});

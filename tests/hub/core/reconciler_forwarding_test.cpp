@@ -1,6 +1,6 @@
 // The reconciler's segment filter step: the policy planned from the registry goes to the
-// forwarding filter when it changed or its table is gone, failures back off and show in the status, and the packets the
-// filter dropped reach the status and the metric.
+// forwarding filter when it changed or its table is gone, failures back off and show in the
+// status, and the packets the filter dropped reach the status and the metric.
 #include <gtest/gtest.h>
 
 #include "hub/core/reconciler.hpp"

@@ -186,8 +186,9 @@ TEST_F(ReconcilerTest, MetricsFollowTunnelsAndForgetDeletedSpokes) {
   // A new SA counts from zero again: the counter still only goes up.
   tunnels_.bytes = 200;
   reconciler_->runOnce();
-  EXPECT_NE(hub_.scrape().find(R"(transit_hub_tunnel_in_bytes_total{spoke="prod-a",tunnel="1"} 1700)"),
-            std::string::npos);
+  EXPECT_NE(
+      hub_.scrape().find(R"(transit_hub_tunnel_in_bytes_total{spoke="prod-a",tunnel="1"} 1700)"),
+      std::string::npos);
 
   ASSERT_TRUE(registry_->remove("prod-a", std::nullopt));
   reconciler_->runOnce();
