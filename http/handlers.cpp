@@ -62,13 +62,18 @@ class StatusView {
 
   const hub::ReconcileStatus& status() const { return *status_; }
 
+  // The spoke's tunnel / session of that index, from the index the pass published.
   const hub::TunnelStatus* tunnel(std::string_view spoke, int index) const {
-    auto it = tunnels_.find({spoke, index});
-    return it == tunnels_.end() ? nullptr : it->second;
+    const std::string* name = indexed(spoke, index, &hub::SpokeIndex::tunnels);
+    if (name == nullptr) return nullptr;
+    const auto it = status_->tunnels.find(*name);
+    return it == status_->tunnels.end() ? nullptr : &it->second;
   }
   const hub::SessionStatus* session(std::string_view spoke, int index) const {
-    auto it = sessions_.find({spoke, index});
-    return it == sessions_.end() ? nullptr : it->second;
+    const std::string* name = indexed(spoke, index, &hub::SpokeIndex::sessions);
+    if (name == nullptr) return nullptr;
+    const auto it = status_->sessions.find(*name);
+    return it == status_->sessions.end() ? nullptr : &it->second;
   }
 
   // Whole seconds until an object in error is tried again (rounded up, never negative); null
@@ -82,24 +87,22 @@ class StatusView {
   }
 
  private:
-  using Key = std::pair<std::string_view, int>;
-
   StatusView(std::shared_ptr<const hub::ReconcileStatus> status,
              std::optional<std::chrono::steady_clock::time_point> now)
       : status_(status ? std::move(status) : std::make_shared<const hub::ReconcileStatus>()),
-        now_(now) {
-    for (const auto& [name, tunnel] : status_->tunnels) {
-      tunnels_.emplace(Key{tunnel.spoke, tunnel.index}, &tunnel);
-    }
-    for (const auto& [name, session] : status_->sessions) {
-      sessions_.emplace(Key{session.spoke, session.index}, &session);
-    }
+        now_(now) {}
+
+  const std::string* indexed(std::string_view spoke, int index,
+                             std::map<int, std::string> hub::SpokeIndex::*objects) const {
+    const auto found = status_->spokes.find(spoke);
+    if (found == status_->spokes.end()) return nullptr;
+    const auto& names = found->second.*objects;
+    const auto it = names.find(index);
+    return it == names.end() ? nullptr : &it->second;
   }
 
   std::shared_ptr<const hub::ReconcileStatus> status_;  // nullptr (no pass yet) reads as empty
   std::optional<std::chrono::steady_clock::time_point> now_;
-  std::map<Key, const hub::TunnelStatus*> tunnels_;
-  std::map<Key, const hub::SessionStatus*> sessions_;
 };
 
 bool runsBgp(const peers::Spoke& spoke) {
@@ -244,12 +247,6 @@ std::expected<hub::Registry::SpokePtr, Response> findSpoke(std::string_view name
   return it->second;
 }
 
-hub::RouteOwners routeOwners(const hub::DesiredState& state, const HandlerContext& context) {
-  hub::PlanOptions options;
-  options.session_prefix = context.session_prefix;
-  return hub::routeOwners(state, options);
-}
-
 json::array prefixList(const std::vector<Ipv4Prefix>& prefixes) {
   json::array out;
   out.reserve(prefixes.size());
@@ -349,12 +346,13 @@ std::expected<RouteFilter, Response> parseRouteFilter(const Request& request) {
   return filter;
 }
 
-json::object routeJson(const routing::ObservedRoute& route, const hub::RouteOwners& owners) {
+json::object routeJson(const routing::ObservedRoute& route,
+                       const std::optional<hub::RouteOwner>& owner) {
   json::value spoke = nullptr;
   json::value tunnel = nullptr;
-  if (const auto owner = owners.find(route.protocol); owner != owners.end()) {
-    spoke = owner->second.spoke;
-    if (owner->second.tunnel) tunnel = *owner->second.tunnel;
+  if (owner) {
+    spoke = owner->spoke;
+    if (owner->tunnel) tunnel = *owner->tunnel;
   }
   json::array as_path;
   for (const auto as : route.as_path) as_path.emplace_back(as);
@@ -726,22 +724,28 @@ Response listRoutes(const Request& request, HandlerContext& context) {
   if (!view) {
     return jsonResponse(200, json::object{{"routes", json::array{}}});
   }
-  const auto owners = routeOwners(*state, context);
-  std::vector<const routing::ObservedRoute*> routes;
-  for (const auto& route : view->status().routes) {
+  // The owners the pass published (route_owners[i] is routes[i]'s).
+  const auto& status = view->status();
+  const auto ownerOf = [&](std::size_t i) -> std::optional<hub::RouteOwner> {
+    return i < status.route_owners.size() ? status.route_owners[i] : std::nullopt;
+  };
+  std::vector<std::size_t> routes;
+  for (std::size_t i = 0; i < status.routes.size(); ++i) {
+    const auto& route = status.routes[i];
     if (filter->filtered && route.filtered != *filter->filtered) continue;
     if (filter->spoke) {
-      const auto owner = owners.find(route.protocol);
-      if (owner == owners.end() || owner->second.spoke != *filter->spoke) continue;
+      const auto owner = ownerOf(i);
+      if (!owner || owner->spoke != *filter->spoke) continue;
     }
-    routes.push_back(&route);
+    routes.push_back(i);
   }
-  std::ranges::stable_sort(routes, [](const auto* a, const auto* b) {
-    return std::tie(a->prefix, a->protocol) < std::tie(b->prefix, b->protocol);
+  std::ranges::stable_sort(routes, [&](std::size_t a, std::size_t b) {
+    return std::tie(status.routes[a].prefix, status.routes[a].protocol) <
+           std::tie(status.routes[b].prefix, status.routes[b].protocol);
   });
   json::array list;
   list.reserve(routes.size());
-  for (const auto* route : routes) list.push_back(routeJson(*route, owners));
+  for (const auto i : routes) list.push_back(routeJson(status.routes[i], ownerOf(i)));
   return jsonResponse(200, json::object{{"routes", std::move(list)}});
 }
 
@@ -861,10 +865,9 @@ Response listConflicts(HandlerContext& context) {
   if (!view) {
     return jsonResponse(200, json::object{{"conflicts", json::array{}}});
   }
-  const auto state = context.registry.snapshot();
+  // The conflicts the pass published: the same that transit_hub_route_conflicts counts.
   json::array list;
-  for (const auto& conflict :
-       hub::findConflicts(*state, routeOwners(*state, context), view->status().routes)) {
+  for (const auto& conflict : view->status().conflicts) {
     json::array tunnels;
     for (const int tunnel : conflict.tunnels) tunnels.emplace_back(tunnel);
     list.push_back(json::object{

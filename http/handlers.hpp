@@ -46,9 +46,6 @@ struct HandlerContext {
   std::function<std::shared_ptr<const hub::ReconcileStatus>()> reconcile_status{};
   // For "next_retry_in_seconds"; required whenever reconcile_status is set.
   const hub::Clock* clock = nullptr;
-  // The BIRD protocol prefix the planner names sessions with (PlanOptions::session_prefix):
-  // routes are attributed to spokes and tunnels by their protocol's name.
-  std::string session_prefix = "th_";
 };
 
 // {"error": {"code", "message", "field"?}}

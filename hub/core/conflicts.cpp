@@ -44,31 +44,16 @@ std::string resolution(const Ipv4Prefix& prefix, const std::string& owner,
 
 }  // namespace
 
-RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options) {
-  RouteOwners owners;
-  for (const auto& [name, spoke] : desired.spokes) {
-    if (spoke->routing == peers::RoutingMode::kStatic) {
-      owners.emplace(staticName(options, name), RouteOwner{name, std::nullopt});
-      continue;
-    }
-    for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
-      const int index = static_cast<int>(i) + 1;
-      owners.emplace(sessionName(options, name, index), RouteOwner{name, index});
-    }
-  }
-  return owners;
-}
-
 std::vector<Conflict> findConflicts(const DesiredState& desired, const RouteOwners& owners,
                                     std::span<const routing::ObservedRoute> routes) {
   std::vector<Conflict> out;
   std::optional<DeclaredCidrs> cidrs;  // built only when some route was refused
   for (const auto& route : routes) {
     if (!route.filtered) continue;
-    const auto owner = owners.find(route.protocol);
-    if (owner == owners.end()) continue;
+    const auto owner = owners.of(route);
+    if (!owner) continue;
     if (!cidrs) cidrs.emplace(desired);
-    const RouteOwner& by = owner->second;
+    const RouteOwner& by = *owner;
     auto add = [&](const Ipv4Prefix& cidr, const std::string& spoke) {
       if (spoke == by.spoke) return;  // its own space: not another spoke's
       std::vector<int> tunnels;
@@ -99,11 +84,6 @@ std::vector<Conflict> findConflicts(const DesiredState& desired, const RouteOwne
                            conflict.tunnels.end());
   }
   return merged;
-}
-
-std::vector<Conflict> findConflicts(const DesiredState& desired, const PlanOptions& options,
-                                    std::span<const routing::ObservedRoute> routes) {
-  return findConflicts(desired, routeOwners(desired, options), routes);
 }
 
 }  // namespace transit::hub

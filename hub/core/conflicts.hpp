@@ -1,16 +1,15 @@
 // Route conflicts: routes a spoke announced into another spoke's declared address space.
 //
-// Owns: nothing; pure functions over the desired state and the routes BIRD reports. Called by
-// the HTTP handlers (GET /v1/routes, GET /v1/conflicts) and by ReconcilerMetrics after each pass;
-// any thread.
+// Owns: nothing; a pure function over the desired state and the routes BIRD reports. Called by
+// the reconciler once per pass; the conflicts it publishes (ReconcileStatus::conflicts) are what
+// GET /v1/conflicts and transit_hub_route_conflicts render. Any thread.
 //
 // Each BGP session accepts only prefixes inside its own spoke's CIDRs, so a route that another
 // spoke's CIDR owns arrives filtered: BIRD keeps it (for reporting) but never uses it. A conflict
 // is such a filtered route of spoke X that overlaps a declared CIDR of another spoke Y; the
 // resolution is always the same: X's announcement is refused and Y's routes are used.
 //
-// Which spoke a route belongs to comes from its protocol's name, as the planner derives it
-// (sessionName and staticName in hub/core/planner.hpp) from the desired state.
+// Which spoke a route belongs to is the planner's RouteOwners (hub/core/planner.hpp).
 #pragma once
 
 #include <map>
@@ -26,17 +25,6 @@
 
 namespace transit::hub {
 
-// The spoke a protocol of the hub belongs to.
-struct RouteOwner {
-  std::string spoke;
-  std::optional<int> tunnel;  // 1 or 2 for a BGP session; none for a static spoke's routes
-  bool operator==(const RouteOwner&) const = default;
-};
-
-// Protocol name -> owner, for every protocol the planner names for `desired`.
-using RouteOwners = std::map<std::string, RouteOwner, std::less<>>;
-RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options);
-
 struct Conflict {
   Ipv4Prefix prefix;  // the refused route
   std::string announced_by;    // the spoke that announced it
@@ -49,11 +37,9 @@ struct Conflict {
 
 // Every (filtered prefix, announcing spoke, overlapped CIDR of another spoke), once however many
 // of the spoke's sessions carried it, sorted by prefix, then the announcing spoke, then the
-// overlapped spoke and CIDR. Routes of protocols that `owners` does not know and routes that
-// were not filtered are ignored.
+// overlapped spoke and CIDR. Routes that `owners` attributes to no spoke and routes that were
+// not filtered are ignored.
 std::vector<Conflict> findConflicts(const DesiredState& desired, const RouteOwners& owners,
-                                    std::span<const routing::ObservedRoute> routes);
-std::vector<Conflict> findConflicts(const DesiredState& desired, const PlanOptions& options,
                                     std::span<const routing::ObservedRoute> routes);
 
 }  // namespace transit::hub

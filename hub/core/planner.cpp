@@ -34,8 +34,9 @@ bool segmentsReach(const PlanOptions& options, std::string_view a, std::string_v
   return lists(a, b) || lists(b, a);
 }
 
-Plan plan(const DesiredState& desired, const PlanOptions& options, const RoutePlanInputs& inputs) {
-  Plan out;
+std::vector<peers::TunnelSpec> planTunnels(const DesiredState& desired,
+                                            const PlanOptions& options) {
+  std::vector<peers::TunnelSpec> out;
   for (const auto& [name, spoke] : desired.spokes) {
     for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
       const auto& tunnel = spoke->tunnels[i];
@@ -62,11 +63,52 @@ Plan plan(const DesiredState& desired, const PlanOptions& options, const RoutePl
             ((tunnel.inside_cidr.network().value() - kInsidePool.network().value()) >> 2) +
             1;
       }
-      out.tunnels.push_back(std::move(spec));
+      out.push_back(std::move(spec));
     }
   }
-  std::ranges::sort(out.tunnels, {}, &peers::TunnelSpec::name);
-  planRouting(desired, options, inputs, out);
+  std::ranges::sort(out, {}, &peers::TunnelSpec::name);
+  return out;
+}
+
+std::optional<RouteOwner> RouteOwners::of(const routing::ObservedRoute& route) const {
+  if (const auto found = protocols.find(route.protocol); found != protocols.end()) {
+    return found->second;
+  }
+  for (const auto& community : route.large_communities) {
+    if (community.global != local_as || community.data1 != routing::kSpokeTagKind) continue;
+    if (const auto spoke = spoke_tags.find(community.data2); spoke != spoke_tags.end()) {
+      return RouteOwner{spoke->second, std::nullopt};
+    }
+  }
+  return std::nullopt;
+}
+
+RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options,
+                        const routing::RoutingSpec* running) {
+  RouteOwners owners;
+  owners.local_as = options.local_as;
+  for (const auto& [name, spoke] : desired.spokes) {
+    if (spoke->routing == peers::RoutingMode::kStatic) {
+      owners.protocols.emplace(staticName(options, name), RouteOwner{name, std::nullopt});
+      continue;
+    }
+    for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      owners.protocols.emplace(sessionName(options, name, index), RouteOwner{name, index});
+    }
+  }
+  if (running != nullptr) owners.spoke_tags = routing::spokeTagIds(*running);
+  return owners;
+}
+
+Plan plan(const DesiredState& desired, const PlanOptions& options, const RoutePlanInputs& inputs) {
+  Plan out;
+  out.tunnels = planTunnels(desired, options);
+  RoutingPlan routing = planRouting(desired, options, inputs);
+  out.routing = std::move(routing.spec);
+  out.exports = std::move(routing.exports);
+  out.owners = std::move(routing.owners);
+  out.forwarding = planForwarding(desired, options);
   return out;
 }
 
@@ -95,28 +137,26 @@ ExportPlan exportPlan(const peers::Spoke& receiver, std::vector<Ipv4Prefix> must
 
 }  // namespace
 
-void planRouting(const DesiredState& desired, const PlanOptions& options,
-                 const RoutePlanInputs& inputs, Plan& out) {
-  out.routing = {};
-  out.exports.clear();
-  out.routing.local_as = options.local_as;
-  out.routing.router_id = options.router_id;
+RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
+                        const RoutePlanInputs& inputs) {
+  RoutingPlan out;
+  out.owners = routeOwners(desired, options, inputs.running);
+  out.spec.local_as = options.local_as;
+  out.spec.router_id = options.router_id;
 
-  // Which spoke each of the hub's protocols belongs to, and the prefixes each spoke brings:
-  // accepted BGP routes as BIRD reports them, a static spoke's CIDRs as declared.
-  std::map<std::string, std::string, std::less<>> spoke_of_protocol;
-  for (const auto& [name, spoke] : desired.spokes) {
-    if (spoke->routing == peers::RoutingMode::kBgp) {
-      for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
-        spoke_of_protocol.emplace(sessionName(options, name, static_cast<int>(i) + 1), name);
-      }
-    }
-  }
+  // The prefixes each spoke brings: accepted BGP routes as BIRD reports them (attributed by
+  // out.owners), a static spoke's CIDRs as declared.
   std::map<std::string, std::vector<Ipv4Prefix>> brings;
   for (const auto& route : inputs.routes) {
     if (route.filtered) continue;
-    const auto owner = spoke_of_protocol.find(route.protocol);
-    if (owner != spoke_of_protocol.end()) brings[owner->second].push_back(route.prefix);
+    const auto owner = out.owners.of(route);
+    if (!owner) continue;
+    const auto spoke = desired.spokes.find(owner->spoke);
+    // A static spoke's routes are its declared CIDRs (below), whatever its protocol holds.
+    if (spoke == desired.spokes.end() || spoke->second->routing != peers::RoutingMode::kBgp) {
+      continue;
+    }
+    brings[owner->spoke].push_back(route.prefix);
   }
   for (const auto& [name, spoke] : desired.spokes) {
     if (spoke->routing == peers::RoutingMode::kStatic) {
@@ -183,7 +223,7 @@ void planRouting(const DesiredState& desired, const PlanOptions& options,
         session.prepend = options.not_preferred_prepend;
         session.med = options.not_preferred_med;
       }
-      out.routing.sessions.push_back(std::move(session));
+      out.spec.sessions.push_back(std::move(session));
     }
     if (receiver->routing == peers::RoutingMode::kStatic) {
       routing::StaticSpokeSpec route;
@@ -202,13 +242,14 @@ void planRouting(const DesiredState& desired, const PlanOptions& options,
           route.next_hops.push_back(peers::peerInsideAddress(receiver->kind, tunnel.inside_cidr));
         }
       }
-      out.routing.statics.push_back(std::move(route));
+      out.spec.statics.push_back(std::move(route));
     }
     out.exports.emplace(name, std::move(exports));
   }
-  out.routing.summaries.assign(summaries.begin(), summaries.end());
-  std::ranges::sort(out.routing.sessions, {}, &routing::BgpSessionSpec::name);
-  std::ranges::sort(out.routing.statics, {}, &routing::StaticSpokeSpec::name);
+  out.spec.summaries.assign(summaries.begin(), summaries.end());
+  std::ranges::sort(out.spec.sessions, {}, &routing::BgpSessionSpec::name);
+  std::ranges::sort(out.spec.statics, {}, &routing::StaticSpokeSpec::name);
+  return out;
 }
 
 routing::ForwardingPolicy planForwarding(const DesiredState& desired, const PlanOptions& options,

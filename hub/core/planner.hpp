@@ -9,6 +9,9 @@
 //   XFRM if_id  the /30's position in 169.254.0.0/16 plus 1 (inside /30s are unique on a hub)
 //   static      <session_prefix><spoke>_static         "th_prod_a_static" (sessions end in a digit)
 //
+// plan() composes planTunnels, planRouting and planForwarding; the reconciler calls it once per
+// pass with what the daemons reported (RoutePlanInputs).
+//
 // Routing policy (planRouting): each spoke is sent the routes of the spokes whose segment its
 // own segment reaches (never its own), at most its export limit of prefixes; when more must be
 // reached, the optimal summaries (routing/policy/summarize.hpp) that never cover its own CIDRs nor any
@@ -18,6 +21,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -60,23 +64,71 @@ struct ExportPlan {
   std::vector<routing::SummaryEntry> prefixes;  // what is sent; each with the prefixes it covers
 };
 
+// The spoke a route belongs to.
+struct RouteOwner {
+  std::string spoke;
+  std::optional<int> tunnel;  // 1 or 2 for a route of a BGP session; none for a static spoke's
+  bool operator==(const RouteOwner&) const = default;
+};
+
+// Which spoke each route belongs to: the one answer the planner, the conflicts, the API and the
+// metrics use (planned once per pass; published in the reconciler's status).
+//
+// A route the hub accepted from a spoke carries the hub's spoke tag, the large community
+// (local_as, routing::kSpokeTagKind, id) (routing/policy/routing_driver.hpp), stamped on import;
+// the ids are those of the routing configuration the daemon runs (`spoke_tags`). A route is
+// attributed:
+//   - from a protocol the planner names (a spoke's BGP session or static protocol, `protocols`):
+//     to that spoke and tunnel. The daemon's import filter tags such a route with the same spoke,
+//     and a route it refused (a conflict) carries no tag, so the name is what holds for both;
+//   - from any other protocol (iBGP from the other hub): to the spoke its spoke tag names;
+//   - otherwise to no spoke.
+struct RouteOwners {
+  std::map<std::string, RouteOwner, std::less<>> protocols;  // protocol name -> owner
+  std::map<std::uint32_t, std::string> spoke_tags;            // spoke tag id -> spoke name
+  std::uint32_t local_as = 0;                                 // the tags' global administrator
+
+  std::optional<RouteOwner> of(const routing::ObservedRoute& route) const;
+  bool operator==(const RouteOwners&) const = default;
+};
+
+// The owners for `desired`: every protocol the planner names (sessionName, staticName), and the
+// spoke tags of `running`, the routing configuration the daemon runs (none when unknown).
+RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options,
+                        const routing::RoutingSpec* running = nullptr);
+
 // What the daemons report that the routing plan depends on.
 struct RoutePlanInputs {
   std::span<const routing::ObservedRoute> routes;  // the hub's protocols' routes (BIRD)
   std::set<std::string> usable_tunnels;            // tunnel names with an installed Child SA
+  // The routing configuration the daemon runs (its spoke tag ids); none before the hub applied
+  // one.
+  const routing::RoutingSpec* running = nullptr;
+};
+
+// The routing part of a plan: what BIRD runs, what each spoke is sent, who owns each route.
+struct RoutingPlan {
+  routing::RoutingSpec spec;                  // sessions and statics sorted by name
+  std::map<std::string, ExportPlan> exports;  // by spoke name
+  RouteOwners owners;                         // the routes of `inputs` were attributed by these
 };
 
 struct Plan {
-  std::vector<peers::TunnelSpec> tunnels;  // sorted by name
-  routing::RoutingSpec routing;            // sessions sorted by name
-  std::map<std::string, ExportPlan> exports;  // by spoke name
+  std::vector<peers::TunnelSpec> tunnels;      // sorted by name
+  routing::RoutingSpec routing;                // sessions sorted by name
+  std::map<std::string, ExportPlan> exports;   // by spoke name
+  RouteOwners owners;                          // as RoutingPlan::owners
+  routing::ForwardingPolicy forwarding;        // planForwarding
 };
 
+// The whole plan, once per pass: planTunnels, planRouting (from `inputs`) and planForwarding.
 Plan plan(const DesiredState& desired, const PlanOptions& options,
           const RoutePlanInputs& inputs = {});
-// The routing part of plan() alone (sessions, statics, summaries, exports).
-void planRouting(const DesiredState& desired, const PlanOptions& options,
-                 const RoutePlanInputs& inputs, Plan& out);
+// One TunnelSpec per spoke tunnel, sorted by name.
+std::vector<peers::TunnelSpec> planTunnels(const DesiredState& desired, const PlanOptions& options);
+// Sessions, statics, summaries and exports, from the routes and tunnels the daemons report.
+RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
+                        const RoutePlanInputs& inputs);
 
 // The forwarding plane. Segment isolation: segments count only when at least one of their
 // spokes declares CIDRs; two different segments are isolated when !segmentsReach(options, a, b);

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <set>
 
 #include "routing/policy/forwarding_filter.hpp"
 
@@ -20,12 +23,28 @@ std::string_view toString(ObjectState state) {
   return "pending";
 }
 
+void indexStatus(ReconcileStatus& status, const DesiredState& desired, RouteOwners owners) {
+  status.route_owners.clear();
+  status.route_owners.reserve(status.routes.size());
+  for (const auto& route : status.routes) status.route_owners.push_back(owners.of(route));
+  status.conflicts = findConflicts(desired, owners, status.routes);
+  status.owners = std::move(owners);
+  status.spokes.clear();
+  for (const auto& [name, tunnel] : status.tunnels) {
+    status.spokes[tunnel.spoke].tunnels.emplace(tunnel.index, name);
+  }
+  for (const auto& [name, session] : status.sessions) {
+    status.spokes[session.spoke].sessions.emplace(session.index, name);
+  }
+}
+
 Reconciler::Reconciler(Registry& registry, peers::TunnelDriver& tunnels,
-                       routing::RoutingDriver& routing, const Clock& clock,
-                       PassRecorder* metrics, Options options)
+                       routing::RoutingDriver& routing, routing::ForwardingFilter* forwarding,
+                       const Clock& clock, PassRecorder* metrics, Options options)
     : registry_(registry),
       tunnels_(tunnels),
       routing_(routing),
+      forwarding_(forwarding),
       clock_(clock),
       metrics_(metrics),
       options_(std::move(options)),
@@ -38,8 +57,7 @@ std::shared_ptr<const ReconcileStatus> Reconciler::status() const {
   return status_;
 }
 
-void Reconciler::failed(ObjectStatus& object, std::string error,
-                        std::chrono::steady_clock::time_point now) {
+void Reconciler::failed(ObjectStatus& object, std::string error, TimePoint now) {
   object.state = ObjectState::kError;
   object.last_error = std::move(error);
   ++object.attempts;
@@ -51,25 +69,74 @@ void Reconciler::failed(ObjectStatus& object, std::string error,
   object.next_retry = now + std::min(delay, options_.backoff_max);
 }
 
-bool Reconciler::due(const ObjectStatus& object, std::chrono::steady_clock::time_point now) const {
+bool Reconciler::due(const ObjectStatus& object, TimePoint now) const {
   return !object.next_retry || *object.next_retry <= now;
+}
+
+template <class Spec, class Apply>
+void Reconciler::reconcileObject(Tracked<Spec>& tracked, const Spec& wanted, bool in_sync,
+                                 Apply apply, std::string_view what, TimePoint now) {
+  if (in_sync && tracked.applied && *tracked.applied == wanted) {
+    tracked.status = ObjectStatus{ObjectState::kApplied, "", 0, std::nullopt};
+    return;
+  }
+  const bool changed_since_failure = tracked.attempted && !(*tracked.attempted == wanted);
+  if (!due(tracked.status, now) && !changed_since_failure) return;
+  if (std::expected<void, DriverError> result = apply(wanted); result) {
+    tracked.applied = wanted;
+    tracked.attempted.reset();
+    tracked.status = ObjectStatus{ObjectState::kApplied, "", 0, std::nullopt};
+  } else {
+    tracked.applied.reset();
+    tracked.attempted = wanted;
+    spdlog::warn("{}: {}", what, result.error().message);
+    failed(tracked.status, result.error().message, now);
+  }
 }
 
 std::chrono::steady_clock::time_point Reconciler::runOnce() {
   const auto now = clock_.monotonicNow();
   const auto desired = registry_.snapshot();
-  Plan wanted = plan(*desired, options_.plan);
+
+  // Both daemons first: the routing plan (summaries, static next hops) depends on what they
+  // report in this pass.
+  Observations seen{tunnels_.observe(), routing_.observe()};
+  RoutePlanInputs inputs;
+  if (seen.pluto) {
+    for (const auto& tunnel : seen.pluto->tunnels) {
+      if (tunnel.ipsec_up) inputs.usable_tunnels.insert(tunnel.name);
+    }
+  }
+  // Routes that could not be read this time are the ones seen last, not none: planning from
+  // none would drop every summary and send spokes more than their export limit.
+  if (seen.bird) {
+    if (seen.bird->routes_error) {
+      ++route_query_failures_;
+    } else {
+      last_routes_ = seen.bird->routes;
+    }
+  }
+  inputs.routes = last_routes_;
+  // A restarted BIRD runs nothing the hub gave it: its routes carry no tag of ours.
+  const bool bird_restarted = seen.bird && seen.bird->daemon_instance != bird_instance_;
+  if (!bird_restarted && routing_object_.applied) inputs.running = &*routing_object_.applied;
+  const Plan wanted = plan(*desired, options_.plan, inputs);
 
   auto next = std::make_shared<ReconcileStatus>();
   next->revision = desired->revision;
-  reconcileTunnels(wanted, *next, now);
-  reconcileRouting(*desired, wanted, *next, now);
-  reconcileForwarding(*desired, *next, now);
+  next->exports = wanted.exports;
+  next->routes = last_routes_;
+  next->bird_route_query_failures = route_query_failures_;
+  reconcileTunnels(wanted, seen, *next, now);
+  reconcileRouting(wanted, seen, *next, now);
+  reconcileForwarding(wanted, *next, now);
+  indexStatus(*next, *desired, wanted.owners);
 
   const bool all_applied =
       next->pluto.up && next->bird.up &&
-      std::ranges::all_of(next->tunnels,
-                          [](const auto& t) { return t.second.object.state == ObjectState::kApplied; }) &&
+      std::ranges::all_of(
+          next->tunnels,
+          [](const auto& t) { return t.second.object.state == ObjectState::kApplied; }) &&
       std::ranges::all_of(next->sessions, [](const auto& s) {
         return s.second.object.state == ObjectState::kApplied;
       }) &&
@@ -88,12 +155,13 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
     if (object.next_retry) due_at = std::min(due_at, *object.next_retry);
   };
   for (const auto& [name, tunnel] : next->tunnels) earliest(tunnel.object);
-  earliest(routing_object_);
-  earliest(forwarding_object_);
+  for (const auto& [name, removal] : removals_) earliest(removal);
+  earliest(routing_object_.status);
+  earliest(forwarding_object_.status);
 
   if (metrics_ != nullptr) {
     const std::chrono::duration<double> took = clock_.monotonicNow() - now;
-    metrics_->record(*next, all_applied, took.count(), *desired, options_.plan);
+    metrics_->record(*next, all_applied, took.count());
   }
   {
     std::lock_guard lock(status_mutex_);
@@ -102,17 +170,18 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
   return due_at;
 }
 
-void Reconciler::reconcileTunnels(const Plan& wanted, ReconcileStatus& next,
-                                  std::chrono::steady_clock::time_point now) {
-  auto observed = tunnels_.observe();
+void Reconciler::reconcileTunnels(const Plan& wanted, Observations& observations,
+                                  ReconcileStatus& next, TimePoint now) {
+  auto& observed = observations.pluto;
   if (!observed) {
     next.pluto = DaemonStatus{false, observed.error().message, pluto_instance_};
     for (const auto& spec : wanted.tunnels) {
-      ObjectStatus object = tunnel_objects_[spec.name];
+      ObjectStatus object = tunnel_objects_[spec.name].status;
       object.state = ObjectState::kPending;
       object.last_error = "pluto is not reachable: " + observed.error().message;
       next.tunnels.emplace(spec.name, TunnelStatus{spec.name, spec.spoke, spec.index, object, {}});
     }
+    next.removals = removals_;
     return;
   }
   next.pluto = DaemonStatus{true, "", observed->daemon_instance};
@@ -122,57 +191,24 @@ void Reconciler::reconcileTunnels(const Plan& wanted, ReconcileStatus& next,
                    observed->daemon_instance);
     }
     pluto_instance_ = observed->daemon_instance;
-    applied_tunnels_.clear();
-    for (auto& [name, object] : tunnel_objects_) object.next_retry.reset();
+    for (auto& [name, tracked] : tunnel_objects_) {
+      tracked.applied.reset();
+      tracked.status.next_retry.reset();
+    }
   }
 
   std::map<std::string, peers::ObservedTunnel> seen;
   for (auto& tunnel : observed->tunnels) seen.emplace(tunnel.name, std::move(tunnel));
-  std::map<std::string, const peers::TunnelSpec*> planned;
-  for (const auto& spec : wanted.tunnels) planned.emplace(spec.name, &spec);
-
-  // Owned connections the plan no longer has: loaded ones, and ones applied earlier.
-  std::vector<std::string> strays;
-  for (const auto& [name, tunnel] : seen) {
-    if (!planned.contains(name)) strays.push_back(name);
-  }
-  for (const auto& [name, spec] : applied_tunnels_) {
-    if (!planned.contains(name) && !seen.contains(name)) strays.push_back(name);
-  }
-  for (const auto& name : strays) {
-    if (auto removed = tunnels_.remove(name); !removed) {
-      spdlog::warn("could not remove tunnel {}: {}", name, removed.error().message);
-      continue;  // still a stray on the next pass
-    }
-    spdlog::info("removed tunnel {}", name);
-    applied_tunnels_.erase(name);
-    tunnel_objects_.erase(name);
-  }
+  removeStrays(wanted, seen, next, now);
 
   for (const auto& spec : wanted.tunnels) {
-    ObjectStatus& object = tunnel_objects_[spec.name];
+    Tracked<peers::TunnelSpec>& tracked = tunnel_objects_[spec.name];
     const auto found = seen.find(spec.name);
     const bool loaded = found != seen.end() && found->second.loaded;
-    const auto applied = applied_tunnels_.find(spec.name);
-    const bool in_sync = loaded && applied != applied_tunnels_.end() && applied->second == spec;
-    const auto attempted = attempted_tunnels_.find(spec.name);
-    const bool changed_since_failure =
-        attempted != attempted_tunnels_.end() && !(attempted->second == spec);
-    if (in_sync) {
-      object = ObjectStatus{ObjectState::kApplied, "", 0, std::nullopt};
-    } else if (due(object, now) || changed_since_failure) {
-      if (auto result = tunnels_.apply(spec); result) {
-        applied_tunnels_.insert_or_assign(spec.name, spec);
-        attempted_tunnels_.erase(spec.name);
-        object = ObjectStatus{ObjectState::kApplied, "", 0, std::nullopt};
-      } else {
-        applied_tunnels_.erase(spec.name);
-        attempted_tunnels_.insert_or_assign(spec.name, spec);
-        spdlog::warn("tunnel {}: {}", spec.name, result.error().message);
-        failed(object, result.error().message, now);
-      }
-    }
-    TunnelStatus status{spec.name, spec.spoke, spec.index, object,
+    reconcileObject(
+        tracked, spec, loaded, [&](const peers::TunnelSpec& s) { return tunnels_.apply(s); },
+        fmt::format("tunnel {}", spec.name), now);
+    TunnelStatus status{spec.name, spec.spoke, spec.index, tracked.status,
                         found != seen.end() ? found->second : peers::ObservedTunnel{}};
     // Both ends initiated at once: each IKE SA has its own Child SAs and would be rekeyed for
     // ever. pluto keeps both, so the hub deletes all but the newest (the peer deletes its copy).
@@ -188,27 +224,47 @@ void Reconciler::reconcileTunnels(const Plan& wanted, ReconcileStatus& next,
     }
     next.tunnels.emplace(spec.name, std::move(status));
   }
-  std::erase_if(tunnel_objects_, [&](const auto& entry) { return !planned.contains(entry.first); });
-  std::erase_if(attempted_tunnels_, [&](const auto& entry) { return !planned.contains(entry.first); });
 }
 
-void Reconciler::reconcileRouting(const DesiredState& desired, Plan& wanted,
-                                  ReconcileStatus& next,
-                                  std::chrono::steady_clock::time_point now) {
-  auto observed = routing_.observe();
-  {
-    RoutePlanInputs inputs;
-    // Routes that could not be read this time are the ones seen last, not none: planning from
-    // none would drop every summary and send spokes more than their export limit.
-    if (observed && !observed->routes_error) last_routes_ = observed->routes;
-    inputs.routes = last_routes_;
-    for (const auto& [name, tunnel] : next.tunnels) {
-      if (tunnel.observed.ipsec_up) inputs.usable_tunnels.insert(name);
-    }
-    planRouting(desired, options_.plan, inputs, wanted);
-    next.exports = wanted.exports;
-    next.routes = last_routes_;
+void Reconciler::removeStrays(const Plan& wanted,
+                              const std::map<std::string, peers::ObservedTunnel>& seen,
+                              ReconcileStatus& next, TimePoint now) {
+  std::set<std::string> planned;
+  for (const auto& spec : wanted.tunnels) planned.insert(spec.name);
+  // Owned connections the plan no longer has: loaded ones, ones applied earlier, and ones whose
+  // removal failed.
+  std::set<std::string> strays;
+  for (const auto& [name, tunnel] : seen) {
+    if (!planned.contains(name)) strays.insert(name);
   }
+  for (const auto& [name, tracked] : tunnel_objects_) {
+    if (!planned.contains(name) && tracked.applied) strays.insert(name);
+  }
+  for (const auto& [name, removal] : removals_) {
+    if (!planned.contains(name)) strays.insert(name);
+  }
+  std::erase_if(removals_, [&](const auto& entry) { return !strays.contains(entry.first); });
+  std::erase_if(tunnel_objects_, [&](const auto& entry) {
+    return !planned.contains(entry.first) && !strays.contains(entry.first);
+  });
+  for (const auto& name : strays) {
+    const auto failure = removals_.find(name);
+    if (failure != removals_.end() && !due(failure->second, now)) continue;
+    if (auto removed = tunnels_.remove(name); !removed) {
+      spdlog::warn("could not remove tunnel {}: {}", name, removed.error().message);
+      failed(removals_[name], "could not remove: " + removed.error().message, now);
+      continue;  // still a stray; tried again when due
+    }
+    spdlog::info("removed tunnel {}", name);
+    removals_.erase(name);
+    tunnel_objects_.erase(name);
+  }
+  next.removals = removals_;
+}
+
+void Reconciler::reconcileRouting(const Plan& wanted, Observations& observations,
+                                  ReconcileStatus& next, TimePoint now) {
+  auto& observed = observations.bird;
   auto sessionStatuses = [&](const ObjectStatus& object,
                              const std::map<std::string, routing::ObservedSession>& seen) {
     for (const auto& session : wanted.routing.sessions) {
@@ -220,8 +276,9 @@ void Reconciler::reconcileRouting(const DesiredState& desired, Plan& wanted,
     }
   };
   if (!observed) {
+    // Not an error of the configuration: it waits for BIRD, without a failed attempt.
     next.bird = DaemonStatus{false, observed.error().message, bird_instance_};
-    ObjectStatus object = routing_object_;
+    ObjectStatus object = routing_object_.status;
     object.state = ObjectState::kPending;
     object.last_error = "BIRD is not reachable: " + observed.error().message;
     sessionStatuses(object, {});
@@ -234,55 +291,40 @@ void Reconciler::reconcileRouting(const DesiredState& desired, Plan& wanted,
                    bird_instance_, observed->daemon_instance);
     }
     bird_instance_ = observed->daemon_instance;
-    applied_routing_.reset();
-    routing_object_.next_retry.reset();
+    routing_object_.applied.reset();
+    routing_object_.status.next_retry.reset();
   }
   std::map<std::string, routing::ObservedSession> seen;
   for (auto& session : observed->sessions) seen.emplace(session.name, std::move(session));
 
   const bool all_present = std::ranges::all_of(
       wanted.routing.sessions, [&](const auto& s) { return seen.contains(s.name); });
-  const bool in_sync = applied_routing_ && *applied_routing_ == wanted.routing && all_present;
-  const bool changed_since_failure = attempted_routing_ && !(*attempted_routing_ == wanted.routing);
-  if (in_sync) {
-    routing_object_ = ObjectStatus{ObjectState::kApplied, "", 0, std::nullopt};
-  } else if (due(routing_object_, now) || changed_since_failure) {
-    if (auto result = routing_.apply(wanted.routing); result) {
-      applied_routing_ = wanted.routing;
-      attempted_routing_.reset();
-      routing_object_ = ObjectStatus{ObjectState::kApplied, "", 0, std::nullopt};
-    } else {
-      applied_routing_.reset();
-      attempted_routing_ = wanted.routing;
-      spdlog::warn("BIRD configuration: {}", result.error().message);
-      failed(routing_object_, result.error().message, now);
-    }
-  }
-  sessionStatuses(routing_object_, seen);
+  reconcileObject(
+      routing_object_, wanted.routing, all_present,
+      [&](const routing::RoutingSpec& spec) { return routing_.apply(spec); },
+      "BIRD configuration", now);
+  sessionStatuses(routing_object_.status, seen);
 }
 
-void Reconciler::reconcileForwarding(const DesiredState& desired, ReconcileStatus& next,
-                                     std::chrono::steady_clock::time_point now) {
+void Reconciler::reconcileForwarding(const Plan& wanted, ReconcileStatus& next, TimePoint now) {
   if (forwarding_ == nullptr) return;
-  const routing::ForwardingPolicy policy =
-      planForwarding(desired, options_.plan, plan(desired, options_.plan).tunnels);
+  const routing::ForwardingPolicy& policy = wanted.forwarding;
   // Looked at only while something is isolated: a hub with one segment runs no command here.
+  bool table_present = true;
   if (!policy.isolated.empty()) {
     if (auto seen = forwarding_->observe(); seen) {
       next.segment_dropped_packets = *seen;
+      // Removed behind the hub's back (nft flush ruleset): loaded again below.
+      table_present = seen->has_value();
     } else {
       spdlog::warn("segment filter: {}", seen.error().message);
     }
   }
-  if (due(forwarding_object_, now) || forwarding_object_.state != ObjectState::kError) {
-    if (auto result = forwarding_->apply(policy); result) {
-      forwarding_object_ = ObjectStatus{ObjectState::kApplied, "", 0, std::nullopt};
-    } else {
-      spdlog::warn("segment filter: {}", result.error().message);
-      failed(forwarding_object_, result.error().message, now);
-    }
-  }
-  next.forwarding = forwarding_object_;
+  reconcileObject(
+      forwarding_object_, policy, table_present,
+      [&](const routing::ForwardingPolicy& p) { return forwarding_->apply(p); },
+      "segment filter", now);
+  next.forwarding = forwarding_object_.status;
 }
 
 void Reconciler::start() {

@@ -82,9 +82,8 @@ int run(const hub::Config& config) {
   }
   auto reconciler_metrics = std::make_unique<hub::ReconcilerMetrics>(*metrics_registry);
   auto reconciler = std::make_unique<hub::Reconciler>(
-      **registry, *drivers->tunnel, *drivers->routing, clock, reconciler_metrics.get(),
-      hub::reconcilerOptions(config));
-  reconciler->setForwardingFilter(drivers->forwarding.get());
+      **registry, *drivers->tunnel, *drivers->routing, drivers->forwarding.get(), clock,
+      reconciler_metrics.get(), hub::reconcilerOptions(config));
   auto reconciler_subscription =
       (*registry)->subscribe([r = reconciler.get()](const auto&, auto) { r->wake(); });
   reconciler->start();
@@ -102,7 +101,6 @@ int run(const hub::Config& config) {
                     std::string(hub::toString(config.drivers.mode))}};
   context.reconcile_status = [r = reconciler.get()] { return r->status(); };
   context.clock = &clock;
-  context.session_prefix = hub::birdOptions(config).protocol_prefix;
   http::Api api(std::move(context), http::TokenAuth(config.api.tokens), api_metrics, clock);
 
   auto server = http::Server::create(io, api, hub::listeners(config), config.api.tls);

@@ -1,8 +1,8 @@
 #include "hub/metrics/reconciler_metrics.hpp"
 
 #include <algorithm>
+#include <set>
 
-#include "hub/core/conflicts.hpp"
 #include "hub/core/reconciler.hpp"
 
 namespace transit::hub {
@@ -38,7 +38,7 @@ Metric& ReconcilerMetrics::Series<Metric>::at(const Key& key) {
 }
 
 template <typename Metric>
-void ReconcilerMetrics::Series<Metric>::keepOnly(const std::map<Key, bool>& live) {
+void ReconcilerMetrics::Series<Metric>::keepOnly(const std::set<Key>& live) {
   for (auto it = metrics.begin(); it != metrics.end();) {
     if (live.contains(it->first)) {
       ++it;
@@ -72,7 +72,10 @@ ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
       segment_dropped_(counter(registry, "transit_hub_segment_dropped_packets_total",
                                "Packets dropped in forwarding between segments that may not "
                                "reach each other")
-                           .Add({})) {
+                           .Add({})),
+      route_query_failures_(counter(registry, "transit_hub_bird_route_query_failures_total",
+                                    "BIRD observations whose routes could not be read")
+                                .Add({})) {
   ike_up_.family = &gauge(registry, "transit_hub_tunnel_ike_up",
                           "1 when the tunnel's IKE SA is established");
   ipsec_up_.family = &gauge(registry, "transit_hub_tunnel_ipsec_up",
@@ -104,12 +107,6 @@ ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
                "initiated at once)");
 }
 
-void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double seconds,
-                               const DesiredState& desired, const PlanOptions& options) {
-  record(status, ok, seconds);
-  conflicts_.Set(static_cast<double>(findConflicts(desired, options, status.routes).size()));
-}
-
 void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double seconds) {
   (ok ? passes_ok_ : passes_error_).Increment();
   if (status.segment_dropped_packets) {
@@ -118,23 +115,29 @@ void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double se
   duration_.Observe(seconds);
   pluto_up_.Set(status.pluto.up ? 1 : 0);
   bird_up_.Set(status.bird.up ? 1 : 0);
+  conflicts_.Set(static_cast<double>(status.conflicts.size()));
+  if (status.bird_route_query_failures >= last_route_query_failures_) {
+    route_query_failures_.Increment(
+        static_cast<double>(status.bird_route_query_failures - last_route_query_failures_));
+  }
+  last_route_query_failures_ = status.bird_route_query_failures;
 
-  std::map<Key, bool> tunnel_keys;
+  std::set<Key> tunnel_keys;
   for (const auto& [name, tunnel] : status.tunnels) {
     const Key key{tunnel.spoke, std::to_string(tunnel.index)};
-    tunnel_keys.emplace(key, true);
+    tunnel_keys.insert(key);
     ike_up_.at(key).Set(tunnel.observed.ike_up ? 1 : 0);
     ipsec_up_.at(key).Set(tunnel.observed.ipsec_up ? 1 : 0);
     addObserved(in_bytes_.at(key), last_in_[key], tunnel.observed.in_bytes);
     addObserved(out_bytes_.at(key), last_out_[key], tunnel.observed.out_bytes);
     duplicate_ike_sas_.at(key).Increment(tunnel.duplicate_ike_sas_deleted);
   }
-  std::map<Key, bool> session_keys;
-  std::map<Key, bool> spoke_keys;
+  std::set<Key> session_keys;
+  std::set<Key> spoke_keys;
   std::map<std::string, std::uint32_t> received, advertised, filtered;
   for (const auto& [name, session] : status.sessions) {
     const Key key{session.spoke, std::to_string(session.index)};
-    session_keys.emplace(key, true);
+    session_keys.insert(key);
     session_up_.at(key).Set(session.observed.established ? 1 : 0);
     received[session.spoke] = std::max(received[session.spoke], session.observed.routes_imported);
     advertised[session.spoke] =
@@ -143,15 +146,15 @@ void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double se
   }
   for (const auto& [spoke, count] : received) {
     const Key key{spoke, ""};
-    spoke_keys.emplace(key, true);
+    spoke_keys.insert(key);
     received_.at(key).Set(count);
     advertised_.at(key).Set(advertised[spoke]);
     filtered_.at(key).Set(filtered[spoke]);
   }
-  std::map<Key, bool> export_keys;
+  std::set<Key> export_keys;
   for (const auto& [spoke, plan] : status.exports) {
     const Key key{spoke, ""};
-    export_keys.emplace(key, true);
+    export_keys.insert(key);
     export_limit_.at(key).Set(plan.limit);
     exports_.at(key).Set(static_cast<double>(plan.prefixes.size()));
     export_wasted_.at(key).Set(static_cast<double>(plan.wasted_addresses));

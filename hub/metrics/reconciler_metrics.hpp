@@ -2,7 +2,7 @@
 //
 // Owns: metric handles in the injected registry and the label sets it created; series of spokes
 // and tunnels that are gone are removed, so dashboards never show stale tunnels. Written by the
-// reconciler's thread after each pass.
+// reconciler's thread after each pass, from the status the pass publishes and nothing else.
 //   transit_hub_tunnel_ike_up{spoke,tunnel}            1 when the IKE SA is established
 //   transit_hub_tunnel_ipsec_up{spoke,tunnel}          1 when a Child SA is installed (AWS's TunnelState)
 //   transit_hub_tunnel_in_bytes_total{spoke,tunnel}    bytes decrypted (AWS's TunnelDataIn)
@@ -19,8 +19,14 @@
 //   transit_hub_bgp_export_wasted_addresses{spoke}     addresses its summaries cover that no
 //                                                      spoke routes
 //   transit_hub_bgp_export_summarized{spoke}           1 when summaries are sent instead of routes
+//   transit_hub_tunnel_duplicate_ike_sas_deleted_total{spoke,tunnel}
+//                                                      IKE SAs deleted as duplicates of the
+//                                                      tunnel's newest (both ends initiated)
 //   transit_hub_route_conflicts                        refused routes inside another spoke's
-//                                                      declared CIDRs (hub/core/conflicts.hpp)
+//                                                      declared CIDRs: the conflicts the pass
+//                                                      published (as GET /v1/conflicts shows)
+//   transit_hub_bird_route_query_failures_total        BIRD observations whose routes could not
+//                                                      be read (planned from the last ones seen)
 //   transit_hub_segment_dropped_packets_total          packets dropped in forwarding between
 //                                                      segments that may not reach each other
 //   transit_hub_reconcile_total{result}                passes, result ok|error
@@ -35,6 +41,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -42,17 +49,12 @@
 
 namespace transit::hub {
 
-
 class ReconcilerMetrics final : public PassRecorder {
  public:
   explicit ReconcilerMetrics(prometheus::Registry& registry);
 
-  // After each pass. `desired` and `options` are what the pass planned from; they name the
-  // protocols and hold the declared CIDRs that transit_hub_route_conflicts is counted against.
-  void record(const ReconcileStatus& status, bool ok, double seconds, const DesiredState& desired,
-              const PlanOptions& options) override;
-  // The same without the desired state: transit_hub_route_conflicts keeps its last value.
-  void record(const ReconcileStatus& status, bool ok, double seconds);
+  // After each pass, with the status it publishes.
+  void record(const ReconcileStatus& status, bool ok, double seconds) override;
 
  private:
   using Key = std::pair<std::string, std::string>;  // spoke, tunnel index ("" for per-spoke)
@@ -62,7 +64,7 @@ class ReconcilerMetrics final : public PassRecorder {
     prometheus::Family<Metric>* family = nullptr;
     std::map<Key, Metric*> metrics;
     Metric& at(const Key& key);
-    void keepOnly(const std::map<Key, bool>& live);
+    void keepOnly(const std::set<Key>& live);
   };
 
   Series<prometheus::Gauge> ike_up_, ipsec_up_, session_up_, received_, advertised_, filtered_;
@@ -77,6 +79,8 @@ class ReconcilerMetrics final : public PassRecorder {
   prometheus::Gauge& conflicts_;
   prometheus::Counter& segment_dropped_;
   std::uint64_t last_segment_dropped_ = 0;  // the filter's counters restart when it is reloaded
+  prometheus::Counter& route_query_failures_;
+  std::uint64_t last_route_query_failures_ = 0;
 };
 
 }  // namespace transit::hub

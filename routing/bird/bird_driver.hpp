@@ -40,7 +40,9 @@ class BirdDriver final : public RoutingDriver {
   std::expected<void, DriverError> apply(const RoutingSpec& spec) override;
   std::expected<RoutingObservation, DriverError> observe() override;
 
-  // Route queries that failed or were refused since construction (for a metric).
+  // Observations since construction whose route queries failed or were refused. Each of them
+  // sets RoutingObservation::routes_error, which is what the reconciler counts and publishes
+  // (ReconcileStatus::bird_route_query_failures, transit_hub_bird_route_query_failures_total).
   std::uint64_t routeQueryFailures() const { return route_query_failures_; }
 
  private:

@@ -44,6 +44,31 @@ bool parseAsPath(std::string_view text, std::vector<std::uint32_t>& out) {
   return true;
 }
 
+// "(64512, 1, 2) (65000, 2, 3)" -> the communities in order. BIRD prints each as three decimal
+// numbers in parentheses, separated by ", ".
+bool parseLargeCommunities(std::string_view text, std::vector<LargeCommunity>& out) {
+  out.clear();
+  text = trimBlanks(text);
+  while (!text.empty()) {
+    if (text.front() != '(') return false;
+    const auto end = text.find(')');
+    if (end == std::string_view::npos) return false;
+    auto inside = text.substr(1, end - 1);
+    std::uint32_t parts[3] = {};
+    for (int i = 0; i < 3; ++i) {
+      const auto comma = inside.find(',');
+      if ((i < 2) != (comma != std::string_view::npos)) return false;
+      const auto number = parseNumber(trimBlanks(inside.substr(0, comma)));
+      if (!number) return false;
+      parts[i] = *number;
+      inside = i < 2 ? inside.substr(comma + 1) : std::string_view{};
+    }
+    out.push_back(LargeCommunity{parts[0], parts[1], parts[2]});
+    text = trimBlanks(text.substr(end + 1));
+  }
+  return true;
+}
+
 // One route being assembled from its route line and the lines that follow it.
 struct Entry {
   ObservedRoute route;
@@ -164,6 +189,14 @@ class Parser {
     }
     constexpr std::string_view kAsPath = "BGP.as_path:";
     constexpr std::string_view kMed = "BGP.med:";
+    constexpr std::string_view kLargeCommunity = "BGP.large_community:";
+    if (text.starts_with(kLargeCommunity)) {
+      if (!parseLargeCommunities(text.substr(kLargeCommunity.size()),
+                                 entry_.route.large_communities)) {
+        entry_.bad = true;
+      }
+      return;
+    }
     if (text.starts_with(kAsPath)) {
       if (!parseAsPath(text.substr(kAsPath.size()), entry_.route.as_path)) entry_.bad = true;
       return;

@@ -11,6 +11,7 @@
 //   1012-\tBGP.origin: IGP
 //    \tBGP.as_path: 64700 {65101 65102}             (empty for iBGP; {..} is an AS set)
 //    \tBGP.med: 50
+//    \tBGP.large_community: (65000, 1, 1) (65000, 2, 3)   (the hub's segment and spoke tags)
 //   1007-                     unreachable [th_summaries ...] (50)   (same prefix: leading blanks)
 // Route and next-hop lines carry 1007, "Type:" 1008, attributes 1012. The parser classifies lines
 // by their text, not by these codes, so an attribute line under another code is still read.
@@ -28,8 +29,8 @@ namespace transit::routing {
 
 struct BirdRoutes {
   std::vector<ObservedRoute> routes;  // in BIRD's order
-  // Route entries that could not be parsed (not IPv4, a malformed route line, next hop, AS path
-  // or MED), plus stray lines outside any route and intermediate error lines
+  // Route entries that could not be parsed (not IPv4, a malformed route line, next hop, AS path,
+  // MED or large community), plus stray lines outside any route and intermediate error lines
   // ("8000-<line overflow>"). Such entries are left out of `routes`.
   std::size_t skipped = 0;
 };

@@ -9,8 +9,10 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <expected>
+#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -53,7 +55,7 @@ struct BgpSessionSpec {
 // A spoke with `routing: static`: the hub routes its CIDRs over its tunnels (ECMP) and
 // redistributes them to the other spokes as its own routes.
 struct StaticSpokeSpec {
-  std::string name;                   // protocol name: hub prefix + "s_" + spoke (a-z0-9_)
+  std::string name;                   // protocol name: hub prefix + spoke + "_static" (a-z0-9_)
   std::string spoke;
   std::string segment = "default";
   std::vector<Ipv4Prefix> cidrs;      // the spoke's CIDRs
@@ -84,6 +86,31 @@ struct ObservedSession {
   std::uint32_t routes_exported = 0;
 };
 
+// A BGP large community (RFC 8092): (global administrator, local data 1, local data 2).
+struct LargeCommunity {
+  std::uint32_t global = 0;
+  std::uint32_t data1 = 0;
+  std::uint32_t data2 = 0;
+  auto operator<=>(const LargeCommunity&) const = default;
+};
+
+// The hub tags every route it accepts from a spoke, on import, with the large community
+// (local AS, kSpokeTagKind, spoke id) (routing/bird/bird_render.cpp). The ids number the spokes
+// of the RoutingSpec the daemon runs: its spoke names (sessions and statics) sorted, from 1.
+// Routes refused by the import filter are refused before they are tagged and carry none.
+inline constexpr std::uint32_t kSpokeTagKind = 2;
+
+// Spoke id -> spoke name, for the routes of a daemon that runs `spec` (see kSpokeTagKind).
+inline std::map<std::uint32_t, std::string> spokeTagIds(const RoutingSpec& spec) {
+  std::set<std::string> names;
+  for (const auto& session : spec.sessions) names.insert(session.spoke);
+  for (const auto& spoke : spec.statics) names.insert(spoke.spoke);
+  std::map<std::uint32_t, std::string> ids;
+  std::uint32_t next = 1;
+  for (const auto& name : names) ids.emplace(next++, name);
+  return ids;
+}
+
 // One route in the daemon's table, as the hub's protocols learned or originated it.
 struct ObservedRoute {
   Ipv4Prefix prefix;
@@ -93,6 +120,9 @@ struct ObservedRoute {
   std::vector<std::uint32_t> as_path;   // as received (BGP routes), first AS first
   std::optional<std::uint32_t> med;
   std::vector<Ipv4Address> next_hops;   // gateways (two for ECMP)
+  // BGP.large_community as the daemon stores it: for an accepted spoke route, the hub's own
+  // spoke and segment tags among them (kSpokeTagKind).
+  std::vector<LargeCommunity> large_communities;
   bool operator==(const ObservedRoute&) const = default;
 };
 

@@ -26,6 +26,10 @@ class FakeTunnelDriver final : public peers::TunnelDriver {
   }
   std::expected<void, DriverError> remove(std::string_view name) override {
     ++remove_calls;
+    if (fail_next_removes > 0) {
+      --fail_next_removes;
+      return std::unexpected(DriverError{DriverError::Kind::kTransient, "pluto: delete failed"});
+    }
     loaded.erase(std::string(name));
     return {};
   }
@@ -74,6 +78,7 @@ class FakeTunnelDriver final : public peers::TunnelDriver {
   int apply_calls = 0;
   int remove_calls = 0;
   int fail_next_applies = 0;
+  int fail_next_removes = 0;  // remove() fails this many times (the connection stays loaded)
   DriverError apply_error{DriverError::Kind::kInvalid, "pluto refused the connection"};
   std::optional<std::string> down;  // observe() fails with this while set
   std::uint64_t bytes = 0;

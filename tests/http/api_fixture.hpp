@@ -58,8 +58,13 @@ class ApiFixture : public ::testing::Test {
     makeApi(false);
   }
 
-  // From now on the API reports `status` as the reconciler's last published pass (live mode).
+  // From now on the API reports `status` as the reconciler's last published pass (live mode),
+  // indexed as the reconciler indexes it (owners by session_prefix_, conflicts, spokes).
   void publishStatus(hub::ReconcileStatus status) {
+    hub::PlanOptions plan;
+    plan.session_prefix = session_prefix_;
+    const auto desired = registry_->snapshot();
+    hub::indexStatus(status, *desired, hub::routeOwners(*desired, plan));
     status_ = std::make_shared<const hub::ReconcileStatus>(std::move(status));
     if (!live_) makeApi(true);
   }
@@ -73,7 +78,6 @@ class ApiFixture : public ::testing::Test {
       context.reconcile_status = [this] { return status_; };
       context.clock = &clock_;
     }
-    context.session_prefix = session_prefix_;
     api_ = std::make_unique<http::Api>(
         std::move(context),
         http::TokenAuth({makeToken("ops", hub::Role::kAdmin, kAdminToken),
@@ -118,7 +122,7 @@ class ApiFixture : public ::testing::Test {
   bool drivers_ok_ = true;
   std::unique_ptr<hub::Registry> registry_;
   bool live_ = false;
-  std::string session_prefix_ = "th_";  // BIRD's protocol prefix; set before makeApi()
+  std::string session_prefix_ = "th_";  // BIRD's protocol prefix; set before publishStatus()
   std::shared_ptr<const hub::ReconcileStatus> status_;  // what the "reconciler" last published
   std::unique_ptr<http::Api> api_;
 };

@@ -1,6 +1,11 @@
 // The routing view of the API: GET /v1/routes, /v1/spokes/{name}/exports,
 // /v1/spokes/{name}/static-routes and /v1/conflicts, and the export summary in a spoke's status,
 // from a hand-built ReconcileStatus (as the reconciler would publish it), without sockets.
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+#include "hub/metrics/reconciler_metrics.hpp"
 #include "tests/http/api_fixture.hpp"
 
 namespace transit::testing {
@@ -383,6 +388,19 @@ TEST_F(RoutingHandlers, ConflictsNameTheRefusedRouteAndWhoseSpaceItIs) {
                              "refused: inside vpc-a's declared CIDR 10.1.0.0/16; vpc-a's "
                              "routes are used"},
                         }}}}));
+}
+
+TEST_F(RoutingHandlers, ConflictsAndTheirMetricAgreeBecauseBothAreWhatThePassPublished) {
+  goLive();
+  hub::ReconcilerMetrics metrics(prometheus_);
+  metrics.record(*status_, true, 0.01);
+  // The desired state changes after the pass: vpc-a, whose space was announced, is deleted.
+  // Both still show the pass's one conflict until the next pass publishes again.
+  ASSERT_EQ(call(verb::delete_, "/v1/spokes/vpc-a").status, 204u);
+  EXPECT_EQ(get("/v1/conflicts").at("conflicts").as_array().size(), 1u);
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, prometheus_.Collect());
+  EXPECT_NE(text.str().find("transit_hub_route_conflicts 1\n"), std::string::npos) << text.str();
 }
 
 TEST_F(RoutingHandlers, ConflictsAreEmptyWithoutAReconciler) {

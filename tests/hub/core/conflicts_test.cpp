@@ -46,20 +46,20 @@ routing::ObservedRoute route(std::string_view prefix, std::string protocol, bool
 }
 
 std::vector<Conflict> conflicts(const std::vector<routing::ObservedRoute>& routes) {
-  return findConflicts(threeSpokes(), PlanOptions{}, routes);
+  return findConflicts(threeSpokes(), routeOwners(threeSpokes(), PlanOptions{}), routes);
 }
 
 TEST(RouteOwners, NameEachSessionAndStaticProtocolAsThePlannerDoes) {
   PlanOptions options;
   options.session_prefix = "x_";
   const auto owners = routeOwners(threeSpokes(), options);
-  EXPECT_EQ(owners, (RouteOwners{
+  EXPECT_EQ(owners.protocols, (std::map<std::string, RouteOwner, std::less<>>{
                         {"x_site_c_static", RouteOwner{"site-c", std::nullopt}},
                         {"x_vpc_a_1", RouteOwner{"vpc-a", 1}},
                         {"x_vpc_a_2", RouteOwner{"vpc-a", 2}},
                         {"x_vpc_b_1", RouteOwner{"vpc-b", 1}},
                     }));
-  EXPECT_EQ(owners.at("x_vpc_a_2").tunnel, 2);
+  EXPECT_EQ(owners.protocols.at("x_vpc_a_2").tunnel, 2);
   EXPECT_EQ(sessionName(options, "vpc-a", 2), "x_vpc_a_2");
   EXPECT_EQ(staticName(options, "site-c"), "x_site_c_static");
 }
@@ -154,7 +154,7 @@ TEST(Conflicts, FollowTheConfiguredProtocolPrefix) {
   options.session_prefix = "hub_";
   const std::vector<routing::ObservedRoute> routes{route("10.2.5.0/24", "th_vpc_a_1"),
                                                    route("10.2.6.0/24", "hub_vpc_a_1")};
-  const auto got = findConflicts(threeSpokes(), options, routes);
+  const auto got = findConflicts(threeSpokes(), routeOwners(threeSpokes(), options), routes);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].prefix, pfx("10.2.6.0/24"));
 }

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <memory>
 
+#include "tests/hub/hub_harness.hpp"
+
 namespace transit::hub {
 namespace {
 
@@ -222,6 +224,117 @@ TEST(PlannerStatic, OnXfrmOnlyTunnelsWithAnInstalledChildSaCarryTheRoute) {
   EXPECT_EQ(one.routing.statics[0].next_hops[0],
             peers::peerInsideAddress(peers::SpokeKind::kVpc,
                                      b.state.spokes.at("vpc-s")->tunnels[1].inside_cidr));
+}
+
+TEST(PlannerNames, TunnelsAndSessionsAreNamedStablyAndTheHubSitsOnEachLink) {
+  testing::HubHarness<> hub(testing::registryOnly());
+  auto vpc =
+      testing::spokeDraft("prod-a", "vpc", "10.1.0.0/16", {"198.51.100.10", "198.51.100.11"});
+  (*vpc.tunnels)[0].inside_cidr = "169.254.20.0/30";
+  ASSERT_TRUE(hub.registry->create(vpc));
+  auto site = testing::spokeDraft("site-1", "site", "172.16.1.0/24", {"198.51.100.30"});
+  (*site.tunnels)[0].inside_cidr = "169.254.30.0/30";
+  ASSERT_TRUE(hub.registry->create(site));
+  ASSERT_TRUE(hub.registry->create(
+      testing::spokeDraft("static-x", "vpc", "10.9.0.0/16", {"198.51.100.90"}, "static")));
+
+  PlanOptions options;
+  options.local_address = *Ipv4Address::parse("10.0.0.10");
+  options.public_address = *Ipv4Address::parse("203.0.113.10");
+  options.local_as = 65000;
+  const Plan p = plan(*hub.registry->snapshot(), options);
+
+  ASSERT_EQ(p.tunnels.size(), 4u);
+  const auto& t = p.tunnels[0];
+  EXPECT_EQ(t.name, "th-prod-a-1");
+  EXPECT_EQ(t.remote_address.toString(), "198.51.100.10");
+  EXPECT_EQ(t.local_address.toString(), "10.0.0.10");
+  EXPECT_EQ(t.local_id.toString(), "203.0.113.10");
+  EXPECT_EQ(t.hub_inside.toString(), "169.254.20.2");  // vpc: the customer gateway's address
+  EXPECT_EQ(t.interface_id, (20u * 256) / 4 + 1);      // the /30's place in 169.254/16, plus one
+  EXPECT_EQ(p.tunnels[2].name, "th-site-1-1");  // sorted: th-site-1-1 before th-static-x-1
+  EXPECT_EQ(p.tunnels[2].hub_inside.toString(), "169.254.30.1");  // site: the hub plays AWS
+
+  // BGP sessions only for BGP spokes; '-' becomes '_' in protocol names.
+  ASSERT_EQ(p.routing.sessions.size(), 3u);
+  const auto& s = p.routing.sessions[0];
+  EXPECT_EQ(s.name, "th_prod_a_1");
+  EXPECT_EQ(s.neighbor_address.toString(), "169.254.20.1");
+  EXPECT_EQ(s.local_address.toString(), "169.254.20.2");
+  EXPECT_EQ(s.neighbor_as, 64512u);
+  ASSERT_EQ(s.accepted.size(), 1u);
+  EXPECT_EQ(s.accepted[0].toString(), "10.1.0.0/16");
+  EXPECT_EQ(p.routing.sessions[2].name, "th_site_1_1");
+  EXPECT_EQ(p.routing.local_as, 65000u);
+}
+
+
+// Route owners (RouteOwners): by the protocol the planner names, else by the hub's spoke tag.
+
+routing::ObservedRoute tagged(std::string_view prefix, std::string protocol,
+                              std::vector<routing::LargeCommunity> communities) {
+  auto r = route(prefix, std::move(protocol));
+  r.large_communities = std::move(communities);
+  return r;
+}
+
+TEST(PlannerOwners, EveryNamedProtocolBelongsToItsSpokeAndTunnel) {
+  Builder b;
+  b.add("vpc-a", "default", {"10.1.0.0/16"});
+  b.add("site-c", "default", {"10.3.0.0/24"}, peers::RoutingMode::kStatic);
+  const auto owners = routeOwners(b.state, options());
+  EXPECT_EQ(owners.of(route("10.1.0.0/16", "th_vpc_a_2")), (RouteOwner{"vpc-a", 2}));
+  EXPECT_EQ(owners.of(route("10.3.0.0/24", "th_site_c_static")),
+            (RouteOwner{"site-c", std::nullopt}));
+  EXPECT_EQ(owners.of(route("10.9.0.0/16", "upstream")), std::nullopt);
+}
+
+TEST(PlannerOwners, ARouteFromAnotherProtocolBelongsToTheSpokeItsTagNames) {
+  Builder b;
+  b.add("vpc-a", "default", {"10.1.0.0/16"});
+  b.add("vpc-b", "default", {"10.2.0.0/16"});
+  const auto o = options();
+  const routing::RoutingSpec running = hub::plan(b.state, o).routing;  // ids: vpc-a 1, vpc-b 2
+  const auto owners = routeOwners(b.state, o, &running);
+  // iBGP from the other hub: no spoke's protocol, but the hub's spoke tag for vpc-b.
+  EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 1, 1}, {65000, 2, 2}})),
+            (RouteOwner{"vpc-b", std::nullopt}));
+  // Another AS's communities, or a tag id the running configuration does not have: no owner.
+  EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{64512, 2, 2}})), std::nullopt);
+  EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 2, 9}})), std::nullopt);
+  // Without the running configuration the tags cannot be read.
+  EXPECT_EQ(routeOwners(b.state, o).of(tagged("10.2.0.0/16", "x", {{65000, 2, 2}})),
+            std::nullopt);
+}
+
+TEST(PlannerOwners, TaggedRoutesOfAnotherProtocolAreSentToTheOtherSpokes) {
+  Builder b;
+  b.add("vpc-a", "default", {"10.1.0.0/16"});
+  b.add("vpc-b", "default", {"10.2.0.0/16"});
+  const auto o = options();
+  const routing::RoutingSpec running = hub::plan(b.state, o).routing;
+  const std::vector<routing::ObservedRoute> routes = {
+      tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 2, 2}})};
+  RoutePlanInputs inputs;
+  inputs.routes = routes;
+  inputs.running = &running;
+  const RoutingPlan plan = planRouting(b.state, o, inputs);
+  ASSERT_TRUE(plan.exports.contains("vpc-a"));
+  ASSERT_EQ(plan.exports.at("vpc-a").prefixes.size(), 1u);
+  EXPECT_EQ(plan.exports.at("vpc-a").prefixes[0].prefix, pfx("10.2.0.0/16"));
+  EXPECT_TRUE(plan.exports.at("vpc-b").prefixes.empty());  // never back to its own spoke
+}
+
+TEST(PlannerPlan, ComposesTunnelsRoutingAndForwarding) {
+  Builder b;
+  b.add("prod-a", "prod", {"10.1.0.0/16"});
+  b.add("dev-a", "dev", {"10.2.0.0/16"});
+  const auto o = options();
+  const Plan whole = hub::plan(b.state, o);
+  EXPECT_EQ(whole.tunnels, planTunnels(b.state, o));
+  EXPECT_EQ(whole.routing, planRouting(b.state, o, {}).spec);
+  EXPECT_EQ(whole.forwarding, planForwarding(b.state, o));
+  EXPECT_EQ(whole.owners, routeOwners(b.state, o));
 }
 
 }  // namespace

@@ -9,8 +9,7 @@
 #include <set>
 
 #include "hub/core/registry.hpp"
-#include "tests/fakes/manual_clock.hpp"
-#include "tests/fakes/memory_store.hpp"
+#include "tests/hub/hub_harness.hpp"
 
 namespace transit::hub {
 namespace {
@@ -90,12 +89,6 @@ class GatedStore final : public Store {
 
 class RegistryBatch : public ::testing::Test {
  protected:
-  void SetUp() override {
-    spdlog::set_level(spdlog::level::off);
-    Registry::Options options;
-    options.validation.hub_asn = 65000;
-    registry_ = std::move(*Registry::create(store_, clock_, nullptr, std::move(options)));
-  }
 
   // Holds the writer in apply() with command `first`, queues `rest`, then lets everything run.
   std::vector<Registry::Result> pileUp(std::function<Registry::Result()> first,
@@ -124,9 +117,9 @@ class RegistryBatch : public ::testing::Test {
     ASSERT_EQ(registry_->queuedCommands(), n);
   }
 
-  GatedStore store_;
-  fakes::ManualClock clock_;
-  std::unique_ptr<Registry> registry_;
+  testing::HubHarness<GatedStore> hub_{testing::registryOnly()};
+  GatedStore& store_ = hub_.store;
+  std::unique_ptr<Registry>& registry_ = hub_.registry;
 };
 
 TEST_F(RegistryBatch, ABurstOfCommandsIsWrittenInOneTransaction) {

@@ -99,8 +99,8 @@ TEST_F(DryRunDaemonTest, AddingASpokeRendersItsFilesAndDeletingItRemovesThem) {
   options.plan.local_as = config.hub.asn;
   options.plan.router_id = config.hub.public_ip;
   options.plan.segments = config.routing.segments;
-  Reconciler reconciler(*registry_, *drivers.tunnel, *drivers.routing, clock_, nullptr, options);
-  reconciler.setForwardingFilter(drivers.forwarding.get());
+  Reconciler reconciler(*registry_, *drivers.tunnel, *drivers.routing, drivers.forwarding.get(),
+                        clock_, nullptr, options);
 
   ASSERT_TRUE(registry_->create(spoke("prod-a", "10.1.0.0/16", "198.51.100.10", "prod")));
   ASSERT_TRUE(registry_->create(spoke("dev-a", "10.2.0.0/16", "198.51.100.20", "dev")));
@@ -151,8 +151,8 @@ TEST_F(DryRunDaemonTest, AQuietPassLogsNothing) {
   options.plan.public_address = config.hub.public_ip;
   options.plan.local_as = config.hub.asn;
   options.plan.router_id = config.hub.public_ip;
-  Reconciler reconciler(*registry_, *drivers.tunnel, *drivers.routing, clock_, nullptr, options);
-  reconciler.setForwardingFilter(drivers.forwarding.get());
+  Reconciler reconciler(*registry_, *drivers.tunnel, *drivers.routing, drivers.forwarding.get(),
+                        clock_, nullptr, options);
   ASSERT_TRUE(registry_->create(spoke("prod-a", "10.1.0.0/16", "198.51.100.10", "prod")));
   reconciler.runOnce();
   fakes::LogCapture log;

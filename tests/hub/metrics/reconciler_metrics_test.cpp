@@ -78,8 +78,11 @@ class ReconcilerMetricsTest : public ::testing::Test {
     return status;
   }
 
-  void record(const ReconcileStatus& status) {
-    metrics_.record(status, true, 0.01, desired_, options_);
+  // As the reconciler does: the status indexed (owners, conflicts) from what the pass planned,
+  // then recorded.
+  void record(ReconcileStatus status) {
+    indexStatus(status, desired_, routeOwners(desired_, options_));
+    metrics_.record(status, true, 0.01);
   }
 
   std::string scrape() {
@@ -138,12 +141,20 @@ TEST_F(ReconcilerMetricsTest, ARefusedRouteOverBothTunnelsIsOneConflict) {
   EXPECT_TRUE(has("transit_hub_route_conflicts 2")) << scrape();  // 10.1.9.0/24 and 10.2.7.0/24
 }
 
-TEST_F(ReconcilerMetricsTest, RecordingWithoutTheDesiredStateKeepsTheConflictCount) {
-  record(bothSpokes());
-  auto fixed = bothSpokes();
-  fixed.routes.clear();
-  metrics_.record(fixed, true, 0.01);
-  EXPECT_TRUE(has("transit_hub_route_conflicts 1"));
+TEST_F(ReconcilerMetricsTest, TheConflictCountIsThePublishedConflicts) {
+  ReconcileStatus status;  // no routes, but conflicts as a pass published them
+  status.conflicts.resize(3);
+  metrics_.record(status, true, 0.01);
+  EXPECT_TRUE(has("transit_hub_route_conflicts 3")) << scrape();
+}
+
+TEST_F(ReconcilerMetricsTest, RouteQueryFailuresAreACounter) {
+  ReconcileStatus status;
+  status.bird_route_query_failures = 2;
+  metrics_.record(status, true, 0.01);
+  status.bird_route_query_failures = 5;
+  metrics_.record(status, true, 0.01);
+  EXPECT_TRUE(has("transit_hub_bird_route_query_failures_total 5")) << scrape();
 }
 
 TEST_F(ReconcilerMetricsTest, SeriesOfADeletedSpokeDisappear) {

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "routing/bird/bird_render.hpp"
 #include "tests/fakes/fake_bird_server.hpp"
 
 namespace transit::routing {
@@ -68,7 +69,51 @@ TEST(BirdRoutes, BgpRouteHasEveryField) {
   expected.as_path = {64512, 64998, 64999};
   expected.med = 50;
   expected.next_hops = {ip("169.254.30.2")};
+  expected.large_communities = {{64512, 1, 2}};
   EXPECT_EQ(routeOf(routes, "10.1.1.0/24", "th_vpc_a_1"), expected);
+}
+
+TEST(BirdRoutes, LargeCommunitiesAreReadFromTheRecordedReply) {
+  const auto routes = parsed(replyFor("routes-hub.txt", kMainQuery));
+  EXPECT_EQ(routeOf(routes, "10.1.0.0/16", "th_vpc_a_1").large_communities,
+            (std::vector<LargeCommunity>{{64512, 1, 2}}));
+  EXPECT_TRUE(routeOf(routes, "10.1.0.0/16", "th_vpc_a_2").large_communities.empty());
+  // Filtered routes keep what they arrived with.
+  const auto refused = parsed(replyFor("routes-hub.txt", kFilteredQuery), true);
+  EXPECT_EQ(routeOf(refused, "10.99.0.0/16", "th_vpc_a_1").large_communities,
+            (std::vector<LargeCommunity>{{64512, 1, 2}}));
+}
+
+// The hub's own tags, as its import filter stamps them (the recorded lab runs a hand-written
+// hub configuration without them; the line's format is the one recorded above).
+TEST(BirdRoutes, TheHubsSegmentAndSpokeTagsAreRead) {
+  const auto reply = frame(
+      "1007-Table master4:\n"
+      " 10.2.0.0/16          unicast [th_ibgp_hub_b 2026-11-26 09:30:05] * (100) [i]\n"
+      " \tvia 10.0.1.20 on ens5\n"
+      "1008-\tType: BGP univ\n"
+      "1012-\tBGP.origin: IGP\n"
+      " \tBGP.as_path: \n"
+      " \tBGP.large_community: (64512, 1, 2) (65000, 1, 1) (65000, 2, 3)\n"
+      "0000 \n");
+  const auto routes = parsed(reply);
+  ASSERT_EQ(routes.routes.size(), 1u);
+  EXPECT_EQ(routes.routes[0].large_communities,
+            (std::vector<LargeCommunity>{{64512, 1, 2}, {65000, 1, 1}, {65000, 2, 3}}));
+}
+
+TEST(BirdRoutes, AMalformedLargeCommunitySkipsTheRoute) {
+  for (const std::string bad : {"(65000, 2)", "(65000, 2, x)", "65000, 2, 3", "(65000, 2, 3",
+                                "(65000, 2, 3, 4)", "(65000, 2, 4294967296)"}) {
+    const auto reply = frame(
+        "1007-Table master4:\n"
+        " 10.2.0.0/16          unicast [th_a 2026-11-26 09:30:05] * (100) [i]\n"
+        "1012-\tBGP.large_community: " + bad + "\n"
+        "0000 \n");
+    const auto routes = parsed(reply);
+    EXPECT_EQ(routes.skipped, 1u) << bad;
+    EXPECT_TRUE(routes.routes.empty()) << bad;
+  }
 }
 
 TEST(BirdRoutes, FurtherRouteOfAPrefixIsNotPrimary) {
@@ -292,6 +337,42 @@ TEST(BirdRoutes, HundredThousandRoutes) {
   EXPECT_EQ(last.next_hops.size(), 2u);
   EXPECT_EQ(last.as_path.size(), 2u);
   EXPECT_EQ(last.med, std::uint32_t((kRoutes - 1) % 7));
+}
+
+// The spoke ids the hub reads tags by (spokeTagIds) are the ones the rendered file stamps.
+TEST(BirdRoutes, SpokeTagIdsAreTheOnesTheRenderedFileStamps) {
+  RoutingSpec spec;
+  spec.local_as = 65000;
+  spec.router_id = ip("10.255.0.1");
+  for (const auto& [name, spoke] : {std::pair{"th_vpc_b_1", "vpc-b"}, {"th_vpc_a_1", "vpc-a"}}) {
+    BgpSessionSpec session;
+    session.name = name;
+    session.spoke = spoke;
+    session.local_address = ip("169.254.10.2");
+    session.neighbor_address = ip("169.254.10.1");
+    session.neighbor_as = 64512;
+    session.accepted = {prefix("10.0.0.0/8")};
+    session.export_segments = {"default"};
+    spec.sessions.push_back(session);
+  }
+  StaticSpokeSpec site;
+  site.name = "th_site_c_static";
+  site.spoke = "site-c";
+  site.cidrs = {prefix("172.16.1.0/24")};
+  spec.statics.push_back(site);
+  BirdOptions options;
+  options.router_id = spec.router_id;
+  options.include_path = "/etc/bird/transit-hub.conf";
+  const auto text = renderInclude(spec, options);
+  ASSERT_TRUE(text.has_value()) << text.error().message;
+  const auto ids = spokeTagIds(spec);
+  ASSERT_EQ(ids.size(), 3u);
+  for (const auto& [id, spoke] : ids) {
+    EXPECT_NE(text->find(fmt::format("bgp_large_community.add((65000, {}, {}));  # spoke {}\n",
+                                     kSpokeTagKind, id, spoke)),
+              std::string::npos)
+        << id << " " << spoke;
+  }
 }
 
 }  // namespace
