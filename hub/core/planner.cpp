@@ -108,7 +108,7 @@ Plan plan(const DesiredState& desired, const PlanOptions& options, const RoutePl
   out.routing = std::move(routing.spec);
   out.exports = std::move(routing.exports);
   out.owners = std::move(routing.owners);
-  out.forwarding = planForwarding(desired, options);
+  out.forwarding = planForwarding(desired, options, out.tunnels);
   return out;
 }
 

@@ -333,7 +333,7 @@ TEST(PlannerPlan, ComposesTunnelsRoutingAndForwarding) {
   const Plan whole = hub::plan(b.state, o);
   EXPECT_EQ(whole.tunnels, planTunnels(b.state, o));
   EXPECT_EQ(whole.routing, planRouting(b.state, o, {}).spec);
-  EXPECT_EQ(whole.forwarding, planForwarding(b.state, o));
+  EXPECT_EQ(whole.forwarding, planForwarding(b.state, o, whole.tunnels));
   EXPECT_EQ(whole.owners, routeOwners(b.state, o));
 }
 
