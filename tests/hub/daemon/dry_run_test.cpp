@@ -118,6 +118,10 @@ TEST_F(DryRunDaemonTest, AddingASpokeRendersItsFilesAndDeletingItRemovesThem) {
   EXPECT_EQ(mode(secrets), 0600u);
   EXPECT_NE(read(include).find("protocol bgp th_prod_a_1"), std::string::npos);
   EXPECT_NE(read(segments).find("segment prod may not reach dev"), std::string::npos);
+  // The MSS clamp of the XFRM links is the nft module's too (it moved out of the tunnel driver).
+  const fs::path mss = root() / "nft" / "transit_hub_mss.nft";
+  EXPECT_NE(read(mss).find("tcp option maxseg size set"), std::string::npos) << read(mss);
+  EXPECT_NE(read(mss).find("\"ipsec"), std::string::npos) << read(mss);
   EXPECT_NE(log.text().find("dry-run: would run: /usr/libexec/ipsec/addconn"), std::string::npos);
   EXPECT_NE(log.text().find("dry-run: would send to /run/bird/bird.ctl: configure confirm"),
             std::string::npos);

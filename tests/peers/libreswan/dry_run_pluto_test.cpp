@@ -110,11 +110,6 @@ TEST_F(DryRunPlutoTest, WritesTheSecretsFilePrivately) {
   EXPECT_EQ(mode(secrets()), 0600u);
 }
 
-TEST_F(DryRunPlutoTest, WritesTheMssClampOfTheTunnelLinks) {
-  ASSERT_TRUE(driver().apply(tunnelSpec("th-prod-a-1", "198.51.100.10", kPsk)));
-  EXPECT_NE(read(root() / "nft" / "transit_hub_mss.nft").find("\"ipsec1281\""), std::string::npos);
-}
-
 TEST_F(DryRunPlutoTest, AnIdenticalSpecRewritesAndLogsNothing) {
   const auto spec = tunnelSpec("th-prod-a-1", "198.51.100.10", kPsk);
   ASSERT_TRUE(driver().apply(spec));
