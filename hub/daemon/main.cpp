@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
@@ -188,15 +189,19 @@ int run(const hub::Config& config) {
   });
 
   http::ApiMetrics api_metrics(*metrics_registry);
-  http::HandlerContext context{
-      **registry, health, *metrics_registry,
-      http::HubInfo{config.hub.name, config.hub.asn, config.hub.public_ip.toString(),
-                    config.hub.local_ip.toString(), TRANSIT_HUB_VERSION,
-                    std::string(hub::toString(config.drivers.mode))}};
-  context.reconcile_status = [r = reconciler.get()] { return r->status(); };
-  context.clock = &clock;
-  context.session_prefix = bird.protocol_prefix;
-  http::Api api(std::move(context), http::TokenAuth(config.api.tokens), api_metrics, clock);
+  http::Api api(
+      http::HandlerContext{
+          .registry = **registry,
+          .health = health,
+          .metrics = *metrics_registry,
+          .clock = clock,
+          .hub = http::HubInfo{config.hub.name, config.hub.asn, config.hub.public_ip,
+                               config.hub.local_ip, TRANSIT_HUB_VERSION,
+                               std::string(hub::toString(config.drivers.mode))},
+          .reconcile_status = [r = reconciler.get()] { return r->status(); },
+          .session_prefix = bird.protocol_prefix,
+      },
+      http::TokenAuth(config.api.tokens), api_metrics);
 
   std::vector<http::Server::Listener> listeners;
   for (const auto& address : config.api.listen) {
@@ -219,29 +224,30 @@ int run(const hub::Config& config) {
   serving = true;
   sd_notifyf(0, "READY=1\nSTATUS=serving %zu spoke(s)", initial->spokes.size());
 
-  // SIGINT/SIGTERM: stop accepting, close connections, let requests in flight finish, then stop
-  // the threads (at the latest after kShutdownGrace).
+  // SIGINT/SIGTERM: stop accepting, close idle connections, let requests in flight write their
+  // answers, then stop the threads once every session has ended (at the latest after
+  // kShutdownGrace, when whatever is left is closed).
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer grace(io);
-  std::chrono::steady_clock::time_point grace_deadline;
-  std::function<void()> wait_for_connections = [&] {
-    grace.expires_after(std::chrono::milliseconds(50));
-    grace.async_wait([&](boost::system::error_code ec) {
-      if (ec) return;
-      if ((*server)->liveConnections() == 0 || std::chrono::steady_clock::now() >= grace_deadline) {
-        io.stop();
-        return;
-      }
-      wait_for_connections();
-    });
-  };
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("signal {} received, shutting down", signal);
     sd_notify(0, "STOPPING=1");
     (*server)->stop();
-    grace_deadline = std::chrono::steady_clock::now() + kShutdownGrace;
-    wait_for_connections();
+    grace.expires_after(kShutdownGrace);
+    grace.async_wait([&](boost::system::error_code timer_ec) {
+      if (timer_ec) return;  // cancelled: every session ended in time
+      spdlog::warn("requests still running after {} s; closing their connections",
+                   kShutdownGrace.count());
+      (*server)->closeAll();
+      io.stop();
+    });
+    (*server)->whenDrained([&] {
+      asio::post(io, [&] {
+        grace.cancel();
+        io.stop();
+      });
+    });
   });
   std::signal(SIGPIPE, SIG_IGN);
 
