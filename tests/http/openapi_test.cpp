@@ -8,6 +8,7 @@
 #include <string>
 
 #include "http/api.hpp"
+#include "http/handlers/ops.hpp"
 
 namespace transit::http {
 namespace {
