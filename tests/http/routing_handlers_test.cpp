@@ -185,7 +185,8 @@ TEST_F(RoutingHandlers, ARouteOfAProtocolTheHubDoesNotNameHasNoSpoke) {
 
 TEST_F(RoutingHandlers, RoutesFollowTheConfiguredProtocolPrefix) {
   createSpokes();
-  session_prefix_ = "hub_";  // the live API publishStatus() builds uses it
+  session_prefix_ = "hub_";
+  makeApi();  // an API wired with that prefix
   auto status = routingStatus();
   status.routes = {route("10.2.0.0/24", "hub_vpc_b_1", true)};
   publishStatus(std::move(status));
