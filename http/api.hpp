@@ -12,32 +12,10 @@
 
 #include "http/api_metrics.hpp"
 #include "http/auth.hpp"
-#include "http/handlers.hpp"
+#include "http/handlers/context.hpp"
 #include "http/message.hpp"
-#include "hub/core/clock.hpp"
 
 namespace transit::http {
-
-enum class RouteId {
-  kListSpokes,
-  kCreateSpoke,
-  kImportAwsSpoke,
-  kReimportAwsSpoke,
-  kGetSpokeConfig,
-  kGetSpoke,
-  kReplaceSpoke,
-  kDeleteSpoke,
-  kListTunnels,
-  kListRoutes,
-  kGetSpokeExports,
-  kGetSpokeStaticRoutes,
-  kListConflicts,
-  kGetHub,
-  kOpenApi,
-  kHealthz,
-  kReadyz,
-  kMetrics,
-};
 
 enum class Access {
   kOperational,  // /healthz, /readyz, /metrics: no token on listeners the config opens
@@ -45,19 +23,23 @@ enum class Access {
   kAdmin,        // an admin token
 };
 
-struct RouteSpec {
+// One route: adding a route is adding a row to the table in api.cpp (and to openapi.yaml).
+struct Route {
   boost::beast::http::verb method;
-  std::string_view pattern;  // "/v1/spokes/{name}"; also the metrics label
-  RouteId id;
+  // "/v1/spokes/{name}" or a prefix "/ui/*" (http/request/route_match.hpp); also the metrics
+  // label.
+  std::string_view pattern;
+  Handler handler;
   Access access;
 };
 
 // Every route the server answers (the OpenAPI test checks each one is documented).
-std::span<const RouteSpec> routeTable();
+std::span<const Route> routeTable();
 
 class Api {
  public:
-  Api(HandlerContext context, TokenAuth auth, ApiMetrics& metrics, const hub::Clock& clock);
+  // Latency is measured on context.clock.
+  Api(HandlerContext context, TokenAuth auth, ApiMetrics& metrics);
 
   // `operational_open`: this listener serves the operational routes without a token.
   boost::asio::awaitable<Response> handle(Request request, bool operational_open);
@@ -69,7 +51,6 @@ class Api {
   HandlerContext context_;
   TokenAuth auth_;
   ApiMetrics& metrics_;
-  const hub::Clock& clock_;
 };
 
 }  // namespace transit::http

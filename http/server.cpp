@@ -13,7 +13,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <atomic>
 #include <chrono>
+
+#include "http/codec/responses.hpp"
 
 namespace transit::http {
 namespace asio = boost::asio;
@@ -31,6 +34,7 @@ constexpr auto kHandshakeTimeout = 10s;
 constexpr auto kLingerTimeout = 2s;  // to drain a refused request's body
 constexpr std::size_t kLingerBytes = 64 * 1024 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
+constexpr unsigned kHttp11 = 11;  // the version to answer a request whose header is unreadable
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
 
 bhttp::response<bhttp::string_body> toBeast(Response&& r, unsigned version, bool keep_alive) {
@@ -59,6 +63,72 @@ Request fromBeast(bhttp::request<bhttp::string_body>&& in) {
   return r;
 }
 
+}  // namespace
+
+class Server::Sessions {
+ public:
+  bool draining() const { return draining_.load(); }
+
+  void add(const std::shared_ptr<Connection>& connection) {
+    std::lock_guard lock(mutex_);
+    connections_.remove_if([](const std::weak_ptr<Connection>& c) { return c.expired(); });
+    connections_.push_back(connection);
+    ++live_;
+  }
+
+  // A session's coroutine has finished.
+  void ended() {
+    std::vector<std::function<void()>> done;
+    {
+      std::lock_guard lock(mutex_);
+      --live_;
+      if (draining_ && live_ == 0) done.swap(waiters_);
+    }
+    for (auto& callback : done) callback();
+  }
+
+  // Sets the draining state; false when it was set already.
+  bool startDraining() {
+    std::vector<std::function<void()>> done;
+    {
+      std::lock_guard lock(mutex_);
+      if (draining_.exchange(true)) return false;
+      if (live_ == 0) done.swap(waiters_);
+    }
+    for (auto& callback : done) callback();
+    return true;
+  }
+
+  void whenDrained(std::function<void()> callback) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!draining_ || live_ > 0) {
+        waiters_.push_back(std::move(callback));
+        return;
+      }
+    }
+    callback();
+  }
+
+  std::list<std::shared_ptr<Connection>> connections() {
+    std::lock_guard lock(mutex_);
+    std::list<std::shared_ptr<Connection>> out;
+    for (const auto& weak : connections_) {
+      if (auto connection = weak.lock()) out.push_back(std::move(connection));
+    }
+    return out;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::atomic<bool> draining_{false};
+  std::size_t live_ = 0;  // sessions whose coroutine has not finished
+  std::list<std::weak_ptr<Connection>> connections_;
+  std::vector<std::function<void()>> waiters_;
+};
+
+namespace {
+
 tcp::socket& lowestSocket(beast::tcp_stream& s) { return s.socket(); }
 tcp::socket& lowestSocket(beast::ssl_stream<beast::tcp_stream>& s) {
   return beast::get_lowest_layer(s).socket();
@@ -70,15 +140,22 @@ class Session final : public Server::Connection,
                       public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <typename... Args>
-  Session(Api& api, bool operational_open, Args&&... args)
-      : api_(api), operational_open_(operational_open), stream_(std::forward<Args>(args)...) {}
+  Session(Api& api, std::shared_ptr<Server::Sessions> sessions, bool operational_open,
+          Args&&... args)
+      : api_(api),
+        sessions_(std::move(sessions)),
+        operational_open_(operational_open),
+        stream_(std::forward<Args>(args)...) {}
+
+  // Runs on the session's strand, between two steps of run(): `busy_` is stable there.
+  void drain() override {
+    asio::dispatch(executor(), [self = this->shared_from_this()] {
+      if (!self->busy_) self->closeSocket();
+    });
+  }
 
   void close() override {
-    asio::dispatch(lowestSocket(stream_).get_executor(), [self = this->shared_from_this()] {
-      boost::system::error_code ignored;
-      lowestSocket(self->stream_).shutdown(tcp::socket::shutdown_both, ignored);
-      lowestSocket(self->stream_).close(ignored);
-    });
+    asio::dispatch(executor(), [self = this->shared_from_this()] { self->closeSocket(); });
   }
 
   auto executor() { return lowestSocket(stream_).get_executor(); }
@@ -93,7 +170,9 @@ class Session final : public Server::Connection,
       }
     }
     beast::flat_buffer buffer;
-    for (;;) {
+    // The server's draining state is checked at the top of each exchange: a session that has
+    // answered its last request ends instead of waiting for another.
+    while (!sessions_->draining()) {
       bool keep_alive = false;
       if (!co_await serveOne(buffer, keep_alive) || !keep_alive) {
         break;
@@ -109,17 +188,30 @@ class Session final : public Server::Connection,
   }
 
  private:
-  // Reads one request and writes its response. False when the connection must end.
+  void closeSocket() {
+    boost::system::error_code ignored;
+    lowestSocket(stream_).shutdown(tcp::socket::shutdown_both, ignored);
+    lowestSocket(stream_).close(ignored);
+  }
+
+  // Reads one request and writes its response. False when the connection must end. While it
+  // waits for a request header the session is idle (drain() closes it); from the header on it is
+  // busy: it runs the handler and answers, even when the server drains meanwhile.
   asio::awaitable<bool> serveOne(beast::flat_buffer& buffer, bool& keep_alive) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
     parser.body_limit(kMaxBodyBytes);
 
     beast::get_lowest_layer(stream_).expires_after(buffer.size() > 0 ? kReadTimeout : kIdleTimeout);
+    busy_ = false;
     auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer, parser, tuple_awaitable);
     if (ec) {
-      co_return co_await refuse(ec, 11);
+      co_return co_await refuse(ec, kHttp11);
     }
+    if (!lowestSocket(stream_).is_open()) {
+      co_return false;  // drained while the header's completion was queued: nothing was run
+    }
+    busy_ = true;
     auto& header = parser.get();
     if (auto length = parser.content_length(); length && *length > kMaxBodyBytes) {
       co_return co_await refuse(bhttp::error::body_limit, header.version());
@@ -140,6 +232,9 @@ class Session final : public Server::Connection,
     // The handler may wait for the store; the connection's timer must not cut it off meanwhile.
     beast::get_lowest_layer(stream_).expires_never();
     Response response = co_await api_.handle(fromBeast(std::move(request)), operational_open_);
+    if (sessions_->draining()) {
+      keep_alive = false;  // answered with "Connection: close"; run() ends after the write
+    }
     auto message = toBeast(std::move(response), version, keep_alive);
     beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
     auto [wec, wn] = co_await bhttp::async_write(stream_, message, tuple_awaitable);
@@ -187,13 +282,16 @@ class Session final : public Server::Connection,
   }
 
   Api& api_;
+  std::shared_ptr<Server::Sessions> sessions_;
   bool operational_open_;
   Stream stream_;
+  bool busy_ = false;  // a request is in hand (on the strand only)
 };
 
 }  // namespace
 
-Server::Server(asio::io_context& io, Api& api) : io_(io), api_(api) {}
+Server::Server(asio::io_context& io, Api& api)
+    : io_(io), api_(api), sessions_(std::make_shared<Sessions>()) {}
 
 Server::~Server() { stop(); }
 
@@ -258,10 +356,10 @@ void Server::accept(Bound& bound) {
         socket.set_option(tcp::no_delay(true), ec);
         if (tls_) {
           spawn(std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-              api_, bound.operational_open, std::move(socket), *tls_));
+              api_, sessions_, bound.operational_open, std::move(socket), *tls_));
         } else {
-          spawn(std::make_shared<Session<beast::tcp_stream>>(api_, bound.operational_open,
-                                                             std::move(socket)));
+          spawn(std::make_shared<Session<beast::tcp_stream>>(
+              api_, sessions_, bound.operational_open, std::move(socket)));
         }
         accept(bound);
       });
@@ -274,7 +372,8 @@ void Server::spawn(SessionPtr session) {
   asio::co_spawn(
       executor,
       [session = std::move(session)]() -> asio::awaitable<void> { co_await session->run(); },
-      [](const std::exception_ptr& failure) {
+      [sessions = sessions_](const std::exception_ptr& failure) {
+        sessions->ended();
         if (!failure) return;
         try {
           std::rethrow_exception(failure);
@@ -284,33 +383,21 @@ void Server::spawn(SessionPtr session) {
       });
 }
 
-void Server::track(const std::shared_ptr<Connection>& connection) {
-  std::lock_guard lock(connections_mutex_);
-  connections_.remove_if([](const std::weak_ptr<Connection>& c) { return c.expired(); });
-  connections_.push_back(connection);
-}
+void Server::track(const std::shared_ptr<Connection>& connection) { sessions_->add(connection); }
 
 void Server::stop() {
-  std::list<std::weak_ptr<Connection>> connections;
-  {
-    std::lock_guard lock(connections_mutex_);
-    if (stopped_) return;
-    stopped_ = true;
-    connections = connections_;
-  }
+  if (!sessions_->startDraining()) return;
   for (auto& bound : bound_) {
     boost::system::error_code ignored;
     bound.acceptor.close(ignored);
   }
-  for (auto& weak : connections) {
-    if (auto connection = weak.lock()) connection->close();
-  }
+  for (const auto& connection : sessions_->connections()) connection->drain();
 }
 
-std::size_t Server::liveConnections() {
-  std::lock_guard lock(connections_mutex_);
-  connections_.remove_if([](const std::weak_ptr<Connection>& c) { return c.expired(); });
-  return connections_.size();
+void Server::whenDrained(std::function<void()> done) { sessions_->whenDrained(std::move(done)); }
+
+void Server::closeAll() {
+  for (const auto& connection : sessions_->connections()) connection->close();
 }
 
 std::vector<tcp::endpoint> Server::endpoints() const {

@@ -5,13 +5,18 @@
 // session reads one request at a time (pipelined requests wait their turn), caps the body at
 // 1 MiB (413), answers "Expect: 100-continue", and times out idle or slow peers.
 //
-// stop() closes the acceptors and every connection; requests being handled finish first.
+// Shutdown (stop()): the acceptors close and the server drains. A session waiting for a request
+// (or in its TLS handshake) is closed at once; a session with a request in hand reads it, runs
+// its handler to the end, writes the response with "Connection: close", then ends. So a write
+// the store committed is always answered. whenDrained() tells when the last session has ended;
+// closeAll() ends whatever is left (the daemon calls it at its shutdown deadline).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <expected>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -40,17 +45,27 @@ class Server {
   ~Server();
 
   void start();
+  // Stops accepting and starts draining (see above). Idempotent; any thread.
   void stop();
+  // Calls `done` once, on an HTTP thread or this one, when stop() has been called and every
+  // session has ended; at once when that is already so.
+  void whenDrained(std::function<void()> done);
+  // Closes every connection still open, busy or not (after the shutdown deadline).
+  void closeAll();
   std::vector<boost::asio::ip::tcp::endpoint> endpoints() const;
-  // Connections still open (after stop(): those finishing a request).
-  std::size_t liveConnections();
 
   // A live connection, as the server tracks it for stop().
   class Connection {
    public:
     virtual ~Connection() = default;
+    // Closes the connection if it waits for a request; a busy one ends after its response.
+    virtual void drain() = 0;
     virtual void close() = 0;
   };
+
+  // The sessions' shared view of the server's lifetime: whether it drains, how many sessions
+  // live, who waits for none. Shared with the sessions so it outlives the Server if need be.
+  class Sessions;
 
  private:
   struct Bound {
@@ -68,9 +83,7 @@ class Server {
   Api& api_;
   std::optional<boost::asio::ssl::context> tls_;
   std::list<Bound> bound_;
-  std::mutex connections_mutex_;
-  std::list<std::weak_ptr<Connection>> connections_;
-  bool stopped_ = false;
+  std::shared_ptr<Sessions> sessions_;
 };
 
 }  // namespace transit::http

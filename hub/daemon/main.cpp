@@ -94,14 +94,18 @@ int run(const hub::Config& config) {
   hub::addReadinessChecks(health, **registry, *reconciler, serving);
 
   http::ApiMetrics api_metrics(*metrics_registry);
-  http::HandlerContext context{
-      **registry, health, *metrics_registry,
-      http::HubInfo{config.hub.name, config.hub.asn, config.hub.public_ip.toString(),
-                    config.hub.local_ip.toString(), TRANSIT_HUB_VERSION,
-                    std::string(hub::toString(config.drivers.mode))}};
-  context.reconcile_status = [r = reconciler.get()] { return r->status(); };
-  context.clock = &clock;
-  http::Api api(std::move(context), http::TokenAuth(config.api.tokens), api_metrics, clock);
+  http::Api api(
+      http::HandlerContext{
+          .registry = **registry,
+          .health = health,
+          .metrics = *metrics_registry,
+          .clock = clock,
+          .hub = http::HubInfo{config.hub.name, config.hub.asn, config.hub.public_ip,
+                               config.hub.local_ip, TRANSIT_HUB_VERSION,
+                               std::string(hub::toString(config.drivers.mode))},
+          .reconcile_status = [r = reconciler.get()] { return r->status(); },
+      },
+      http::TokenAuth(config.api.tokens), api_metrics);
 
   auto server = http::Server::create(io, api, hub::listeners(config), config.api.tls);
   if (!server) {

@@ -1,6 +1,6 @@
 // ApiFixture: a complete API (registry on the in-memory store, health, metrics, auth) without
-// sockets, and helpers to call it as a client would. It starts in dry-run (no reconciler);
-// publishStatus() switches it to live with a hand-built ReconcileStatus.
+// sockets, and helpers to call it as a client would. Its "reconciler" has not passed yet;
+// publishStatus() publishes a hand-built ReconcileStatus.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -17,6 +17,7 @@
 
 #include "http/api.hpp"
 #include "hub/metrics/hub_metrics.hpp"
+#include "tests/fakes/holding_store.hpp"
 #include "tests/fakes/manual_clock.hpp"
 #include "tests/fakes/memory_store.hpp"
 
@@ -47,7 +48,7 @@ class ApiFixture : public ::testing::Test {
     spdlog::set_level(spdlog::level::warn);
     hub::Registry::Options options;
     options.validation.hub_asn = 65000;
-    auto created = hub::Registry::create(store_, clock_, &hub_metrics_, std::move(options));
+    auto created = hub::Registry::create(holding_store_, clock_, &hub_metrics_, std::move(options));
     ASSERT_TRUE(created.has_value());
     registry_ = std::move(*created);
     health_.add("store", [this] {
@@ -55,34 +56,34 @@ class ApiFixture : public ::testing::Test {
       return hub::Health::Status{s.ok, s.problem};
     });
     health_.add("drivers", [this] { return hub::Health::Status{drivers_ok_, "pluto is down"}; });
-    makeApi(false);
+    makeApi();
   }
 
-  // From now on the API reports `status` as the reconciler's last published pass (live mode),
-  // indexed as the reconciler indexes it (owners by session_prefix_, conflicts, spokes).
+  // From now on the API reports `status` as the reconciler's last published pass, indexed as
+  // the reconciler indexes it (owners by session_prefix_, conflicts, spokes).
   void publishStatus(hub::ReconcileStatus status) {
     hub::PlanOptions plan;
     plan.session_prefix = session_prefix_;
     const auto desired = registry_->snapshot();
     hub::indexStatus(status, *desired, hub::routeOwners(*desired, plan));
     status_ = std::make_shared<const hub::ReconcileStatus>(std::move(status));
-    if (!live_) makeApi(true);
   }
 
-  void makeApi(bool live) {
-    live_ = live;
-    http::HandlerContext context{*registry_, health_, prometheus_,
-                                 http::HubInfo{"hub-a", 65000, "203.0.113.10", "10.0.0.10", "test",
-                                               live ? "live" : "dry-run"}};
-    if (live) {
-      context.reconcile_status = [this] { return status_; };
-      context.clock = &clock_;
-    }
+  void makeApi() {
     api_ = std::make_unique<http::Api>(
-        std::move(context),
+        http::HandlerContext{
+            .registry = *registry_,
+            .health = health_,
+            .metrics = prometheus_,
+            .clock = clock_,
+            .hub = http::HubInfo{"hub-a", 65000, *Ipv4Address::parse("203.0.113.10"),
+                                 *Ipv4Address::parse("10.0.0.10"),
+                                 "test", "dry-run"},
+            .reconcile_status = [this] { return status_; },
+        },
         http::TokenAuth({makeToken("ops", hub::Role::kAdmin, kAdminToken),
                          makeToken("viewer", hub::Role::kRead, kReadToken)}),
-        api_metrics_, clock_);
+        api_metrics_);
   }
 
   // Runs one request through the API, as the server would.
@@ -114,6 +115,7 @@ class ApiFixture : public ::testing::Test {
   }
 
   fakes::MemoryStore store_;
+  fakes::HoldingStore holding_store_{store_};  // what the registry writes to: store_, gated
   fakes::ManualClock clock_;
   prometheus::Registry prometheus_;
   hub::HubMetrics hub_metrics_{prometheus_, "test"};
@@ -121,9 +123,9 @@ class ApiFixture : public ::testing::Test {
   hub::Health health_;
   bool drivers_ok_ = true;
   std::unique_ptr<hub::Registry> registry_;
-  bool live_ = false;
   std::string session_prefix_ = "th_";  // BIRD's protocol prefix; set before publishStatus()
-  std::shared_ptr<const hub::ReconcileStatus> status_;  // what the "reconciler" last published
+  // What the "reconciler" last published; nullptr: no pass yet.
+  std::shared_ptr<const hub::ReconcileStatus> status_;
   std::unique_ptr<http::Api> api_;
 };
 

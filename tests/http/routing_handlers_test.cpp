@@ -190,7 +190,7 @@ TEST_F(RoutingHandlers, ARouteOfAProtocolTheHubDoesNotNameHasNoSpoke) {
 
 TEST_F(RoutingHandlers, RoutesFollowTheConfiguredProtocolPrefix) {
   createSpokes();
-  session_prefix_ = "hub_";  // the live API publishStatus() builds uses it
+  session_prefix_ = "hub_";  // the reconciler attributes routes by that prefix
   auto status = routingStatus();
   status.routes = {route("10.2.0.0/24", "hub_vpc_b_1", true)};
   publishStatus(std::move(status));
@@ -309,12 +309,11 @@ TEST_F(RoutingHandlers, ExportsOfAnUnknownSpokeAreNotFound) {
   expectError(get("/v1/spokes/vpc-z/exports", 404), "not_found");
 }
 
-TEST_F(RoutingHandlers, ExportsWithoutAReconcilerAreUnavailable) {
+TEST_F(RoutingHandlers, ExportsBeforeTheReconcilersFirstPassArePending) {
   createSpokes();
-  const auto body = get("/v1/spokes/vpc-a/exports", 503);
-  expectError(body, "unavailable");
-  EXPECT_NE(std::string(body.at("error").at("message").as_string()).find("not available yet"),
-            std::string::npos);
+  const auto body = get("/v1/spokes/vpc-a/exports");
+  EXPECT_EQ(body.at("pending"), true);
+  EXPECT_EQ(body.at("prefixes"), json::array{});
   expectError(get("/v1/spokes/vpc-z/exports", 404), "not_found");
 }
 
@@ -368,9 +367,11 @@ TEST_F(RoutingHandlers, StaticRoutesOfAnUnknownSpokeAreNotFound) {
   expectError(get("/v1/spokes/site-z/static-routes", 404), "not_found");
 }
 
-TEST_F(RoutingHandlers, StaticRoutesWithoutAReconcilerAreUnavailable) {
+TEST_F(RoutingHandlers, StaticRoutesBeforeTheReconcilersFirstPassArePending) {
   createSpokes();
-  expectError(get("/v1/spokes/site-c/static-routes", 503), "unavailable");
+  const auto body = get("/v1/spokes/site-c/static-routes");
+  EXPECT_EQ(body.at("pending"), true);
+  EXPECT_EQ(body.at("routes"), json::array{});
 }
 
 // GET /v1/conflicts

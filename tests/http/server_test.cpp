@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "tests/http/api_fixture.hpp"
@@ -220,21 +221,71 @@ TEST_F(ServerTest, OtherAuthorizationSchemesAreRefused) {
   EXPECT_EQ(roundTrip(socket, buffer, req).result_int(), 401u);
 }
 
-TEST_F(ServerTest, StopClosesIdleConnections) {
+TEST_F(ServerTest, StopClosesIdleConnectionsAtOnce) {
   startServer();
   auto socket = connect(open_port_);
   beast::flat_buffer buffer;
   EXPECT_EQ(roundTrip(socket, buffer, request(bhttp::verb::get, "/healthz")).result_int(), 200u);
   server_->stop();
+  // The kept-alive connection waits for a request; stop() ends it (not its 60 s idle timeout).
   bhttp::response<bhttp::string_body> res;
   boost::system::error_code ec;
   bhttp::read(socket, buffer, res, ec);
   EXPECT_TRUE(ec) << "the connection should have been closed";
-  for (int i = 0; i < 200 && server_->liveConnections() > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // waits for teardown, no timing
-  }
-  EXPECT_EQ(server_->liveConnections(), 0u);
+  std::promise<void> drained;
+  server_->whenDrained([&drained] { drained.set_value(); });
+  drained.get_future().wait();  // every session has ended
   EXPECT_THROW(connect(open_port_), boost::system::system_error);
+}
+
+TEST_F(ServerTest, StopLetsARequestInFlightAnswerWithConnectionClose) {
+  // A POST whose write the store holds: the spoke is committed after stop(), and the client must
+  // still get its 201 (not a reset, after which a retry would get 409).
+  startServer();
+  auto socket = connect(open_port_);
+  holding_store_.hold();
+  bhttp::write(socket, request(bhttp::verb::post, "/v1/spokes",
+                               spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  holding_store_.waitUntilHeld();
+  server_->stop();
+  std::promise<void> drained;
+  server_->whenDrained([&drained] { drained.set_value(); });
+  holding_store_.release();
+
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  boost::system::error_code ec;
+  bhttp::read(socket, buffer, res, ec);
+  ASSERT_FALSE(ec) << "the server closed the connection under the request: " << ec.message();
+  EXPECT_EQ(res.result_int(), 201u);
+  EXPECT_FALSE(res.keep_alive()) << "the answer should say Connection: close";
+  EXPECT_EQ(res[bhttp::field::connection], "close");
+  drained.get_future().wait();
+  const auto stored = store_.load();
+  ASSERT_TRUE(stored.has_value());
+  ASSERT_EQ(stored->spokes.size(), 1u);
+  EXPECT_EQ(stored->spokes[0].name, "prod-a");
+}
+
+TEST_F(ServerTest, ForcedCloseEndsARequestThatOutlivesTheDeadline) {
+  // After the shutdown deadline, closeAll() ends even a session whose handler still waits.
+  startServer();
+  auto socket = connect(open_port_);
+  holding_store_.hold();
+  bhttp::write(socket, request(bhttp::verb::post, "/v1/spokes",
+                               spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  holding_store_.waitUntilHeld();
+  server_->stop();
+  server_->closeAll();
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  boost::system::error_code ec;
+  bhttp::read(socket, buffer, res, ec);
+  EXPECT_TRUE(ec) << "the connection should have been closed";
+  holding_store_.release();
+  std::promise<void> drained;
+  server_->whenDrained([&drained] { drained.set_value(); });
+  drained.get_future().wait();
 }
 
 TEST_F(ServerTest, ListenFailureNamesTheAddress) {

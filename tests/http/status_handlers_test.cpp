@@ -97,18 +97,22 @@ class StatusHandlers : public ApiFixture {
   }
 };
 
-TEST_F(StatusHandlers, DryRunSpokesSayDryRun) {
+TEST_F(StatusHandlers, SpokesBeforeTheReconcilersFirstPassArePending) {
   create(twoTunnelSpoke("prod-a", "10.1.0.0/16", "198.51.100.10", "198.51.100.11"));
-  EXPECT_EQ(spokeStatus("prod-a"), (boost::json::object{{"state", "dry-run"}}));
+  const auto status = spokeStatus("prod-a");
+  EXPECT_EQ(status.at("state"), "pending");
+  EXPECT_EQ(status.at("tunnels").as_array().size(), 2u);
+  EXPECT_EQ(status.at("exports"), nullptr);
   auto list = json(call(verb::get, "/v1/spokes", "", kReadToken));
-  EXPECT_EQ(list.at("spokes").at(0).at("status").at("state"), "dry-run");
+  EXPECT_EQ(list.at("spokes").at(0).at("status").at("state"), "pending");
 }
 
-TEST_F(StatusHandlers, DryRunTunnelsAreAnEmptyList) {
+TEST_F(StatusHandlers, TunnelsBeforeTheReconcilersFirstPassAreAnEmptyList) {
   create(twoTunnelSpoke("prod-a", "10.1.0.0/16", "198.51.100.10", "198.51.100.11"));
   auto r = call(verb::get, "/v1/tunnels", "", kReadToken);
   ASSERT_EQ(r.status, 200u);
-  EXPECT_EQ(json(r), (boost::json::object{{"tunnels", boost::json::array{}}, {"mode", "dry-run"}}));
+  EXPECT_EQ(json(r).at("tunnels"), boost::json::array{});
+  EXPECT_EQ(json(r).at("initial_sync_done"), false);
 }
 
 TEST_F(StatusHandlers, AppliedSpokeShowsEachTunnelAndItsBgpSession) {

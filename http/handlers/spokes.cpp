@@ -1,0 +1,122 @@
+#include "http/handlers/spokes.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <string>
+#include <utility>
+
+#include "http/codec/responses.hpp"
+#include "http/codec/spoke_view.hpp"
+#include "http/codec/status_view.hpp"
+#include "http/handlers/common.hpp"
+#include "http/request/if_match.hpp"
+#include "http/request/media_type.hpp"
+#include "peers/model/spoke_json.hpp"
+
+namespace transit::http::handlers {
+namespace json = boost::json;
+namespace asio = boost::asio;
+namespace {
+
+// The request body as a spoke draft, or the response that refuses it.
+std::expected<peers::SpokeDraft, Response> decodeDraft(const Request& request) {
+  if (request::mediaType(request.content_type) != "application/json") {
+    return std::unexpected(
+        errorResponse(415, "unsupported_media_type", "Content-Type must be application/json"));
+  }
+  boost::system::error_code ec;
+  json::value body = json::parse(request.body, ec);
+  if (ec) {
+    return std::unexpected(
+        errorResponse(400, "malformed_json", "the body is not valid JSON: " + ec.message()));
+  }
+  auto draft = peers::decodeSpokeDraft(body);
+  if (!draft) {
+    return std::unexpected(invalidField(draft.error().field, draft.error().message));
+  }
+  return std::move(*draft);
+}
+
+}  // namespace
+
+Response listSpokes(const Request& /*request*/, const PathParams& /*params*/,
+                    HandlerContext& context) {
+  const auto state = context.registry.snapshot();
+  const auto view = StatusView::of(context);
+  json::array spokes;
+  spokes.reserve(state->spokes.size());
+  for (const auto& [name, spoke] : state->spokes) {
+    spokes.push_back(spokeJson(*spoke, view));
+  }
+  return jsonResponse(200, json::object{{"spokes", std::move(spokes)}});
+}
+
+Response getSpoke(const Request& /*request*/, const PathParams& params, HandlerContext& context) {
+  const auto found = findSpoke(params.get("name"), context);
+  if (!found) {
+    return found.error();
+  }
+  return spokeResponse(200, **found, context);
+}
+
+asio::awaitable<Response> createFromDraft(std::expected<peers::SpokeDraft, Response> draft,
+                                          HandlerContext& context) {
+  if (!draft) {
+    co_return draft.error();
+  }
+  auto result = co_await context.registry.asyncCreate(std::move(*draft), asio::use_awaitable);
+  if (!result) {
+    co_return hubErrorResponse(result.error());
+  }
+  Response r = spokeResponse(201, **result, context);
+  r.headers.emplace_back("Location", "/v1/spokes/" + (*result)->name);
+  co_return r;
+}
+
+asio::awaitable<Response> replaceFromDraft(std::string_view name,
+                                           std::optional<std::uint64_t> if_match,
+                                           std::expected<peers::SpokeDraft, Response> draft,
+                                           HandlerContext& context) {
+  if (!draft) {
+    co_return draft.error();
+  }
+  auto result = co_await context.registry.asyncReplace(std::string(name), std::move(*draft),
+                                                       if_match, asio::use_awaitable);
+  if (!result) {
+    co_return hubErrorResponse(result.error());
+  }
+  co_return spokeResponse(200, **result, context);
+}
+
+asio::awaitable<Response> createSpoke(const Request& request, const PathParams& /*params*/,
+                                      HandlerContext& context) {
+  co_return co_await createFromDraft(decodeDraft(request), context);
+}
+
+asio::awaitable<Response> replaceSpoke(const Request& request, const PathParams& params,
+                                       HandlerContext& context) {
+  auto if_match = request::parseIfMatch(request.if_match);
+  if (!if_match) {
+    co_return if_match.error();
+  }
+  co_return co_await replaceFromDraft(params.get("name"), *if_match, decodeDraft(request), context);
+}
+
+asio::awaitable<Response> deleteSpoke(const Request& request, const PathParams& params,
+                                      HandlerContext& context) {
+  auto if_match = request::parseIfMatch(request.if_match);
+  if (!if_match) {
+    co_return if_match.error();
+  }
+  auto result = co_await context.registry.asyncRemove(std::string(params.get("name")), *if_match,
+                                                      asio::use_awaitable);
+  if (!result) {
+    co_return hubErrorResponse(result.error());
+  }
+  Response r;
+  r.status = 204;
+  r.content_type.clear();
+  co_return r;
+}
+
+}  // namespace transit::http::handlers

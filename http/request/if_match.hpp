@@ -1,0 +1,19 @@
+// If-Match: the condition of a PUT or DELETE on a spoke, parsed from the header's value.
+//
+// Pure, any thread. Called by the spoke and AWS re-import handlers; public for tests and fuzzers.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string_view>
+
+#include "http/message.hpp"
+
+namespace transit::http::request {
+
+// Absent or "*" -> no condition; "3", W/"3" or 3 -> generation 3; anything else is the 412 that
+// refuses it.
+std::expected<std::optional<std::uint64_t>, Response> parseIfMatch(std::string_view value);
+
+}  // namespace transit::http::request

@@ -1,0 +1,108 @@
+#include "http/request/query.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include "http/codec/responses.hpp"
+#include "peers/model/spoke_validation.hpp"
+
+namespace transit::http::request {
+namespace {
+
+Response notAPath() {
+  return errorResponse(400, "bad_request", "the request target is not a valid path");
+}
+
+}  // namespace
+
+std::expected<RouteFilter, Response> parseRouteFilter(std::string_view target) {
+  RouteFilter filter;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    return std::unexpected(notAPath());
+  }
+  for (const auto& param : url->params()) {
+    const std::string key = param.key;
+    if (key != "spoke" && key != "filtered") {
+      return std::unexpected(
+          invalidField(key, "is not a parameter of this path; use spoke or filtered"));
+    }
+    if ((key == "spoke" && filter.spoke) || (key == "filtered" && filter.filtered)) {
+      return std::unexpected(invalidField(key, "may be given only once"));
+    }
+    if (key == "spoke") {
+      if (auto problem = peers::checkName(param.value)) {
+        return std::unexpected(invalidField(key, "is not a spoke name: " + *problem));
+      }
+      filter.spoke = param.value;
+    } else if (param.value == "true" || param.value == "false") {
+      filter.filtered = param.value == "true";
+    } else {
+      return std::unexpected(invalidField(key, "must be true or false"));
+    }
+  }
+  return filter;
+}
+
+std::expected<peers::AwsImportRequest, Response> parseImportQuery(std::string_view target,
+                                                                  bool name_in_path) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    return std::unexpected(notAPath());
+  }
+  peers::AwsImportRequest out;
+  bool named = false;
+  for (const auto& param : url->params()) {
+    const std::string key = param.key;
+    if (key == "cidr") {
+      out.cidrs.push_back(param.value);
+      continue;
+    }
+    std::optional<std::string>* field = nullptr;
+    if (key == "segment") {
+      field = &out.segment;
+    } else if (key == "preferred_hub") {
+      field = &out.preferred_hub;
+    } else if (key != "name" || name_in_path) {
+      return std::unexpected(invalidField(
+          key, name_in_path
+                   ? "is not a parameter of this path; use cidr, segment or preferred_hub (the "
+                     "spoke's name is in the path)"
+                   : "is not a parameter of this path; use name, cidr, segment or preferred_hub"));
+    }
+    if ((key == "name" && named) || (field != nullptr && field->has_value())) {
+      return std::unexpected(invalidField(key, "may be given only once"));
+    }
+    if (key == "name") {
+      out.name = param.value;
+      named = true;
+    } else {
+      *field = param.value;
+    }
+  }
+  return out;
+}
+
+std::expected<peers::SiteConfigFormat, Response> parseConfigFormat(std::string_view target) {
+  std::optional<std::string> format_text;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    return std::unexpected(notAPath());
+  }
+  for (const auto& param : url->params()) {
+    if (param.key != "format") {
+      return std::unexpected(
+          invalidField(std::string(param.key), "is not a parameter of this path; use format"));
+    }
+    if (format_text) {
+      return std::unexpected(invalidField("format", "may be given only once"));
+    }
+    format_text = param.value;
+  }
+  const auto format = format_text ? peers::parseSiteConfigFormat(*format_text) : std::nullopt;
+  if (!format) {
+    return std::unexpected(invalidField("format", "must be strongswan, libreswan or aws-xml"));
+  }
+  return *format;
+}
+
+}  // namespace transit::http::request

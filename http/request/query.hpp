@@ -1,0 +1,34 @@
+// Queries: the parameters of the request targets that take any, parsed and checked. A refusal is
+// the response to send (400 for a target that is not a path, 422 naming the parameter).
+//
+// Pure, any thread. Called by the routing, AWS import and site config handlers; public for tests
+// and fuzzers.
+#pragma once
+
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http/message.hpp"
+#include "peers/aws/aws_import.hpp"
+#include "peers/export/site_config.hpp"
+
+namespace transit::http::request {
+
+// ?spoke=NAME and ?filtered=true|false of GET /v1/routes.
+struct RouteFilter {
+  std::optional<std::string> spoke;
+  std::optional<bool> filtered;
+};
+std::expected<RouteFilter, Response> parseRouteFilter(std::string_view target);
+
+// ?name=&cidr=...&segment=&preferred_hub= of POST /v1/spokes/import/aws; without name (it is
+// the path's) for PUT /v1/spokes/{name}/import/aws (`name_in_path`).
+std::expected<peers::AwsImportRequest, Response> parseImportQuery(std::string_view target,
+                                                                  bool name_in_path);
+
+// ?format=strongswan|libreswan|aws-xml of GET /v1/spokes/{name}/config (required, once).
+std::expected<peers::SiteConfigFormat, Response> parseConfigFormat(std::string_view target);
+
+}  // namespace transit::http::request
