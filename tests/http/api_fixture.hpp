@@ -17,7 +17,6 @@
 
 #include "http/api.hpp"
 #include "hub/metrics/hub_metrics.hpp"
-#include "tests/fakes/holding_store.hpp"
 #include "tests/fakes/manual_clock.hpp"
 #include "tests/fakes/memory_store.hpp"
 
@@ -48,7 +47,7 @@ class ApiFixture : public ::testing::Test {
     spdlog::set_level(spdlog::level::warn);
     hub::Registry::Options options;
     options.validation.hub_asn = 65000;
-    auto created = hub::Registry::create(holding_store_, clock_, &hub_metrics_, std::move(options));
+    auto created = hub::Registry::create(store_, clock_, &hub_metrics_, std::move(options));
     ASSERT_TRUE(created.has_value());
     registry_ = std::move(*created);
     health_.add("store", [this] {
@@ -115,7 +114,6 @@ class ApiFixture : public ::testing::Test {
   }
 
   fakes::MemoryStore store_;
-  fakes::HoldingStore holding_store_{store_};  // what the registry writes to: store_, gated
   fakes::ManualClock clock_;
   prometheus::Registry prometheus_;
   hub::HubMetrics hub_metrics_{prometheus_, "test"};

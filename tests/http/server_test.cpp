@@ -243,14 +243,14 @@ TEST_F(ServerTest, StopLetsARequestInFlightAnswerWithConnectionClose) {
   // still get its 201 (not a reset, after which a retry would get 409).
   startServer();
   auto socket = connect(open_port_);
-  holding_store_.hold();
+  store_.holdWrites();
   bhttp::write(socket, request(bhttp::verb::post, "/v1/spokes",
                                spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")));
-  holding_store_.waitUntilHeld();
+  store_.waitUntilHeld(1);
   server_->stop();
   std::promise<void> drained;
   server_->whenDrained([&drained] { drained.set_value(); });
-  holding_store_.release();
+  store_.releaseWrites();
 
   beast::flat_buffer buffer;
   bhttp::response<bhttp::string_body> res;
@@ -271,10 +271,10 @@ TEST_F(ServerTest, ForcedCloseEndsARequestThatOutlivesTheDeadline) {
   // After the shutdown deadline, closeAll() ends even a session whose handler still waits.
   startServer();
   auto socket = connect(open_port_);
-  holding_store_.hold();
+  store_.holdWrites();
   bhttp::write(socket, request(bhttp::verb::post, "/v1/spokes",
                                spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")));
-  holding_store_.waitUntilHeld();
+  store_.waitUntilHeld(1);
   server_->stop();
   server_->closeAll();
   beast::flat_buffer buffer;
@@ -282,7 +282,7 @@ TEST_F(ServerTest, ForcedCloseEndsARequestThatOutlivesTheDeadline) {
   boost::system::error_code ec;
   bhttp::read(socket, buffer, res, ec);
   EXPECT_TRUE(ec) << "the connection should have been closed";
-  holding_store_.release();
+  store_.releaseWrites();
   std::promise<void> drained;
   server_->whenDrained([&drained] { drained.set_value(); });
   drained.get_future().wait();
