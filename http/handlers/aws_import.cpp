@@ -79,12 +79,12 @@ std::expected<peers::SpokeDraft, Response> decodeAwsImport(const Request& reques
 std::expected<peers::SpokeDraft, hub::HubError> mergeAwsDocument(const AwsDocument& document,
                                                                  const peers::Spoke& current) {
   if (current.kind != peers::SpokeKind::kVpc) {
-    return std::unexpected(hub::HubError{
-        hub::ErrorCode::kConflict,
-        fmt::format("{0} is a site: AWS has no document for it; change it with PUT "
-                    "/v1/spokes/{0}",
-                    current.name),
-        ""});
+    return std::unexpected(
+        hub::HubError{hub::ErrorCode::kConflict,
+                      fmt::format("{0} is a site: AWS has no document for it; change it with PUT "
+                                  "/v1/spokes/{0}",
+                                  current.name),
+                      ""});
   }
   auto draft = peers::spokeUpdateFromAwsVpn(document.vpn, current, document.query, document.hub);
   if (!draft) {
@@ -128,8 +128,8 @@ asio::awaitable<Response> reimportAwsSpoke(const Request& request, std::string_v
   if (!update) {
     co_return update.error();
   }
-  auto result = co_await context.registry.asyncUpdate(
-      "aws-reimport", std::string(name), *if_match, std::move(*update), asio::use_awaitable);
+  auto result = co_await context.registry.asyncUpdate("aws-reimport", std::string(name), *if_match,
+                                                      std::move(*update), asio::use_awaitable);
   if (!result) {
     co_return hubErrorResponse(result.error());
   }

@@ -22,5 +22,4 @@ std::expected<hub::Registry::SpokePtr, Response> findSpoke(std::string_view name
 // `status` with the spoke as its body and its ETag.
 Response spokeResponse(unsigned status, const peers::Spoke& spoke, const HandlerContext& context);
 
-
 }  // namespace transit::http

@@ -555,16 +555,16 @@ bool validInterfaceName(std::string_view name) {
     return false;
   }
   return std::ranges::all_of(name, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
 void readDrivers(Reader& reader, const YAML::Node& node, Config::Drivers& drivers) {
   const std::string path = "drivers";
-  auto fields = reader.map(node, path,
-                           {"mode", "tunnel_links", "libreswan", "xfrm", "bird", "dry_run_dir",
-                            "runtime_dir"});
+  auto fields = reader.map(
+      node, path,
+      {"mode", "tunnel_links", "libreswan", "xfrm", "bird", "dry_run_dir", "runtime_dir"});
   if (!fields) {
     return;
   }

@@ -1,8 +1,8 @@
 // The daemon's configuration: a YAML file given with --config.
 //
-// Owns: plain values, read once at start by hub/daemon/main.cpp and handed to the components that need
-// them. Loading is strict: an unknown key, a missing required key or a bad value is an error that
-// names the key by its path ("api.tokens[0].sha256"), so `transit-hubd --check` can tell an
+// Owns: plain values, read once at start by hub/daemon/main.cpp and handed to the components that
+// need them. Loading is strict: an unknown key, a missing required key or a bad value is an error
+// that names the key by its path ("api.tokens[0].sha256"), so `transit-hubd --check` can tell an
 // operator exactly what to fix. Every key is documented in the README and in
 // hub/config/transit-hub.example.yaml.
 #pragma once

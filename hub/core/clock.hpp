@@ -1,7 +1,7 @@
 // Clock: the hub's only source of time, injected so tests can set it by hand.
 //
-// Hub logic never reads std::chrono clocks directly. hub/daemon/main.cpp builds a SystemClock; tests use
-// tests/fakes/manual_clock.hpp.
+// Hub logic never reads std::chrono clocks directly. hub/daemon/main.cpp builds a SystemClock;
+// tests use tests/fakes/manual_clock.hpp.
 #pragma once
 
 #include <chrono>

@@ -36,8 +36,7 @@ class DeclaredCidrs {
   std::multimap<Ipv4Prefix, std::string> owners_;
 };
 
-std::string resolution(const Ipv4Prefix& prefix, const std::string& owner,
-                       const Ipv4Prefix& cidr) {
+std::string resolution(const Ipv4Prefix& prefix, const std::string& owner, const Ipv4Prefix& cidr) {
   return fmt::format("refused: {} {}'s declared CIDR {}; {}'s routes are used",
                      cidr.contains(prefix) ? "inside" : "overlaps", owner, cidr.toString(), owner);
 }

@@ -26,7 +26,7 @@
 namespace transit::hub {
 
 struct Conflict {
-  Ipv4Prefix prefix;  // the refused route
+  Ipv4Prefix prefix;           // the refused route
   std::string announced_by;    // the spoke that announced it
   std::vector<int> tunnels;    // over which of its BGP sessions (1, 2), ascending; may be empty
   std::string overlaps_spoke;  // the spoke whose declared CIDR it overlaps

@@ -1,8 +1,8 @@
 // Health: the named readiness checks behind /readyz.
 //
-// Owns: the list of checks. Checks are registered once by hub/daemon/main.cpp before the server starts
-// and then only evaluated; evaluation runs on HTTP threads and must not block (each check reads
-// state its component already keeps).
+// Owns: the list of checks. Checks are registered once by hub/daemon/main.cpp before the server
+// starts and then only evaluated; evaluation runs on HTTP threads and must not block (each check
+// reads state its component already keeps).
 #pragma once
 
 #include <functional>

@@ -35,7 +35,7 @@ bool segmentsReach(const PlanOptions& options, std::string_view a, std::string_v
 }
 
 std::vector<peers::TunnelSpec> planTunnels(const DesiredState& desired,
-                                            const PlanOptions& options) {
+                                           const PlanOptions& options) {
   std::vector<peers::TunnelSpec> out;
   for (const auto& [name, spoke] : desired.spokes) {
     for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
@@ -56,12 +56,11 @@ std::vector<peers::TunnelSpec> planTunnels(const DesiredState& desired,
       // A VGW may wait (startup action "add"; AWS also idles out a silent tunnel), so the hub
       // always initiates to VGWs; to a site it initiates unless the site's options say the AWS
       // side (the hub) waits.
-      spec.initiate = !spec.aws_side || peers::startupAction(spec.options, true) ==
-                                              peers::StartupAction::kStart;
+      spec.initiate = !spec.aws_side ||
+                      peers::startupAction(spec.options, true) == peers::StartupAction::kStart;
       if (options.links == peers::TunnelLinks::kXfrm) {
         spec.interface_id =
-            ((tunnel.inside_cidr.network().value() - kInsidePool.network().value()) >> 2) +
-            1;
+            ((tunnel.inside_cidr.network().value() - kInsidePool.network().value()) >> 2) + 1;
       }
       out.push_back(std::move(spec));
     }
@@ -192,7 +191,8 @@ RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
     export_segments.insert(receiver->segment);
     ExportPlan exports = exportPlan(*receiver, std::move(must_reach), forbidden);
 
-    const bool not_preferred = receiver->preferred_hub && *receiver->preferred_hub != options.hub_name;
+    const bool not_preferred =
+        receiver->preferred_hub && *receiver->preferred_hub != options.hub_name;
     for (std::size_t i = 0; i < receiver->tunnels.size(); ++i) {
       const auto& tunnel = receiver->tunnels[i];
       const int index = static_cast<int>(i) + 1;
@@ -235,9 +235,9 @@ RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
         const auto& tunnel = receiver->tunnels[i];
         // On EC2 a tunnel carries traffic only with its Child SA installed: a route over a dead
         // tunnel would drop half the flows. Links that exist on their own (the lab) always do.
-        const bool usable = options.links == peers::TunnelLinks::kExternal ||
-                            inputs.usable_tunnels.contains(
-                                tunnelName(options, name, static_cast<int>(i) + 1));
+        const bool usable =
+            options.links == peers::TunnelLinks::kExternal ||
+            inputs.usable_tunnels.contains(tunnelName(options, name, static_cast<int>(i) + 1));
         if (usable) {
           route.next_hops.push_back(peers::peerInsideAddress(receiver->kind, tunnel.inside_cidr));
         }

@@ -14,8 +14,8 @@
 //
 // Routing policy (planRouting): each spoke is sent the routes of the spokes whose segment its
 // own segment reaches (never its own), at most its export limit of prefixes; when more must be
-// reached, the optimal summaries (routing/policy/summarize.hpp) that never cover its own CIDRs nor any
-// CIDR of a spoke it must not reach. A spoke whose preferred hub is another hub gets its paths
+// reached, the optimal summaries (routing/policy/summarize.hpp) that never cover its own CIDRs nor
+// any CIDR of a spoke it must not reach. A spoke whose preferred hub is another hub gets its paths
 // prepended (and a MED). Static spokes are routed over their usable tunnels (ECMP).
 #pragma once
 
@@ -56,11 +56,11 @@ struct PlanOptions {
 // for static spokes, /static-routes: the routes the operator enters on the AWS side).
 struct ExportPlan {
   std::string spoke;
-  std::uint32_t limit = 0;               // the spoke's export limit
-  std::size_t must_reach = 0;            // distinct prefixes the spoke must reach
-  bool summarized = false;               // more than `limit`: summaries are sent instead
-  bool within_limit = true;              // false: even the fewest summaries exceed the limit
-  std::uint64_t wasted_addresses = 0;    // covered by summaries but routed nowhere
+  std::uint32_t limit = 0;                      // the spoke's export limit
+  std::size_t must_reach = 0;                   // distinct prefixes the spoke must reach
+  bool summarized = false;                      // more than `limit`: summaries are sent instead
+  bool within_limit = true;                     // false: even the fewest summaries exceed the limit
+  std::uint64_t wasted_addresses = 0;           // covered by summaries but routed nowhere
   std::vector<routing::SummaryEntry> prefixes;  // what is sent; each with the prefixes it covers
 };
 
@@ -85,8 +85,8 @@ struct RouteOwner {
 //   - otherwise to no spoke.
 struct RouteOwners {
   std::map<std::string, RouteOwner, std::less<>> protocols;  // protocol name -> owner
-  std::map<std::uint32_t, std::string> spoke_tags;            // spoke tag id -> spoke name
-  std::uint32_t local_as = 0;                                 // the tags' global administrator
+  std::map<std::uint32_t, std::string> spoke_tags;           // spoke tag id -> spoke name
+  std::uint32_t local_as = 0;                                // the tags' global administrator
 
   std::optional<RouteOwner> of(const routing::ObservedRoute& route) const;
   bool operator==(const RouteOwners&) const = default;
@@ -114,11 +114,11 @@ struct RoutingPlan {
 };
 
 struct Plan {
-  std::vector<peers::TunnelSpec> tunnels;      // sorted by name
-  routing::RoutingSpec routing;                // sessions sorted by name
-  std::map<std::string, ExportPlan> exports;   // by spoke name
-  RouteOwners owners;                          // as RoutingPlan::owners
-  routing::ForwardingPolicy forwarding;        // planForwarding
+  std::vector<peers::TunnelSpec> tunnels;     // sorted by name
+  routing::RoutingSpec routing;               // sessions sorted by name
+  std::map<std::string, ExportPlan> exports;  // by spoke name
+  RouteOwners owners;                         // as RoutingPlan::owners
+  routing::ForwardingPolicy forwarding;       // planForwarding
 };
 
 // The whole plan, once per pass: planTunnels, planRouting (from `inputs`) and planForwarding.

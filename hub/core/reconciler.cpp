@@ -137,9 +137,9 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
       std::ranges::all_of(
           next->tunnels,
           [](const auto& t) { return t.second.object.state == ObjectState::kApplied; }) &&
-      std::ranges::all_of(next->sessions, [](const auto& s) {
-        return s.second.object.state == ObjectState::kApplied;
-      }) &&
+      std::ranges::all_of(
+          next->sessions,
+          [](const auto& s) { return s.second.object.state == ObjectState::kApplied; }) &&
       (forwarding_ == nullptr || next->forwarding.state == ObjectState::kApplied);
   // Every object has been tried once both daemons answer; a spoke that keeps failing shows in
   // its own status and must not keep the whole hub out of service.
@@ -269,10 +269,10 @@ void Reconciler::reconcileRouting(const Plan& wanted, Observations& observations
                              const std::map<std::string, routing::ObservedSession>& seen) {
     for (const auto& session : wanted.routing.sessions) {
       auto found = seen.find(session.name);
-      next.sessions.emplace(session.name,
-                            SessionStatus{session.name, session.spoke, session.index, object,
-                                          found != seen.end() ? found->second
-                                                              : routing::ObservedSession{}});
+      next.sessions.emplace(
+          session.name,
+          SessionStatus{session.name, session.spoke, session.index, object,
+                        found != seen.end() ? found->second : routing::ObservedSession{}});
     }
   };
   if (!observed) {
@@ -301,8 +301,8 @@ void Reconciler::reconcileRouting(const Plan& wanted, Observations& observations
       wanted.routing.sessions, [&](const auto& s) { return seen.contains(s.name); });
   reconcileObject(
       routing_object_, wanted.routing, all_present,
-      [&](const routing::RoutingSpec& spec) { return routing_.apply(spec); },
-      "BIRD configuration", now);
+      [&](const routing::RoutingSpec& spec) { return routing_.apply(spec); }, "BIRD configuration",
+      now);
   sessionStatuses(routing_object_.status, seen);
 }
 
@@ -322,8 +322,8 @@ void Reconciler::reconcileForwarding(const Plan& wanted, ReconcileStatus& next, 
   }
   reconcileObject(
       forwarding_object_, policy, table_present,
-      [&](const routing::ForwardingPolicy& p) { return forwarding_->apply(p); },
-      "segment filter", now);
+      [&](const routing::ForwardingPolicy& p) { return forwarding_->apply(p); }, "segment filter",
+      now);
   next.forwarding = forwarding_object_.status;
 }
 

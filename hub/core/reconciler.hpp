@@ -82,7 +82,7 @@ struct SpokeIndex {
 // One published result of a pass. Immutable once published. The API handlers and the metrics
 // render it as it is: they compute no owners, conflicts or indexes of their own, so they agree.
 struct ReconcileStatus {
-  std::uint64_t revision = 0;   // the desired-state revision this pass planned from
+  std::uint64_t revision = 0;      // the desired-state revision this pass planned from
   bool initial_sync_done = false;  // a pass has run with both daemons up (everything tried)
   DaemonStatus pluto;
   DaemonStatus bird;
@@ -92,8 +92,8 @@ struct ReconcileStatus {
   // again when their next_retry is due.
   std::map<std::string, ObjectStatus> removals;
   // What each spoke is sent (after summarisation), as planned from the routes observed below.
-  std::map<std::string, ExportPlan> exports;      // by spoke name
-  std::vector<routing::ObservedRoute> routes;     // BIRD's routes of the hub's protocols
+  std::map<std::string, ExportPlan> exports;   // by spoke name
+  std::vector<routing::ObservedRoute> routes;  // BIRD's routes of the hub's protocols
   // Filled by indexStatus():
   RouteOwners owners;  // what the pass attributed the routes by (the planner's)
   std::vector<std::optional<RouteOwner>> route_owners;  // [i]: the owner of routes[i], if any
@@ -181,12 +181,10 @@ class Reconciler {
     std::expected<routing::RoutingObservation, DriverError> bird;
   };
 
-  void reconcileTunnels(const Plan& plan, Observations& seen, ReconcileStatus& next,
-                        TimePoint now);
+  void reconcileTunnels(const Plan& plan, Observations& seen, ReconcileStatus& next, TimePoint now);
   void removeStrays(const Plan& plan, const std::map<std::string, peers::ObservedTunnel>& seen,
                     ReconcileStatus& next, TimePoint now);
-  void reconcileRouting(const Plan& plan, Observations& seen, ReconcileStatus& next,
-                        TimePoint now);
+  void reconcileRouting(const Plan& plan, Observations& seen, ReconcileStatus& next, TimePoint now);
   void reconcileForwarding(const Plan& plan, ReconcileStatus& next, TimePoint now);
   // The one apply rule (see Tracked). `in_sync`: the daemon reports that it runs what it was
   // given (the rule also requires that to be `wanted`).
@@ -206,7 +204,7 @@ class Reconciler {
 
   // Reconciler-thread state.
   std::map<std::string, Tracked<peers::TunnelSpec>> tunnel_objects_;  // by connection name
-  Tracked<routing::RoutingSpec> routing_object_;  // the include file as a whole
+  Tracked<routing::RoutingSpec> routing_object_;                      // the include file as a whole
   Tracked<routing::ForwardingPolicy> forwarding_object_;  // the filter's table as a whole
   // Owned connections whose removal failed, until one succeeds (status: the failure, backoff).
   std::map<std::string, ObjectStatus> removals_;

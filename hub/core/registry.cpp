@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <future>
 
-
 namespace transit::hub {
 namespace {
 
@@ -145,8 +144,7 @@ void Registry::runBatch(std::deque<Pending>& batch) {
   std::vector<Staged> staged;
   staged.reserve(batch.size());
   for (auto& pending : batch) {
-    staged.push_back(
-        std::visit([this](auto& command) { return stage(command); }, pending.command));
+    staged.push_back(std::visit([this](auto& command) { return stage(command); }, pending.command));
   }
 
   std::vector<StoreWrite> writes;
@@ -308,9 +306,9 @@ Registry::Staged Registry::stageReplace(const SpokePtr& current, peers::SpokeDra
   auto after = std::make_shared<const Spoke>(std::move(*spoke));
   index(*after);
   spokes_.insert_or_assign(name, after);
-  return Staged{
-      after, StoreWrite{StoreWrite::Kind::kReplace, after.get(), name, current->generation},
-      current, after};
+  return Staged{after,
+                StoreWrite{StoreWrite::Kind::kReplace, after.get(), name, current->generation},
+                current, after};
 }
 
 Registry::Staged Registry::stage(const RemoveCommand& command) {

@@ -132,8 +132,8 @@ class Registry {
   [[nodiscard]] Subscription subscribe(PublishCallback callback);
 
   // A named update's function: the draft that replaces `current` (the spoke as stored, on the
-  // writer thread), or the error to answer with (nothing changes). It runs at most once, on the writer
-  // thread: it must not block, and must not call the registry.
+  // writer thread), or the error to answer with (nothing changes). It runs at most once, on the
+  // writer thread: it must not block, and must not call the registry.
   using UpdateFn =
       std::move_only_function<std::expected<peers::SpokeDraft, HubError>(const peers::Spoke&)>;
 

@@ -6,6 +6,6 @@
 #include "hub/ctl/commands.hpp"
 
 int main(int argc, char** argv) {
-  return transit::ctl::runCtl(argc, argv, transit::ctl::Environment::fromProcess(),
-                                   std::cin, std::cout, std::cerr);
+  return transit::ctl::runCtl(argc, argv, transit::ctl::Environment::fromProcess(), std::cin,
+                              std::cout, std::cerr);
 }

@@ -348,7 +348,7 @@ std::expected<std::string, std::string> renderSpoke(const json::value& body) {
 
 namespace {
 std::expected<std::string, std::string> renderWithHeadline(std::string_view verb,
-                                                            const json::value& body) {
+                                                           const json::value& body) {
   auto view = renderSpoke(body);
   if (!view) {
     return view;

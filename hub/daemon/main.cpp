@@ -63,8 +63,7 @@ int run(const hub::Config& config) {
   hub::HubMetrics hub_metrics(*metrics_registry, TRANSIT_HUB_VERSION);
   hub::SystemClock clock;
 
-  auto registry =
-      hub::Registry::create(**store, clock, &hub_metrics, hub::registryOptions(config));
+  auto registry = hub::Registry::create(**store, clock, &hub_metrics, hub::registryOptions(config));
   if (!registry) {
     spdlog::critical("cannot start: {}", registry.error().message);
     return kExitRuntime;

@@ -50,12 +50,12 @@ void ReconcilerMetrics::Series<Metric>::keepOnly(const std::set<Key>& live) {
 }
 
 ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
-    : passes_ok_(counter(registry, "transit_hub_reconcile_total",
-                         "Reconciliation passes, by result")
-                     .Add({{"result", "ok"}})),
-      passes_error_(counter(registry, "transit_hub_reconcile_total",
-                            "Reconciliation passes, by result")
-                        .Add({{"result", "error"}})),
+    : passes_ok_(
+          counter(registry, "transit_hub_reconcile_total", "Reconciliation passes, by result")
+              .Add({{"result", "ok"}})),
+      passes_error_(
+          counter(registry, "transit_hub_reconcile_total", "Reconciliation passes, by result")
+              .Add({{"result", "error"}})),
       duration_(prometheus::BuildHistogram()
                     .Name("transit_hub_reconcile_duration_seconds")
                     .Help("Time one reconciliation pass took")
@@ -76,16 +76,16 @@ ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
       route_query_failures_(counter(registry, "transit_hub_bird_route_query_failures_total",
                                     "BIRD observations whose routes could not be read")
                                 .Add({})) {
-  ike_up_.family = &gauge(registry, "transit_hub_tunnel_ike_up",
-                          "1 when the tunnel's IKE SA is established");
+  ike_up_.family =
+      &gauge(registry, "transit_hub_tunnel_ike_up", "1 when the tunnel's IKE SA is established");
   ipsec_up_.family = &gauge(registry, "transit_hub_tunnel_ipsec_up",
                             "1 when the tunnel's IPsec (Child) SA is installed");
   session_up_.family = &gauge(registry, "transit_hub_bgp_session_up",
                               "1 when the BGP session over the tunnel is Established");
-  received_.family = &gauge(registry, "transit_hub_bgp_routes_received",
-                            "Routes accepted from the spoke");
-  advertised_.family = &gauge(registry, "transit_hub_bgp_routes_advertised",
-                              "Routes advertised to the spoke");
+  received_.family =
+      &gauge(registry, "transit_hub_bgp_routes_received", "Routes accepted from the spoke");
+  advertised_.family =
+      &gauge(registry, "transit_hub_bgp_routes_advertised", "Routes advertised to the spoke");
   filtered_.family = &gauge(registry, "transit_hub_bgp_routes_filtered",
                             "Routes from the spoke refused by its import filter");
   export_limit_.family = &gauge(registry, "transit_hub_bgp_export_limit",

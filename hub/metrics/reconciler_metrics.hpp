@@ -4,12 +4,14 @@
 // and tunnels that are gone are removed, so dashboards never show stale tunnels. Written by the
 // reconciler's thread after each pass, from the status the pass publishes and nothing else.
 //   transit_hub_tunnel_ike_up{spoke,tunnel}            1 when the IKE SA is established
-//   transit_hub_tunnel_ipsec_up{spoke,tunnel}          1 when a Child SA is installed (AWS's TunnelState)
-//   transit_hub_tunnel_in_bytes_total{spoke,tunnel}    bytes decrypted (AWS's TunnelDataIn)
-//   transit_hub_tunnel_out_bytes_total{spoke,tunnel}   bytes encrypted (TunnelDataOut)
-//   transit_hub_bgp_session_up{spoke,tunnel}           1 when the session is Established
-//   transit_hub_bgp_routes_received{spoke}             routes accepted from the spoke (largest
-//                                                      count over its sessions: both carry the same)
+//   transit_hub_tunnel_ipsec_up{spoke,tunnel}          1 when a Child SA is installed (AWS's
+//   TunnelState) transit_hub_tunnel_in_bytes_total{spoke,tunnel}    bytes decrypted (AWS's
+//   TunnelDataIn) transit_hub_tunnel_out_bytes_total{spoke,tunnel}   bytes encrypted
+//   (TunnelDataOut) transit_hub_bgp_session_up{spoke,tunnel}           1 when the session is
+//   Established transit_hub_bgp_routes_received{spoke}             routes accepted from the spoke
+//   (largest
+//                                                      count over its sessions: both carry the
+//                                                      same)
 //   transit_hub_bgp_routes_advertised{spoke}           routes sent to the spoke (likewise)
 //   transit_hub_bgp_routes_filtered{spoke}             routes from the spoke its import filter
 //                                                      refused (BIRD's count per session; the

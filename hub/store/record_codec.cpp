@@ -58,8 +58,8 @@ std::expected<peers::Spoke, std::string> decodeSpokeRecord(const json::value& v)
     }
     if (*number > kRecordVersion) {
       return std::unexpected(fmt::format(
-          "v: record version {} is newer than this hub reads (up to {}); upgrade this hub",
-          *number, kRecordVersion));
+          "v: record version {} is newer than this hub reads (up to {}); upgrade this hub", *number,
+          kRecordVersion));
     }
   }
   json::object api_like = o;

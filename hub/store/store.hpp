@@ -12,8 +12,8 @@
 // conditional on the generation the caller last saw, so a second hub sharing the store (the HA
 // pair, through an etcd implementation of this interface) cannot overwrite a newer record.
 //
-// Implementations: SqliteStore (hub/store/sqlite/sqlite_store.hpp), the embedded default; tests/fakes has an
-// in-memory one for registry tests.
+// Implementations: SqliteStore (hub/store/sqlite/sqlite_store.hpp), the embedded default;
+// tests/fakes has an in-memory one for registry tests.
 #pragma once
 
 #include <cstdint>

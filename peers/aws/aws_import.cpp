@@ -16,8 +16,8 @@ FieldError xmlError(std::size_t document_index, std::string_view path, std::stri
 }  // namespace
 
 std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vpn,
-                                                       const AwsImportRequest& request,
-                                                       const AwsImportHub& hub) {
+                                                      const AwsImportRequest& request,
+                                                      const AwsImportHub& hub) {
   if (request.name.empty()) {
     return std::unexpected(FieldError{"name", "is required: the spoke's name"});
   }
@@ -71,10 +71,10 @@ std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vp
         return std::unexpected(xmlError(at, "vpn_gateway/bgp/asn", "is missing"));
       }
       if (vgw_asn && *vgw_asn != *vgw.asn) {
-        return std::unexpected(xmlError(
-            at, "vpn_gateway/bgp/asn",
-            fmt::format("is {}, but the other tunnel says {}: one gateway has one ASN", *vgw.asn,
-                        *vgw_asn)));
+        return std::unexpected(
+            xmlError(at, "vpn_gateway/bgp/asn",
+                     fmt::format("is {}, but the other tunnel says {}: one gateway has one ASN",
+                                 *vgw.asn, *vgw_asn)));
       }
       vgw_asn = vgw.asn;
       if (vgw.hold_time) {
@@ -88,8 +88,8 @@ std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vp
     }
     if (tunnel->dpd_interval && tunnel->dpd_retries) {
       // Whichever tunnel says more: the spoke has one set of tunnel options.
-      dpd_timeout = std::max<std::uint32_t>(dpd_timeout,
-                                            *tunnel->dpd_interval * *tunnel->dpd_retries);
+      dpd_timeout =
+          std::max<std::uint32_t>(dpd_timeout, *tunnel->dpd_interval * *tunnel->dpd_retries);
     }
     TunnelDraft t;
     t.outside_ip = vgw.outside_address.toString();
@@ -110,9 +110,9 @@ std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vp
 }
 
 std::expected<SpokeDraft, FieldError> spokeUpdateFromAwsVpn(const AwsVpnConnection& vpn,
-                                                             const Spoke& existing,
-                                                             const AwsImportRequest& request,
-                                                             const AwsImportHub& hub) {
+                                                            const Spoke& existing,
+                                                            const AwsImportRequest& request,
+                                                            const AwsImportHub& hub) {
   AwsImportRequest merged;
   merged.name = existing.name;
   merged.cidrs = request.cidrs;

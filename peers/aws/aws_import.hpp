@@ -43,8 +43,8 @@ struct AwsImportHub {
 // ("xml:ipsec_tunnel[2]/customer_gateway/tunnel_outside_address/ip_address") or the query
 // parameter's name. No message carries a PSK.
 std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vpn,
-                                                       const AwsImportRequest& request,
-                                                       const AwsImportHub& hub);
+                                                      const AwsImportRequest& request,
+                                                      const AwsImportHub& hub);
 
 // Re-import: the draft that brings `existing` (a vpc spoke) up to date with a new document of
 // its VPN connection (tunnels replaced or modified in AWS, PSKs rotated, another VGW ASN). The
@@ -53,8 +53,8 @@ std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vp
 // spoke has (its limits, hold time when the document has none, tunnel options but the DPD
 // timeout) is kept.
 std::expected<SpokeDraft, FieldError> spokeUpdateFromAwsVpn(const AwsVpnConnection& vpn,
-                                                             const Spoke& existing,
-                                                             const AwsImportRequest& request,
-                                                             const AwsImportHub& hub);
+                                                            const Spoke& existing,
+                                                            const AwsImportRequest& request,
+                                                            const AwsImportHub& hub);
 
 }  // namespace transit::peers

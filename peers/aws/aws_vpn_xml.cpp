@@ -238,9 +238,8 @@ Result<void> parseInside(pugi::xml_node inside, const std::string& base, AwsTunn
   auto cidr = requiredInteger(inside, base, "network_cidr", 0, 32);
   if (!cidr) return std::unexpected(cidr.error());
   if (*cidr != kInsideLength) {
-    return problem(
-        join(base, "network_cidr"),
-        fmt::format("is {}; AWS tunnel inside networks are /{}", *cidr, kInsideLength));
+    return problem(join(base, "network_cidr"),
+                   fmt::format("is {}; AWS tunnel inside networks are /{}", *cidr, kInsideLength));
   }
   const int length = static_cast<int>(*cidr);
   auto mask_text = optionalText(inside, base, "network_mask");

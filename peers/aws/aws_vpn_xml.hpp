@@ -34,9 +34,9 @@ namespace transit::peers {
 struct AwsTunnelEnd {
   Ipv4Address outside_address;                // <tunnel_outside_address><ip_address>
   std::optional<Ipv4Address> inside_address;  // absent in static (NoBGP) documents
-  std::optional<int> inside_prefix_length;             // <network_cidr>: 30 when present
-  std::optional<std::uint32_t> asn;                    // <bgp><asn>
-  std::optional<std::uint32_t> hold_time;              // <bgp><hold_time>
+  std::optional<int> inside_prefix_length;    // <network_cidr>: 30 when present
+  std::optional<std::uint32_t> asn;           // <bgp><asn>
+  std::optional<std::uint32_t> hold_time;     // <bgp><hold_time>
 
   bool operator==(const AwsTunnelEnd&) const = default;
 };

@@ -14,9 +14,9 @@
 #include <optional>
 #include <sstream>
 
-#include "routing/base/run_command.hpp"
 #include "peers/libreswan/libreswan_status.hpp"
 #include "routing/base/file_io.hpp"
+#include "routing/base/run_command.hpp"
 
 namespace transit::peers {
 namespace {
@@ -25,9 +25,7 @@ using Kind = DriverError::Kind;
 
 DriverError error(Kind kind, std::string message) { return DriverError{kind, std::move(message)}; }
 
-std::optional<std::string> readFile(const std::string& path) {
-  return readWholeFile(path);
-}
+std::optional<std::string> readFile(const std::string& path) { return readWholeFile(path); }
 
 // The first whack line with an error code (020-099), if any.
 std::optional<std::pair<int, std::string>> whackError(std::string_view out) {
@@ -116,8 +114,7 @@ std::expected<std::unique_ptr<LibreswanDriver>, DriverError> LibreswanDriver::cr
   }
   for (auto& secret : parseSecrets(*text)) {
     if (ownedConnectionName(secret.name, driver->options_.prefix)) {
-      driver->secrets_[secret.name] =
-          Secret{secret.local_id, secret.remote, std::move(secret.psk)};
+      driver->secrets_[secret.name] = Secret{secret.local_id, secret.remote, std::move(secret.psk)};
     }
   }
   return driver;
@@ -400,7 +397,7 @@ std::expected<void, DriverError> LibreswanDriver::removeLinkUnlessShared(
 }
 
 std::expected<void, DriverError> LibreswanDriver::deleteIkeSa(std::string_view name,
-                                                             std::uint64_t serial) {
+                                                              std::uint64_t serial) {
   if (!ownedConnectionName(name, options_.prefix)) {
     return std::unexpected(error(Kind::kInvalid, fmt::format("tunnel name '{}' is not one the "
                                                              "hub owns (prefix '{}')",

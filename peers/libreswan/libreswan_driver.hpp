@@ -10,9 +10,9 @@
 #include <map>
 #include <memory>
 
-#include "routing/base/command_runner.hpp"
 #include "peers/libreswan/libreswan_render.hpp"
 #include "peers/model/tunnel_driver.hpp"
+#include "routing/base/command_runner.hpp"
 
 namespace transit::peers {
 

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <sstream>
 #include <cassert>
+#include <sstream>
 
 namespace transit::peers {
 

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "peers/model/tunnel_driver.hpp"
 #include "peers/libreswan/xfrm_links.hpp"
+#include "peers/model/tunnel_driver.hpp"
 
 namespace transit::peers {
 

@@ -49,8 +49,7 @@ bool takeSerial(std::string_view& text, std::uint64_t& serial) {
   }
   const auto [ptr, ec] = std::from_chars(text.data() + 1, text.data() + text.size(), serial);
   const auto i = static_cast<std::size_t>(ptr - text.data());
-  if (ec != std::errc{} || i == 1 || i + 1 >= text.size() || text[i] != ':' ||
-      text[i + 1] != ' ') {
+  if (ec != std::errc{} || i == 1 || i + 1 >= text.size() || text[i] != ':' || text[i + 1] != ' ') {
     return false;
   }
   text.remove_prefix(i + 2);

@@ -31,10 +31,10 @@ struct EstablishedIkeSa {
 
 // Per connection: what `--showstates` says.
 struct ShowStatesEntry {
-  bool ike_established = false;    // a STATE_V2_ESTABLISHED_IKE_SA line
-  bool child_established = false;  // a STATE_V2_ESTABLISHED_CHILD_SA line
-  std::string state;               // the most advanced state seen
-  int rank = -1;                   // how advanced `state` is
+  bool ike_established = false;                       // a STATE_V2_ESTABLISHED_IKE_SA line
+  bool child_established = false;                     // a STATE_V2_ESTABLISHED_CHILD_SA line
+  std::string state;                                  // the most advanced state seen
+  int rank = -1;                                      // how advanced `state` is
   std::vector<EstablishedIkeSa> established_ike_sas;  // in the order listed
 };
 std::map<std::string, ShowStatesEntry> parseShowStates(std::string_view text);

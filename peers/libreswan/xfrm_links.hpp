@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
-#include "routing/base/command_runner.hpp"
 #include "peers/model/tunnel_driver.hpp"
+#include "routing/base/command_runner.hpp"
 
 namespace transit::peers {
 

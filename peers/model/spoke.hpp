@@ -48,7 +48,7 @@ inline constexpr std::uint32_t kDefaultHoldTime = 30;
 struct Tunnel {
   Ipv4Address outside_ip;  // the spoke's tunnel endpoint
   Ipv4Prefix inside_cidr;  // the /30 inside link
-  std::string psk;                  // pre-shared key; never leaves the hub except in exports
+  std::string psk;         // pre-shared key; never leaves the hub except in exports
 
   bool operator==(const Tunnel&) const = default;
 };

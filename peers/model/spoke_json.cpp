@@ -120,8 +120,7 @@ json::object encodeCommon(const Spoke& spoke) {
   } else {
     o["bgp_hold_time_seconds"] = nullptr;
   }
-  o["tunnel_options"] =
-      encodeTunnelOptions(spoke.tunnel_options, spoke.kind == SpokeKind::kSite);
+  o["tunnel_options"] = encodeTunnelOptions(spoke.tunnel_options, spoke.kind == SpokeKind::kSite);
   return o;
 }
 

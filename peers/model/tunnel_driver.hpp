@@ -5,7 +5,8 @@
 // calls may block for a bounded time (a command run, a socket round trip) but never wait for a
 // tunnel to come up: apply() starts negotiation and returns, observe() reports progress.
 //
-// Implementations: LibreswanDriver (peers/libreswan/libreswan_driver.hpp); tests/fakes has an in-memory one.
+// Implementations: LibreswanDriver (peers/libreswan/libreswan_driver.hpp); tests/fakes has an
+// in-memory one.
 #pragma once
 
 #include <cstdint>
@@ -34,19 +35,19 @@ inline std::string xfrmDeviceName(std::uint32_t interface_id) {
 
 // One tunnel as the hub wants it. Rendered into one libreswan connection.
 struct TunnelSpec {
-  std::string name;                     // connection name: hub prefix + spoke + "-" + index
-  std::string spoke;                    // the spoke it belongs to
-  int index = 1;                        // 1 or 2
-  Ipv4Address local_address;   // left: the hub's own (private) address
-  Ipv4Address local_id;        // leftid: the address peers see (the Elastic IP)
-  Ipv4Address remote_address;  // right and rightid: the spoke's outside address
-  Ipv4Prefix inside_cidr;      // the tunnel's /30
-  Ipv4Address hub_inside;      // the hub's address on the /30
-  std::string psk;                      // never logged
-  bool initiate = true;                 // start negotiation (the hub initiates to VGWs and sites)
-  std::uint32_t interface_id = 0;       // XFRM if_id and ipsecN device number (kXfrm only)
-  std::uint32_t mtu = 1399;             // inside MTU (kXfrm only); AWS's recommendation
-  std::uint32_t tcp_mss = 1379;         // TCP MSS clamp on the inside link (kXfrm only)
+  std::string name;                // connection name: hub prefix + spoke + "-" + index
+  std::string spoke;               // the spoke it belongs to
+  int index = 1;                   // 1 or 2
+  Ipv4Address local_address;       // left: the hub's own (private) address
+  Ipv4Address local_id;            // leftid: the address peers see (the Elastic IP)
+  Ipv4Address remote_address;      // right and rightid: the spoke's outside address
+  Ipv4Prefix inside_cidr;          // the tunnel's /30
+  Ipv4Address hub_inside;          // the hub's address on the /30
+  std::string psk;                 // never logged
+  bool initiate = true;            // start negotiation (the hub initiates to VGWs and sites)
+  std::uint32_t interface_id = 0;  // XFRM if_id and ipsecN device number (kXfrm only)
+  std::uint32_t mtu = 1399;        // inside MTU (kXfrm only); AWS's recommendation
+  std::uint32_t tcp_mss = 1379;    // TCP MSS clamp on the inside link (kXfrm only)
   // The spoke's tunnel options. `aws_side` says which side of them the hub plays: false for a
   // vpc (the hub is the customer gateway: it initiates, and restarts a dead tunnel), true for a
   // site (the hub is the AWS endpoint: it follows startup and DPD actions as given).

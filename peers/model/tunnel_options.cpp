@@ -181,10 +181,10 @@ std::expected<std::vector<int>, FieldError> dhGroups(const json::value& value,
     const auto group = *number;
     const bool aws = group == 2 || (phase == 2 && group == 5) || (group >= 14 && group <= 24);
     if (!aws) {
-      return std::unexpected(problem(
-          path, field,
-          phase == 1 ? "must be a phase 1 DH group AWS allows: 2, 14-24"
-                     : "must be a phase 2 DH group AWS allows: 2, 5, 14-24"));
+      return std::unexpected(problem(path, field,
+                                     phase == 1
+                                         ? "must be a phase 1 DH group AWS allows: 2, 14-24"
+                                         : "must be a phase 2 DH group AWS allows: 2, 5, 14-24"));
     }
     if (group == 2 || group >= 22) {
       return std::unexpected(
@@ -349,9 +349,11 @@ std::string libreswanIke(const TunnelOptions& options) {
   std::vector<std::string> proposals;
   if (options.ikev2()) {
     std::string prfs;
-    for (const auto i : phase.integrity) prfs += (prfs.empty() ? "" : "+") + std::string(libreswanHash(i));
+    for (const auto i : phase.integrity)
+      prfs += (prfs.empty() ? "" : "+") + std::string(libreswanHash(i));
     std::string groups;
-    for (const int g : phase.dh_groups) groups += fmt::format("{}dh{}", groups.empty() ? "" : "+", g);
+    for (const int g : phase.dh_groups)
+      groups += fmt::format("{}dh{}", groups.empty() ? "" : "+", g);
     for (const auto e : phase.encryption) {
       proposals.push_back(fmt::format("{}-{};{}", libreswanCipher(e), prfs, groups));
     }

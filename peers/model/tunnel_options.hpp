@@ -41,14 +41,10 @@ struct PhaseOptions {
 
 struct TunnelOptions {
   std::vector<IkeVersion> ike_versions{IkeVersion::kIkev2};
-  PhaseOptions phase1{{Encryption::kAes256Gcm16, Encryption::kAes256},
-                      {Integrity::kSha2_256},
-                      {20, 19, 14},
-                      28800};
-  PhaseOptions phase2{{Encryption::kAes256Gcm16, Encryption::kAes256},
-                      {Integrity::kSha2_256},
-                      {20, 19, 14},
-                      3600};
+  PhaseOptions phase1{
+      {Encryption::kAes256Gcm16, Encryption::kAes256}, {Integrity::kSha2_256}, {20, 19, 14}, 28800};
+  PhaseOptions phase2{
+      {Encryption::kAes256Gcm16, Encryption::kAes256}, {Integrity::kSha2_256}, {20, 19, 14}, 3600};
   std::uint32_t rekey_margin_seconds = 270;
   std::uint32_t rekey_fuzz_percent = 100;
   std::uint32_t replay_window = 1024;  // packets

@@ -3,10 +3,10 @@
 #include <array>
 #include <utility>
 
+#include <fmt/format.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/system/error_code.hpp>
-#include <fmt/format.h>
 
 namespace transit::routing {
 namespace {

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -29,16 +29,16 @@ std::optional<long long> parseBirdTime(std::string_view text) {
   if (std::sscanf(copy.c_str(), "%d-%d-%d %d:%d:%d.%d", &y, &mo, &d, &h, &mi, &sec, &ms) != 7) {
     return std::nullopt;
   }
-  const auto days = std::chrono::sys_days(std::chrono::year(y) / std::chrono::month(static_cast<unsigned>(mo)) /
-                                          std::chrono::day(static_cast<unsigned>(d)));
+  const auto days =
+      std::chrono::sys_days(std::chrono::year(y) / std::chrono::month(static_cast<unsigned>(mo)) /
+                            std::chrono::day(static_cast<unsigned>(d)));
   return (days.time_since_epoch().count() * 86400LL + h * 3600LL + mi * 60LL + sec) * 1000LL + ms;
 }
 
-
-constexpr int kConfigOk = 20;          // configure check: "Configuration OK"
+constexpr int kConfigOk = 20;  // configure check: "Configuration OK"
 constexpr int kReconfigured = 3;
-constexpr int kReconfiguring = 4;      // success; protocols restart asynchronously
-constexpr int kReconfigQueued = 5;     // success; queued behind a running reconfiguration
+constexpr int kReconfiguring = 4;   // success; protocols restart asynchronously
+constexpr int kReconfigQueued = 5;  // success; queued behind a running reconfiguration
 constexpr int kConfirmed = 18;
 constexpr int kConfigFileError = 8002;
 
@@ -77,8 +77,7 @@ std::expected<std::vector<BirdProtocol>, DriverError> BirdDriver::ownedProtocols
   auto protocols = parseShowProtocols(*reply);
   if (!protocols) return std::unexpected(transient(protocols.error()));
   std::erase_if(*protocols, [&](const BirdProtocol& protocol) {
-    return protocol.name.compare(0, options_.protocol_prefix.size(),
-                                 options_.protocol_prefix) != 0;
+    return protocol.name.compare(0, options_.protocol_prefix.size(), options_.protocol_prefix) != 0;
   });
   return std::move(*protocols);
 }

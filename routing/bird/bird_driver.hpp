@@ -16,14 +16,14 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <expected>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "routing/bird/bird_client.hpp"
 #include "routing/base/file_io.hpp"
+#include "routing/bird/bird_client.hpp"
 #include "routing/bird/bird_render.hpp"
 #include "routing/bird/bird_status.hpp"
 #include "routing/policy/routing_driver.hpp"
@@ -57,7 +57,7 @@ class BirdDriver final : public RoutingDriver {
   BirdOptions options_;
   std::unique_ptr<BirdChannel> owned_channel_;  // the BirdClient, when none was injected
   BirdChannel& channel_;
-  std::string last_instance_;                   // the identity reported last
+  std::string last_instance_;                  // the identity reported last
   std::optional<long long> last_instance_ms_;  // its boot time, to absorb BIRD's jitter
 
   std::string last_route_error_;         // logged already; cleared when a query works again

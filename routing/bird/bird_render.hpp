@@ -33,7 +33,7 @@ struct BirdOptions {
   std::string include_path = "/etc/bird/transit-hub.conf";  // the one file the hub owns
   std::string main_config_path = "/etc/bird/bird.conf";     // BIRD's -c file
   std::string protocol_prefix = "th_";
-  std::chrono::seconds configure_timeout{30};   // BIRD undoes an unconfirmed configure after it
+  std::chrono::seconds configure_timeout{30};  // BIRD undoes an unconfirmed configure after it
   std::chrono::milliseconds command_timeout{10000};
   // Only for renderMainConfig:
   Ipv4Address router_id;

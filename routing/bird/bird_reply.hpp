@@ -23,8 +23,8 @@ struct BirdReplyLine {
 };
 
 struct BirdReply {
-  int code = 0;                       // the final line's code
-  std::vector<BirdReplyLine> lines;   // every line, the final one included
+  int code = 0;                      // the final line's code
+  std::vector<BirdReplyLine> lines;  // every line, the final one included
 
   // Final code below 8000 and no intermediate 8xxx/9xxx line.
   bool ok() const;
@@ -52,9 +52,9 @@ class BirdReplyReader {
 
  private:
   std::string buffer_;
-  std::size_t pos_ = 0;        // start of the first unconsumed line in buffer_
+  std::size_t pos_ = 0;  // start of the first unconsumed line in buffer_
   BirdReply current_;
-  int last_code_ = -1;         // code a continuation line inherits; -1 before any coded line
+  int last_code_ = -1;  // code a continuation line inherits; -1 before any coded line
   bool failed_ = false;
   std::string error_;
 };

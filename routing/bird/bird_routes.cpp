@@ -12,7 +12,6 @@ namespace {
 
 constexpr int kFirstErrorCode = 8000;
 
-
 // A whole token of decimal digits that fits 32 bits.
 std::optional<std::uint32_t> parseNumber(std::string_view token) {
   std::uint32_t value = 0;

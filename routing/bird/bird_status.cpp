@@ -14,7 +14,6 @@ constexpr int kCodeProtocolDetails = 1006;
 constexpr int kCodeUptime = 1011;
 constexpr int kCodeNoProtocols = 8003;
 
-
 bool isDate(std::string_view token) {
   return token.size() == 10 && token[4] == '-' && token[7] == '-';
 }

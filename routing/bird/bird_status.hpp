@@ -15,11 +15,11 @@
 namespace transit::routing {
 
 struct BirdStatus {
-  std::string version;        // "BIRD 2.0.12"
-  std::string router_id;      // "10.255.0.1"
-  std::string last_reboot;    // "2026-11-26 04:37:45.227": identifies one daemon run
+  std::string version;      // "BIRD 2.0.12"
+  std::string router_id;    // "10.255.0.1"
+  std::string last_reboot;  // "2026-11-26 04:37:45.227": identifies one daemon run
   std::string last_reconfiguration;
-  std::string state;          // the final line: "Daemon is up and running", ...
+  std::string state;  // the final line: "Daemon is up and running", ...
 };
 
 // `show status`. Fails when the reply is an error or lacks the "Last reboot on" line.
@@ -27,9 +27,9 @@ std::expected<BirdStatus, std::string> parseShowStatus(const BirdReply& reply);
 
 struct BirdProtocol {
   std::string name;
-  std::string proto;   // "BGP", "Kernel", ...
-  std::string state;   // up, start, stop, down, flush
-  std::string info;    // the Info column, trimmed
+  std::string proto;  // "BGP", "Kernel", ...
+  std::string state;  // up, start, stop, down, flush
+  std::string info;   // the Info column, trimmed
 };
 
 // `show protocols` (with or without `all`): every protocol row. 8003 (no match) is an empty

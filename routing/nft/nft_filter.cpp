@@ -31,9 +31,8 @@ std::vector<Ipv4Prefix> uncovered(std::vector<Ipv4Prefix> cidrs) {
   cidrs.erase(std::unique(cidrs.begin(), cidrs.end()), cidrs.end());
   std::vector<Ipv4Prefix> out;
   for (const auto& cidr : cidrs) {
-    const bool covered = std::ranges::any_of(cidrs, [&](const Ipv4Prefix& other) {
-      return other != cidr && other.contains(cidr);
-    });
+    const bool covered = std::ranges::any_of(
+        cidrs, [&](const Ipv4Prefix& other) { return other != cidr && other.contains(cidr); });
     if (!covered) {
       out.push_back(cidr);
     }
@@ -180,8 +179,7 @@ std::expected<void, DriverError> NftForwardingFilter::load(std::string_view tabl
   if (auto written = writePrivateFileAtomically(path, script); !written) {
     return written;
   }
-  if (auto loaded = runCommand(runner_, {options_.nft, "-f", path}, options_.timeout);
-      !loaded) {
+  if (auto loaded = runCommand(runner_, {options_.nft, "-f", path}, options_.timeout); !loaded) {
     return std::unexpected(std::move(loaded.error()));
   }
   return {};
@@ -227,8 +225,8 @@ std::expected<std::optional<std::uint64_t>, DriverError> NftForwardingFilter::ob
   }
   const auto packets = parseDroppedPackets(result->out);
   if (!packets) {
-    return std::unexpected(DriverError{
-        Kind::kTransient, fmt::format("{}: unparsable output", joinedCommand(argv))});
+    return std::unexpected(
+        DriverError{Kind::kTransient, fmt::format("{}: unparsable output", joinedCommand(argv))});
   }
   return *packets;
 }

@@ -51,7 +51,7 @@ struct NftForwardingFilterOptions {
   std::string nft = "nft";                     // nftables' nft (looked up in PATH without a slash)
   std::string table = "transit_hub_segments";  // family inet; owned entirely by the hub
   std::string mss_table = "transit_hub_mss";   // family inet; owned entirely by the hub
-  std::string dir = "/run/transit-hub";  // where <table>.nft and <mss_table>.nft are written
+  std::string dir = "/run/transit-hub";        // where <table>.nft and <mss_table>.nft are written
   std::chrono::milliseconds timeout = std::chrono::seconds(10);  // per nft command
 };
 

@@ -53,8 +53,8 @@ class ForwardingFilter {
   // policy.mss_clamp. Idempotent.
   virtual std::expected<void, DriverError> apply(const ForwardingPolicy& policy) = 0;
   // The packets the segment table's rules dropped since it was last loaded, or nullopt when the
-  // table does not exist. A table the last apply() loaded that has gone missing is loaded again by the
-  // next apply().
+  // table does not exist. A table the last apply() loaded that has gone missing is loaded again by
+  // the next apply().
   virtual std::expected<std::optional<std::uint64_t>, DriverError> observe() = 0;
 };
 

@@ -1,4 +1,5 @@
-// The allocator that hands out free tunnel inside /30s (the rules: routing/base/inside_network.hpp).
+// The allocator that hands out free tunnel inside /30s (the rules:
+// routing/base/inside_network.hpp).
 //
 // Owns: the set of /30s in use on this hub. Called only from the hub's writer strand (the one
 // place that changes desired state), so it has no locking of its own.

@@ -23,15 +23,15 @@ namespace transit::routing {
 
 // One BGP session over one tunnel's inside /30.
 struct BgpSessionSpec {
-  std::string name;                 // protocol name: hub prefix + spoke + "_" + index (a-z0-9_)
-  std::string spoke;                // routes learned here belong to this spoke
-  int index = 1;                    // tunnel 1 or 2
-  Ipv4Address local_address;        // the hub's inside address
-  Ipv4Address neighbor_address;     // the spoke's inside address
+  std::string name;              // protocol name: hub prefix + spoke + "_" + index (a-z0-9_)
+  std::string spoke;             // routes learned here belong to this spoke
+  int index = 1;                 // tunnel 1 or 2
+  Ipv4Address local_address;     // the hub's inside address
+  Ipv4Address neighbor_address;  // the spoke's inside address
   std::uint32_t neighbor_as = 0;
-  std::vector<Ipv4Prefix> accepted;  // import only prefixes inside these (the spoke's CIDRs)
-  std::uint32_t import_limit = 1000; // more accepted routes than this restarts the session
-  std::uint32_t hold_time = 30;      // AWS: 30 s hold, 10 s keepalive
+  std::vector<Ipv4Prefix> accepted;   // import only prefixes inside these (the spoke's CIDRs)
+  std::uint32_t import_limit = 1000;  // more accepted routes than this restarts the session
+  std::uint32_t hold_time = 30;       // AWS: 30 s hold, 10 s keepalive
   std::uint32_t keepalive = 10;
 
   // Export policy (what this spoke is sent).
@@ -46,8 +46,8 @@ struct BgpSessionSpec {
   // A safety net: never more routes than this go out on the session (AWS drops a VGW's session
   // above 100); routes beyond it are held back, the session stays up.
   std::uint32_t export_limit = 100;
-  std::uint32_t prepend = 0;          // extra copies of the hub's ASN on every exported path
-  std::optional<std::uint32_t> med;   // MED on every exported route
+  std::uint32_t prepend = 0;         // extra copies of the hub's ASN on every exported path
+  std::optional<std::uint32_t> med;  // MED on every exported route
 
   bool operator==(const BgpSessionSpec&) const = default;
 };
@@ -55,10 +55,10 @@ struct BgpSessionSpec {
 // A spoke with `routing: static`: the hub routes its CIDRs over its tunnels (ECMP) and
 // redistributes them to the other spokes as its own routes.
 struct StaticSpokeSpec {
-  std::string name;                   // protocol name: hub prefix + spoke + "_static" (a-z0-9_)
+  std::string name;  // protocol name: hub prefix + spoke + "_static" (a-z0-9_)
   std::string spoke;
   std::string segment = "default";
-  std::vector<Ipv4Prefix> cidrs;      // the spoke's CIDRs
+  std::vector<Ipv4Prefix> cidrs;       // the spoke's CIDRs
   std::vector<Ipv4Address> next_hops;  // the spoke's inside addresses of the usable tunnels
   bool operator==(const StaticSpokeSpec&) const = default;
 };
@@ -77,10 +77,10 @@ struct RoutingSpec {
 
 struct ObservedSession {
   std::string name;
-  std::string protocol_state;   // BIRD's protocol state: up, start, down, ...
-  std::string bgp_state;        // Established, Active, Connect, Idle, ...
+  std::string protocol_state;  // BIRD's protocol state: up, start, down, ...
+  std::string bgp_state;       // Established, Active, Connect, Idle, ...
   bool established = false;
-  std::string last_error;       // e.g. "Route limit exceeded"
+  std::string last_error;  // e.g. "Route limit exceeded"
   std::uint32_t routes_imported = 0;
   std::uint32_t routes_filtered = 0;
   std::uint32_t routes_exported = 0;
@@ -114,12 +114,12 @@ inline std::map<std::uint32_t, std::string> spokeTagIds(const RoutingSpec& spec)
 // One route in the daemon's table, as the hub's protocols learned or originated it.
 struct ObservedRoute {
   Ipv4Prefix prefix;
-  std::string protocol;                 // the protocol it came from ("th_vpc_a_1")
-  bool primary = false;                 // selected as the best route for the prefix
-  bool filtered = false;                // refused by the import filter (kept for reporting)
-  std::vector<std::uint32_t> as_path;   // as received (BGP routes), first AS first
+  std::string protocol;                // the protocol it came from ("th_vpc_a_1")
+  bool primary = false;                // selected as the best route for the prefix
+  bool filtered = false;               // refused by the import filter (kept for reporting)
+  std::vector<std::uint32_t> as_path;  // as received (BGP routes), first AS first
   std::optional<std::uint32_t> med;
-  std::vector<Ipv4Address> next_hops;   // gateways (two for ECMP)
+  std::vector<Ipv4Address> next_hops;  // gateways (two for ECMP)
   // BGP.large_community as the daemon stores it: for an accepted spoke route, the hub's own
   // spoke and segment tags among them (kSpokeTagKind).
   std::vector<LargeCommunity> large_communities;
@@ -127,7 +127,7 @@ struct ObservedRoute {
 };
 
 struct RoutingObservation {
-  std::string daemon_instance;  // changes when the daemon restarts (its start time)
+  std::string daemon_instance;            // changes when the daemon restarts (its start time)
   std::vector<ObservedSession> sessions;  // only the hub's protocols
   // Routes of the hub's protocols (BGP sessions and static spokes; not the summaries), the
   // filtered ones included, sorted by prefix then protocol.

@@ -67,7 +67,8 @@ class FakeBirdServer {
 
   FakeBirdServer(std::string socket_path, Handler handler,
                  std::vector<std::string> greeting = {kBirdGreeting})
-      : path_(std::move(socket_path)), handler_(std::move(handler)),
+      : path_(std::move(socket_path)),
+        handler_(std::move(handler)),
         greeting_(std::move(greeting)) {
     ::unlink(path_.c_str());
     listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

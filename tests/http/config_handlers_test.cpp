@@ -18,9 +18,9 @@ class ConfigHandlers : public ApiFixture {
   void SetUp() override {
     ApiFixture::SetUp();
     ASSERT_EQ(call(verb::post, "/v1/spokes", std::string(kSite)).status, 201u);
-    ASSERT_EQ(call(verb::post, "/v1/spokes", spokeJson("vpc-a", "10.1.0.0/16", "198.51.100.10"))
-                  .status,
-              201u);
+    ASSERT_EQ(
+        call(verb::post, "/v1/spokes", spokeJson("vpc-a", "10.1.0.0/16", "198.51.100.10")).status,
+        201u);
   }
 };
 

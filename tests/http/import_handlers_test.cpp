@@ -58,11 +58,11 @@ TEST_F(ImportHandlers, ABgpDocumentBecomesAVpcSpokeWithEveryFieldFromIt) {
   const auto body = json(response).as_object();
   EXPECT_EQ(body.at("kind"), "vpc");
   EXPECT_EQ(body.at("routing"), "bgp");
-  EXPECT_EQ(body.at("asn"), 64512);            // vpn_gateway/bgp/asn
+  EXPECT_EQ(body.at("asn"), 64512);  // vpn_gateway/bgp/asn
   EXPECT_EQ(body.at("cidrs"), (json::array{"10.1.0.0/16", "10.3.0.0/16"}));
   EXPECT_EQ(body.at("segment"), "prod");
   EXPECT_EQ(body.at("preferred_hub"), "hub-b");
-  EXPECT_EQ(body.at("bgp_hold_time_seconds"), nullptr);  // 30: AWS's, the default
+  EXPECT_EQ(body.at("bgp_hold_time_seconds"), nullptr);                // 30: AWS's, the default
   EXPECT_EQ(body.at("tunnel_options").at("dpd_timeout_seconds"), 30);  // 10 s x 3
   // AWS's minimum example (AES128, SHA1, group 2) is not taken as the tunnel's proposals.
   EXPECT_EQ(body.at("tunnel_options").at("phase1_integrity"), (json::array{"SHA2-256"}));
@@ -71,7 +71,7 @@ TEST_F(ImportHandlers, ABgpDocumentBecomesAVpcSpokeWithEveryFieldFromIt) {
   ASSERT_EQ(tunnels.size(), 2u);
   EXPECT_EQ(tunnels[0].at("outside_ip"), "198.51.100.11");  // vpn_gateway outside address
   EXPECT_EQ(tunnels[0].at("inside_cidr"), "169.254.80.144/30");
-  EXPECT_EQ(tunnels[0].at("hub_inside_ip"), "169.254.80.146");  // customer_gateway inside
+  EXPECT_EQ(tunnels[0].at("hub_inside_ip"), "169.254.80.146");   // customer_gateway inside
   EXPECT_EQ(tunnels[0].at("peer_inside_ip"), "169.254.80.145");  // vpn_gateway inside
   EXPECT_EQ(tunnels[1].at("outside_ip"), "198.51.100.22");
   EXPECT_EQ(tunnels[1].at("inside_cidr"), "169.254.172.84/30");
@@ -96,8 +96,8 @@ TEST_F(ImportHandlers, TunnelsInReverseOrderGiveTheSameSpoke) {
 }
 
 TEST_F(ImportHandlers, AStaticDocumentBecomesAStaticSpoke) {
-  const auto response = import(fixture("aws-static.xml"),
-                               "/v1/spokes/import/aws?name=legacy-a&cidr=10.4.0.0/16");
+  const auto response =
+      import(fixture("aws-static.xml"), "/v1/spokes/import/aws?name=legacy-a&cidr=10.4.0.0/16");
   ASSERT_EQ(response.status, 201u) << response.body;
   const auto body = json(response).as_object();
   EXPECT_EQ(body.at("routing"), "static");
@@ -176,20 +176,20 @@ TEST_F(ImportHandlers, TheQueryNeedsANameAndACidrAndNothingElse) {
   EXPECT_EQ(refused(import(fixture("aws-bgp.xml"), "/v1/spokes/import/aws?cidr=10.1.0.0/16"), 422)
                 .at("field"),
             "name");
-  EXPECT_EQ(refused(import(fixture("aws-bgp.xml"), "/v1/spokes/import/aws?name=a"), 422)
-                .at("field"),
-            "cidr");
-  EXPECT_EQ(refused(import(fixture("aws-bgp.xml"), std::string(kImport) + "&asn=1"), 422)
-                .at("field"),
-            "asn");
-  EXPECT_EQ(refused(import(fixture("aws-bgp.xml"), std::string(kImport) + "&name=b"), 422)
-                .at("field"),
-            "name");
-  EXPECT_EQ(refused(import(fixture("aws-bgp.xml"),
-                           "/v1/spokes/import/aws?name=prod-a&cidr=10.1.0.0/33"),
-                    422)
-                .at("field"),
-            "cidrs[0]");
+  EXPECT_EQ(
+      refused(import(fixture("aws-bgp.xml"), "/v1/spokes/import/aws?name=a"), 422).at("field"),
+      "cidr");
+  EXPECT_EQ(
+      refused(import(fixture("aws-bgp.xml"), std::string(kImport) + "&asn=1"), 422).at("field"),
+      "asn");
+  EXPECT_EQ(
+      refused(import(fixture("aws-bgp.xml"), std::string(kImport) + "&name=b"), 422).at("field"),
+      "name");
+  EXPECT_EQ(
+      refused(import(fixture("aws-bgp.xml"), "/v1/spokes/import/aws?name=prod-a&cidr=10.1.0.0/33"),
+              422)
+          .at("field"),
+      "cidrs[0]");
 }
 
 TEST_F(ImportHandlers, OnlyXmlIsAccepted) {
@@ -209,8 +209,9 @@ TEST_F(ImportHandlers, AReadTokenMayNotImport) {
 
 TEST_F(ImportHandlers, ImportingTheSameConnectionTwiceIsAConflict) {
   ASSERT_EQ(import(fixture("aws-bgp.xml")).status, 201u);
-  const auto again = import(fixture("aws-bgp.xml"), "/v1/spokes/import/aws?name=prod-b"
-                                                    "&cidr=10.9.0.0/16");
+  const auto again = import(fixture("aws-bgp.xml"),
+                            "/v1/spokes/import/aws?name=prod-b"
+                            "&cidr=10.9.0.0/16");
   EXPECT_EQ(again.status, 409u) << again.body;  // the outside addresses are prod-a's
   EXPECT_EQ(registry_->snapshot()->spokes.size(), 1u);
 }
@@ -276,10 +277,10 @@ TEST_F(ReimportHandlers, ANewDocumentUpdatesTheTunnelsAndKeepsTheSpokesOwnSettin
 }
 
 TEST_F(ReimportHandlers, TheQueryReplacesCidrsSegmentAndPreferredHub) {
-  const auto response = reimport(fixture("aws-bgp.xml"),
-                                 std::string(kReimport) +
-                                     "?cidr=10.1.0.0/16&cidr=10.5.0.0/16&segment=dev"
-                                     "&preferred_hub=hub-a");
+  const auto response =
+      reimport(fixture("aws-bgp.xml"), std::string(kReimport) +
+                                           "?cidr=10.1.0.0/16&cidr=10.5.0.0/16&segment=dev"
+                                           "&preferred_hub=hub-a");
   ASSERT_EQ(response.status, 200u) << response.body;
   const auto body = json(response).as_object();
   EXPECT_EQ(body.at("cidrs"), (json::array{"10.1.0.0/16", "10.5.0.0/16"}));
@@ -294,19 +295,19 @@ TEST_F(ReimportHandlers, TheSameDocumentAgainChangesNoTunnel) {
 }
 
 TEST_F(ReimportHandlers, RefusalsChangeNothing) {
-  EXPECT_EQ(unchanged(reimport(fixture("aws-bgp.xml"), "/v1/spokes/nope/import/aws"), 404)
-                .at("code"),
-            "not_found");
-  EXPECT_EQ(unchanged(reimport(fixture("aws-bgp.xml"), std::string(kReimport) + "?name=prod-a"),
-                      422)
-                .at("field"),
-            "name");
+  EXPECT_EQ(
+      unchanged(reimport(fixture("aws-bgp.xml"), "/v1/spokes/nope/import/aws"), 404).at("code"),
+      "not_found");
+  EXPECT_EQ(
+      unchanged(reimport(fixture("aws-bgp.xml"), std::string(kReimport) + "?name=prod-a"), 422)
+          .at("field"),
+      "name");
   EXPECT_EQ(unchanged(reimport(fixture("aws-bad-billion-laughs.xml")), 400).at("code"),
             "malformed_xml");
   EXPECT_EQ(unchanged(reimport(fixture("aws-bad-missing-psk.xml")), 422).at("code"),
             "invalid_field");
-  EXPECT_EQ(unchanged(reimport(fixture("aws-bgp-modified.xml"), std::string(kReimport),
-                               kAdminToken, "\"1\""),
+  EXPECT_EQ(unchanged(reimport(fixture("aws-bgp-modified.xml"), std::string(kReimport), kAdminToken,
+                               "\"1\""),
                       412)
                 .at("code"),
             "precondition_failed");
@@ -316,9 +317,8 @@ TEST_F(ReimportHandlers, RefusalsChangeNothing) {
 }
 
 TEST_F(ReimportHandlers, AMatchingIfMatchIsHonoured) {
-  const auto response =
-      reimport(fixture("aws-bgp-modified.xml"), std::string(kReimport), kAdminToken,
-               "\"" + std::to_string(before_.generation) + "\"");
+  const auto response = reimport(fixture("aws-bgp-modified.xml"), std::string(kReimport),
+                                 kAdminToken, "\"" + std::to_string(before_.generation) + "\"");
   EXPECT_EQ(response.status, 200u) << response.body;
 }
 
@@ -375,8 +375,8 @@ TEST_F(ReimportHandlers, AReimportKeepsAPutThatWasBeingWritten) {
 }
 
 TEST_F(ReimportHandlers, AnotherSpokesConnectionIsRefused) {
-  const auto other = import(fixture("aws-static.xml"),
-                            "/v1/spokes/import/aws?name=legacy-a&cidr=10.4.0.0/16");
+  const auto other =
+      import(fixture("aws-static.xml"), "/v1/spokes/import/aws?name=legacy-a&cidr=10.4.0.0/16");
   ASSERT_EQ(other.status, 201u) << other.body;
   // legacy-a's tunnels: their outside addresses belong to legacy-a.
   EXPECT_EQ(unchanged(reimport(fixture("aws-static.xml")), 409).at("code"), "conflict");

@@ -381,14 +381,15 @@ TEST_F(RoutingHandlers, ConflictsNameTheRefusedRouteAndWhoseSpaceItIs) {
   EXPECT_EQ(
       get("/v1/conflicts"),
       (json::object{
-          {"conflicts", json::array{json::object{
-                            {"prefix", "10.1.99.0/24"},
-                            {"announced_by", json::object{{"spoke", "vpc-b"}, {"tunnels", json::array{1}}}},
-                            {"overlaps", json::object{{"spoke", "vpc-a"}, {"cidr", "10.1.0.0/16"}}},
-                            {"resolution",
-                             "refused: inside vpc-a's declared CIDR 10.1.0.0/16; vpc-a's "
-                             "routes are used"},
-                        }}}}));
+          {"conflicts",
+           json::array{json::object{
+               {"prefix", "10.1.99.0/24"},
+               {"announced_by", json::object{{"spoke", "vpc-b"}, {"tunnels", json::array{1}}}},
+               {"overlaps", json::object{{"spoke", "vpc-a"}, {"cidr", "10.1.0.0/16"}}},
+               {"resolution",
+                "refused: inside vpc-a's declared CIDR 10.1.0.0/16; vpc-a's "
+                "routes are used"},
+           }}}}));
 }
 
 TEST_F(RoutingHandlers, ConflictsAndTheirMetricAgreeBecauseBothAreWhatThePassPublished) {

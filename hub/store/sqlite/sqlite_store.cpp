@@ -26,7 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr mode_t kFileMode = 0600;       // the database holds PSKs: owner only
+constexpr mode_t kFileMode = 0600;  // the database holds PSKs: owner only
 
 // Schema migrations, in order. Step N takes a database from user_version N-1 to N, in one
 // transaction. Steps are never edited once released; a change is a new step.

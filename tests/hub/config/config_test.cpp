@@ -212,8 +212,8 @@ TEST(ConfigTest, EveryDriverKeyIsParsed) {
 }
 
 TEST(ConfigTest, DryRunOutputDefaultsToADirectoryBesideTheStore) {
-  auto config = parseConfig(replaced(kMinimal, "  sqlite: state.db\n",
-                                     "  sqlite: /var/lib/transit-hub/state.db\n"));
+  auto config = parseConfig(
+      replaced(kMinimal, "  sqlite: state.db\n", "  sqlite: /var/lib/transit-hub/state.db\n"));
   ASSERT_TRUE(config) << config.error().toString();
   EXPECT_EQ(config->drivers.dry_run_dir, fs::path("/var/lib/transit-hub/dry-run"));
   EXPECT_EQ(config->drivers.xfrm.underlay_device, "");  // found from hub.local_ip at run time

@@ -54,11 +54,11 @@ TEST(RouteOwners, NameEachSessionAndStaticProtocolAsThePlannerDoes) {
   options.session_prefix = "x_";
   const auto owners = routeOwners(threeSpokes(), options);
   EXPECT_EQ(owners.protocols, (std::map<std::string, RouteOwner, std::less<>>{
-                        {"x_site_c_static", RouteOwner{"site-c", std::nullopt}},
-                        {"x_vpc_a_1", RouteOwner{"vpc-a", 1}},
-                        {"x_vpc_a_2", RouteOwner{"vpc-a", 2}},
-                        {"x_vpc_b_1", RouteOwner{"vpc-b", 1}},
-                    }));
+                                  {"x_site_c_static", RouteOwner{"site-c", std::nullopt}},
+                                  {"x_vpc_a_1", RouteOwner{"vpc-a", 1}},
+                                  {"x_vpc_a_2", RouteOwner{"vpc-a", 2}},
+                                  {"x_vpc_b_1", RouteOwner{"vpc-b", 1}},
+                              }));
   EXPECT_EQ(owners.protocols.at("x_vpc_a_2").tunnel, 2);
   EXPECT_EQ(sessionName(options, "vpc-a", 2), "x_vpc_a_2");
   EXPECT_EQ(staticName(options, "site-c"), "x_site_c_static");
@@ -132,7 +132,8 @@ TEST(Conflicts, AreSortedByPrefixThenSpoke) {
 }
 
 TEST(Conflicts, ARouteOverBothTunnelsIsOneConflictNamingBoth) {
-  const auto got = conflicts({route("10.2.5.0/24", "th_vpc_a_2"), route("10.2.5.0/24", "th_vpc_a_1")});
+  const auto got =
+      conflicts({route("10.2.5.0/24", "th_vpc_a_2"), route("10.2.5.0/24", "th_vpc_a_1")});
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].tunnels, (std::vector<int>{1, 2}));
 }

@@ -137,7 +137,8 @@ TEST(PlanForwarding, ExternalLinksAreNeverClamped) {
 }
 
 TEST(PlanForwarding, OneClampForAllLinksAtTheSmallestMss) {
-  const std::vector<peers::TunnelSpec> tunnels{tunnel("th-a-1", 7, 1379), tunnel("th-b-1", 9, 1300)};
+  const std::vector<peers::TunnelSpec> tunnels{tunnel("th-a-1", 7, 1379),
+                                               tunnel("th-b-1", 9, 1300)};
   EXPECT_EQ(planForwarding(DesiredState{}, PlanOptions{}, tunnels).mss_clamp,
             (routing::MssClamp{{"ipsec7", "ipsec9"}, 1300}));
 }

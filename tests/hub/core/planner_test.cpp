@@ -34,10 +34,10 @@ struct Builder {
     spoke->routing = mode;
     if (mode == peers::RoutingMode::kBgp) spoke->asn = 64512;
     for (int i = 0; i < 2; ++i, ++next_inside) {
-      const auto inside = fmt::format("169.254.{}.{}/30", 100 + next_inside / 64,
-                                      (next_inside % 64) * 4);
-      spoke->tunnels.push_back(peers::Tunnel{
-          addr(fmt::format("198.51.100.{}", 10 + next_inside)), pfx(inside), "psk.for.tests"});
+      const auto inside =
+          fmt::format("169.254.{}.{}/30", 100 + next_inside / 64, (next_inside % 64) * 4);
+      spoke->tunnels.push_back(peers::Tunnel{addr(fmt::format("198.51.100.{}", 10 + next_inside)),
+                                             pfx(inside), "psk.for.tests"});
     }
     auto* raw = spoke.get();
     state.spokes.emplace(name, std::move(spoke));
@@ -91,9 +91,9 @@ TEST(PlannerSegments, ProdAndDevReachSharedButNotEachOther) {
   b.add("prod-a", "prod", {"10.1.0.0/16"});
   b.add("dev-a", "dev", {"10.2.0.0/16"});
   b.add("onprem", "shared", {"172.16.1.0/24"});
-  const std::vector<routing::ObservedRoute> routes = {
-      route("10.1.0.0/16", "th_prod_a_1"), route("10.2.0.0/16", "th_dev_a_1"),
-      route("172.16.1.0/24", "th_onprem_1")};
+  const std::vector<routing::ObservedRoute> routes = {route("10.1.0.0/16", "th_prod_a_1"),
+                                                      route("10.2.0.0/16", "th_dev_a_1"),
+                                                      route("172.16.1.0/24", "th_onprem_1")};
   const Plan plan = hub::plan(b.state, options(), {routes, {}});
 
   EXPECT_EQ(session(plan, "th_prod_a_1").export_segments,
@@ -163,9 +163,9 @@ TEST(PlannerExports, SummariesNeverCoverASpokeTheReceiverMayNotReach) {
   receiver.export_limit = 1;
   b.add("prod-a", "prod", {"10.1.0.0/24", "10.1.2.0/24"});
   b.add("dev-a", "dev", {"10.1.1.0/24"});  // between prod-a's two CIDRs
-  const std::vector<routing::ObservedRoute> routes = {
-      route("10.1.0.0/24", "th_prod_a_1"), route("10.1.2.0/24", "th_prod_a_1"),
-      route("10.1.1.0/24", "th_dev_a_1")};
+  const std::vector<routing::ObservedRoute> routes = {route("10.1.0.0/24", "th_prod_a_1"),
+                                                      route("10.1.2.0/24", "th_prod_a_1"),
+                                                      route("10.1.1.0/24", "th_dev_a_1")};
   const Plan plan = hub::plan(b.state, options(), {routes, {}});
 
   const auto& exports = plan.exports.at("prod-b");
@@ -252,7 +252,7 @@ TEST(PlannerNames, TunnelsAndSessionsAreNamedStablyAndTheHubSitsOnEachLink) {
   EXPECT_EQ(t.local_id.toString(), "203.0.113.10");
   EXPECT_EQ(t.hub_inside.toString(), "169.254.20.2");  // vpc: the customer gateway's address
   EXPECT_EQ(t.interface_id, (20u * 256) / 4 + 1);      // the /30's place in 169.254/16, plus one
-  EXPECT_EQ(p.tunnels[2].name, "th-site-1-1");  // sorted: th-site-1-1 before th-static-x-1
+  EXPECT_EQ(p.tunnels[2].name, "th-site-1-1");         // sorted: th-site-1-1 before th-static-x-1
   EXPECT_EQ(p.tunnels[2].hub_inside.toString(), "169.254.30.1");  // site: the hub plays AWS
 
   // BGP sessions only for BGP spokes; '-' becomes '_' in protocol names.
@@ -267,7 +267,6 @@ TEST(PlannerNames, TunnelsAndSessionsAreNamedStablyAndTheHubSitsOnEachLink) {
   EXPECT_EQ(p.routing.sessions[2].name, "th_site_1_1");
   EXPECT_EQ(p.routing.local_as, 65000u);
 }
-
 
 // Route owners (RouteOwners): by the protocol the planner names, else by the hub's spoke tag.
 
@@ -303,8 +302,7 @@ TEST(PlannerOwners, ARouteFromAnotherProtocolBelongsToTheSpokeItsTagNames) {
   EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{64512, 2, 2}})), std::nullopt);
   EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 2, 9}})), std::nullopt);
   // Without the running configuration the tags cannot be read.
-  EXPECT_EQ(routeOwners(b.state, o).of(tagged("10.2.0.0/16", "x", {{65000, 2, 2}})),
-            std::nullopt);
+  EXPECT_EQ(routeOwners(b.state, o).of(tagged("10.2.0.0/16", "x", {{65000, 2, 2}})), std::nullopt);
 }
 
 TEST(PlannerOwners, TaggedRoutesOfAnotherProtocolAreSentToTheOtherSpokes) {

@@ -26,8 +26,7 @@ class ReconcilerForwardingTest : public ::testing::Test {
                                std::move(segment));
   }
 
-  testing::HubHarness<> hub_{
-      testing::withForwarding({{"prod", {"shared"}}, {"dev", {"shared"}}})};
+  testing::HubHarness<> hub_{testing::withForwarding({{"prod", {"shared"}}, {"dev", {"shared"}}})};
   FakeForwardingFilter& filter_ = hub_.filter;
   fakes::ManualClock& clock_ = hub_.clock;
   std::unique_ptr<Registry>& registry_ = hub_.registry;

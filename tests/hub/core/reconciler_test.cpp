@@ -36,8 +36,8 @@ class ReconcilerTest : public ::testing::Test {
 };
 
 TEST_F(ReconcilerTest, AppliesWhatIsWantedOnceAndReportsItApplied) {
-  ASSERT_TRUE(registry_->create(spoke("prod-a", "vpc", "10.1.0.0/16",
-                                      {"198.51.100.10", "198.51.100.11"})));
+  ASSERT_TRUE(
+      registry_->create(spoke("prod-a", "vpc", "10.1.0.0/16", {"198.51.100.10", "198.51.100.11"})));
   reconciler_->runOnce();
   EXPECT_EQ(tunnels_.loaded.size(), 2u);
   ASSERT_TRUE(routing_.running.has_value());
@@ -123,8 +123,8 @@ TEST_F(ReconcilerTest, DriftIsHealedWithoutAnApiCall) {
 }
 
 TEST_F(ReconcilerTest, ADaemonRestartTriggersAFullResync) {
-  ASSERT_TRUE(registry_->create(spoke("prod-a", "vpc", "10.1.0.0/16",
-                                      {"198.51.100.10", "198.51.100.11"})));
+  ASSERT_TRUE(
+      registry_->create(spoke("prod-a", "vpc", "10.1.0.0/16", {"198.51.100.10", "198.51.100.11"})));
   reconciler_->runOnce();
   tunnels_.restart();
   routing_.restart();
@@ -173,14 +173,14 @@ TEST_F(ReconcilerTest, MetricsFollowTunnelsAndForgetDeletedSpokes) {
   reconciler_->runOnce();
   std::string text = hub_.scrape();
   EXPECT_NE(text.find(R"(transit_hub_tunnel_ike_up{spoke="prod-a",tunnel="1"} 1)"),
-            std::string::npos) << text;
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find(R"(transit_hub_tunnel_in_bytes_total{spoke="prod-a",tunnel="1"} 1500)"),
             std::string::npos);
   EXPECT_NE(text.find(R"(transit_hub_bgp_session_up{spoke="prod-a",tunnel="1"} 1)"),
             std::string::npos);
   EXPECT_NE(text.find(R"(transit_hub_bgp_routes_received{spoke="prod-a"} 1)"), std::string::npos);
-  EXPECT_NE(text.find(R"(transit_hub_bgp_routes_advertised{spoke="prod-a"} 7)"),
-            std::string::npos);
+  EXPECT_NE(text.find(R"(transit_hub_bgp_routes_advertised{spoke="prod-a"} 7)"), std::string::npos);
   EXPECT_NE(text.find(R"(transit_hub_reconcile_total{result="ok"})"), std::string::npos);
 
   // A new SA counts from zero again: the counter still only goes up.
@@ -197,8 +197,8 @@ TEST_F(ReconcilerTest, MetricsFollowTunnelsAndForgetDeletedSpokes) {
 }
 
 TEST_F(ReconcilerTest, DuplicateIkeSasAreDeletedAndCounted) {
-  ASSERT_TRUE(registry_->create(spoke("site-1", "site", "172.16.1.0/24",
-                                      {"198.51.100.30", "198.51.100.31"})));
+  ASSERT_TRUE(registry_->create(
+      spoke("site-1", "site", "172.16.1.0/24", {"198.51.100.30", "198.51.100.31"})));
   reconciler_->runOnce();
   tunnels_.duplicates["th-site-1-1"] = {23};
   tunnels_.duplicates["th-site-1-2"] = {24, 26};
@@ -210,13 +210,15 @@ TEST_F(ReconcilerTest, DuplicateIkeSasAreDeletedAndCounted) {
   reconciler_->runOnce();  // none left: nothing more is deleted, the counter stays
   EXPECT_EQ(tunnels_.deleted_ike_sas.size(), 3U);
   const std::string text = hub_.scrape();
-  EXPECT_NE(text.find(
-                R"(transit_hub_tunnel_duplicate_ike_sas_deleted_total{spoke="site-1",tunnel="1"} 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          R"(transit_hub_tunnel_duplicate_ike_sas_deleted_total{spoke="site-1",tunnel="1"} 1)"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find(
-                R"(transit_hub_tunnel_duplicate_ike_sas_deleted_total{spoke="site-1",tunnel="2"} 2)"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(
+          R"(transit_hub_tunnel_duplicate_ike_sas_deleted_total{spoke="site-1",tunnel="2"} 2)"),
+      std::string::npos);
 }
 
 TEST_F(ReconcilerTest, AFailedDuplicateDeletionIsRetriedAndTheTunnelStaysApplied) {
@@ -291,7 +293,7 @@ TEST_F(ReconcilerTest, BirdDownIsPendingNotAnErrorAndCaughtUpWhenItAnswers) {
     EXPECT_FALSE(session.object.next_retry.has_value());
     EXPECT_NE(session.object.last_error.find("BIRD is not reachable"), std::string::npos);
   }
-  EXPECT_EQ(routing_.apply_calls, 0);  // nothing was sent to a daemon that does not answer
+  EXPECT_EQ(routing_.apply_calls, 0);     // nothing was sent to a daemon that does not answer
   EXPECT_EQ(tunnels_.loaded.size(), 1u);  // the tunnels do not wait for BIRD
   EXPECT_NE(hub_.scrape().find(R"(transit_hub_daemon_up{daemon="bird"} 0)"), std::string::npos);
   routing_.down.reset();
@@ -377,8 +379,8 @@ TEST_F(ReconcilerTest, UnreadableRoutesAreCountedAndPlannedFromTheLastOnesSeen) 
 }
 
 TEST_F(ReconcilerTest, ThePassPublishesRouteOwnersConflictsAndASpokeIndex) {
-  ASSERT_TRUE(registry_->create(spoke("prod-a", "vpc", "10.1.0.0/16",
-                                      {"198.51.100.10", "198.51.100.11"})));
+  ASSERT_TRUE(
+      registry_->create(spoke("prod-a", "vpc", "10.1.0.0/16", {"198.51.100.10", "198.51.100.11"})));
   ASSERT_TRUE(registry_->create(spoke("prod-b", "vpc", "10.2.0.0/16", {"198.51.100.20"})));
   routing::ObservedRoute refused;
   refused.prefix = *Ipv4Prefix::parse("10.1.99.0/24");  // prod-a's space, announced by prod-b

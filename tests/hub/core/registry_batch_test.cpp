@@ -89,7 +89,6 @@ class GatedStore final : public Store {
 
 class RegistryBatch : public ::testing::Test {
  protected:
-
   // Holds the writer in apply() with command `first`, queues `rest`, then lets everything run.
   std::vector<Registry::Result> pileUp(std::function<Registry::Result()> first,
                                        std::vector<std::function<Registry::Result()>> rest) {

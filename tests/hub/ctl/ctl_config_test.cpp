@@ -69,7 +69,8 @@ std::string apiError(std::string_view code, std::string_view message) {
          R"("}})";
 }
 
-// ---- The in-test API server: tests/hub/ctl/ctl_harness.hpp ------------------------------------------
+// ---- The in-test API server: tests/hub/ctl/ctl_harness.hpp
+// ------------------------------------------
 
 // `canned`, marked never to be cached as the API marks a configuration.
 Canned noStore(Canned canned) {

@@ -48,7 +48,8 @@ constexpr std::string_view kBadPsk =
     R"({"error":{"code":"invalid_field","message":"the pre-shared key has characters )"
     R"(libreswan cannot take","field":"xml:ipsec_tunnel[2]/ike/pre_shared_key"}})";
 
-// ---- The in-test API server: tests/hub/ctl/ctl_harness.hpp ------------------------------------------
+// ---- The in-test API server: tests/hub/ctl/ctl_harness.hpp
+// ------------------------------------------
 
 // `status` with `body`; a 201 carries the Location and ETag of the created prod-a, as the API's.
 Canned answer(unsigned status, std::string_view body) {
@@ -228,9 +229,9 @@ TEST(CtlImportAws, NameCidrAndFileAreRequired) {
 TEST(CtlImportAws, UpdatePutsTheDocumentToTheSpokesOwnPathWithOnlyTheFlagsGiven) {
   TempDir dir;
   const auto file = dir.write("vpn.xml", kDocument).string();
-  auto ex = exchange(200, kSpoke,
-                     {"spoke", "import-aws", file, "--name", "prod-a", "--update", "--segment",
-                      "dev"});
+  auto ex =
+      exchange(200, kSpoke,
+               {"spoke", "import-aws", file, "--name", "prod-a", "--update", "--segment", "dev"});
   EXPECT_EQ(ex.result.code, 0) << ex.result.err;
   ASSERT_EQ(ex.requests.size(), 1U);
   const Recorded& sent = ex.requests.front();
@@ -353,10 +354,10 @@ TEST(CtlImportAws, NoOutputEverContainsThePsk) {
 TEST(CtlImportAwsHelp, SaysWhatToPassAndForWhom) {
   auto help = run({"spoke", "import-aws", "--help"});
   EXPECT_EQ(help.code, 0);
-  for (const char* text : {"For ", "POST /v1/spokes/import/aws", "DescribeVpnConnections",
-                           "CustomerGatewayConfiguration", "Generic", "256 KiB", "--name", "--cidr",
-                           "--segment", "--preferred-hub", "--update",
-                           "PUT /v1/spokes/NAME/import/aws", "Exit codes:"}) {
+  for (const char* text :
+       {"For ", "POST /v1/spokes/import/aws", "DescribeVpnConnections",
+        "CustomerGatewayConfiguration", "Generic", "256 KiB", "--name", "--cidr", "--segment",
+        "--preferred-hub", "--update", "PUT /v1/spokes/NAME/import/aws", "Exit codes:"}) {
     EXPECT_NE(help.out.find(text), std::string::npos) << text << "\n" << help.out;
   }
   auto spoke = run({"spoke", "--help"});

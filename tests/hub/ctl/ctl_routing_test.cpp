@@ -58,7 +58,8 @@ constexpr std::string_view kStaticRoutes =
 constexpr std::string_view kNoSuchSpoke =
     R"({"error":{"code":"not_found","message":"no spoke named nope"}})";
 
-// ---- The in-test API server: tests/hub/ctl/ctl_harness.hpp ------------------------------------------
+// ---- The in-test API server: tests/hub/ctl/ctl_harness.hpp
+// ------------------------------------------
 
 // What a routing command returned and printed, and the request line of each request it sent.
 struct RequestLines {

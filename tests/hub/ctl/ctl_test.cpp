@@ -530,7 +530,10 @@ TEST(HttpRequest, BodyIsJsonAndIfMatchIsQuoted) {
 TEST(HttpRequest, QueryParametersFollowThePathEncoded) {
   ClientOptions options;
   options.server = *parseServerUrl("http://h/api/");
-  ApiRequest request{http::verb::get, {"v1", "routes"}, std::nullopt, std::nullopt,
+  ApiRequest request{http::verb::get,
+                     {"v1", "routes"},
+                     std::nullopt,
+                     std::nullopt,
                      {{"spoke", "a b&c"}, {"filtered", "true"}}};
   EXPECT_EQ(buildHttpRequest(options, request).target(),
             "/api/v1/routes?spoke=a%20b%26c&filtered=true");
@@ -626,9 +629,9 @@ TEST(RoundTrip, AddPostsJsonWithThePskAndNeverPrintsIt) {
   TempDir dir;
   const auto psk_file = dir.write("psk", std::string(kPsk) + "\n");
   TestServer server({Canned{201, std::string(kSpoke)}});
-  auto result =
-      run({"--server", server.url(), "spoke", "add", "prod-a", "--kind", "vpc", "--cidr",
-           "10.1.0.0/16", "--asn", "64512", "--tunnel", "198.51.100.10,psk-file=" + psk_file.string()});
+  auto result = run({"--server", server.url(), "spoke", "add", "prod-a", "--kind", "vpc", "--cidr",
+                     "10.1.0.0/16", "--asn", "64512", "--tunnel",
+                     "198.51.100.10,psk-file=" + psk_file.string()});
   EXPECT_EQ(result.code, 0) << result.err;
   EXPECT_EQ(result.out.rfind("Created spoke prod-a (generation 1)\n", 0), 0U);
   EXPECT_EQ(result.out.find(kPsk), std::string::npos);

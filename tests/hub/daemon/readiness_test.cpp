@@ -15,8 +15,8 @@ class ReadinessTest : public ::testing::Test {
  protected:
   ReadinessTest() {
     registry_ = std::move(*Registry::create(store_, clock_, nullptr, Registry::Options{}));
-    reconciler_ = std::make_unique<Reconciler>(*registry_, tunnels_, routing_, nullptr, clock_, nullptr,
-                                               Reconciler::Options{});
+    reconciler_ = std::make_unique<Reconciler>(*registry_, tunnels_, routing_, nullptr, clock_,
+                                               nullptr, Reconciler::Options{});
     addReadinessChecks(health_, *registry_, *reconciler_, serving_);
   }
 

@@ -173,9 +173,7 @@ TEST(StoredSpoke, UnknownFieldsAreReported) {
   expectDamaged(tunnel, "unknown tunnel field");
 }
 
-TEST(StoredSpoke, ARecordSaysItsVersion) {
-  EXPECT_EQ(storedRecord().at("v"), kRecordVersion);
-}
+TEST(StoredSpoke, ARecordSaysItsVersion) { EXPECT_EQ(storedRecord().at("v"), kRecordVersion); }
 
 TEST(StoredSpoke, ARecordWrittenBeforeTheVersionFieldIsVersionOne) {
   auto record = storedRecord();
@@ -192,8 +190,8 @@ TEST(StoredSpoke, ANewerRecordIsRefusedNamingItsVersion) {
   ASSERT_FALSE(decoded.has_value());
   EXPECT_NE(decoded.error().find("record version 2 is newer"), std::string::npos)
       << decoded.error();
-  for (const json::value& bad : {json::value(0), json::value("1"), json::value(1.5),
-                                json::value(nullptr)}) {
+  for (const json::value& bad :
+       {json::value(0), json::value("1"), json::value(1.5), json::value(nullptr)}) {
     record["v"] = bad;
     expectDamaged(record, "v = " + json::serialize(bad));
   }

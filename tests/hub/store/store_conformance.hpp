@@ -311,25 +311,18 @@ TYPED_TEST_P(StoreConformanceTest, RemoveReleasesItsTunnels) {
   EXPECT_TRUE(this->store().create(taker).has_value());
 }
 
-REGISTER_TYPED_TEST_SUITE_P(StoreConformanceTest,
-                            AnEmptyStoreHasRevisionZeroAndNoSpokes,
-                            LoadReturnsEveryFieldOfACreatedSpokeIncludingThePsk,
-                            LoadOrdersSpokesByName,
-                            EveryWriteAdvancesTheRevisionByOne,
-                            CreatingAnExistingNameIsAConflict,
-                            ReplaceWritesTheRecordAndGenerationAsGiven,
-                            ReplaceExpectingAnotherGenerationIsAConflict,
-                            ReplacingAMissingSpokeIsNotFound,
-                            RemoveDeletesTheSpoke,
-                            RemoveExpectingAnotherGenerationIsAConflict,
-                            RemovingAMissingSpokeIsNotFound,
-                            CreateWithAnInsideNetworkHeldByAnotherSpokeIsAConflict,
-                            CreateWithAnOutsideAddressHeldByAnotherSpokeIsAConflict,
-                            ReplaceTakingAnotherSpokesInsideNetworkIsAConflict,
-                            ReplaceTakingAnotherSpokesOutsideAddressIsAConflict,
-                            ATunnelNetworkListedTwiceInOneSpokeIsAConflict,
-                            ReplaceKeepingItsOwnTunnelsSucceeds,
-                            ReplaceReleasesTheTunnelsItNoLongerUses,
-                            RemoveReleasesItsTunnels);
+REGISTER_TYPED_TEST_SUITE_P(
+    StoreConformanceTest, AnEmptyStoreHasRevisionZeroAndNoSpokes,
+    LoadReturnsEveryFieldOfACreatedSpokeIncludingThePsk, LoadOrdersSpokesByName,
+    EveryWriteAdvancesTheRevisionByOne, CreatingAnExistingNameIsAConflict,
+    ReplaceWritesTheRecordAndGenerationAsGiven, ReplaceExpectingAnotherGenerationIsAConflict,
+    ReplacingAMissingSpokeIsNotFound, RemoveDeletesTheSpoke,
+    RemoveExpectingAnotherGenerationIsAConflict, RemovingAMissingSpokeIsNotFound,
+    CreateWithAnInsideNetworkHeldByAnotherSpokeIsAConflict,
+    CreateWithAnOutsideAddressHeldByAnotherSpokeIsAConflict,
+    ReplaceTakingAnotherSpokesInsideNetworkIsAConflict,
+    ReplaceTakingAnotherSpokesOutsideAddressIsAConflict,
+    ATunnelNetworkListedTwiceInOneSpokeIsAConflict, ReplaceKeepingItsOwnTunnelsSucceeds,
+    ReplaceReleasesTheTunnelsItNoLongerUses, RemoveReleasesItsTunnels);
 
 }  // namespace transit::store_test

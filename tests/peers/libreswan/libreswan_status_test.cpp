@@ -221,10 +221,11 @@ std::string describe(std::string_view text) {
     out += fmt::format("traffic \"{}\" in={} out={}\n", name, entry.in_bytes, entry.out_bytes);
   }
   for (const auto& t : buildObservedTunnels(text, text, text, "")) {
-    out += fmt::format("tunnel \"{}\" loaded={} ike_up={} ipsec_up={} state={} in={} out={} "
-                       "duplicates={}\n",
-                       t.name, t.loaded, t.ike_up, t.ipsec_up, t.state, t.in_bytes, t.out_bytes,
-                       t.duplicate_ike_sas.size());
+    out += fmt::format(
+        "tunnel \"{}\" loaded={} ike_up={} ipsec_up={} state={} in={} out={} "
+        "duplicates={}\n",
+        t.name, t.loaded, t.ike_up, t.ipsec_up, t.state, t.in_bytes, t.out_bytes,
+        t.duplicate_ike_sas.size());
   }
   return out.empty() ? "nothing\n" : out;
 }

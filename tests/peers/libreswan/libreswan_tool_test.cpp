@@ -13,8 +13,8 @@
 #include <fstream>
 #include <thread>
 
-#include "routing/base/command_runner.hpp"
 #include "peers/libreswan/libreswan_driver.hpp"
+#include "routing/base/command_runner.hpp"
 
 extern char** environ;
 

@@ -81,9 +81,7 @@ bool reads(const Argv& argv) { return std::ranges::find(argv, "show") != argv.en
 
 class XfrmLinksTest : public ::testing::Test {
  protected:
-  XfrmLinksTest() {
-    options_.ip = "/x/ip";
-  }
+  XfrmLinksTest() { options_.ip = "/x/ip"; }
 
   static TunnelSpec spec(std::uint32_t id = 7) {
     TunnelSpec s;

@@ -1,6 +1,6 @@
-// Tests for peers/model/spoke_validation.hpp (and the inside-address rule of peers/model/spoke.hpp): every
-// rule a spoke request must follow, with at least one accepted and one refused value each. A
-// refusal must name the exact field path and must never echo a PSK.
+// Tests for peers/model/spoke_validation.hpp (and the inside-address rule of
+// peers/model/spoke.hpp): every rule a spoke request must follow, with at least one accepted and
+// one refused value each. A refusal must name the exact field path and must never echo a PSK.
 #include "peers/model/spoke_validation.hpp"
 #include "tests/routing/base/prefix_helpers.hpp"
 

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include "peers/libreswan/libreswan_render.hpp"
 #include "peers/model/spoke_json.hpp"
@@ -57,13 +57,12 @@ TEST(TunnelOptions, AGivenKeyChangesOnlyItself) {
 }
 
 TEST(TunnelOptions, AwsNamesAreAccepted) {
-  const auto options =
-      decode(R"({"ike_versions": ["ikev1", "ikev2"],
+  const auto options = decode(R"({"ike_versions": ["ikev1", "ikev2"],
                  "phase1_encryption": ["AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16"],
                  "phase1_integrity": ["SHA1", "SHA2-256", "SHA2-384", "SHA2-512"],
                  "phase2_dh_groups": [5, 14, 15, 16, 17, 18, 19, 20, 21],
                  "dpd_timeout_action": "none", "startup_action": "start"})")
-          .value();
+                           .value();
   EXPECT_TRUE(options.ikev2());
   EXPECT_EQ(options.phase1.encryption.size(), 4u);
   EXPECT_EQ(options.dpd_timeout_action, DpdAction::kNone);
@@ -98,11 +97,10 @@ TEST(TunnelOptions, UnknownNamesAndKeysAreRefused) {
             "tunnel_options.phase2_integrity[0]");
   EXPECT_EQ(refusal(R"({"ike_versions": ["ikev3"]})").second, "must be one of ikev1, ikev2");
   EXPECT_EQ(refusal(R"({"ike_versions": []})").second, "must list at least one value");
-  EXPECT_EQ(refusal(R"({"phase1_encryption": "AES256"})").second,
-            "must be an array of strings");
-  EXPECT_EQ(refusal(R"({"pfs": true})"),
-            (std::pair<std::string, std::string>{"tunnel_options.pfs",
-                                                 "is not a known tunnel option"}));
+  EXPECT_EQ(refusal(R"({"phase1_encryption": "AES256"})").second, "must be an array of strings");
+  EXPECT_EQ(
+      refusal(R"({"pfs": true})"),
+      (std::pair<std::string, std::string>{"tunnel_options.pfs", "is not a known tunnel option"}));
   EXPECT_EQ(refusal(R"({"dpd_timeout_action": "hold"})").second,
             "must be one of clear, none, restart");
   EXPECT_EQ(refusal(R"({"startup_action": 1})").second, "must be a string");
@@ -117,17 +115,15 @@ TEST(TunnelOptions, NumbersFollowAwsRanges) {
   EXPECT_EQ(refusal(R"({"replay_window": 63})").second, "must be between 64 and 2048 packets");
   EXPECT_EQ(refusal(R"({"dpd_timeout_seconds": 29})").second,
             "must be between 30 and 3600 seconds");
-  EXPECT_EQ(refusal(R"({"rekey_fuzz_percent": 101})").second,
-            "must be between 0 and 100 percent");
+  EXPECT_EQ(refusal(R"({"rekey_fuzz_percent": 101})").second, "must be between 0 and 100 percent");
   EXPECT_EQ(refusal(R"({"replay_window": 1024.5})").second, "must be an integer");
   EXPECT_EQ(decode(R"({"replay_window": 1024.0})").value().replay_window, 1024u);
 }
 
 TEST(TunnelOptions, RulesAcrossOptions) {
   EXPECT_EQ(refusal(R"({"phase1_lifetime_seconds": 3600})"),
-            (std::pair<std::string, std::string>{
-                "tunnel_options.phase2_lifetime_seconds",
-                "must be less than phase1_lifetime_seconds"}));
+            (std::pair<std::string, std::string>{"tunnel_options.phase2_lifetime_seconds",
+                                                 "must be less than phase1_lifetime_seconds"}));
   EXPECT_EQ(refusal(R"({"phase2_lifetime_seconds": 1000, "rekey_margin_seconds": 501})").second,
             "must be at most half of phase2_lifetime_seconds (500 seconds)");
   EXPECT_EQ(refusal(R"({"ike_versions": ["ikev1"], "phase1_encryption": ["AES256"],
@@ -261,11 +257,11 @@ bool has(const std::string& text, std::string_view line) {
 }
 
 TEST(LibreswanTunnelOptions, LifetimesRekeyAndReplayWindowAreRendered) {
-  const auto conn = renderConnection(
-      spec(R"({"phase1_lifetime_seconds": 14400, "phase2_lifetime_seconds": 1800,
+  const auto conn =
+      renderConnection(spec(R"({"phase1_lifetime_seconds": 14400, "phase2_lifetime_seconds": 1800,
               "rekey_margin_seconds": 120, "rekey_fuzz_percent": 50, "replay_window": 64})",
-           false),
-      LibreswanOptions{});
+                            false),
+                       LibreswanOptions{});
   EXPECT_TRUE(has(conn, "ikelifetime=14400s")) << conn;
   EXPECT_TRUE(has(conn, "salifetime=1800s"));
   EXPECT_TRUE(has(conn, "rekeymargin=120s"));
@@ -274,9 +270,9 @@ TEST(LibreswanTunnelOptions, LifetimesRekeyAndReplayWindowAreRendered) {
 }
 
 TEST(LibreswanTunnelOptions, AsCustomerGatewayTheHubAlwaysRestartsADeadTunnel) {
-  const auto conn = renderConnection(
-      spec(R"({"dpd_timeout_action": "none", "dpd_timeout_seconds": 45})", false),
-      LibreswanOptions{});
+  const auto conn =
+      renderConnection(spec(R"({"dpd_timeout_action": "none", "dpd_timeout_seconds": 45})", false),
+                       LibreswanOptions{});
   EXPECT_TRUE(has(conn, "dpdaction=restart")) << conn;
   EXPECT_TRUE(has(conn, "retransmit-timeout=45s"));
   EXPECT_TRUE(has(conn, "dpddelay=10"));

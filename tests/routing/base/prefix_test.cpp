@@ -1,5 +1,6 @@
-// Tests for routing/base/prefix.hpp: strict IPv4 address and prefix parsing (one spelling per value),
-// formatting, and the prefix arithmetic (contains, overlaps, last, size, host) at its edges.
+// Tests for routing/base/prefix.hpp: strict IPv4 address and prefix parsing (one spelling per
+// value), formatting, and the prefix arithmetic (contains, overlaps, last, size, host) at its
+// edges.
 #include "routing/base/prefix.hpp"
 #include "tests/routing/base/prefix_helpers.hpp"
 

@@ -58,9 +58,8 @@ TEST_F(BirdClientTest, ReplySplitAcrossWritesIsReassembled) {
 }
 
 TEST_F(BirdClientTest, GreetingSplitAcrossWritesIsAccepted) {
-  FakeBirdServer server(
-      socketPath(), [](const std::string&) { return answer("0000 \n"); },
-      {"0001 BIRD 2.0", ".12 ready.\n"});
+  FakeBirdServer server(socketPath(), [](const std::string&) { return answer("0000 \n"); },
+                        {"0001 BIRD 2.0", ".12 ready.\n"});
   BirdClient client(options());
   EXPECT_TRUE(client.command("echo off").has_value());
 }
@@ -76,9 +75,8 @@ TEST_F(BirdClientTest, ErrorCodesAreRepliesNotFailures) {
 }
 
 TEST_F(BirdClientTest, CommandsRunOneAtATimeOnOneConnection) {
-  FakeBirdServer server(socketPath(), [](const std::string& command) {
-    return answer("0023 " + command + "\n");
-  });
+  FakeBirdServer server(
+      socketPath(), [](const std::string& command) { return answer("0023 " + command + "\n"); });
   BirdClient client(options());
   EXPECT_EQ(client.command("eval 1")->lines[0].text, "eval 1");
   EXPECT_EQ(client.command("eval 2")->lines[0].text, "eval 2");
@@ -127,9 +125,8 @@ TEST_F(BirdClientTest, NextCommandReconnectsAfterADrop) {
 }
 
 TEST_F(BirdClientTest, WrongGreetingIsRefused) {
-  FakeBirdServer server(
-      socketPath(), [](const std::string&) { return answer("0000 \n"); },
-      {"0016 Access restricted\n"});
+  FakeBirdServer server(socketPath(), [](const std::string&) { return answer("0000 \n"); },
+                        {"0016 Access restricted\n"});
   BirdClient client(options());
   const auto reply = client.command("show status");
   ASSERT_FALSE(reply.has_value());
@@ -149,7 +146,7 @@ TEST_F(BirdClientTest, LongOrMultiLineCommandsAreNeverSent) {
   FakeBirdServer server(socketPath(), [](const std::string&) { return answer("0000 \n"); });
   BirdClient client(options());
   for (const std::string& bad : {std::string(1000, 'x'), std::string("show status\ndown"),
-                                std::string("eval 1\r"), std::string()}) {
+                                 std::string("eval 1\r"), std::string()}) {
     const auto reply = client.command(bad);
     ASSERT_FALSE(reply.has_value());
     EXPECT_EQ(reply.error().kind, DriverError::Kind::kInvalid);

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -83,8 +83,8 @@ TEST(BirdReply, AsyncEchoLinesAreIgnored) {
 }
 
 TEST(BirdReply, ErrorFinalCodeIsNotOk) {
-  const auto reply = frameOne(
-      "0002-Reading configuration from a.conf\n8002 a.conf:125:35 syntax error\n");
+  const auto reply =
+      frameOne("0002-Reading configuration from a.conf\n8002 a.conf:125:35 syntax error\n");
   EXPECT_EQ(reply.code, 8002);
   EXPECT_FALSE(reply.ok());
   EXPECT_EQ(reply.errorText(), "a.conf:125:35 syntax error");
@@ -212,7 +212,8 @@ std::string frameDescribed(const std::vector<std::string_view>& chunks, const st
       EXPECT_FALSE(reply.lines.empty()) << file;
       if (reply.lines.empty()) continue;
       EXPECT_EQ(reply.code, reply.lines.back().code) << file;
-      out += fmt::format("reply {:04} ({} lines) ok={}", reply.code, reply.lines.size(), reply.ok());
+      out +=
+          fmt::format("reply {:04} ({} lines) ok={}", reply.code, reply.lines.size(), reply.ok());
       for (const auto& line : reply.lines) {
         EXPECT_GE(line.code, 0) << file;
         EXPECT_LE(line.code, 9999) << file;

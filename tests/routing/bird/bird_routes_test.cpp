@@ -108,7 +108,9 @@ TEST(BirdRoutes, AMalformedLargeCommunitySkipsTheRoute) {
     const auto reply = frame(
         "1007-Table master4:\n"
         " 10.2.0.0/16          unicast [th_a 2026-11-26 09:30:05] * (100) [i]\n"
-        "1012-\tBGP.large_community: " + bad + "\n"
+        "1012-\tBGP.large_community: " +
+        bad +
+        "\n"
         "0000 \n");
     const auto routes = parsed(reply);
     EXPECT_EQ(routes.skipped, 1u) << bad;

@@ -1,5 +1,5 @@
-// Tests for routing/policy/inside_allocator.hpp: AWS's reserved inside networks and the allocator that
-// hands out free /30s of 169.254.0.0/16 from a moving cursor.
+// Tests for routing/policy/inside_allocator.hpp: AWS's reserved inside networks and the allocator
+// that hands out free /30s of 169.254.0.0/16 from a moving cursor.
 #include "routing/policy/inside_allocator.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
-// Tests for routing/policy/summarize.hpp: covering a spoke's exports with at most `limit` prefixes that
-// avoid its own CIDRs, with the least extra address space. Hand cases at the edges, then the
+// Tests for routing/policy/summarize.hpp: covering a spoke's exports with at most `limit` prefixes
+// that avoid its own CIDRs, with the least extra address space. Hand cases at the edges, then the
 // optimal summariser (and the greedy baseline) against a brute-force search on 2,000 small random
 // cases and against each other on 200 larger ones (fixed seeds, so every run checks the same
 // cases and a failure names its case).

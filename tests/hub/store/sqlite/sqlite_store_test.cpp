@@ -28,8 +28,8 @@
 #include <system_error>
 #include <vector>
 
-#include "tests/hub/store/store_conformance.hpp"
 #include "tests/fakes/memory_store.hpp"
+#include "tests/hub/store/store_conformance.hpp"
 
 namespace transit {
 namespace {
@@ -40,10 +40,10 @@ using namespace transit::store_test;
 namespace fs = std::filesystem;
 using hub::StoreErrorCode;
 using peers::Spoke;
-using transit::Ipv4Address;
-using transit::Ipv4Prefix;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using transit::Ipv4Address;
+using transit::Ipv4Prefix;
 
 // ---------------------------------------------------------------------------------------------
 // Conformance: the same rules for every implementation.
