@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "hub/core/planner.hpp"
+#include "tests/routing/base/prefix_helpers.hpp"
 
 namespace transit::hub {
 namespace {
@@ -12,15 +13,8 @@ namespace {
 using routing::ForwardingPolicy;
 using Pair = std::pair<std::string, std::string>;
 
-Ipv4Prefix pfx(std::string_view text) { return Ipv4Prefix::parse(text).value(); }
-
-std::vector<Ipv4Prefix> pfxs(std::initializer_list<std::string_view> texts) {
-  std::vector<Ipv4Prefix> out;
-  for (const auto text : texts) {
-    out.push_back(pfx(text));
-  }
-  return out;
-}
+using routing::test::pfx;
+using routing::test::pfxs;
 
 void addSpoke(DesiredState& state, std::string name, std::string segment,
               std::initializer_list<std::string_view> cidrs) {

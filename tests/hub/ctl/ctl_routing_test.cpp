@@ -1,6 +1,6 @@
 // transit-hubctl's routing views: `routes`, `conflicts`, `spoke exports` and
 // `spoke static-routes`, run through runCtl against tests/fakes/canned_http_server.hpp answering
-// canned API replies (shaped like http/handlers.cpp's) and recording what it was sent.
+// canned API replies (shaped like http/handlers/'s) and recording what it was sent.
 #include <gtest/gtest.h>
 
 #include <boost/json/array.hpp>

@@ -12,6 +12,7 @@
 
 #include "tests/fakes/fake_command_runner.hpp"
 #include "tests/fakes/temp_dir.hpp"
+#include "tests/routing/base/prefix_helpers.hpp"
 
 namespace transit::routing {
 namespace {
@@ -23,15 +24,8 @@ using Kind = DriverError::Kind;
 using Argv = std::vector<std::string>;
 using Pair = std::pair<std::string, std::string>;
 
-Ipv4Prefix pfx(std::string_view text) { return Ipv4Prefix::parse(text).value(); }
-
-std::vector<Ipv4Prefix> pfxs(std::initializer_list<std::string_view> texts) {
-  std::vector<Ipv4Prefix> out;
-  for (const auto text : texts) {
-    out.push_back(pfx(text));
-  }
-  return out;
-}
+using routing::test::pfx;
+using routing::test::pfxs;
 
 // The example configuration's policy (prod and dev both reach shared, not each other): only the
 // isolated segments, prod and dev, have sets.

@@ -7,11 +7,13 @@
 #include "routing/base/command_runner.hpp"
 #include "routing/nft/nft_filter.hpp"
 #include "tests/fakes/temp_dir.hpp"
+#include "tests/routing/base/prefix_helpers.hpp"
 
 namespace transit::routing {
 namespace {
 
-Ipv4Prefix pfx(std::string_view text) { return Ipv4Prefix::parse(text).value(); }
+using routing::test::pfx;
+using routing::test::pfxs;
 
 class RealNft : public ::testing::Test {
  protected:
