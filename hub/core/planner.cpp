@@ -70,14 +70,17 @@ std::vector<peers::TunnelSpec> planTunnels(const DesiredState& desired,
 }
 
 std::optional<RouteOwner> RouteOwners::of(const routing::ObservedRoute& route) const {
-  if (const auto found = protocols.find(route.protocol); found != protocols.end()) {
-    return found->second;
-  }
   for (const auto& community : route.large_communities) {
     if (community.global != local_as || community.data1 != routing::kSpokeTagKind) continue;
-    if (const auto spoke = spoke_tags.find(community.data2); spoke != spoke_tags.end()) {
-      return RouteOwner{spoke->second, std::nullopt};
+    const auto spoke = spoke_tags.find(community.data2);
+    if (spoke == spoke_tags.end()) return std::nullopt;  // a tag no spoke holds (yet, or still)
+    RouteOwner owner{spoke->second, std::nullopt};
+    // Learned over this hub's own session with that spoke: the tunnel it came through.
+    if (const auto session = protocols.find(route.protocol);
+        session != protocols.end() && session->second.spoke == owner.spoke) {
+      owner.tunnel = session->second.tunnel;
     }
+    return owner;
   }
   return std::nullopt;
 }
@@ -87,6 +90,7 @@ RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options,
   RouteOwners owners;
   owners.local_as = options.local_as;
   for (const auto& [name, spoke] : desired.spokes) {
+    if (spoke->route_tag != 0) owners.spoke_tags.emplace(spoke->route_tag, name);
     if (spoke->routing == peers::RoutingMode::kStatic) {
       owners.protocols.emplace(staticName(options, name), RouteOwner{name, std::nullopt});
       continue;
@@ -96,7 +100,14 @@ RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options,
       owners.protocols.emplace(sessionName(options, name, index), RouteOwner{name, index});
     }
   }
-  if (running != nullptr) owners.spoke_tags = routing::spokeTagIds(*running);
+  // What the daemon runs stamps the tags: its table wins over the desired state's while a
+  // change is on its way (a removed spoke's tag, taken by a new spoke before the daemon has the
+  // new configuration, still names the removed spoke, whose routes these are).
+  if (running != nullptr) {
+    for (auto& [tag, spoke] : routing::spokeTagIds(*running)) {
+      owners.spoke_tags.insert_or_assign(tag, std::move(spoke));
+    }
+  }
   return owners;
 }
 
@@ -200,6 +211,7 @@ RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
       routing::BgpSessionSpec session;
       session.name = sessionName(options, name, index);
       session.spoke = name;
+      session.spoke_tag = receiver->route_tag;
       session.index = index;
       session.local_address = peers::hubInsideAddress(receiver->kind, tunnel.inside_cidr);
       session.neighbor_address = peers::peerInsideAddress(receiver->kind, tunnel.inside_cidr);
@@ -229,6 +241,7 @@ RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
       routing::StaticSpokeSpec route;
       route.name = staticName(options, name);
       route.spoke = name;
+      route.spoke_tag = receiver->route_tag;
       route.segment = receiver->segment;
       route.cidrs = receiver->cidrs;
       for (std::size_t i = 0; i < receiver->tunnels.size(); ++i) {

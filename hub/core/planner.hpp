@@ -74,26 +74,25 @@ struct RouteOwner {
 // Which spoke each route belongs to: the one answer the planner, the conflicts, the API and the
 // metrics use (planned once per pass; published in the reconciler's status).
 //
-// A route the hub accepted from a spoke carries the hub's spoke tag, the large community
-// (local_as, routing::kSpokeTagKind, id) (routing/policy/routing_driver.hpp), stamped on import;
-// the ids are those of the routing configuration the daemon runs (`spoke_tags`). A route is
-// attributed:
-//   - from a protocol the planner names (a spoke's BGP session or static protocol, `protocols`):
-//     to that spoke and tunnel. The daemon's import filter tags such a route with the same spoke,
-//     and a route it refused (a conflict) carries no tag, so the name is what holds for both;
-//   - from any other protocol (iBGP from the other hub): to the spoke its spoke tag names;
-//   - otherwise to no spoke.
+// By the spoke's route tag alone: every route a hub learns from a spoke carries the large
+// community (local_as, routing::kSpokeTagKind, route tag) (routing/policy/routing_driver.hpp),
+// stamped on import before the import filter decides, so refused routes (conflicts) carry it
+// too, and a route learned from the other hub over iBGP names its spoke as well as one learned
+// from the spoke. The tunnel is known only for a route learned over this hub's own session with
+// that spoke (`protocols`). A route without the tag, or with a tag no spoke holds, has no owner.
 struct RouteOwners {
-  std::map<std::string, RouteOwner, std::less<>> protocols;  // protocol name -> owner
-  std::map<std::uint32_t, std::string> spoke_tags;           // spoke tag id -> spoke name
-  std::uint32_t local_as = 0;                                // the tags' global administrator
+  // This hub's sessions and static protocols: protocol name -> spoke and tunnel.
+  std::map<std::string, RouteOwner, std::less<>> protocols;
+  std::map<std::uint32_t, std::string> spoke_tags;  // route tag -> spoke name
+  std::uint32_t local_as = 0;                       // the tags' global administrator
 
   std::optional<RouteOwner> of(const routing::ObservedRoute& route) const;
   bool operator==(const RouteOwners&) const = default;
 };
 
 // The owners for `desired`: every protocol the planner names (sessionName, staticName), and the
-// spoke tags of `running`, the routing configuration the daemon runs (none when unknown).
+// spokes' route tags, those of `running` (the routing configuration the daemon runs, when
+// known) winning over the desired state's.
 RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options,
                         const routing::RoutingSpec* running = nullptr);
 
@@ -101,8 +100,8 @@ RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options,
 struct RoutePlanInputs {
   std::span<const routing::ObservedRoute> routes;  // the hub's protocols' routes (BIRD)
   std::set<std::string> usable_tunnels;            // tunnel names with an installed Child SA
-  // The routing configuration the daemon runs (its spoke tag ids); none before the hub applied
-  // one.
+  // The routing configuration the daemon runs (the route tags it stamps); none before the hub
+  // applied one.
   const routing::RoutingSpec* running = nullptr;
 };
 

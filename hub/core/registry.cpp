@@ -50,16 +50,58 @@ std::expected<std::unique_ptr<Registry>, HubError> Registry::create(Store& store
     if (inside_taken || !registry->index(spoke)) {
       return std::unexpected(error(
           ErrorCode::kInvalid, "",
-          fmt::format("stored spoke {} clashes with another stored spoke (a CIDR, an inside /30 "
-                      "or an outside address is used twice)",
+          fmt::format("stored spoke {} clashes with another stored spoke (a CIDR, an inside /30, "
+                      "an outside address or a route tag is used twice)",
                       spoke.name)));
     }
     const std::string name = spoke.name;
     registry->spokes_.emplace(name, std::make_shared<const Spoke>(std::move(spoke)));
   }
+  registry->allocateMissingRouteTags();
   registry->publish();
   registry->writer_ = std::thread([r = registry.get()] { r->writerLoop(); });
   return registry;
+}
+
+void Registry::allocateMissingRouteTags() {
+  std::vector<StoreWrite> writes;
+  std::vector<SpokePtr> tagged;
+  for (auto& [name, spoke] : spokes_) {  // in name order, so every hub allocates alike
+    if (spoke->route_tag != 0) continue;
+    auto copy = std::make_shared<Spoke>(*spoke);
+    copy->route_tag = freeRouteTag();
+    tags_.emplace(copy->route_tag, name);
+    spoke = copy;
+    tagged.push_back(copy);
+    // The same generation: the spoke's configuration is unchanged, and a client's If-Match
+    // still holds.
+    writes.push_back(StoreWrite{StoreWrite::Kind::kReplace, copy.get(), name, copy->generation});
+  }
+  if (writes.empty()) return;
+  const auto results = store_.apply(writes);
+  std::size_t stored = 0;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i]) {
+      ++stored;
+      revision_ = std::max(revision_, *results[i]);
+    } else {
+      spdlog::warn(
+          "route tag {} of spoke {} could not be stored ({}); it is stored with the "
+          "spoke's next change",
+          tagged[i]->route_tag, tagged[i]->name, results[i].error().message);
+    }
+  }
+  spdlog::info("allocated route tags for {} spoke(s) stored before route tags existed ({} stored)",
+               writes.size(), stored);
+}
+
+std::uint32_t Registry::freeRouteTag() const {
+  std::uint32_t tag = 1;
+  for (const auto& [held, name] : tags_) {  // ascending: the first gap
+    if (held != tag) break;
+    ++tag;
+  }
+  return tag;
 }
 
 Registry::~Registry() {
@@ -353,6 +395,8 @@ std::optional<HubError> Registry::findConflict(const SpokeRequest& request) cons
 std::expected<Spoke, HubError> Registry::complete(const SpokeRequest& request,
                                                   const Spoke* previous) {
   Spoke spoke = request.spoke;
+  // Allocated once, kept for the spoke's life (routes are attributed by it on every hub).
+  spoke.route_tag = previous != nullptr ? previous->route_tag : freeRouteTag();
   // A tunnel that keeps its outside address keeps its inside /30 and PSK unless the request
   // sets them: a client that PUTs back what GET returned (no PSKs there) changes nothing.
   auto previousTunnel = [previous](Ipv4Address outside) -> const peers::Tunnel* {
@@ -403,6 +447,12 @@ std::expected<Spoke, HubError> Registry::complete(const SpokeRequest& request,
 }
 
 bool Registry::index(const Spoke& spoke) {
+  if (spoke.route_tag != 0) {
+    if (auto owner = tags_.find(spoke.route_tag);
+        owner != tags_.end() && owner->second != spoke.name) {
+      return false;
+    }
+  }
   for (const auto& cidr : spoke.cidrs) {
     if (auto overlap = cidrs_.findOverlap(cidr); overlap && overlap->owner != spoke.name) {
       return false;
@@ -421,10 +471,15 @@ bool Registry::index(const Spoke& spoke) {
     outside_.emplace(t.outside_ip.value(), spoke.name);
     inside_.reserve(t.inside_cidr);
   }
+  if (spoke.route_tag != 0) tags_.emplace(spoke.route_tag, spoke.name);
   return true;
 }
 
 void Registry::unindex(const Spoke& spoke) {
+  if (auto owner = tags_.find(spoke.route_tag);
+      owner != tags_.end() && owner->second == spoke.name) {
+    tags_.erase(owner);
+  }
   for (const auto& cidr : spoke.cidrs) {
     cidrs_.erase(cidr);
   }

@@ -1,13 +1,13 @@
 // Registry: the hub's desired state (its spokes) and the only path that changes it.
 //
 // Owns: the working copy of every spoke, the indexes that keep spokes from clashing (declared
-// CIDRs, tunnel outside addresses, inside /30s) and the store's write path.
+// CIDRs, tunnel outside addresses, inside /30s, route tags) and the store's write path.
 //
 // Threads: one writer thread runs every command (create, replace, remove, and named updates) in
-// arrival order; it validates, checks conflicts against all other spokes, allocates inside /30s,
-// generates PSKs, writes the store (durable before it answers) and then publishes a new immutable
-// DesiredState. Any thread may call snapshot() and read what it returns; HTTP handlers never
-// wait on anything but their own command.
+// arrival order; it validates, checks conflicts against all other spokes, allocates inside /30s
+// and route tags, generates PSKs, writes the store (durable before it answers) and then publishes a
+// new immutable DesiredState. Any thread may call snapshot() and read what it returns; HTTP
+// handlers never wait on anything but their own command.
 //
 // Read-modify-write is a named update (FBOSS SwSwitch::updateState): update("aws-reimport",
 // spoke, if_match, fn) runs fn on the writer thread against the spoke as it is then, after every
@@ -241,6 +241,12 @@ class Registry {
   std::optional<HubError> findConflict(const peers::SpokeRequest& request) const;
   std::expected<peers::Spoke, HubError> complete(const peers::SpokeRequest& request,
                                                  const peers::Spoke* previous);
+  // Spokes loaded without a route tag (records older than route tags) get one, lowest free in
+  // name order, written back at their generation; a write the store refuses is logged and the
+  // tag is written with the spoke's next change. Before the writer thread starts.
+  void allocateMissingRouteTags();
+  // The lowest route tag no spoke holds.
+  std::uint32_t freeRouteTag() const;
   bool index(const peers::Spoke& spoke);
   void unindex(const peers::Spoke& spoke);
   std::string insideOwner(const Ipv4Prefix& cidr) const;
@@ -259,6 +265,7 @@ class Registry {
   routing::PrefixIndex cidrs_;                              // every spoke's declared CIDRs
   routing::InsideAllocator inside_;                         // every tunnel's inside /30
   std::unordered_map<std::uint32_t, std::string> outside_;  // tunnel outside address -> spoke
+  std::map<std::uint32_t, std::string> tags_;               // route tag -> spoke
 
   // Shared with readers.
   Publisher<DesiredState> published_;  // snapshot() and the subscribers

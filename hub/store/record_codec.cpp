@@ -51,6 +51,7 @@ std::expected<peers::Spoke, std::string> decodeSpokeRecord(const json::value& v)
     return std::unexpected("record is not an object");
   }
   const auto& o = v.get_object();
+  std::int64_t record_version = 1;
   if (const auto* version = o.if_contains("v")) {
     const auto number = json::try_value_to<std::int64_t>(*version);
     if (!number || *number < 1) {
@@ -61,10 +62,12 @@ std::expected<peers::Spoke, std::string> decodeSpokeRecord(const json::value& v)
           "v: record version {} is newer than this hub reads (up to {}); upgrade this hub", *number,
           kRecordVersion));
     }
+    record_version = *number;
   }
   json::object api_like = o;
   api_like.erase("v");
   api_like.erase("generation");
+  api_like.erase("route_tag");
   api_like.erase("created_at");
   api_like.erase("updated_at");
   auto draft = peers::decodeSpokeDraft(api_like);
@@ -89,6 +92,11 @@ std::expected<peers::Spoke, std::string> decodeSpokeRecord(const json::value& v)
   if (!generation || !created || !updated) {
     return std::unexpected(!generation ? generation.error()
                                        : (!created ? created.error() : updated.error()));
+  }
+  if (record_version >= 2) {
+    auto tag = storedField<std::uint32_t>(o, "route_tag");
+    if (!tag) return std::unexpected(tag.error());
+    spoke.route_tag = *tag;
   }
   spoke.generation = *generation;
   spoke.created_at = std::chrono::sys_seconds(std::chrono::seconds(*created));

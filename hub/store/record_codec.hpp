@@ -5,6 +5,8 @@
 // what a record means:
 // - every record written carries "v": kRecordVersion;
 // - a record without "v" was written before the field existed and has version 1's layout;
+// - version 2 added "route_tag" (required from 2 on); a version 1 record decodes with
+//   route_tag 0 ("not allocated"), and the registry allocates one when it loads the record;
 // - a record of a newer version than this hub reads is refused (kCorrupt for the store), never
 //   half-loaded: the newer hub may have added fields whose meaning this one cannot know.
 // Decoding goes through the same validation as an API request, so a damaged record is reported
@@ -22,7 +24,7 @@
 namespace transit::hub {
 
 // The record layout this hub writes and the newest it reads.
-inline constexpr std::int64_t kRecordVersion = 1;
+inline constexpr std::int64_t kRecordVersion = 2;
 
 boost::json::object encodeSpokeRecord(const peers::Spoke& spoke);
 std::expected<peers::Spoke, std::string> decodeSpokeRecord(const boost::json::value& json);

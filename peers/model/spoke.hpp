@@ -85,6 +85,13 @@ struct Spoke {
 
   // Set by the hub.
   std::uint64_t generation = 0;  // 1 when created, +1 on every replace
+  // The spoke's number in the hub's BGP tags: every route accepted from it carries the large
+  // community (hub AS, 2, route_tag) (routing/policy/routing_driver.hpp, kSpokeTagKind).
+  // Allocated once, when the spoke is created (the lowest number no other spoke holds), kept for
+  // its life, unique in the store: so every hub sharing the store tags its routes alike and a
+  // route learned from the other hub names its spoke. 0: not yet allocated (a record written
+  // before the field existed; the registry allocates one when it loads it).
+  std::uint32_t route_tag = 0;
   std::chrono::sys_seconds created_at{};
   std::chrono::sys_seconds updated_at{};
 

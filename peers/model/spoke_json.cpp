@@ -47,7 +47,8 @@ std::expected<std::int64_t, FieldError> asInteger(const json::value& v, const st
 
 // Fields the hub computes and GET returns; a client may send them back and they are ignored.
 bool isComputedSpokeField(std::string_view key) {
-  return key == "generation" || key == "created_at" || key == "updated_at" || key == "status";
+  return key == "generation" || key == "route_tag" || key == "created_at" || key == "updated_at" ||
+         key == "status";
 }
 bool isComputedTunnelField(std::string_view key) {
   return key == "psk_set" || key == "hub_inside_ip" || key == "peer_inside_ip";
@@ -226,6 +227,7 @@ json::object encodeSpokeForApi(const Spoke& spoke) {
   }
   o["tunnels"] = std::move(tunnels);
   o["generation"] = spoke.generation;
+  o["route_tag"] = spoke.route_tag;
   o["created_at"] = formatTimestamp(spoke.created_at);
   o["updated_at"] = formatTimestamp(spoke.updated_at);
   return o;

@@ -10,11 +10,12 @@
 namespace transit::routing {
 namespace {
 
-// Route tags are BGP large communities (local AS, kind, id). The ids are assigned afresh for
-// every rendered file (sorted names from 1); BIRD reads the whole file on every change, so they
-// only need to agree inside one file.
-constexpr std::uint32_t kSegmentTag = 1;  // (local AS, 1, segment id)
-constexpr std::uint32_t kSpokeTag = 2;    // (local AS, 2, spoke id)
+// Route tags are BGP large communities (local AS, kind, id). A spoke's id is its route tag, the
+// registry's number for it (the same on every hub of the pair; routes are attributed by it). A
+// segment's id is assigned afresh for every rendered file (sorted names from 1): BIRD reads the
+// whole file on every change, and export selection by segment happens inside one file.
+constexpr std::uint32_t kSegmentTag = 1;            // (local AS, 1, segment id)
+constexpr std::uint32_t kSpokeTag = kSpokeTagKind;  // (local AS, 2, spoke route tag)
 constexpr std::uint32_t kSummaryTag = 3;  // (local AS, 3, 0): a summary the hub originates
 
 constexpr std::uint32_t kMaxPrepend = 16;
@@ -115,10 +116,28 @@ std::expected<void, DriverError> validate(const RoutingSpec& spec, const BirdOpt
     }
   }
   std::set<std::string> names;
+  std::map<std::string, std::uint32_t> tag_of;     // spoke -> its route tag
+  std::map<std::uint32_t, std::string> tag_owner;  // route tag -> its spoke
+  auto checkTag = [&](std::string_view owner, const std::string& spoke,
+                      std::uint32_t tag) -> std::expected<void, DriverError> {
+    if (tag == 0) {
+      return std::unexpected(invalid(fmt::format("{}: spoke {} has no route tag", owner, spoke)));
+    }
+    if (auto [it, fresh] = tag_of.emplace(spoke, tag); !fresh && it->second != tag) {
+      return std::unexpected(invalid(
+          fmt::format("{}: spoke {} has route tags {} and {}", owner, spoke, it->second, tag)));
+    }
+    if (auto [it, fresh] = tag_owner.emplace(tag, spoke); !fresh && it->second != spoke) {
+      return std::unexpected(invalid(fmt::format("{}: route tag {} is both spoke {}'s and {}'s",
+                                                 owner, tag, it->second, spoke)));
+    }
+    return {};
+  };
   for (const auto& session : spec.sessions) {
     if (auto ok = checkProtocolName("BGP session", session.name, options, names); !ok) return ok;
     const auto owner = fmt::format("session {}", session.name);
     if (auto ok = checkSpoke(owner, session.spoke); !ok) return ok;
+    if (auto ok = checkTag(owner, session.spoke, session.spoke_tag); !ok) return ok;
     if (session.neighbor_as == 0) {
       return std::unexpected(invalid(fmt::format("{}: neighbor ASN 0", owner)));
     }
@@ -153,11 +172,12 @@ std::expected<void, DriverError> validate(const RoutingSpec& spec, const BirdOpt
     const auto owner = fmt::format("static spoke {}", spoke.name);
     if (auto ok = checkSpoke(owner, spoke.spoke); !ok) return ok;
     if (auto ok = checkSegment(owner, spoke.segment); !ok) return ok;
+    if (auto ok = checkTag(owner, spoke.spoke, spoke.spoke_tag); !ok) return ok;
   }
   return {};
 }
 
-// Stable per-file numbers for the tags: sorted names from 1.
+// The tags' ids: each segment's (sorted names from 1, for this file), each spoke's route tag.
 struct TagIds {
   std::map<std::string, std::uint32_t> segments;
   std::map<std::string, std::uint32_t> spokes;
@@ -165,21 +185,18 @@ struct TagIds {
 
 TagIds assignIds(const RoutingSpec& spec) {
   std::set<std::string> segments;
-  std::set<std::string> spokes;
+  TagIds ids;
   for (const auto& session : spec.sessions) {
     segments.insert(session.segment);
     segments.insert(session.export_segments.begin(), session.export_segments.end());
-    spokes.insert(session.spoke);
+    ids.spokes.emplace(session.spoke, session.spoke_tag);
   }
   for (const auto& spoke : spec.statics) {
     segments.insert(spoke.segment);
-    spokes.insert(spoke.spoke);
+    ids.spokes.emplace(spoke.spoke, spoke.spoke_tag);
   }
-  TagIds ids;
   std::uint32_t next = 1;
   for (const auto& name : segments) ids.segments[name] = next++;
-  next = 1;
-  for (const auto& name : spokes) ids.spokes[name] = next++;
   return ids;
 }
 
@@ -187,15 +204,18 @@ std::string tagTable(const RoutingSpec& spec, const TagIds& ids) {
   const auto as = spec.local_as;
   std::string out = fmt::format(
       "#\n"
-      "# Route tags (BGP large communities), set on import; the numbers hold for this file only.\n"
-      "# Communities ({0}, *, *) that a spoke sends are removed before tagging, and ours are\n"
-      "# removed on export.\n"
+      "# Route tags (BGP large communities), set on import before the filter decides, so a\n"
+      "# refused route names its spoke too. Communities ({0}, *, *) that a spoke sends are\n"
+      "# removed before tagging, and ours are removed on export. Segment numbers hold for this\n"
+      "# file only; spoke numbers are the spokes' route tags, the same on every hub.\n"
       "#   ({0}, {1}, 0) a summary originated by the hub (sent only to export_only spokes)\n",
       as, kSummaryTag);
   out += fmt::format("#   ({}, {}, N) segment N:\n", as, kSegmentTag);
   for (const auto& [name, id] : ids.segments) out += fmt::format("#     {} {}\n", id, name);
-  out += fmt::format("#   ({}, {}, N) spoke N:\n", as, kSpokeTag);
-  for (const auto& [name, id] : ids.spokes) out += fmt::format("#     {} {}\n", id, name);
+  out += fmt::format("#   ({}, {}, N) spoke with route tag N:\n", as, kSpokeTag);
+  std::map<std::uint32_t, std::string> by_tag;
+  for (const auto& [name, id] : ids.spokes) by_tag.emplace(id, name);
+  for (const auto& [id, name] : by_tag) out += fmt::format("#     {} {}\n", id, name);
   return out;
 }
 
@@ -280,10 +300,11 @@ std::string renderSession(const RoutingSpec& spec, const TagIds& ids,
       "    import limit {import_limit} action restart;\n"
       "    export limit {export_limit} action block;\n"
       "    import filter {{\n"
+      "      bgp_large_community.delete([({local_as}, *, *)]);  # a spoke must not forge tags\n"
+      "      # Tagged before the checks: a refused route, kept above, still names its spoke.\n"
+      "{tags}"
       "      if net.type != NET_IP4 then reject;\n"
       "      if ! (net ~ [ {accepted} ]) then reject;\n"
-      "      bgp_large_community.delete([({local_as}, *, *)]);  # a spoke must not forge tags\n"
-      "{tags}"
       "      accept;\n"
       "    }};\n"
       "    export filter {{\n"

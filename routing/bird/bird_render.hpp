@@ -6,16 +6,18 @@
 //
 // Policy:
 //  - import: only IPv4 prefixes inside the session's `accepted` CIDRs (any length up to /32);
-//    refused routes are kept for reporting (`import keep filtered on`). Accepted routes are
-//    tagged with BGP large communities (AS,1,segment) and (AS,2,spoke) after any (AS,*,*) the
-//    spoke sent is stripped. `import limit N action restart`.
+//    refused routes are kept for reporting (`import keep filtered on`). Every route is tagged,
+//    before the filter accepts or refuses it, with BGP large communities (AS,1,segment) and
+//    (AS,2,spoke route tag) after any (AS,*,*) the spoke sent is stripped, so a refused route
+//    names its spoke too. `import limit N action restart`.
 //  - export: exactly the session's `export_only` prefixes when set (summaries), else the routes
 //    tagged with one of `export_segments`, never the receiver's own spoke's and never the
 //    summaries; then the receiver's ASN is deleted from the AS path (VGWs share 64512), the
 //    prepends and MED are applied and our tags stripped. `export limit K action block`.
 //  - static spokes: one static protocol each, multipath over the usable next hops, same tags.
 //  - summaries: one static protocol, unreachable routes, preference 10, tagged (AS,3,0).
-// IDs in the tags hold within one rendered file (a comment table at its top names them).
+// A spoke's id in the tags is its route tag (the registry's, the same on every hub); segment
+// ids hold within one rendered file. A comment table at the file's top names them all.
 #pragma once
 
 #include <chrono>

@@ -25,6 +25,7 @@ namespace transit::routing {
 struct BgpSessionSpec {
   std::string name;              // protocol name: hub prefix + spoke + "_" + index (a-z0-9_)
   std::string spoke;             // routes learned here belong to this spoke
+  std::uint32_t spoke_tag = 0;   // the spoke's route tag (kSpokeTagKind), from 1
   int index = 1;                 // tunnel 1 or 2
   Ipv4Address local_address;     // the hub's inside address
   Ipv4Address neighbor_address;  // the spoke's inside address
@@ -57,6 +58,7 @@ struct BgpSessionSpec {
 struct StaticSpokeSpec {
   std::string name;  // protocol name: hub prefix + spoke + "_static" (a-z0-9_)
   std::string spoke;
+  std::uint32_t spoke_tag = 0;  // the spoke's route tag (kSpokeTagKind), from 1
   std::string segment = "default";
   std::vector<Ipv4Prefix> cidrs;       // the spoke's CIDRs
   std::vector<Ipv4Address> next_hops;  // the spoke's inside addresses of the usable tunnels
@@ -94,20 +96,19 @@ struct LargeCommunity {
   auto operator<=>(const LargeCommunity&) const = default;
 };
 
-// The hub tags every route it accepts from a spoke, on import, with the large community
-// (local AS, kSpokeTagKind, spoke id) (routing/bird/bird_render.cpp). The ids number the spokes
-// of the RoutingSpec the daemon runs: its spoke names (sessions and statics) sorted, from 1.
-// Routes refused by the import filter are refused before they are tagged and carry none.
+// The hub tags every route it learns from a spoke, on import, with the large community
+// (local AS, kSpokeTagKind, spoke tag) (routing/bird/bird_render.cpp): the spoke's route_tag,
+// allocated by the registry once per spoke and the same on every hub that shares the store. The
+// tag is stamped before the import filter decides, so a route it refuses (kept for reporting)
+// carries it too. Routes are attributed to spokes by this tag alone: a route learned from the
+// other hub over iBGP names its spoke the same way as one learned from the spoke.
 inline constexpr std::uint32_t kSpokeTagKind = 2;
 
-// Spoke id -> spoke name, for the routes of a daemon that runs `spec` (see kSpokeTagKind).
+// Spoke tag -> spoke name, for the routes of a daemon that runs `spec` (see kSpokeTagKind).
 inline std::map<std::uint32_t, std::string> spokeTagIds(const RoutingSpec& spec) {
-  std::set<std::string> names;
-  for (const auto& session : spec.sessions) names.insert(session.spoke);
-  for (const auto& spoke : spec.statics) names.insert(spoke.spoke);
   std::map<std::uint32_t, std::string> ids;
-  std::uint32_t next = 1;
-  for (const auto& name : names) ids.emplace(next++, name);
+  for (const auto& session : spec.sessions) ids.emplace(session.spoke_tag, session.spoke);
+  for (const auto& spoke : spec.statics) ids.emplace(spoke.spoke_tag, spoke.spoke);
   return ids;
 }
 
@@ -120,8 +121,8 @@ struct ObservedRoute {
   std::vector<std::uint32_t> as_path;  // as received (BGP routes), first AS first
   std::optional<std::uint32_t> med;
   std::vector<Ipv4Address> next_hops;  // gateways (two for ECMP)
-  // BGP.large_community as the daemon stores it: for an accepted spoke route, the hub's own
-  // spoke and segment tags among them (kSpokeTagKind).
+  // BGP.large_community as the daemon stores it: for a route learned from a spoke (accepted or
+  // refused), the hub's own spoke and segment tags among them (kSpokeTagKind).
   std::vector<LargeCommunity> large_communities;
   bool operator==(const ObservedRoute&) const = default;
 };

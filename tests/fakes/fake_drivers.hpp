@@ -99,6 +99,7 @@ class FakeRoutingDriver final : public routing::RoutingDriver {
     if (down) return std::unexpected(DriverError{DriverError::Kind::kNeedsDependency, *down});
     routing::RoutingObservation out{instance, {}, routes, std::nullopt};
     if (running) {
+      for (auto& route : out.routes) stampSpokeTag(route);
       for (const auto& session : running->sessions) {
         routing::ObservedSession s;
         s.name = session.name;
@@ -124,7 +125,26 @@ class FakeRoutingDriver final : public routing::RoutingDriver {
   int fail_next_applies = 0;
   std::uint32_t imported = 1;
   std::optional<std::string> down;
-  std::vector<routing::ObservedRoute> routes;  // reported by observe() as they are
+  // Reported by observe(). A route of one of the running configuration's protocols carries its
+  // spoke's route tag, as BIRD's import filter stamps it, unless it came with one of the hub's
+  // spoke tags already (a route from the other hub); other routes are reported as they are.
+  std::vector<routing::ObservedRoute> routes;
+
+ private:
+  void stampSpokeTag(routing::ObservedRoute& route) const {
+    const auto as = running->local_as;
+    for (const auto& c : route.large_communities) {
+      if (c.global == as && c.data1 == routing::kSpokeTagKind) return;
+    }
+    std::uint32_t tag = 0;
+    for (const auto& session : running->sessions) {
+      if (session.name == route.protocol) tag = session.spoke_tag;
+    }
+    for (const auto& spoke : running->statics) {
+      if (spoke.name == route.protocol) tag = spoke.spoke_tag;
+    }
+    if (tag != 0) route.large_communities.push_back({as, routing::kSpokeTagKind, tag});
+  }
 };
 
 static_assert(std::is_base_of_v<peers::TunnelDriver, FakeTunnelDriver>);

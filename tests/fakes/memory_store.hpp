@@ -186,9 +186,18 @@ class MemoryStore final : public hub::Store {
     return std::nullopt;
   }
 
-  // An inside network or outside address of `spoke` that another spoke holds or that `spoke`
-  // lists twice. The spoke's own stored record does not count: a replace may keep its tunnels.
+  // An inside network, outside address or route tag of `spoke` that another spoke holds, or a
+  // tunnel network or address that `spoke` lists twice. The spoke's own stored record does not
+  // count: a replace may keep its tunnels and tag.
   std::optional<hub::StoreError> tunnelConflict(const peers::Spoke& spoke) const {
+    if (spoke.route_tag != 0) {
+      for (const auto& [name, other] : spokes_) {
+        if (name != spoke.name && other.route_tag == spoke.route_tag) {
+          return conflict("route tag " + std::to_string(spoke.route_tag) +
+                          " is already used by spoke '" + name + "'");
+        }
+      }
+    }
     const auto& tunnels = spoke.tunnels;
     for (std::size_t i = 0; i < tunnels.size(); ++i) {
       for (std::size_t j = 0; j < i; ++j) {

@@ -24,6 +24,7 @@ namespace transit::testing {
 
 inline constexpr std::string_view kAdminToken = "admin-token-for-tests";
 inline constexpr std::string_view kReadToken = "read-token-for-tests";
+inline constexpr std::uint32_t kHubAsn = 65000;
 
 inline hub::ApiToken makeToken(std::string name, hub::Role role, std::string_view secret) {
   hub::ApiToken token;
@@ -46,7 +47,7 @@ class ApiFixture : public ::testing::Test {
   void SetUp() override {
     spdlog::set_level(spdlog::level::warn);
     hub::Registry::Options options;
-    options.validation.hub_asn = 65000;
+    options.validation.hub_asn = kHubAsn;
     auto created = hub::Registry::create(store_, clock_, &hub_metrics_, std::move(options));
     ASSERT_TRUE(created.has_value());
     registry_ = std::move(*created);
@@ -59,10 +60,12 @@ class ApiFixture : public ::testing::Test {
   }
 
   // From now on the API reports `status` as the reconciler's last published pass, indexed as
-  // the reconciler indexes it (owners by session_prefix_, conflicts, spokes).
+  // the reconciler indexes it (owners by route tag, tunnels by session_prefix_, conflicts,
+  // spokes).
   void publishStatus(hub::ReconcileStatus status) {
     hub::PlanOptions plan;
     plan.session_prefix = session_prefix_;
+    plan.local_as = kHubAsn;
     const auto desired = registry_->snapshot();
     hub::indexStatus(status, *desired, hub::routeOwners(*desired, plan));
     status_ = std::make_shared<const hub::ReconcileStatus>(std::move(status));

@@ -17,13 +17,20 @@ namespace json = boost::json;
 Ipv4Prefix pfx(std::string_view text) { return *Ipv4Prefix::parse(text); }
 Ipv4Address addr(std::string_view text) { return *Ipv4Address::parse(text); }
 
+// A route as the hub's BIRD reports it: learned over a spoke's protocol ("th_vpc_b_1"), it
+// carries the spoke's route tag (createSpokes() makes vpc-a 1, vpc-b 2, site-c 3).
 routing::ObservedRoute route(std::string_view prefix, std::string protocol, bool primary,
                              bool filtered = false) {
   routing::ObservedRoute r;
   r.prefix = pfx(prefix);
-  r.protocol = std::move(protocol);
   r.primary = primary;
   r.filtered = filtered;
+  for (const auto& [spoke, tag] : {std::pair{"_vpc_a_", 1U}, {"_vpc_b_", 2U}, {"_site_c_", 3U}}) {
+    if (protocol.find(spoke) != std::string::npos) {
+      r.large_communities = {{kHubAsn, 1, 1}, {kHubAsn, routing::kSpokeTagKind, tag}};
+    }
+  }
+  r.protocol = std::move(protocol);
   return r;
 }
 
@@ -190,7 +197,7 @@ TEST_F(RoutingHandlers, ARouteOfAProtocolTheHubDoesNotNameHasNoSpoke) {
 
 TEST_F(RoutingHandlers, RoutesFollowTheConfiguredProtocolPrefix) {
   createSpokes();
-  session_prefix_ = "hub_";  // the reconciler attributes routes by that prefix
+  session_prefix_ = "hub_";  // the reconciler knows the tunnel by that prefix
   auto status = routingStatus();
   status.routes = {route("10.2.0.0/24", "hub_vpc_b_1", true)};
   publishStatus(std::move(status));

@@ -48,6 +48,13 @@ CREATE TABLE tunnel_outside(address TEXT PRIMARY KEY,
 CREATE INDEX tunnel_inside_by_spoke ON tunnel_inside(spoke);
 CREATE INDEX tunnel_outside_by_spoke ON tunnel_outside(spoke);
 )sql"},
+    // Record version 2: each spoke's route tag, unique among the spokes. Records written before
+    // it have none (0, not allocated) and get a row when the registry allocates their tag.
+    {2, R"sql(
+CREATE TABLE route_tags(tag INTEGER PRIMARY KEY CHECK (tag > 0),
+                        spoke TEXT NOT NULL UNIQUE
+                              REFERENCES spokes(name) ON DELETE CASCADE);
+)sql"},
 };
 
 constexpr int kLatestVersion = kMigrations[std::size(kMigrations) - 1].version;
@@ -425,6 +432,9 @@ struct SqliteStore::Statements {
   Statement delete_outside;
   Statement inside_holder;
   Statement outside_holder;
+  Statement insert_route_tag;
+  Statement delete_route_tag;
+  Statement route_tag_holder;
 
   static std::expected<std::unique_ptr<Statements>, StoreError> prepare(sqlite3* db) {
     auto out = std::make_unique<Statements>();
@@ -452,6 +462,9 @@ struct SqliteStore::Statements {
         {&Statements::delete_outside, "DELETE FROM tunnel_outside WHERE spoke = ?1"},
         {&Statements::inside_holder, "SELECT spoke FROM tunnel_inside WHERE cidr = ?1"},
         {&Statements::outside_holder, "SELECT spoke FROM tunnel_outside WHERE address = ?1"},
+        {&Statements::insert_route_tag, "INSERT INTO route_tags(tag, spoke) VALUES(?1, ?2)"},
+        {&Statements::delete_route_tag, "DELETE FROM route_tags WHERE spoke = ?1"},
+        {&Statements::route_tag_holder, "SELECT spoke FROM route_tags WHERE tag = ?1"},
     };
     for (const auto& [member, sql] : table) {
       sqlite3_stmt* raw = nullptr;
@@ -717,51 +730,54 @@ std::expected<std::uint64_t, StoreError> SqliteStore::bumpRevision(std::string_v
   return revision;
 }
 
-std::expected<void, StoreError> SqliteStore::insertTunnels(const peers::Spoke& spoke,
-                                                           std::string_view what) {
+std::expected<void, StoreError> SqliteStore::insertClaims(const peers::Spoke& spoke,
+                                                          std::string_view what) {
   struct Guard {
     Statement Statements::*insert;
     Statement Statements::*holder;
     std::string_view kind;
   };
-  const Guard inside{&Statements::insert_inside, &Statements::inside_holder, "inside network"};
-  const Guard outside{&Statements::insert_outside, &Statements::outside_holder, "outside address"};
-  for (const peers::Tunnel& tunnel : spoke.tunnels) {
-    const std::pair<const Guard&, std::string> rows[] = {
-        {inside, tunnel.inside_cidr.toString()},
-        {outside, tunnel.outside_ip.toString()},
-    };
-    for (const auto& [guard, key] : rows) {
-      int rc = SQLITE_OK;
-      std::optional<StoreError> failure;
-      {
-        StatementUse insert((*statements_).*guard.insert);
-        insert.bind(1, key).bind(2, spoke.name);
-        rc = insert.step();
-        if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT_PRIMARYKEY &&
-            rc != SQLITE_CONSTRAINT_UNIQUE) {
-          failure = sqliteError(db_, rc, what);
-        }
+  // Inserts one claim row (key, spoke); the second guard behind the hub's own check, so a
+  // refusal names who holds the key.
+  auto claim = [&](const Guard& guard, const auto& key,
+                   std::string_view key_text) -> std::expected<void, StoreError> {
+    int rc = SQLITE_OK;
+    {
+      StatementUse insert((*statements_).*guard.insert);
+      insert.bind(1, key).bind(2, spoke.name);
+      rc = insert.step();
+      if (rc == SQLITE_DONE) return {};
+      if (rc != SQLITE_CONSTRAINT_PRIMARYKEY && rc != SQLITE_CONSTRAINT_UNIQUE) {
+        return std::unexpected(sqliteError(db_, rc, what));
       }
-      if (failure) {
-        return std::unexpected(std::move(*failure));
-      }
-      if (rc == SQLITE_DONE) {
-        continue;
-      }
-      // The second guard behind the hub's own check: name who holds it.
-      StatementUse holder((*statements_).*guard.holder);
-      holder.bind(1, key);
-      std::string message;
-      if (holder.step() == SQLITE_ROW && holder.columnText(0) != spoke.name) {
-        message = fmt::format("tunnel {} {} is already used by spoke '{}'", guard.kind, key,
-                              holder.columnText(0));
-      } else {
-        message =
-            fmt::format("tunnel {} {} is listed twice in spoke '{}'", guard.kind, key, spoke.name);
-      }
-      return std::unexpected(error(StoreErrorCode::kConflict, std::move(message)));
     }
+    StatementUse holder((*statements_).*guard.holder);
+    holder.bind(1, key);
+    std::string message;
+    if (holder.step() == SQLITE_ROW && holder.columnText(0) != spoke.name) {
+      message = fmt::format("{} {} is already used by spoke '{}'", guard.kind, key_text,
+                            holder.columnText(0));
+    } else {
+      message =
+          fmt::format("{} {} is listed twice in spoke '{}'", guard.kind, key_text, spoke.name);
+    }
+    return std::unexpected(error(StoreErrorCode::kConflict, std::move(message)));
+  };
+  const Guard inside{&Statements::insert_inside, &Statements::inside_holder,
+                     "tunnel inside network"};
+  const Guard outside{&Statements::insert_outside, &Statements::outside_holder,
+                      "tunnel outside address"};
+  const Guard tag{&Statements::insert_route_tag, &Statements::route_tag_holder, "route tag"};
+  for (const peers::Tunnel& tunnel : spoke.tunnels) {
+    for (const auto& [guard, key] :
+         {std::pair<const Guard&, std::string>{inside, tunnel.inside_cidr.toString()},
+          std::pair<const Guard&, std::string>{outside, tunnel.outside_ip.toString()}}) {
+      if (auto claimed = claim(guard, key, key); !claimed) return claimed;
+    }
+  }
+  if (spoke.route_tag != 0) {  // 0: not allocated yet (a version 1 record), nothing to claim
+    const std::uint64_t key = spoke.route_tag;
+    if (auto claimed = claim(tag, key, std::to_string(key)); !claimed) return claimed;
   }
   return {};
 }
@@ -837,7 +853,7 @@ StoreWriteResult SqliteStore::writeCreate(const peers::Spoke& spoke) {
         return std::unexpected(sqliteError(db_, rc, what));
       }
     }
-    if (auto inserted = insertTunnels(spoke, what); !inserted) {
+    if (auto inserted = insertClaims(spoke, what); !inserted) {
       return std::unexpected(inserted.error());
     }
     return revision;
@@ -863,15 +879,16 @@ StoreWriteResult SqliteStore::writeReplace(const peers::Spoke& spoke,
         return std::unexpected(sqliteError(db_, rc, what));
       }
     }
-    // The spoke's tunnel rows are rewritten, so it may keep its own networks and addresses.
-    for (const Statement* remove : {&statements_->delete_inside, &statements_->delete_outside}) {
+    // The spoke's claims are rewritten, so it may keep its own networks, addresses and tag.
+    for (const Statement* remove : {&statements_->delete_inside, &statements_->delete_outside,
+                                    &statements_->delete_route_tag}) {
       StatementUse use(*remove);
       use.bind(1, spoke.name);
       if (const int rc = use.step(); rc != SQLITE_DONE) {
         return std::unexpected(sqliteError(db_, rc, what));
       }
     }
-    if (auto inserted = insertTunnels(spoke, what); !inserted) {
+    if (auto inserted = insertClaims(spoke, what); !inserted) {
       return std::unexpected(inserted.error());
     }
     return revision;

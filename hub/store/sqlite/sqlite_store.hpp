@@ -76,8 +76,9 @@ class SqliteStore final : public Store {
                                                   std::uint64_t expected_generation,
                                                   std::string_view what);
   std::expected<std::uint64_t, StoreError> bumpRevision(std::string_view what);
-  // Claims the spoke's inside networks and outside addresses; kConflict if another holds one.
-  std::expected<void, StoreError> insertTunnels(const peers::Spoke& spoke, std::string_view what);
+  // Claims the spoke's inside networks, outside addresses and route tag (when allocated);
+  // kConflict if another spoke holds one.
+  std::expected<void, StoreError> insertClaims(const peers::Spoke& spoke, std::string_view what);
 
   sqlite3* db_;
   std::unique_ptr<Statements> statements_;

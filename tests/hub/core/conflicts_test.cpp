@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 
 namespace transit::hub {
@@ -12,11 +13,12 @@ namespace {
 Ipv4Prefix pfx(std::string_view text) { return *Ipv4Prefix::parse(text); }
 
 // A spoke with the given CIDRs and `tunnels` tunnels; bgp unless `routing` says static.
-std::shared_ptr<const peers::Spoke> spoke(std::string name, std::vector<std::string_view> cidrs,
-                                          int tunnels = 1,
+std::shared_ptr<const peers::Spoke> spoke(std::string name, std::uint32_t route_tag,
+                                          std::vector<std::string_view> cidrs, int tunnels = 1,
                                           peers::RoutingMode routing = peers::RoutingMode::kBgp) {
   auto s = std::make_shared<peers::Spoke>();
   s->name = std::move(name);
+  s->route_tag = route_tag;
   for (auto cidr : cidrs) s->cidrs.push_back(pfx(cidr));
   s->routing = routing;
   if (routing == peers::RoutingMode::kBgp) s->asn = 64512;
@@ -24,33 +26,52 @@ std::shared_ptr<const peers::Spoke> spoke(std::string name, std::vector<std::str
   return s;
 }
 
-// vpc-a (10.1.0.0/16, two tunnels), vpc-b (10.2.0.0/16 and 10.20.0.0/16), site-c (static,
-// 10.3.0.0/24).
+constexpr std::uint32_t kHubAs = 65000;
+
+// vpc-a (route tag 4; 10.1.0.0/16, two tunnels), vpc-b (tag 2; 10.2.0.0/16 and 10.20.0.0/16),
+// site-c (tag 9; static, 10.3.0.0/24).
 DesiredState threeSpokes() {
   DesiredState state;
   state.revision = 7;
   for (auto s :
-       {spoke("vpc-a", {"10.1.0.0/16"}, 2), spoke("vpc-b", {"10.2.0.0/16", "10.20.0.0/16"}),
-        spoke("site-c", {"10.3.0.0/24"}, 1, peers::RoutingMode::kStatic)}) {
+       {spoke("vpc-a", 4, {"10.1.0.0/16"}, 2), spoke("vpc-b", 2, {"10.2.0.0/16", "10.20.0.0/16"}),
+        spoke("site-c", 9, {"10.3.0.0/24"}, 1, peers::RoutingMode::kStatic)}) {
     state.spokes.emplace(s->name, s);
   }
   return state;
 }
 
+// A route as the hub's BIRD reports it: the import filter of each of the hub's protocols tags it
+// with the protocol's spoke's route tag; other protocols' routes carry no tag.
 routing::ObservedRoute route(std::string_view prefix, std::string protocol, bool filtered = true) {
+  static const std::map<std::string, std::uint32_t, std::less<>> kTagOfProtocol = {
+      {"th_vpc_a_1", 4},
+      {"th_vpc_a_2", 4},
+      {"th_vpc_b_1", 2},
+      {"hub_vpc_a_1", 4},
+      {"th_site_c_static", 9}};
   routing::ObservedRoute r;
   r.prefix = pfx(prefix);
-  r.protocol = std::move(protocol);
   r.filtered = filtered;
+  if (const auto tag = kTagOfProtocol.find(protocol); tag != kTagOfProtocol.end()) {
+    r.large_communities = {{kHubAs, 1, 1}, {kHubAs, routing::kSpokeTagKind, tag->second}};
+  }
+  r.protocol = std::move(protocol);
   return r;
 }
 
+PlanOptions hubOptions() {
+  PlanOptions o;
+  o.local_as = kHubAs;
+  return o;
+}
+
 std::vector<Conflict> conflicts(const std::vector<routing::ObservedRoute>& routes) {
-  return findConflicts(threeSpokes(), routeOwners(threeSpokes(), PlanOptions{}), routes);
+  return findConflicts(threeSpokes(), routeOwners(threeSpokes(), hubOptions()), routes);
 }
 
 TEST(RouteOwners, NameEachSessionAndStaticProtocolAsThePlannerDoes) {
-  PlanOptions options;
+  PlanOptions options = hubOptions();
   options.session_prefix = "x_";
   const auto owners = routeOwners(threeSpokes(), options);
   EXPECT_EQ(owners.protocols, (std::map<std::string, RouteOwner, std::less<>>{
@@ -144,20 +165,30 @@ TEST(Conflicts, ARouteReportedTwiceIsOneConflict) {
       1u);
 }
 
-TEST(Conflicts, RoutesOfProtocolsTheHubDoesNotNameAreIgnored) {
+TEST(Conflicts, UntaggedRoutesAndTagsNoSpokeHoldsAreIgnored) {
+  auto foreign = route("10.2.5.0/24", "th_vpc_a_1");
+  foreign.large_communities = {{kHubAs, routing::kSpokeTagKind, 77}};  // no spoke's tag
+  auto other_as = route("10.2.5.0/24", "th_vpc_a_1");
+  other_as.large_communities = {{64512, routing::kSpokeTagKind, 4}};  // not the hub's AS
   EXPECT_TRUE(conflicts({route("10.2.5.0/24", "upstream"), route("10.2.5.0/24", "th_vpc_z_1"),
-                         route("10.2.5.0/24", "th_vpc_a_3")})
+                         foreign, other_as})
                   .empty());
 }
 
-TEST(Conflicts, FollowTheConfiguredProtocolPrefix) {
-  PlanOptions options;
+// A refused route is the spoke's its tag names, however it arrived; the tunnel is known only
+// when it came over this hub's own session with that spoke (named with the configured prefix).
+TEST(Conflicts, TheTagNamesTheSpokeAndTheConfiguredPrefixTheTunnel) {
+  PlanOptions options = hubOptions();
   options.session_prefix = "hub_";
   const std::vector<routing::ObservedRoute> routes{route("10.2.5.0/24", "th_vpc_a_1"),
                                                    route("10.2.6.0/24", "hub_vpc_a_1")};
   const auto got = findConflicts(threeSpokes(), routeOwners(threeSpokes(), options), routes);
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].prefix, pfx("10.2.6.0/24"));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].prefix, pfx("10.2.5.0/24"));
+  EXPECT_EQ(got[0].announced_by, "vpc-a");
+  EXPECT_TRUE(got[0].tunnels.empty());
+  EXPECT_EQ(got[1].prefix, pfx("10.2.6.0/24"));
+  EXPECT_EQ(got[1].tunnels, std::vector<int>{1});
 }
 
 }  // namespace

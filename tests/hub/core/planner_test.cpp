@@ -20,9 +20,14 @@ using transit::Ipv4Prefix;
 Ipv4Prefix pfx(std::string_view text) { return *Ipv4Prefix::parse(text); }
 Ipv4Address addr(std::string_view text) { return *Ipv4Address::parse(text); }
 
+// Spokes with route tags in the order they are added (as the registry allocates them), and
+// routes as the hub's BIRD reports them: a route learned over a spoke's protocol carries the
+// spoke's tag, stamped by the import filter (routing/bird/bird_render.cpp).
 struct Builder {
   DesiredState state;
   int next_inside = 0;
+  std::uint32_t next_tag = 1;
+  std::map<std::string, std::uint32_t> tag_of_protocol;  // "th_vpc_a_1" -> vpc-a's tag
 
   peers::Spoke& add(std::string name, std::string segment, std::vector<std::string> cidrs,
                     peers::RoutingMode mode = peers::RoutingMode::kBgp) {
@@ -32,6 +37,7 @@ struct Builder {
     spoke->segment = std::move(segment);
     for (const auto& cidr : cidrs) spoke->cidrs.push_back(pfx(cidr));
     spoke->routing = mode;
+    spoke->route_tag = next_tag++;
     if (mode == peers::RoutingMode::kBgp) spoke->asn = 64512;
     for (int i = 0; i < 2; ++i, ++next_inside) {
       const auto inside =
@@ -39,9 +45,29 @@ struct Builder {
       spoke->tunnels.push_back(peers::Tunnel{addr(fmt::format("198.51.100.{}", 10 + next_inside)),
                                              pfx(inside), "psk.for.tests"});
     }
+    std::string protocol = "th_" + name;
+    std::ranges::replace(protocol, '-', '_');
+    for (const auto* suffix : {"_1", "_2", "_static"}) {
+      tag_of_protocol[protocol + suffix] = spoke->route_tag;
+    }
     auto* raw = spoke.get();
     state.spokes.emplace(name, std::move(spoke));
     return *raw;
+  }
+
+  std::uint32_t tagOf(const std::string& spoke) const { return state.spokes.at(spoke)->route_tag; }
+
+  // A route of `protocol`, tagged as BIRD tags it when the protocol is one of a spoke's.
+  routing::ObservedRoute route(std::string_view prefix, std::string protocol,
+                               bool filtered = false) const {
+    routing::ObservedRoute r;
+    r.prefix = pfx(prefix);
+    r.filtered = filtered;
+    if (const auto tag = tag_of_protocol.find(protocol); tag != tag_of_protocol.end()) {
+      r.large_communities = {{65000, 1, 1}, {65000, routing::kSpokeTagKind, tag->second}};
+    }
+    r.protocol = std::move(protocol);
+    return r;
   }
 };
 
@@ -55,14 +81,6 @@ PlanOptions options() {
   o.hub_name = "hub-a";
   o.segments = {{"prod", {"shared"}}, {"dev", {"shared"}}};
   return o;
-}
-
-routing::ObservedRoute route(std::string_view prefix, std::string protocol, bool filtered = false) {
-  routing::ObservedRoute r;
-  r.prefix = pfx(prefix);
-  r.protocol = std::move(protocol);
-  r.filtered = filtered;
-  return r;
 }
 
 const routing::BgpSessionSpec& session(const Plan& plan, std::string_view name) {
@@ -91,9 +109,9 @@ TEST(PlannerSegments, ProdAndDevReachSharedButNotEachOther) {
   b.add("prod-a", "prod", {"10.1.0.0/16"});
   b.add("dev-a", "dev", {"10.2.0.0/16"});
   b.add("onprem", "shared", {"172.16.1.0/24"});
-  const std::vector<routing::ObservedRoute> routes = {route("10.1.0.0/16", "th_prod_a_1"),
-                                                      route("10.2.0.0/16", "th_dev_a_1"),
-                                                      route("172.16.1.0/24", "th_onprem_1")};
+  const std::vector<routing::ObservedRoute> routes = {b.route("10.1.0.0/16", "th_prod_a_1"),
+                                                      b.route("10.2.0.0/16", "th_dev_a_1"),
+                                                      b.route("172.16.1.0/24", "th_onprem_1")};
   const Plan plan = hub::plan(b.state, options(), {routes, {}});
 
   EXPECT_EQ(session(plan, "th_prod_a_1").export_segments,
@@ -113,9 +131,9 @@ TEST(PlannerExports, NeverBackToTheSenderAndNeverAFilteredRoute) {
   b.add("vpc-a", "default", {"10.1.0.0/16"});
   b.add("vpc-b", "default", {"10.2.0.0/16"});
   const std::vector<routing::ObservedRoute> routes = {
-      route("10.1.0.0/16", "th_vpc_a_1"), route("10.1.0.0/16", "th_vpc_a_2"),
-      route("10.2.5.0/24", "th_vpc_a_1", /*filtered=*/true),  // inside vpc-b: refused
-      route("10.2.0.0/16", "th_vpc_b_1"), route("10.9.0.0/16", "th_someone_else_1")};
+      b.route("10.1.0.0/16", "th_vpc_a_1"), b.route("10.1.0.0/16", "th_vpc_a_2"),
+      b.route("10.2.5.0/24", "th_vpc_a_1", /*filtered=*/true),  // inside vpc-b: refused
+      b.route("10.2.0.0/16", "th_vpc_b_1"), b.route("10.9.0.0/16", "th_someone_else_1")};
   const Plan plan = hub::plan(b.state, options(), {routes, {}});
 
   EXPECT_EQ(sent(plan, "vpc-a"), std::vector<Ipv4Prefix>{pfx("10.2.0.0/16")});
@@ -132,7 +150,7 @@ TEST(PlannerExports, ThreeHundredScatteredRoutesAreSummarisedToTheVgwLimit) {
   std::vector<routing::ObservedRoute> routes;
   for (int i = 0; i < 300; ++i) {
     // every other /26 of 10.1.0.0/16's first 150 /24s: nothing merges for free
-    routes.push_back(route(fmt::format("10.1.{}.{}/26", i / 2, (i % 2) * 128), "th_vpc_a_1"));
+    routes.push_back(b.route(fmt::format("10.1.{}.{}/26", i / 2, (i % 2) * 128), "th_vpc_a_1"));
   }
   const Plan plan = hub::plan(b.state, options(), {routes, {}});
 
@@ -163,9 +181,9 @@ TEST(PlannerExports, SummariesNeverCoverASpokeTheReceiverMayNotReach) {
   receiver.export_limit = 1;
   b.add("prod-a", "prod", {"10.1.0.0/24", "10.1.2.0/24"});
   b.add("dev-a", "dev", {"10.1.1.0/24"});  // between prod-a's two CIDRs
-  const std::vector<routing::ObservedRoute> routes = {route("10.1.0.0/24", "th_prod_a_1"),
-                                                      route("10.1.2.0/24", "th_prod_a_1"),
-                                                      route("10.1.1.0/24", "th_dev_a_1")};
+  const std::vector<routing::ObservedRoute> routes = {b.route("10.1.0.0/24", "th_prod_a_1"),
+                                                      b.route("10.1.2.0/24", "th_prod_a_1"),
+                                                      b.route("10.1.1.0/24", "th_dev_a_1")};
   const Plan plan = hub::plan(b.state, options(), {routes, {}});
 
   const auto& exports = plan.exports.at("prod-b");
@@ -193,7 +211,7 @@ TEST(PlannerStatic, StaticSpokeIsRoutedOverBothTunnelsAndRedistributed) {
   Builder b;
   b.add("vpc-a", "default", {"10.1.0.0/16"});
   b.add("vpc-s", "default", {"10.3.0.0/16"}, peers::RoutingMode::kStatic);
-  const std::vector<routing::ObservedRoute> routes = {route("10.1.0.0/16", "th_vpc_a_1")};
+  const std::vector<routing::ObservedRoute> routes = {b.route("10.1.0.0/16", "th_vpc_a_1")};
   const Plan plan = hub::plan(b.state, options(), {routes, {}});
 
   ASSERT_EQ(plan.routing.statics.size(), 1u);
@@ -268,59 +286,103 @@ TEST(PlannerNames, TunnelsAndSessionsAreNamedStablyAndTheHubSitsOnEachLink) {
   EXPECT_EQ(p.routing.local_as, 65000u);
 }
 
-// Route owners (RouteOwners): by the protocol the planner names, else by the hub's spoke tag.
+// Route owners (RouteOwners): by the spoke's route tag alone; the tunnel when the route came
+// over this hub's own session with that spoke.
 
 routing::ObservedRoute tagged(std::string_view prefix, std::string protocol,
                               std::vector<routing::LargeCommunity> communities) {
-  auto r = route(prefix, std::move(protocol));
+  routing::ObservedRoute r;
+  r.prefix = pfx(prefix);
+  r.protocol = std::move(protocol);
   r.large_communities = std::move(communities);
   return r;
 }
 
-TEST(PlannerOwners, EveryNamedProtocolBelongsToItsSpokeAndTunnel) {
+TEST(PlannerOwners, ARouteBelongsToTheSpokeItsTagNamesOverTheTunnelItCameThrough) {
   Builder b;
   b.add("vpc-a", "default", {"10.1.0.0/16"});
   b.add("site-c", "default", {"10.3.0.0/24"}, peers::RoutingMode::kStatic);
   const auto owners = routeOwners(b.state, options());
-  EXPECT_EQ(owners.of(route("10.1.0.0/16", "th_vpc_a_2")), (RouteOwner{"vpc-a", 2}));
-  EXPECT_EQ(owners.of(route("10.3.0.0/24", "th_site_c_static")),
+  EXPECT_EQ(owners.of(b.route("10.1.0.0/16", "th_vpc_a_2")), (RouteOwner{"vpc-a", 2}));
+  EXPECT_EQ(owners.of(b.route("10.3.0.0/24", "th_site_c_static")),
             (RouteOwner{"site-c", std::nullopt}));
-  EXPECT_EQ(owners.of(route("10.9.0.0/16", "upstream")), std::nullopt);
+  EXPECT_EQ(owners.of(b.route("10.9.0.0/16", "upstream")), std::nullopt);  // untagged
 }
 
-TEST(PlannerOwners, ARouteFromAnotherProtocolBelongsToTheSpokeItsTagNames) {
+// The protocol's name does not attribute: a route without the tag has no owner, whatever
+// protocol it came from, and a route's tag wins over the protocol it came through.
+TEST(PlannerOwners, TheTagNotTheProtocolNameSaysWhoseRouteItIs) {
   Builder b;
   b.add("vpc-a", "default", {"10.1.0.0/16"});
   b.add("vpc-b", "default", {"10.2.0.0/16"});
-  const auto o = options();
-  const routing::RoutingSpec running = hub::plan(b.state, o).routing;  // ids: vpc-a 1, vpc-b 2
-  const auto owners = routeOwners(b.state, o, &running);
-  // iBGP from the other hub: no spoke's protocol, but the hub's spoke tag for vpc-b.
-  EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 1, 1}, {65000, 2, 2}})),
+  const auto owners = routeOwners(b.state, options());
+  EXPECT_EQ(owners.of(tagged("10.1.0.0/16", "th_vpc_a_1", {})), std::nullopt);
+  EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_vpc_a_1", {{65000, 2, b.tagOf("vpc-b")}})),
             (RouteOwner{"vpc-b", std::nullopt}));
-  // Another AS's communities, or a tag id the running configuration does not have: no owner.
-  EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{64512, 2, 2}})), std::nullopt);
-  EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 2, 9}})), std::nullopt);
-  // Without the running configuration the tags cannot be read.
-  EXPECT_EQ(routeOwners(b.state, o).of(tagged("10.2.0.0/16", "x", {{65000, 2, 2}})), std::nullopt);
 }
 
-TEST(PlannerOwners, TaggedRoutesOfAnotherProtocolAreSentToTheOtherSpokes) {
+TEST(PlannerOwners, ARouteFromTheOtherHubBelongsToTheSpokeItsTagNames) {
   Builder b;
   b.add("vpc-a", "default", {"10.1.0.0/16"});
   b.add("vpc-b", "default", {"10.2.0.0/16"});
   const auto o = options();
-  const routing::RoutingSpec running = hub::plan(b.state, o).routing;
+  const auto tag_b = b.tagOf("vpc-b");
+  // iBGP from the other hub: no spoke's protocol, the hub's spoke tag for vpc-b. The desired
+  // state's tags read it; so does the running configuration's.
+  const routing::RoutingSpec applied = plan(b.state, o).routing;
+  for (const auto* running : {static_cast<const routing::RoutingSpec*>(nullptr), &applied}) {
+    const auto owners = routeOwners(b.state, o, running);
+    EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 1, 1}, {65000, 2, tag_b}})),
+              (RouteOwner{"vpc-b", std::nullopt}));
+    // Another AS's communities, or a tag no spoke holds: no owner.
+    EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{64512, 2, tag_b}})), std::nullopt);
+    EXPECT_EQ(owners.of(tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 2, 99}})), std::nullopt);
+  }
+}
+
+// A removed spoke's tag may be taken by a new spoke before BIRD runs the new configuration; the
+// routes BIRD still holds under that tag are the removed spoke's, as the running file says.
+TEST(PlannerOwners, WhileAChangeIsOnItsWayTheRunningConfigurationsTagsWin) {
+  Builder before;
+  before.add("old-a", "default", {"10.1.0.0/16"});
+  const auto o = options();
+  const routing::RoutingSpec running = plan(before.state, o).routing;
+  Builder after;
+  after.add("new-b", "default", {"10.2.0.0/16"});  // route tag 1 again
+  ASSERT_EQ(after.tagOf("new-b"), before.tagOf("old-a"));
+  const auto route = tagged("10.1.0.0/16", "th_old_a_1", {{65000, 2, 1}});
+  EXPECT_EQ(routeOwners(after.state, o, &running).of(route), (RouteOwner{"old-a", std::nullopt}));
+  EXPECT_EQ(routeOwners(after.state, o).of(route), (RouteOwner{"new-b", std::nullopt}));
+}
+
+TEST(PlannerOwners, RoutesFromTheOtherHubAreSentToTheOtherSpokes) {
+  Builder b;
+  b.add("vpc-a", "default", {"10.1.0.0/16"});
+  b.add("vpc-b", "default", {"10.2.0.0/16"});
+  const auto o = options();
   const std::vector<routing::ObservedRoute> routes = {
-      tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 2, 2}})};
+      tagged("10.2.0.0/16", "th_ibgp_hub_b", {{65000, 2, b.tagOf("vpc-b")}})};
   RoutePlanInputs inputs;
   inputs.routes = routes;
-  inputs.running = &running;
   const RoutingPlan plan = planRouting(b.state, o, inputs);
   ASSERT_TRUE(plan.exports.contains("vpc-a"));
   ASSERT_EQ(plan.exports.at("vpc-a").prefixes.size(), 1u);
   EXPECT_EQ(plan.exports.at("vpc-a").prefixes[0].prefix, pfx("10.2.0.0/16"));
   EXPECT_TRUE(plan.exports.at("vpc-b").prefixes.empty());  // never back to its own spoke
+}
+
+// Every session and static protocol stamps its spoke's route tag (the registry's number).
+TEST(PlannerOwners, SessionsAndStaticsCarryTheSpokesRouteTag) {
+  Builder b;
+  b.add("vpc-a", "default", {"10.1.0.0/16"}).route_tag = 12;
+  b.add("site-c", "default", {"10.3.0.0/24"}, peers::RoutingMode::kStatic).route_tag = 5;
+  const Plan p = plan(b.state, options());
+  ASSERT_EQ(p.routing.sessions.size(), 2u);
+  for (const auto& s : p.routing.sessions) EXPECT_EQ(s.spoke_tag, 12u) << s.name;
+  ASSERT_EQ(p.routing.statics.size(), 1u);
+  EXPECT_EQ(p.routing.statics[0].spoke_tag, 5u);
+  EXPECT_EQ(routing::spokeTagIds(p.routing),
+            (std::map<std::uint32_t, std::string>{{5, "site-c"}, {12, "vpc-a"}}));
 }
 
 TEST(PlannerPlan, ComposesTunnelsRoutingAndForwarding) {

@@ -366,7 +366,8 @@ TEST_F(ReconcilerTest, UnreadableRoutesAreCountedAndPlannedFromTheLastOnesSeen) 
   a.prefix = *Ipv4Prefix::parse("10.1.0.0/16");
   a.protocol = "th_prod_a_1";
   routing_.routes = {a};
-  reconciler.runOnce();
+  reconciler.runOnce();  // applies the sessions
+  reconciler.runOnce();  // BIRD reports their routes, tagged with their spokes
   flaky.fail = true;
   reconciler.runOnce();
   reconciler.runOnce();
@@ -387,7 +388,8 @@ TEST_F(ReconcilerTest, ThePassPublishesRouteOwnersConflictsAndASpokeIndex) {
   refused.protocol = "th_prod_b_1";
   refused.filtered = true;
   routing_.routes = {refused};
-  reconciler_->runOnce();
+  reconciler_->runOnce();  // applies the sessions
+  reconciler_->runOnce();  // BIRD reports their routes, tagged with their spokes
   const auto status = hub_.status();
   ASSERT_EQ(status->route_owners.size(), 1u);
   EXPECT_EQ(status->route_owners[0], (RouteOwner{"prod-b", 1}));

@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "hub/metrics/hub_metrics.hpp"
 #include "tests/fakes/manual_clock.hpp"
@@ -337,9 +338,116 @@ TEST_F(RegistryTest, ConcurrentWritersGetDistinctAllocations) {
   const auto state = registry_->snapshot();
   ASSERT_EQ(state->spokes.size(), static_cast<std::size_t>(kThreads * kPerThread));
   std::set<Ipv4Prefix> inside;
-  for (const auto& [name, spoke] : state->spokes) inside.insert(spoke->tunnels[0].inside_cidr);
+  std::set<std::uint32_t> tags;
+  for (const auto& [name, spoke] : state->spokes) {
+    inside.insert(spoke->tunnels[0].inside_cidr);
+    tags.insert(spoke->route_tag);
+  }
   EXPECT_EQ(inside.size(), state->spokes.size());
+  EXPECT_EQ(tags.size(), state->spokes.size());
+  EXPECT_FALSE(tags.contains(0));
   EXPECT_EQ(state->revision, static_cast<std::uint64_t>(kThreads * kPerThread));
+}
+
+// ---- route tags ------------------------------------------------------------------------------
+
+std::uint32_t tagOf(const Registry& registry, const std::string& name) {
+  return registry.snapshot()->spokes.at(name)->route_tag;
+}
+
+TEST_F(RegistryTest, EachSpokeGetsTheLowestFreeRouteTagAndKeepsIt) {
+  ASSERT_TRUE(registry_->create(vpcDraft("c", "10.3.0.0/16", "198.51.100.30")));
+  ASSERT_TRUE(registry_->create(vpcDraft("a", "10.1.0.0/16", "198.51.100.10")));
+  ASSERT_TRUE(registry_->create(vpcDraft("b", "10.2.0.0/16", "198.51.100.20")));
+  EXPECT_EQ(tagOf(*registry_, "c"), 1u);  // in creation order, not by name
+  EXPECT_EQ(tagOf(*registry_, "a"), 2u);
+  EXPECT_EQ(tagOf(*registry_, "b"), 3u);
+
+  // A replace keeps the tag, whatever it changes; a client cannot set it.
+  auto changed = vpcDraft("a", "10.11.0.0/16", "198.51.100.11");
+  changed.segment = "prod";
+  auto replaced = registry_->replace("a", changed, std::nullopt);
+  ASSERT_TRUE(replaced.has_value()) << replaced.error().message;
+  EXPECT_EQ((*replaced)->route_tag, 2u);
+
+  // A removed spoke's tag is free again; the others keep theirs.
+  ASSERT_TRUE(registry_->remove("c", std::nullopt));
+  ASSERT_TRUE(registry_->create(vpcDraft("d", "10.4.0.0/16", "198.51.100.40")));
+  EXPECT_EQ(tagOf(*registry_, "d"), 1u);
+  EXPECT_EQ(tagOf(*registry_, "b"), 3u);
+
+  start();  // the tags are stored: a restart keeps every one
+  EXPECT_EQ(tagOf(*registry_, "a"), 2u);
+  EXPECT_EQ(tagOf(*registry_, "b"), 3u);
+  EXPECT_EQ(tagOf(*registry_, "d"), 1u);
+}
+
+TEST_F(RegistryTest, AFailedCreateLeavesItsRouteTagFree) {
+  store_.failNextWrites(1, StoreErrorCode::kUnavailable);
+  ASSERT_FALSE(registry_->create(vpcDraft("a", "10.1.0.0/16", "198.51.100.10")));
+  ASSERT_TRUE(registry_->create(vpcDraft("b", "10.2.0.0/16", "198.51.100.20")));
+  EXPECT_EQ(tagOf(*registry_, "b"), 1u);
+}
+
+// Spokes stored before route tags existed (record version 1) load with none: the registry
+// allocates them in name order, around the tags already held, and stores them at the spokes'
+// generations (their configuration did not change; a client's If-Match still holds).
+TEST_F(RegistryTest, SpokesStoredWithoutARouteTagGetOneAtLoadAndKeepTheirGeneration) {
+  ASSERT_TRUE(registry_->create(vpcDraft("x", "10.9.0.0/16", "198.51.100.90")));  // tag 1
+  registry_.reset();
+  for (const auto& [name, cidr, outside] :
+       {std::tuple{"b", "10.2.0.0/16", "198.51.100.20"}, {"a", "10.1.0.0/16", "198.51.100.10"}}) {
+    peers::Spoke old;
+    old.name = name;
+    old.cidrs = {*Ipv4Prefix::parse(cidr)};
+    old.asn = 64512;
+    old.tunnels = {
+        {*Ipv4Address::parse(outside),
+         *Ipv4Prefix::parse(std::string("169.254.") + (name[0] == 'a' ? "1" : "2") + ".0/30"),
+         "stored.key_0"}};
+    old.generation = 3;
+    ASSERT_TRUE(store_.create(old).has_value());  // route_tag 0: not allocated
+  }
+  const auto revision_before = store_.load()->revision;
+  start();
+  EXPECT_EQ(tagOf(*registry_, "a"), 2u);
+  EXPECT_EQ(tagOf(*registry_, "b"), 3u);
+  EXPECT_EQ(tagOf(*registry_, "x"), 1u);
+  const auto stored = store_.load();
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->revision, revision_before + 2);  // two write-backs, nothing else
+  for (const auto& spoke : stored->spokes) {
+    EXPECT_NE(spoke.route_tag, 0u) << spoke.name;
+    if (spoke.name != "x") {
+      EXPECT_EQ(spoke.generation, 3u) << spoke.name;
+    }
+  }
+  EXPECT_EQ(registry_->snapshot()->revision, stored->revision);
+  auto kept = registry_->replace("a", vpcDraft("a", "10.1.0.0/16", "198.51.100.10"), 3);
+  ASSERT_TRUE(kept.has_value()) << kept.error().message;
+  EXPECT_EQ((*kept)->route_tag, 2u);
+}
+
+// A store that refuses the write-back still runs the hub with the tags allocated; they are
+// stored with each spoke's next change.
+TEST_F(RegistryTest, RouteTagsAStoreCannotTakeAtLoadAreStoredWithTheNextChange) {
+  registry_.reset();
+  peers::Spoke old;
+  old.name = "a";
+  old.cidrs = {*Ipv4Prefix::parse("10.1.0.0/16")};
+  old.asn = 64512;
+  old.tunnels = {
+      {*Ipv4Address::parse("198.51.100.10"), *Ipv4Prefix::parse("169.254.1.0/30"), "stored.key_0"}};
+  old.generation = 1;
+  ASSERT_TRUE(store_.create(old).has_value());
+  store_.failNextWrites(1, StoreErrorCode::kUnavailable);
+  start();
+  EXPECT_EQ(tagOf(*registry_, "a"), 1u);
+  EXPECT_EQ(store_.load()->spokes.at(0).route_tag, 0u);
+  auto changed = vpcDraft("a", "10.1.0.0/16", "198.51.100.10");
+  changed.segment = "prod";
+  ASSERT_TRUE(registry_->replace("a", changed, std::nullopt));
+  EXPECT_EQ(store_.load()->spokes.at(0).route_tag, 1u);
 }
 
 }  // namespace

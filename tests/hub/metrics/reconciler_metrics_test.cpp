@@ -16,9 +16,11 @@ namespace {
 
 Ipv4Prefix pfx(std::string_view text) { return *Ipv4Prefix::parse(text); }
 
-std::shared_ptr<const peers::Spoke> bgpSpoke(std::string name, std::string_view cidr, int tunnels) {
+std::shared_ptr<const peers::Spoke> bgpSpoke(std::string name, std::uint32_t route_tag,
+                                             std::string_view cidr, int tunnels) {
   auto s = std::make_shared<peers::Spoke>();
   s->name = std::move(name);
+  s->route_tag = route_tag;
   s->cidrs = {pfx(cidr)};
   s->asn = 64512;
   s->tunnels.resize(static_cast<std::size_t>(tunnels));
@@ -56,9 +58,22 @@ ExportPlan exportPlan(std::string spoke, std::uint32_t limit, std::size_t sent, 
 class ReconcilerMetricsTest : public ::testing::Test {
  protected:
   ReconcilerMetricsTest() {
-    for (auto s : {bgpSpoke("vpc-a", "10.1.0.0/16", 2), bgpSpoke("vpc-b", "10.2.0.0/16", 1)}) {
+    for (auto s :
+         {bgpSpoke("vpc-a", 1, "10.1.0.0/16", 2), bgpSpoke("vpc-b", 2, "10.2.0.0/16", 1)}) {
       desired_.spokes.emplace(s->name, s);
     }
+    options_.local_as = 65000;
+  }
+
+  // A route refused by the import filter of `protocol`, tagged with its spoke's route tag.
+  static routing::ObservedRoute refusedRoute(std::string_view prefix, std::string protocol) {
+    routing::ObservedRoute route;
+    route.prefix = pfx(prefix);
+    route.filtered = true;
+    const std::uint32_t tag = protocol.starts_with("th_vpc_a_") ? 1 : 2;
+    route.large_communities = {{65000, routing::kSpokeTagKind, tag}};
+    route.protocol = std::move(protocol);
+    return route;
   }
 
   // vpc-a: two sessions refusing 3 routes each, sent 2 summaries for 3 prefixes; vpc-b: one
@@ -70,11 +85,7 @@ class ReconcilerMetricsTest : public ::testing::Test {
     }
     status.exports.emplace("vpc-a", exportPlan("vpc-a", 2, 2, true, 512));
     status.exports.emplace("vpc-b", exportPlan("vpc-b", 100, 1, false, 0));
-    routing::ObservedRoute refused;
-    refused.prefix = pfx("10.1.9.0/24");
-    refused.protocol = "th_vpc_b_1";
-    refused.filtered = true;
-    status.routes = {refused};
+    status.routes = {refusedRoute("10.1.9.0/24", "th_vpc_b_1")};
     return status;
   }
 
@@ -130,12 +141,8 @@ TEST_F(ReconcilerMetricsTest, ConflictsCountRefusedRoutesInAnotherSpokesCidr) {
 
 TEST_F(ReconcilerMetricsTest, ARefusedRouteOverBothTunnelsIsOneConflict) {
   auto status = bothSpokes();
-  routing::ObservedRoute refused;
-  refused.prefix = pfx("10.2.7.0/24");
-  refused.filtered = true;
   for (const auto* protocol : {"th_vpc_a_1", "th_vpc_a_2"}) {
-    refused.protocol = protocol;
-    status.routes.push_back(refused);
+    status.routes.push_back(refusedRoute("10.2.7.0/24", protocol));
   }
   record(status);
   EXPECT_TRUE(has("transit_hub_route_conflicts 2")) << scrape();  // 10.1.9.0/24 and 10.2.7.0/24

@@ -48,6 +48,7 @@ TEST(StoredSpoke, RoundTripsExtremeValues) {
   Spoke spoke = fullVpcSpoke();
   spoke.asn = 7224U;
   spoke.generation = std::numeric_limits<std::uint64_t>::max();
+  spoke.route_tag = std::numeric_limits<std::uint32_t>::max();
   spoke.created_at = at(1999, 12, 31, 23, 59, 59);
   spoke.updated_at = at(2106, 2, 7, 6, 28, 16);  // past 32-bit unsigned time
   spoke.tunnels[0].psk = std::string(64, 'Z');
@@ -178,9 +179,38 @@ TEST(StoredSpoke, ARecordSaysItsVersion) { EXPECT_EQ(storedRecord().at("v"), kRe
 TEST(StoredSpoke, ARecordWrittenBeforeTheVersionFieldIsVersionOne) {
   auto record = storedRecord();
   record.erase("v");
+  record.erase("route_tag");
   auto decoded = decodeSpokeRecord(record);
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
-  EXPECT_EQ(*decoded, fullVpcSpoke());
+  Spoke expected = fullVpcSpoke();
+  expected.route_tag = 0;  // version 1 had none: the registry allocates one on load
+  EXPECT_EQ(*decoded, expected);
+}
+
+TEST(StoredSpoke, AVersionOneRecordHasNoRouteTagYet) {
+  auto record = storedRecord();
+  record["v"] = 1;
+  record.erase("route_tag");
+  auto decoded = decodeSpokeRecord(record);
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(decoded->route_tag, 0U);
+  EXPECT_EQ(decoded->name, "prod-a");
+}
+
+TEST(StoredSpoke, FromVersionTwoTheRouteTagIsStoredAndRequired) {
+  EXPECT_EQ(storedRecord().at("route_tag"), 7);
+  auto missing = storedRecord();
+  missing.erase("route_tag");
+  expectDamaged(missing, "v2 without route_tag");
+  auto decoded = decodeSpokeRecord(missing);
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_NE(decoded.error().find("missing route_tag"), std::string::npos) << decoded.error();
+  for (const json::value& bad : {json::value(-1), json::value("7"), json::value(7.5),
+                                 json::value(nullptr), json::value(std::int64_t{1} << 32)}) {
+    auto record = storedRecord();
+    record["route_tag"] = bad;
+    expectDamaged(record, "route_tag = " + json::serialize(bad));
+  }
 }
 
 TEST(StoredSpoke, ANewerRecordIsRefusedNamingItsVersion) {
@@ -188,7 +218,7 @@ TEST(StoredSpoke, ANewerRecordIsRefusedNamingItsVersion) {
   record["v"] = kRecordVersion + 1;
   auto decoded = decodeSpokeRecord(record);
   ASSERT_FALSE(decoded.has_value());
-  EXPECT_NE(decoded.error().find("record version 2 is newer"), std::string::npos)
+  EXPECT_NE(decoded.error().find("record version 3 is newer"), std::string::npos)
       << decoded.error();
   for (const json::value& bad :
        {json::value(0), json::value("1"), json::value(1.5), json::value(nullptr)}) {

@@ -1,7 +1,7 @@
 // The Store conformance suite: the rules every Store implementation keeps (revisions advance by
-// one per write, conditional writes, names, inside networks and outside addresses unique across
-// spokes, nothing changed and no secret in the message when a write is refused). A backend's test
-// instantiates it with a class that opens an empty store:
+// one per write, conditional writes, names, inside networks, outside addresses and route tags
+// unique across spokes, nothing changed and no secret in the message when a write is refused). A
+// backend's test instantiates it with a class that opens an empty store:
 //   class MyBackend { public: static constexpr const char* kName = "My";
 //                     std::expected<std::unique_ptr<hub::Store>, hub::StoreError> open(); };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(My, StoreConformanceTest, MyBackend);
@@ -72,6 +72,7 @@ inline Spoke vpcSpoke(std::string name = "prod-a") {
   spoke.asn = 64512;
   spoke.tunnels = {{address("198.51.100.10"), prefix("169.254.20.0/30"), "VpcSekr3tKey_1"}};
   spoke.generation = 1;
+  spoke.route_tag = 1;
   spoke.created_at = at(1795000000);
   spoke.updated_at = at(1795000000);
   return spoke;
@@ -90,6 +91,7 @@ inline Spoke siteSpoke(std::string name = "branch-7") {
   spoke.tunnels = {{address("203.0.113.7"), prefix("169.254.30.4/30"), "SiteSekr3t.one_1"},
                    {address("203.0.113.8"), prefix("169.254.30.8/30"), "SiteSekr3t.two_2"}};
   spoke.generation = 7;
+  spoke.route_tag = 2;
   spoke.created_at = at(1795000000);
   spoke.updated_at = at(1795003600);
   return spoke;
@@ -110,6 +112,7 @@ inline Spoke numberedSpoke(std::uint32_t i) {
                              fmt::format("Key{}Sekr3t{:04}", k, i)});
   }
   spoke.generation = 1;
+  spoke.route_tag = 1000 + i;
   spoke.created_at = at(1795000000 + i);
   spoke.updated_at = at(1795000000 + i);
   return spoke;
@@ -311,6 +314,61 @@ TYPED_TEST_P(StoreConformanceTest, RemoveReleasesItsTunnels) {
   EXPECT_TRUE(this->store().create(taker).has_value());
 }
 
+TYPED_TEST_P(StoreConformanceTest, CreateWithARouteTagHeldByAnotherSpokeIsAConflict) {
+  this->created(vpcSpoke());
+  Spoke other = numberedSpoke(1);
+  other.route_tag = vpcSpoke().route_tag;
+  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().create(other); });
+  const auto refused = this->store().create(other);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message, HasSubstr("route tag 1"));
+  EXPECT_THAT(refused.error().message, HasSubstr("prod-a"));
+}
+
+TYPED_TEST_P(StoreConformanceTest, ReplaceTakingAnotherSpokesRouteTagIsAConflict) {
+  this->created(vpcSpoke());
+  this->created(siteSpoke());
+  Spoke changed = siteSpoke();
+  changed.route_tag = vpcSpoke().route_tag;
+  changed.generation = 8;
+  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().replace(changed, 7); });
+}
+
+TYPED_TEST_P(StoreConformanceTest, RemoveAndReplaceReleaseTheRouteTag) {
+  this->created(vpcSpoke());
+  this->created(siteSpoke());
+  Spoke retagged = siteSpoke();
+  retagged.route_tag = 9;
+  retagged.generation = 8;
+  ASSERT_TRUE(this->store().replace(retagged, 7).has_value());
+  ASSERT_TRUE(this->store().remove("prod-a", 1).has_value());
+  Spoke taker = numberedSpoke(1);
+  taker.route_tag = 2;  // siteSpoke's old tag
+  ASSERT_TRUE(this->store().create(taker).has_value());
+  Spoke second = numberedSpoke(2);
+  second.route_tag = 1;  // the removed spoke's tag
+  ASSERT_TRUE(this->store().create(second).has_value());
+  EXPECT_EQ(this->contents().spokes.size(), 3U);
+}
+
+// Records written before route tags existed hold none (0); any number of them may be stored,
+// and each claims its tag when the registry writes the one it allocated.
+TYPED_TEST_P(StoreConformanceTest, SpokesWithoutARouteTagYetDoNotClash) {
+  Spoke a = numberedSpoke(1);
+  Spoke b = numberedSpoke(2);
+  a.route_tag = 0;
+  b.route_tag = 0;
+  this->created(a);
+  this->created(b);
+  a.route_tag = 5;
+  ASSERT_TRUE(this->store().replace(a, 1).has_value());
+  b.route_tag = 5;
+  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().replace(b, 1); });
+  b.route_tag = 6;
+  ASSERT_TRUE(this->store().replace(b, 1).has_value());
+  EXPECT_EQ(this->contents().spokes, (std::vector<Spoke>{a, b}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     StoreConformanceTest, AnEmptyStoreHasRevisionZeroAndNoSpokes,
     LoadReturnsEveryFieldOfACreatedSpokeIncludingThePsk, LoadOrdersSpokesByName,
@@ -323,6 +381,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     ReplaceTakingAnotherSpokesInsideNetworkIsAConflict,
     ReplaceTakingAnotherSpokesOutsideAddressIsAConflict,
     ATunnelNetworkListedTwiceInOneSpokeIsAConflict, ReplaceKeepingItsOwnTunnelsSucceeds,
-    ReplaceReleasesTheTunnelsItNoLongerUses, RemoveReleasesItsTunnels);
+    ReplaceReleasesTheTunnelsItNoLongerUses, RemoveReleasesItsTunnels,
+    CreateWithARouteTagHeldByAnotherSpokeIsAConflict, ReplaceTakingAnotherSpokesRouteTagIsAConflict,
+    RemoveAndReplaceReleaseTheRouteTag, SpokesWithoutARouteTagYetDoNotClash);
 
 }  // namespace transit::store_test

@@ -40,6 +40,7 @@ inline Spoke fullVpcSpoke() {
   s.tunnels = {Tunnel{addr("198.51.100.10"), pfx("169.254.20.0/30"), std::string(kPskA)},
                Tunnel{addr("198.51.100.11"), pfx("169.254.20.4/30"), std::string(kPskB)}};
   s.generation = 42;
+  s.route_tag = 7;
   s.created_at = at(2026, 11, 26, 6, 30, 0);
   s.updated_at = at(2026, 11, 27, 23, 59, 59);
   return s;
@@ -54,6 +55,7 @@ inline Spoke staticSiteSpoke() {
   s.routing = RoutingMode::kStatic;
   s.tunnels = {Tunnel{addr("192.0.2.44"), pfx("169.254.200.8/30"), std::string(kPskA)}};
   s.generation = 1;
+  s.route_tag = 3;
   s.created_at = at(2026, 1, 2, 3, 4, 5);
   s.updated_at = s.created_at;
   return s;

@@ -26,11 +26,12 @@ using transit::fakes::TempDir;
 
 Ipv4Address ip(std::string_view text) { return *Ipv4Address::parse(text); }
 
-BgpSessionSpec session(std::string name, std::string spoke, std::string_view local,
-                       std::string_view neighbor) {
+BgpSessionSpec session(std::string name, std::string spoke, std::uint32_t tag,
+                       std::string_view local, std::string_view neighbor) {
   BgpSessionSpec s;
   s.name = std::move(name);
   s.spoke = std::move(spoke);
+  s.spoke_tag = tag;
   s.local_address = ip(local);
   s.neighbor_address = ip(neighbor);
   s.neighbor_as = 64512;
@@ -42,8 +43,8 @@ RoutingSpec twoSessions() {
   RoutingSpec spec;
   spec.local_as = 65000;
   spec.router_id = ip("10.255.0.1");
-  spec.sessions = {session("th_vpc_a_1", "vpc-a", "169.254.10.2", "169.254.10.1"),
-                   session("th_vpc_b_1", "vpc-b", "169.254.20.2", "169.254.20.1")};
+  spec.sessions = {session("th_vpc_a_1", "vpc-a", 1, "169.254.10.2", "169.254.10.1"),
+                   session("th_vpc_b_1", "vpc-b", 2, "169.254.20.2", "169.254.20.1")};
   return spec;
 }
 

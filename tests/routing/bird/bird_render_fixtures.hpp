@@ -34,12 +34,13 @@ using transit::fakes::TempDir;
 Ipv4Address ip(std::string_view text) { return *Ipv4Address::parse(text); }
 Ipv4Prefix net(std::string_view text) { return *Ipv4Prefix::parse(text); }
 
-BgpSessionSpec session(std::string name, std::string spoke, int index, std::string_view local,
-                       std::string_view neighbor, std::uint32_t asn,
+BgpSessionSpec session(std::string name, std::string spoke, std::uint32_t tag, int index,
+                       std::string_view local, std::string_view neighbor, std::uint32_t asn,
                        std::vector<Ipv4Prefix> accepted) {
   BgpSessionSpec s;
   s.name = std::move(name);
   s.spoke = std::move(spoke);
+  s.spoke_tag = tag;
   s.index = index;
   s.local_address = ip(local);
   s.neighbor_address = ip(neighbor);
@@ -50,30 +51,32 @@ BgpSessionSpec session(std::string name, std::string spoke, int index, std::stri
 }
 
 // The lab: two VGW stand-ins with ASN 64512 (two tunnels each) and a site with its own ASN, all
-// in the default segment (any-to-any).
+// in the default segment (any-to-any). Route tags in creation order: vpc-a 1, vpc-b 2, site-1 3.
 [[maybe_unused]] RoutingSpec labSpec() {
   RoutingSpec spec;
   spec.local_as = 65000;
   spec.router_id = ip("10.255.0.1");
   spec.sessions = {
-      session("th_site_1_1", "site-1", 1, "169.254.30.2", "169.254.30.1", 65010,
+      session("th_site_1_1", "site-1", 3, 1, "169.254.30.2", "169.254.30.1", 65010,
               {net("172.16.1.0/24")}),
-      session("th_vpc_a_1", "vpc-a", 1, "169.254.10.2", "169.254.10.1", 64512,
+      session("th_vpc_a_1", "vpc-a", 1, 1, "169.254.10.2", "169.254.10.1", 64512,
               {net("10.1.0.0/16"), net("10.11.0.0/16")}),
-      session("th_vpc_a_2", "vpc-a", 2, "169.254.10.6", "169.254.10.5", 64512,
+      session("th_vpc_a_2", "vpc-a", 1, 2, "169.254.10.6", "169.254.10.5", 64512,
               {net("10.1.0.0/16"), net("10.11.0.0/16")}),
-      session("th_vpc_b_1", "vpc-b", 1, "169.254.20.2", "169.254.20.1", 64512,
+      session("th_vpc_b_1", "vpc-b", 2, 1, "169.254.20.2", "169.254.20.1", 64512,
               {net("10.2.0.0/16")}),
   };
   spec.sessions[3].import_limit = 50;
   return spec;
 }
 
-StaticSpokeSpec staticSpoke(std::string name, std::string spoke, std::string segment,
-                            std::vector<Ipv4Prefix> cidrs, std::vector<Ipv4Address> next_hops) {
+StaticSpokeSpec staticSpoke(std::string name, std::string spoke, std::uint32_t tag,
+                            std::string segment, std::vector<Ipv4Prefix> cidrs,
+                            std::vector<Ipv4Address> next_hops) {
   StaticSpokeSpec s;
   s.name = std::move(name);
   s.spoke = std::move(spoke);
+  s.spoke_tag = tag;
   s.segment = std::move(segment);
   s.cidrs = std::move(cidrs);
   s.next_hops = std::move(next_hops);
@@ -81,7 +84,8 @@ StaticSpokeSpec staticSpoke(std::string name, std::string spoke, std::string seg
 }
 
 // Three segments: dev and prod each exchange routes with shared, not with each other. Segment
-// ids: dev 1, prod 2, shared 3. Spoke ids: dev-a 1, prod-a 2, prod-c 3, shared-1 4.
+// ids: dev 1, prod 2, shared 3. Route tags (the registry's, not the names' order): dev-a 4,
+// prod-a 9, prod-c 2, shared-1 7.
 // prod-a (two tunnels) prefers the other hub (prepend 2, MED 50); shared-1 is sent only the two
 // summaries (10/8 covers prod's, 172.16/12 dev's); prod-c is a static spoke over two tunnels.
 [[maybe_unused]] RoutingSpec policySpec() {
@@ -89,13 +93,13 @@ StaticSpokeSpec staticSpoke(std::string name, std::string spoke, std::string seg
   spec.local_as = 65000;
   spec.router_id = ip("10.255.0.1");
   spec.sessions = {
-      session("th_dev_a_1", "dev-a", 1, "169.254.50.2", "169.254.50.1", 64512,
+      session("th_dev_a_1", "dev-a", 4, 1, "169.254.50.2", "169.254.50.1", 64512,
               {net("172.20.0.0/16")}),
-      session("th_prod_a_1", "prod-a", 1, "169.254.10.2", "169.254.10.1", 64512,
+      session("th_prod_a_1", "prod-a", 9, 1, "169.254.10.2", "169.254.10.1", 64512,
               {net("10.1.0.0/16")}),
-      session("th_prod_a_2", "prod-a", 2, "169.254.10.6", "169.254.10.5", 64512,
+      session("th_prod_a_2", "prod-a", 9, 2, "169.254.10.6", "169.254.10.5", 64512,
               {net("10.1.0.0/16")}),
-      session("th_shared_1_1", "shared-1", 1, "169.254.30.2", "169.254.30.1", 65010,
+      session("th_shared_1_1", "shared-1", 7, 1, "169.254.30.2", "169.254.30.1", 65010,
               {net("192.168.1.0/24")}),
   };
   spec.sessions[0].segment = "dev";
@@ -110,7 +114,7 @@ StaticSpokeSpec staticSpoke(std::string name, std::string spoke, std::string seg
   spec.sessions[3].export_segments = {"dev", "prod", "shared"};
   spec.sessions[3].export_only = std::vector<Ipv4Prefix>{net("10.0.0.0/8"), net("172.16.0.0/12")};
   spec.sessions[3].export_limit = 2;
-  spec.statics = {staticSpoke("th_s_prod_c", "prod-c", "prod",
+  spec.statics = {staticSpoke("th_s_prod_c", "prod-c", 2, "prod",
                               {net("10.3.0.0/16"), net("10.33.0.0/16")},
                               {ip("169.254.40.1"), ip("169.254.40.5")})};
   spec.summaries = {net("10.0.0.0/8"), net("172.16.0.0/12")};

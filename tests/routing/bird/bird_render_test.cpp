@@ -69,21 +69,62 @@ TEST(BirdRender, TheTopOfTheFileMapsTagNumbersToSegmentsAndSpokes) {
   EXPECT_NE(table.find("(65000, 1, N) segment N:\n#     1 dev\n#     2 prod\n#     3 shared\n"),
             std::string::npos)
       << table;
-  EXPECT_NE(table.find("(65000, 2, N) spoke N:\n#     1 dev-a\n#     2 prod-a\n#     3 prod-c\n"
-                       "#     4 shared-1\n"),
+  // Spokes by their route tags, in tag order.
+  EXPECT_NE(table.find("(65000, 2, N) spoke with route tag N:\n#     2 prod-c\n#     4 dev-a\n"
+                       "#     7 shared-1\n#     9 prod-a\n"),
             std::string::npos)
       << table;
   EXPECT_NE(table.find("(65000, 3, 0) a summary"), std::string::npos);
 }
 
-TEST(BirdRender, ImportTagsEveryRouteWithItsSpokesSegmentAndSpoke) {
+TEST(BirdRender, ImportTagsEveryRouteWithItsSpokesSegmentAndRouteTag) {
   const auto import = filterOf(protocolBlock(render(policySpec()), "bgp", "th_prod_a_2"), "import");
   EXPECT_NE(import.find("bgp_large_community.add((65000, 1, 2));  # segment prod"),
             std::string::npos)
       << import;
-  EXPECT_NE(import.find("bgp_large_community.add((65000, 2, 2));  # spoke prod-a"),
+  EXPECT_NE(import.find("bgp_large_community.add((65000, 2, 9));  # spoke prod-a"),
             std::string::npos)
       << import;
+}
+
+// A refused route is kept (import keep filtered) with what the filter did before refusing it:
+// tagging first is what lets the hub name the spoke of a refused route (a conflict).
+TEST(BirdRender, ImportTagsBeforeItRefusesAnything) {
+  for (const auto* name : {"th_dev_a_1", "th_prod_a_1", "th_shared_1_1"}) {
+    const auto import = filterOf(protocolBlock(render(policySpec()), "bgp", name), "import");
+    const auto tag = import.find("bgp_large_community.add((65000, 2, ");
+    ASSERT_NE(tag, std::string::npos) << import;
+    const auto first_reject = import.find("reject;");
+    ASSERT_NE(first_reject, std::string::npos) << import;
+    EXPECT_LT(tag, first_reject) << import;
+    EXPECT_LT(import.find("bgp_large_community.add((65000, 1, "), first_reject) << import;
+  }
+}
+
+TEST(BirdRender, ASpokeWithoutARouteTagOrTwoSpokesWithOneAreRefused) {
+  BirdOptions options = labOptions();
+  auto untagged = labSpec();
+  untagged.sessions[3].spoke_tag = 0;
+  auto result = renderInclude(untagged, options);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, DriverError::Kind::kInvalid);
+  EXPECT_NE(result.error().message.find("spoke vpc-b has no route tag"), std::string::npos)
+      << result.error().message;
+
+  auto shared = labSpec();
+  shared.sessions[3].spoke_tag = 3;  // site-1's
+  result = renderInclude(shared, options);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_NE(result.error().message.find("route tag 3 is both spoke site-1's and vpc-b's"),
+            std::string::npos)
+      << result.error().message;
+
+  auto split = labSpec();
+  split.sessions[2].spoke_tag = 5;  // vpc-a's second session
+  result = renderInclude(split, options);
+  ASSERT_FALSE(result.has_value());
+  EXPECT_NE(result.error().message.find("spoke vpc-a has route tags 1 and 5"), std::string::npos)
+      << result.error().message;
 }
 
 TEST(BirdRender, ImportRemovesTagsASpokeForgedBeforeTagging) {
@@ -141,12 +182,12 @@ TEST(BirdRender, ExportNeverSendsASpokeItsOwnRoutesOverEitherTunnel) {
   const auto text = render(labSpec());
   for (const auto* name : {"th_vpc_a_1", "th_vpc_a_2"}) {
     const auto out = filterOf(protocolBlock(text, "bgp", name), "export");
-    // Spoke ids: site-1 1, vpc-a 2, vpc-b 3.
-    EXPECT_NE(out.find("if (65000, 2, 2) ~ bgp_large_community then reject;"), std::string::npos)
+    // Route tags: vpc-a 1, vpc-b 2, site-1 3.
+    EXPECT_NE(out.find("if (65000, 2, 1) ~ bgp_large_community then reject;"), std::string::npos)
         << out;
   }
   const auto b = filterOf(protocolBlock(text, "bgp", "th_vpc_b_1"), "export");
-  EXPECT_NE(b.find("if (65000, 2, 3) ~ bgp_large_community then reject;"), std::string::npos);
+  EXPECT_NE(b.find("if (65000, 2, 2) ~ bgp_large_community then reject;"), std::string::npos);
 }
 
 TEST(BirdRender, SegmentReceiversAreNeverSentTheSummaries) {
@@ -238,7 +279,7 @@ TEST(BirdRender, StaticSpokeRoutesCarryTheirSegmentAndSpokeTags) {
   EXPECT_NE(import.find("bgp_large_community.add((65000, 1, 2));  # segment prod"),
             std::string::npos)
       << import;
-  EXPECT_NE(import.find("bgp_large_community.add((65000, 2, 3));  # spoke prod-c"),
+  EXPECT_NE(import.find("bgp_large_community.add((65000, 2, 2));  # spoke prod-c"),
             std::string::npos);
 }
 

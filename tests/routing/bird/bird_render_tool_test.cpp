@@ -172,7 +172,7 @@ TEST(BirdLive, SummariesAreUnreachableWithPreference10AndTagged) {
   if (!haveBird()) GTEST_SKIP() << TRANSIT_BIRD_BINARY << " is not installed";
   RoutingSpec spec;
   spec.local_as = 65000;
-  spec.statics = {staticSpoke("th_s_dev_b", "dev-b", "dev", {net("10.9.0.0/16")}, {})};
+  spec.statics = {staticSpoke("th_s_dev_b", "dev-b", 6, "dev", {net("10.9.0.0/16")}, {})};
   spec.summaries = {net("10.0.0.0/8"), net("172.16.0.0/12")};
   const auto include = renderInclude(spec, labOptions());
   ASSERT_TRUE(include.has_value()) << include.error().message;
@@ -226,21 +226,21 @@ TEST(BirdLive, StaticSpokeRoutesCarryTheirSegmentAndSpokeTags) {
   if (!hops) GTEST_SKIP() << "no IPv4 interface with a /8../29 network to put next hops on";
   RoutingSpec spec;
   spec.local_as = 65000;
-  spec.statics = {staticSpoke("th_s_dev_b", "dev-b", "dev", {net("10.9.0.0/16")}, {}),
-                  staticSpoke("th_s_prod_c", "prod-c", "prod",
+  spec.statics = {staticSpoke("th_s_dev_b", "dev-b", 6, "dev", {net("10.9.0.0/16")}, {}),
+                  staticSpoke("th_s_prod_c", "prod-c", 8, "prod",
                               {net("10.3.0.0/16"), net("10.33.0.0/16")}, *hops)};
   const auto include = renderInclude(spec, labOptions());
   ASSERT_TRUE(include.has_value()) << include.error().message;
   TempDir dir;
   LiveBird bird(dir, *include);
   const auto shown = bird.routesOnceUp({"th_s_dev_b", "th_s_prod_c"});
-  // Segment ids: dev 1, prod 2; spoke ids: dev-b 1, prod-c 2.
+  // Segment ids: dev 1, prod 2; route tags: dev-b 6, prod-c 8.
   for (const auto* prefix : {"10.3.0.0/16", "10.33.0.0/16"}) {
     const auto entry = routeEntry(shown, prefix);
     EXPECT_NE(entry.find("unicast [th_s_prod_c "), std::string::npos) << shown;
     EXPECT_NE(entry.find("via " + (*hops)[0].toString()), std::string::npos) << entry;
     EXPECT_NE(entry.find("via " + (*hops)[1].toString()), std::string::npos) << entry;
-    EXPECT_NE(entry.find("BGP.large_community: (65000, 1, 2) (65000, 2, 2)"), std::string::npos)
+    EXPECT_NE(entry.find("BGP.large_community: (65000, 1, 2) (65000, 2, 8)"), std::string::npos)
         << entry;
   }
 }
@@ -253,7 +253,7 @@ TEST(BirdLive, AStaticSpokesRouteIsPreferredToASummaryOfTheSamePrefix) {
   if (!hops) GTEST_SKIP() << "no IPv4 interface with a /8../29 network to put next hops on";
   RoutingSpec spec;
   spec.local_as = 65000;
-  spec.statics = {staticSpoke("th_s_prod_c", "prod-c", "prod", {net("10.3.0.0/16")}, *hops)};
+  spec.statics = {staticSpoke("th_s_prod_c", "prod-c", 8, "prod", {net("10.3.0.0/16")}, *hops)};
   spec.summaries = {net("10.3.0.0/16")};
   const auto include = renderInclude(spec, labOptions());
   ASSERT_TRUE(include.has_value()) << include.error().message;

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <fmt/format.h>
@@ -341,15 +343,18 @@ TEST(BirdRoutes, HundredThousandRoutes) {
   EXPECT_EQ(last.med, std::uint32_t((kRoutes - 1) % 7));
 }
 
-// The spoke ids the hub reads tags by (spokeTagIds) are the ones the rendered file stamps.
+// The spoke tags the hub reads routes by (spokeTagIds) are the ones the rendered file stamps:
+// each spoke's route tag.
 TEST(BirdRoutes, SpokeTagIdsAreTheOnesTheRenderedFileStamps) {
   RoutingSpec spec;
   spec.local_as = 65000;
   spec.router_id = ip("10.255.0.1");
-  for (const auto& [name, spoke] : {std::pair{"th_vpc_b_1", "vpc-b"}, {"th_vpc_a_1", "vpc-a"}}) {
+  for (const auto& [name, spoke, tag] :
+       {std::tuple{"th_vpc_b_1", "vpc-b", 5U}, {"th_vpc_a_1", "vpc-a", 2U}}) {
     BgpSessionSpec session;
     session.name = name;
     session.spoke = spoke;
+    session.spoke_tag = tag;
     session.local_address = ip("169.254.10.2");
     session.neighbor_address = ip("169.254.10.1");
     session.neighbor_as = 64512;
@@ -360,6 +365,7 @@ TEST(BirdRoutes, SpokeTagIdsAreTheOnesTheRenderedFileStamps) {
   StaticSpokeSpec site;
   site.name = "th_site_c_static";
   site.spoke = "site-c";
+  site.spoke_tag = 9;
   site.cidrs = {prefix("172.16.1.0/24")};
   spec.statics.push_back(site);
   BirdOptions options;
@@ -368,7 +374,7 @@ TEST(BirdRoutes, SpokeTagIdsAreTheOnesTheRenderedFileStamps) {
   const auto text = renderInclude(spec, options);
   ASSERT_TRUE(text.has_value()) << text.error().message;
   const auto ids = spokeTagIds(spec);
-  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids, (std::map<std::uint32_t, std::string>{{2, "vpc-a"}, {5, "vpc-b"}, {9, "site-c"}}));
   for (const auto& [id, spoke] : ids) {
     EXPECT_NE(text->find(fmt::format("bgp_large_community.add((65000, {}, {}));  # spoke {}\n",
                                      kSpokeTagKind, id, spoke)),

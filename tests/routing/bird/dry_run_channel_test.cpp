@@ -24,6 +24,7 @@ RoutingSpec routingSpec() {
   BgpSessionSpec session;
   session.name = "th_prod_a_1";
   session.spoke = "prod-a";
+  session.spoke_tag = 1;
   session.local_address = ip("169.254.20.2");
   session.neighbor_address = ip("169.254.20.1");
   session.neighbor_as = 64512;

@@ -221,9 +221,46 @@ TEST_F(SqliteStoreTest, AnEmptyFileIsMigratedToTheCurrentSchema) {
   RawDatabase raw(db());
   EXPECT_EQ(raw.queryInt("PRAGMA user_version"), hub::SqliteStore::schemaVersion());
   EXPECT_EQ(raw.queryInt("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                         "('meta', 'spokes', 'tunnel_inside', 'tunnel_outside')"),
-            4);
+                         "('meta', 'spokes', 'tunnel_inside', 'tunnel_outside', 'route_tags')"),
+            5);
   EXPECT_EQ(raw.queryInt("SELECT value FROM meta WHERE key = 'revision'"), 0);
+}
+
+// A database of schema 1 holds version 1 records (no "v", no route tag): it opens migrated to the
+// current schema, its spokes load with route tag 0 (not allocated), and the tag the registry
+// then writes is claimed like any other.
+TEST_F(SqliteStoreTest, ASchemaOneDatabaseWithVersionOneRecordsIsMigrated) {
+  storeAndClose(vpcSpoke());
+  {
+    RawDatabase raw(db());
+    raw.exec("DROP TABLE route_tags");
+    raw.exec(
+        "UPDATE spokes SET record = replace(replace(record, ',\"route_tag\":1', ''), "
+        "',\"v\":2', '')");
+    raw.exec("PRAGMA user_version = 1");
+    ASSERT_EQ(raw.queryInt("SELECT count(*) FROM spokes WHERE record LIKE '%route_tag%' OR "
+                           "record LIKE '%\"v\"%'"),
+              0);
+  }
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(RawDatabase(db()).queryInt("PRAGMA user_version"), hub::SqliteStore::schemaVersion());
+  auto contents = store->load();
+  ASSERT_TRUE(contents.has_value()) << contents.error().message;
+  ASSERT_EQ(contents->spokes.size(), 1U);
+  Spoke expected = vpcSpoke();
+  expected.route_tag = 0;
+  EXPECT_EQ(contents->spokes[0], expected);
+
+  Spoke tagged = vpcSpoke();
+  tagged.route_tag = 4;
+  ASSERT_TRUE(store->replace(tagged, 1).has_value());
+  Spoke other = numberedSpoke(1);
+  other.route_tag = 4;
+  auto refused = store->create(other);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, StoreErrorCode::kConflict);
+  EXPECT_THAT(refused.error().message, HasSubstr("route tag 4 is already used by spoke 'prod-a'"));
 }
 
 TEST_F(SqliteStoreTest, TheDatabaseIsInWalMode) {
