@@ -319,9 +319,9 @@ std::expected<std::string, std::string> renderSpoke(const json::value& body) {
     return std::unexpected("the body is not a spoke object");
   }
   const auto& spoke = body.as_object();
-  static constexpr std::array<std::string_view, 10> kKnown = {
-      "name",    "kind",  "routing",    "asn",        "preferred_hub",
-      "segment", "cidrs", "generation", "created_at", "updated_at"};
+  static constexpr std::array<std::string_view, 11> kKnown = {
+      "name",  "kind",       "routing",   "asn",        "preferred_hub", "segment",
+      "cidrs", "generation", "route_tag", "created_at", "updated_at"};
   static constexpr std::array<std::string_view, 1> kSkip = {"tunnels"};
   std::string out = renderKeyValues(spoke, kKnown, kSkip);
 

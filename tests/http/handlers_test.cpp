@@ -62,6 +62,9 @@ TEST_F(Handlers, ListAndGetReturnWhatWasCreated) {
   ASSERT_EQ(one.status, 200u);
   EXPECT_EQ(json(one).at("cidrs").at(0), "10.2.0.0/16");
   EXPECT_EQ(header(one, "ETag"), "\"1\"");
+  // Route tags in creation order, not by name: prod-b was created first.
+  EXPECT_EQ(json(one).at("route_tag"), 1);
+  EXPECT_EQ(spokes[0].at("route_tag"), 2);
 
   auto missing = call(verb::get, "/v1/spokes/nope");
   EXPECT_EQ(missing.status, 404u);
@@ -170,6 +173,12 @@ TEST_F(Handlers, PutHonoursIfMatch) {
   auto back = call(verb::put, "/v1/spokes/prod-a", got.body, kAdminToken, true, "\"2\"");
   ASSERT_EQ(back.status, 200u) << back.body;
   EXPECT_EQ(json(back).at("generation"), 2);
+
+  // A route_tag in the body is the hub's to set: accepted and ignored, like generation.
+  const auto retag = spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10", R"(, "route_tag": 9)");
+  auto ignored = call(verb::put, "/v1/spokes/prod-a", retag, kAdminToken);
+  ASSERT_EQ(ignored.status, 200u) << ignored.body;
+  EXPECT_EQ(json(ignored).at("route_tag"), 1);
 
   auto missing = call(verb::put, "/v1/spokes/nope", spokeJson("nope", "10.5.0.0/16", "1.2.3.4"));
   EXPECT_EQ(missing.status, 404u);

@@ -99,6 +99,14 @@ eventually 10 "GET /v1/conflicts: 10.2.5.0/24 from vpc-a (tunnels 1 and 2) insid
 [[ "$(get '/v1/routes?spoke=vpc-a&filtered=true' | jq -c '[.routes[].prefix] | unique')" == \
   '["10.2.5.0/24","192.168.77.0/24"]' ]] || fail "GET /v1/routes?filtered=true lists the refused routes"
 pass "GET /v1/routes?spoke=vpc-a&filtered=true lists 10.2.5.0/24 and 192.168.77.0/24"
+# BIRD keeps the refused route with vpc-a's route tag on it (stamped before the filter refused
+# it): that tag, not the session's name, is what attributes it.
+vpc_a_tag="$(get /v1/spokes/vpc-a | jq -r .route_tag)"
+[[ "${vpc_a_tag}" =~ ^[1-9][0-9]*$ ]] || fail "GET /v1/spokes/vpc-a shows its route_tag"
+refused_entry="$("${lab}" exec hub -- birdc -s "${STATE}/hub/bird.ctl" show route filtered all 10.2.5.0/24)"
+grep -q "BGP.large_community:.*(65000, 2, ${vpc_a_tag})" <<<"${refused_entry}" ||
+  fail "BIRD's refused 10.2.5.0/24 carries vpc-a's route tag (65000, 2, ${vpc_a_tag}): ${refused_entry}"
+pass "BIRD's refused 10.2.5.0/24 carries vpc-a's route tag (65000, 2, ${vpc_a_tag})"
 "${lab}" exec vpc-b -- ip route show 10.2.5.0/24 | grep -q . && fail "vpc-b was sent 10.2.5.0/24"
 "${lab}" exec site-1 -- ip route show 192.168.77.0/24 | grep -q . && fail "site-1 was sent 192.168.77.0/24"
 pass "no spoke is sent a refused route"

@@ -42,7 +42,7 @@ constexpr std::string_view kSpoke =
     R"("hub_inside_ip":"169.254.80.146","peer_inside_ip":"169.254.80.145","psk_set":true},)"
     R"({"outside_ip":"198.51.100.11","inside_cidr":"169.254.172.84/30",)"
     R"("hub_inside_ip":"169.254.172.86","peer_inside_ip":"169.254.172.85","psk_set":true}],)"
-    R"("generation":1,"created_at":"2026-11-26T06:30:00Z","updated_at":"2026-11-26T06:30:00Z"})";
+    R"("generation":1,"route_tag":1,"created_at":"2026-11-26T06:30:00Z","updated_at":"2026-11-26T06:30:00Z"})";
 
 constexpr std::string_view kBadPsk =
     R"({"error":{"code":"invalid_field","message":"the pre-shared key has characters )"

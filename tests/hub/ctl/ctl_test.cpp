@@ -45,7 +45,7 @@ constexpr std::string_view kSpoke =
     R"("hub_inside_ip":"169.254.20.2","peer_inside_ip":"169.254.20.1","psk_set":true},)"
     R"({"outside_ip":"198.51.100.11","inside_cidr":"169.254.21.0/30",)"
     R"("hub_inside_ip":"169.254.21.2","peer_inside_ip":"169.254.21.1","psk_set":true}],)"
-    R"("generation":1,"created_at":"2026-11-26T06:30:00Z","updated_at":"2026-11-26T06:30:00Z"})";
+    R"("generation":1,"route_tag":1,"created_at":"2026-11-26T06:30:00Z","updated_at":"2026-11-26T06:30:00Z"})";
 constexpr std::string_view kStaticSpoke =
     R"({"name":"site-b","kind":"site","cidrs":["192.168.0.0/24"],"routing":"static",)"
     R"("preferred_hub":null,"segment":"onprem","tunnels":[{"outside_ip":"203.0.113.7",)"
@@ -363,6 +363,7 @@ TEST(Render, SpokeShowsKeyValuesThenTunnels) {
             "segment: default\n"
             "cidrs: 10.1.0.0/16, 10.2.0.0/16\n"
             "generation: 1\n"
+            "route_tag: 1\n"
             "created_at: 2026-11-26T06:30:00Z\n"
             "updated_at: 2026-11-26T06:30:00Z\n"
             "\n"

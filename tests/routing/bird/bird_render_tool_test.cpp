@@ -61,6 +61,7 @@ TEST_F(BirdParse, EdgeCasesParse) {
   spec.statics.push_back(spec.statics[0]);
   spec.statics.back().name = "th_s_prod_d";
   spec.statics.back().spoke = "prod-d";
+  spec.statics.back().spoke_tag = 11;
   spec.statics.back().next_hops.clear();  // no routes
   const auto text = renderInclude(spec, labOptions());
   ASSERT_TRUE(text.has_value()) << text.error().message;
