@@ -16,24 +16,25 @@ usage() {
   exit 2
 }
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 
 install_deps() {
   step "Installing Debian packages (ami/install-deps.sh)"
   bash "$repo/ami/install-deps.sh"
 }
 
+# build DIR TARGET [CMAKE ARGS...]: configures DIR and builds TARGET ("all": everything).
 build() {
-  local dir=$1
-  shift
-  step "Building in ${dir#"$repo"/}"
+  local dir=$1 target=$2
+  shift 2
+  step "Building ${target} in ${dir#"$repo"/}"
   cmake -S "$repo" -B "$dir" -G Ninja -DTRANSIT_WERROR=ON "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs"
+  cmake --build "$dir" -j "$jobs" --target "$target"
 }
 
 run_hub() {
   install_deps
-  build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  build "$build" all -DCMAKE_BUILD_TYPE=RelWithDebInfo
   local state=$repo/.run
   local listen=${TRANSIT_HUB_LISTEN:-127.0.0.1:8080}
   install -d -m 0700 "$state"
@@ -88,10 +89,12 @@ run_ctest() {
 
 run_tests() {
   install_deps
-  build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  build "$build" all -DCMAKE_BUILD_TYPE=RelWithDebInfo
   step "Running every test (unit and end-to-end)"
   run_ctest "$build"
-  build "$repo/build-asan" -DCMAKE_BUILD_TYPE=Debug -DTRANSIT_SANITIZE=ON -DTRANSIT_BENCH=OFF
+  # Only the unit tests run under the sanitizers, so only they are built.
+  build "$repo/build-asan" unit_tests -DCMAKE_BUILD_TYPE=Debug -DTRANSIT_SANITIZE=ON \
+    -DTRANSIT_BENCH=OFF
   step "Running the unit tests under ASan+UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_ctest "$repo/build-asan" -L unit
@@ -99,7 +102,7 @@ run_tests() {
 
 run_lab() {
   install_deps
-  build "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  build "$build" all -DCMAKE_BUILD_TYPE=RelWithDebInfo
   local lab=$repo/tests/lab/lab
   "$lab" down >/dev/null 2>&1 || true
   local follower=""

@@ -12,7 +12,6 @@
 #include <expected>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
