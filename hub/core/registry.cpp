@@ -42,25 +42,55 @@ std::expected<std::unique_ptr<Registry>, HubError> Registry::create(Store& store
         fmt::format("cannot load the store ({}): {}", store.describe(), contents.error().message)));
   }
   std::unique_ptr<Registry> registry(new Registry(store, clock, metrics, std::move(options)));
-  registry->revision_ = contents->revision;
-  for (auto& spoke : contents->spokes) {
-    const bool inside_taken = std::ranges::any_of(spoke.tunnels, [&](const peers::Tunnel& t) {
-      return registry->inside_.isUsed(t.inside_cidr);
-    });
-    if (inside_taken || !registry->index(spoke)) {
-      return std::unexpected(error(
-          ErrorCode::kInvalid, "",
-          fmt::format("stored spoke {} clashes with another stored spoke (a CIDR, an inside /30, "
-                      "an outside address or a route tag is used twice)",
-                      spoke.name)));
-    }
-    const std::string name = spoke.name;
-    registry->spokes_.emplace(name, std::make_shared<const Spoke>(std::move(spoke)));
-  }
+  if (auto refused = registry->adopt(std::move(*contents))) return std::unexpected(*refused);
   registry->allocateMissingRouteTags();
   registry->publish();
   registry->writer_ = std::thread([r = registry.get()] { r->writerLoop(); });
   return registry;
+}
+
+std::optional<HubError> Registry::adopt(StoreContents contents) {
+  spokes_.clear();
+  cidrs_ = routing::PrefixIndex{};
+  const auto cursor = inside_.cursor();  // freed /30s are not handed out again at once
+  inside_ = routing::InsideAllocator{};
+  inside_.seek(cursor);
+  outside_.clear();
+  tags_.clear();
+  revision_ = contents.revision;
+  for (auto& spoke : contents.spokes) {
+    const bool inside_taken = std::ranges::any_of(
+        spoke.tunnels, [&](const peers::Tunnel& t) { return inside_.isUsed(t.inside_cidr); });
+    if (inside_taken || !index(spoke)) {
+      return error(ErrorCode::kInvalid, "",
+                   fmt::format("stored spoke {} clashes with another stored spoke (a CIDR, an "
+                               "inside /30, an outside address or a route tag is used twice)",
+                               spoke.name));
+    }
+    const std::string name = spoke.name;
+    spokes_.emplace(name, std::make_shared<const Spoke>(std::move(spoke)));
+  }
+  return std::nullopt;
+}
+
+bool Registry::refresh() {
+  auto contents = store_.load();
+  if (!contents) {
+    spdlog::warn("cannot reload the store after a refused write: {}", contents.error().message);
+    return false;
+  }
+  // Kept to put back if what the store holds cannot be indexed (the hub keeps serving the state
+  // it had; the refused command is answered with the store's refusal).
+  auto spokes = spokes_;
+  const auto revision = revision_;
+  if (auto refused = adopt(std::move(*contents))) {
+    spdlog::error("the store holds spokes that clash: {}", refused->message);
+    StoreContents previous{revision, {}};
+    for (const auto& [name, spoke] : spokes) previous.spokes.push_back(*spoke);
+    adopt(std::move(previous));
+    return false;
+  }
+  return true;
 }
 
 void Registry::allocateMissingRouteTags() {
@@ -95,13 +125,17 @@ void Registry::allocateMissingRouteTags() {
                writes.size(), stored);
 }
 
-std::uint32_t Registry::freeRouteTag() const {
+std::uint32_t Registry::freeRouteTag() {
+  // The lowest free tag, or after a lost race one of the lowest tag_spread_ free ones.
+  const std::uint32_t skip = tag_spread_ == 0 ? 0 : random_() % tag_spread_;
   std::uint32_t tag = 1;
-  for (const auto& [held, name] : tags_) {  // ascending: the first gap
-    if (held != tag) break;
-    ++tag;
+  std::uint32_t skipped = 0;
+  auto held = tags_.begin();
+  for (;; ++tag) {
+    while (held != tags_.end() && held->first < tag) ++held;
+    if (held != tags_.end() && held->first == tag) continue;
+    if (skipped++ == skip) return tag;
   }
-  return tag;
 }
 
 Registry::~Registry() {
@@ -183,47 +217,91 @@ void Registry::writerLoop() {
 }
 
 void Registry::runBatch(std::deque<Pending>& batch) {
+  std::vector<Result> results(batch.size());
+  std::vector<std::size_t> todo(batch.size());
+  for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  bool changed = false;
+  for (int attempt = 1;; ++attempt) {
+    auto lost = stageAndWrite(batch, todo, results, changed);
+    if (lost.empty()) break;
+    // Another writer (the pair's other hub) got there first: the working state is behind the
+    // store. Reload it and stage these commands again, each against what is now stored, so a
+    // race on an allocation is retried instead of answered with 409; what then conflicts for
+    // real is answered by the hub's own checks (409 naming the spoke, 412, 404).
+    if (attempt == kMaxAttempts) {
+      spdlog::warn("{} command(s) lost {} races with another writer in a row; answered 409",
+                   lost.size(), attempt);
+      break;
+    }
+    if (!refresh()) break;
+    changed = true;
+    todo = std::move(lost);
+    // The other hub allocates from the same state by the same rule: spread this hub's next
+    // picks (a random place for /30s, a random one of the lowest free route tags) so the two
+    // stop colliding.
+    inside_.seek(Ipv4Address(static_cast<std::uint32_t>(kInsidePool.network().value() +
+                                                        (random_() % kInsidePool.size()))));
+    tag_spread_ = 16U * static_cast<std::uint32_t>(attempt);
+  }
+  tag_spread_ = 0;
+  if (changed) {
+    publish();  // before answering: a client that got 201 must find the spoke with GET
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].completion(std::move(results[i]));
+  }
+}
+
+std::vector<std::size_t> Registry::stageAndWrite(std::deque<Pending>& batch,
+                                                 const std::vector<std::size_t>& todo,
+                                                 std::vector<Result>& results, bool& changed) {
   std::vector<Staged> staged;
-  staged.reserve(batch.size());
-  for (auto& pending : batch) {
-    staged.push_back(std::visit([this](auto& command) { return stage(command); }, pending.command));
+  staged.reserve(todo.size());
+  for (const std::size_t i : todo) {
+    staged.push_back(
+        std::visit([this](auto& command) { return stage(command); }, batch[i].command));
   }
 
   std::vector<StoreWrite> writes;
-  std::vector<std::size_t> writer_of;  // writes[i] belongs to staged[writer_of[i]]
-  for (std::size_t i = 0; i < staged.size(); ++i) {
-    if (staged[i].write) {
-      writes.push_back(*staged[i].write);
-      writer_of.push_back(i);
+  std::vector<std::size_t> writer_of;  // writes[w] belongs to staged[writer_of[w]]
+  for (std::size_t k = 0; k < staged.size(); ++k) {
+    if (staged[k].write) {
+      writes.push_back(*staged[k].write);
+      writer_of.push_back(k);
     }
   }
+  std::vector<bool> lost(staged.size(), false);
   if (!writes.empty()) {
     const auto written = store_.apply(writes);
     // Undo refused writes last-first: a later command on the same spoke was staged on top of an
     // earlier one, and the store refuses it too (its generation or existence check fails).
     for (std::size_t w = writes.size(); w-- > 0;) {
       if (!written[w]) {
-        undo(staged[writer_of[w]]);
-        staged[writer_of[w]].result = std::unexpected(storeFailed(written[w].error()));
+        auto& refused = staged[writer_of[w]];
+        undo(refused);
+        refused.result = std::unexpected(storeFailed(written[w].error()));
+        const auto code = written[w].error().code;
+        lost[writer_of[w]] = code == StoreErrorCode::kConflict || code == StoreErrorCode::kNotFound;
       }
     }
     for (std::size_t w = 0; w < writes.size(); ++w) {
       if (written[w]) {
         storeSucceeded(*written[w]);
-        const auto* update = std::get_if<UpdateCommand>(&batch[writer_of[w]].command);
+        changed = true;
+        const auto* update = std::get_if<UpdateCommand>(&batch[todo[writer_of[w]]].command);
         if (update != nullptr) {
           spdlog::info("update {} of spoke {}: generation {}", update->name, update->spoke,
                        staged[writer_of[w]].after->generation);
         }
       }
     }
-    if (std::ranges::any_of(written, [](const auto& r) { return r.has_value(); })) {
-      publish();  // before answering: a client that got 201 must find the spoke with GET
-    }
   }
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    batch[i].completion(std::move(staged[i].result));
+  std::vector<std::size_t> retry;
+  for (std::size_t k = 0; k < staged.size(); ++k) {
+    results[todo[k]] = std::move(staged[k].result);
+    if (lost[k]) retry.push_back(todo[k]);
   }
+  return retry;
 }
 
 void Registry::undo(const Staged& staged) {
@@ -506,8 +584,9 @@ HubError Registry::storeFailed(const StoreError& failure) {
   switch (failure.code) {
     case StoreErrorCode::kNotFound:
     case StoreErrorCode::kConflict:
-      // The hub checked first, so another writer (the pair's other hub) got there before us.
-      spdlog::warn("store refused a write the hub had checked: {}", failure.message);
+      // The hub checked first, so another writer (the pair's other hub) got there before us;
+      // runBatch reloads and tries again, and answers with this only when that keeps failing.
+      spdlog::info("store refused a write the hub had checked: {}", failure.message);
       return error(ErrorCode::kConflict, "",
                    fmt::format("the store refused the write: {}", failure.message));
     case StoreErrorCode::kUnavailable:

@@ -20,6 +20,13 @@
 // transaction with one sync, and a write the store refuses is undone (in reverse order) and
 // answered with the store's error. Then one publish, then every answer.
 //
+// Another writer (the pair's other hub, sharing the store): a write the store refuses although
+// the hub's checks passed (kConflict: an inside /30, outside address, route tag or name the
+// other hub took; a generation it moved; kNotFound: a spoke it removed) lost a race. The
+// registry reloads its working state from the store and stages the command again, up to
+// kMaxAttempts times, so the user sees the answer the fresh state gives (a fresh allocation, or
+// a 409/412/404 naming what is really there), never a 409 for a race the hub could retry.
+//
 // Publishes: snapshot() for readers, subscribe() for any number of subscribers told of each new
 // DesiredState on the writer thread (the reconciler; the dashboard and the pair's watch next),
 // transit_hub_spokes and transit_hub_store_writes_total
@@ -38,10 +45,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <variant>
+#include <vector>
 
 #include "hub/core/clock.hpp"
 #include "hub/core/publisher.hpp"
@@ -132,8 +141,9 @@ class Registry {
   [[nodiscard]] Subscription subscribe(PublishCallback callback);
 
   // A named update's function: the draft that replaces `current` (the spoke as stored, on the
-  // writer thread), or the error to answer with (nothing changes). It runs at most once, on the
-  // writer thread: it must not block, and must not call the registry.
+  // writer thread), or the error to answer with (nothing changes). It runs on the writer thread:
+  // it must not block, and must not call the registry. It runs once, or again (against the
+  // spoke as it then is) each time another writer changed the spoke first.
   using UpdateFn =
       std::move_only_function<std::expected<peers::SpokeDraft, HubError>(const peers::Spoke&)>;
 
@@ -226,8 +236,24 @@ class Registry {
     SpokePtr after;                   // the spoke after it (null for a remove)
   };
 
+  // A command that loses a race with another writer this many times in a row is answered 409.
+  static constexpr int kMaxAttempts = 8;
+
   // Writer-thread only.
   void runBatch(std::deque<Pending>& batch);
+  // Stages batch[todo...] in order on the working state, writes them in one store call, undoes
+  // what the store refused, sets results[i], and returns the commands that lost a race (the
+  // store said kConflict or kNotFound after the hub's own checks passed). `changed` is set when
+  // a write succeeded.
+  std::vector<std::size_t> stageAndWrite(std::deque<Pending>& batch,
+                                         const std::vector<std::size_t>& todo,
+                                         std::vector<Result>& results, bool& changed);
+  // Replaces the working state with `contents` (start-up, and refresh()); an error when two
+  // stored spokes clash.
+  std::optional<HubError> adopt(StoreContents contents);
+  // Reloads the working state from the store after another writer won a race; false (the state
+  // unchanged) when the store cannot be read or holds clashing spokes.
+  bool refresh();
   Staged stage(const CreateCommand& command);
   Staged stage(const ReplaceCommand& command);
   Staged stage(const RemoveCommand& command);
@@ -245,8 +271,8 @@ class Registry {
   // name order, written back at their generation; a write the store refuses is logged and the
   // tag is written with the spoke's next change. Before the writer thread starts.
   void allocateMissingRouteTags();
-  // The lowest route tag no spoke holds.
-  std::uint32_t freeRouteTag() const;
+  // The lowest route tag no spoke holds (spread after a lost race, see tag_spread_).
+  std::uint32_t freeRouteTag();
   bool index(const peers::Spoke& spoke);
   void unindex(const peers::Spoke& spoke);
   std::string insideOwner(const Ipv4Prefix& cidr) const;
@@ -266,6 +292,10 @@ class Registry {
   routing::InsideAllocator inside_;                         // every tunnel's inside /30
   std::unordered_map<std::uint32_t, std::string> outside_;  // tunnel outside address -> spoke
   std::map<std::uint32_t, std::string> tags_;               // route tag -> spoke
+  // Set while a batch retries after a lost race: freeRouteTag() picks at random among this many
+  // lowest free tags instead of the lowest (0: the lowest).
+  std::uint32_t tag_spread_ = 0;
+  std::minstd_rand random_{std::random_device{}()};
 
   // Shared with readers.
   Publisher<DesiredState> published_;  // snapshot() and the subscribers

@@ -32,4 +32,10 @@ std::optional<Ipv4Prefix> InsideAllocator::allocate(std::span<const Ipv4Prefix> 
   return std::nullopt;
 }
 
+void InsideAllocator::seek(Ipv4Address position) {
+  cursor_ = kInsidePool.contains(position)
+                ? Ipv4Prefix::containing(position, kInsideLength).network().value()
+                : kInsidePool.network().value();
+}
+
 }  // namespace transit::routing

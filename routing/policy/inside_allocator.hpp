@@ -33,6 +33,12 @@ class InsideAllocator {
   // `also_taken` are networks the caller is about to use but has not reserved yet.
   std::optional<Ipv4Prefix> allocate(std::span<const Ipv4Prefix> also_taken = {});
 
+  // Where the next allocate() starts looking (the /30 containing `position`, wrapping inside the
+  // pool). A hub of the pair that lost an allocation race to the other hub moves it to a random
+  // place, so the two stop picking the same /30; the cursor is kept across reloads.
+  void seek(Ipv4Address position);
+  Ipv4Address cursor() const { return Ipv4Address(cursor_); }
+
  private:
   std::set<std::uint32_t> used_;  // network addresses of the /30s in use
   std::uint32_t cursor_ = kInsidePool.network().value();

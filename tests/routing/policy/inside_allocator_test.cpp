@@ -230,5 +230,21 @@ TEST(InsideAllocator, TunnelWithoutInsideCidrAvoidsItsSiblingsRequestedNetwork) 
   EXPECT_EQ(*b, pfx("169.254.0.12/30"));
 }
 
+TEST(InsideAllocator, SeekMovesWhereTheNextSearchStartsAndWraps) {
+  InsideAllocator allocator;
+  allocator.seek(*Ipv4Address::parse("169.254.77.9"));  // inside 169.254.77.8/30
+  EXPECT_EQ(allocator.cursor(), *Ipv4Address::parse("169.254.77.8"));
+  EXPECT_EQ(allocator.allocate(), pfx("169.254.77.8/30"));
+  EXPECT_EQ(allocator.allocate(), pfx("169.254.77.12/30"));
+  // The pool's last /30, then the search wraps to the first free one.
+  allocator.seek(*Ipv4Address::parse("169.254.255.252"));
+  EXPECT_EQ(allocator.allocate(), pfx("169.254.255.252/30"));
+  EXPECT_EQ(allocator.allocate(), pfx("169.254.0.4/30"));
+  // A position outside the pool starts at the pool's beginning.
+  allocator.seek(*Ipv4Address::parse("10.0.0.1"));
+  EXPECT_EQ(allocator.cursor(), *Ipv4Address::parse("169.254.0.0"));
+  EXPECT_EQ(allocator.allocate(), pfx("169.254.0.8/30"));
+}
+
 }  // namespace
 }  // namespace transit::routing

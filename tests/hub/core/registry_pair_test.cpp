@@ -1,0 +1,205 @@
+// Two registries on one store, as the pair's two hubs share theirs: the store is the arbiter,
+// and a write that loses a race with the other hub is staged again against what the store then
+// holds, so a race on an allocation never reaches the user as a 409, and a real clash is answered
+// by the hub's own checks, naming what the other hub wrote.
+#include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hub/core/registry.hpp"
+#include "tests/fakes/manual_clock.hpp"
+#include "tests/fakes/memory_store.hpp"
+
+namespace transit::hub {
+namespace {
+
+peers::SpokeDraft vpcDraft(std::string name, std::string cidr, std::string outside) {
+  peers::SpokeDraft d;
+  d.name = std::move(name);
+  d.kind = "vpc";
+  d.cidrs = std::vector<std::string>{std::move(cidr)};
+  d.asn = 64512;
+  d.tunnels = std::vector<peers::TunnelDraft>{
+      peers::TunnelDraft{std::move(outside), std::nullopt, std::nullopt}};
+  return d;
+}
+
+class RegistryPair : public ::testing::Test {
+ protected:
+  void SetUp() override { spdlog::set_level(spdlog::level::off); }
+
+  // A hub's registry on the shared store, starting from what the store holds now.
+  std::unique_ptr<Registry> hub() {
+    Registry::Options options;
+    options.validation.hub_asn = 65000;
+    auto created = Registry::create(store_, clock_, nullptr, std::move(options));
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+    return created ? std::move(*created) : nullptr;
+  }
+
+  static std::shared_ptr<const peers::Spoke> spokeOf(const Registry& registry,
+                                                     const std::string& name) {
+    const auto state = registry.snapshot();
+    const auto found = state->spokes.find(name);
+    return found == state->spokes.end() ? nullptr : found->second;
+  }
+
+  fakes::MemoryStore store_;
+  fakes::ManualClock clock_;
+};
+
+TEST_F(RegistryPair, ARaceForTheSameAllocationsIsRetriedWithFreshOnes) {
+  auto a = hub();
+  auto b = hub();  // both start from the empty store: both would allocate the same /30 and tag
+  auto first = a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10"));
+  ASSERT_TRUE(first.has_value()) << first.error().message;
+  auto second = b->create(vpcDraft("prod-b", "10.2.0.0/16", "198.51.100.20"));
+  ASSERT_TRUE(second.has_value()) << second.error().message;  // not a 409
+  EXPECT_NE((*second)->tunnels[0].inside_cidr, (*first)->tunnels[0].inside_cidr);
+  EXPECT_NE((*second)->route_tag, (*first)->route_tag);
+  // The reload that settled the race also showed hub b the other hub's spoke.
+  EXPECT_NE(spokeOf(*b, "prod-a"), nullptr);
+  const auto stored = store_.load();
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->spokes.size(), 2u);
+}
+
+TEST_F(RegistryPair, ANameOrSpaceTheOtherHubTookIsA409NamingIt) {
+  auto a = hub();
+  auto b = hub();
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+
+  auto same_name = b->create(vpcDraft("prod-a", "10.9.0.0/16", "198.51.100.90"));
+  ASSERT_FALSE(same_name.has_value());
+  EXPECT_EQ(same_name.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(same_name.error().field, "name");
+  EXPECT_EQ(same_name.error().message, "spoke prod-a already exists");
+
+  auto overlap = b->create(vpcDraft("prod-b", "10.1.0.0/24", "198.51.100.20"));
+  ASSERT_FALSE(overlap.has_value());
+  EXPECT_EQ(overlap.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(overlap.error().field, "cidrs[0]");
+  EXPECT_NE(overlap.error().message.find("prod-a"), std::string::npos) << overlap.error().message;
+
+  auto endpoint = b->create(vpcDraft("prod-c", "10.3.0.0/16", "198.51.100.10"));
+  ASSERT_FALSE(endpoint.has_value());
+  EXPECT_EQ(endpoint.error().field, "tunnels[0].outside_ip");
+  EXPECT_NE(endpoint.error().message.find("prod-a"), std::string::npos) << endpoint.error().message;
+  EXPECT_EQ(store_.load()->spokes.size(), 1u);  // nothing of b's refused writes was stored
+}
+
+TEST_F(RegistryPair, AReplaceAtAGenerationTheOtherHubMovedIs412) {
+  auto a = hub();
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  auto b = hub();  // knows prod-a at generation 1
+  auto moved = vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10");
+  moved.segment = "prod";
+  ASSERT_TRUE(a->replace("prod-a", moved, 1));
+
+  auto limited = vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10");
+  limited.export_limit = 70;
+  auto stale = b->replace("prod-a", limited, 1);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, ErrorCode::kPreconditionFailed);
+  EXPECT_NE(stale.error().message.find("generation 2"), std::string::npos) << stale.error().message;
+  EXPECT_EQ(spokeOf(*b, "prod-a")->segment, "prod");  // b now serves what is stored
+}
+
+TEST_F(RegistryPair, AReplaceWithoutIfMatchLandsOnTopOfTheOtherHubsChange) {
+  auto a = hub();
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  auto b = hub();
+  auto moved = vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10");
+  moved.segment = "prod";
+  ASSERT_TRUE(a->replace("prod-a", moved, std::nullopt));
+  auto limited = vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10");
+  limited.export_limit = 80;
+  auto replaced = b->replace("prod-a", limited, std::nullopt);
+  ASSERT_TRUE(replaced.has_value()) << replaced.error().message;
+  EXPECT_EQ((*replaced)->generation, 3u);
+  EXPECT_EQ((*replaced)->export_limit, 80u);
+  EXPECT_EQ((*replaced)->segment, "default");  // a PUT replaces the whole spoke
+  EXPECT_EQ((*replaced)->route_tag, 1u);       // and never its tag
+}
+
+TEST_F(RegistryPair, RemovingASpokeTheOtherHubRemovedIs404) {
+  auto a = hub();
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  auto b = hub();
+  ASSERT_TRUE(a->remove("prod-a", std::nullopt));
+  auto gone = b->remove("prod-a", std::nullopt);
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(spokeOf(*b, "prod-a"), nullptr);
+}
+
+// A named update runs again, against the spoke as the other hub left it: nothing of either
+// change is lost.
+TEST_F(RegistryPair, ANamedUpdateRunsAgainOnTheOtherHubsVersion) {
+  auto a = hub();
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  auto b = hub();
+  auto moved = vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10");
+  moved.segment = "prod";
+  ASSERT_TRUE(a->replace("prod-a", moved, std::nullopt));
+
+  int runs = 0;
+  auto updated =
+      b->update("set-limit", "prod-a", std::nullopt,
+                [&runs](const peers::Spoke& current) -> std::expected<peers::SpokeDraft, HubError> {
+                  ++runs;
+                  auto draft = vpcDraft(current.name, current.cidrs.at(0).toString(),
+                                        current.tunnels.at(0).outside_ip.toString());
+                  draft.segment = current.segment;
+                  draft.export_limit = 90;
+                  return draft;
+                });
+  ASSERT_TRUE(updated.has_value()) << updated.error().message;
+  EXPECT_EQ(runs, 2);  // once on the stale version, once on the stored one
+  EXPECT_EQ((*updated)->segment, "prod");
+  EXPECT_EQ((*updated)->export_limit, 90u);
+  EXPECT_EQ((*updated)->generation, 3u);
+}
+
+// Both hubs' APIs taking creates at once: every create succeeds, and no inside /30, outside
+// address or route tag is held twice.
+TEST_F(RegistryPair, ConcurrentCreatesOnBothHubsAllSucceedWithDistinctAllocations) {
+  auto a = hub();
+  auto b = hub();
+  constexpr int kPerHub = 60;
+  std::atomic<int> failures{0};
+  auto run = [&failures](Registry& registry, int base) {
+    for (int i = 0; i < kPerHub; ++i) {
+      const int n = base + i;
+      auto result = registry.create(
+          vpcDraft("s-" + std::to_string(n), "10." + std::to_string(n) + ".0.0/16",
+                   "198.51." + std::to_string(n / 250) + "." + std::to_string(n % 250 + 1)));
+      if (!result) ++failures;
+    }
+  };
+  std::thread on_a(run, std::ref(*a), 0);
+  std::thread on_b(run, std::ref(*b), kPerHub);
+  on_a.join();
+  on_b.join();
+  EXPECT_EQ(failures.load(), 0);
+  const auto stored = store_.load();
+  ASSERT_TRUE(stored.has_value());
+  ASSERT_EQ(stored->spokes.size(), 2u * kPerHub);
+  std::set<Ipv4Prefix> inside;
+  std::set<std::uint32_t> tags;
+  for (const auto& spoke : stored->spokes) {
+    inside.insert(spoke.tunnels.at(0).inside_cidr);
+    tags.insert(spoke.route_tag);
+  }
+  EXPECT_EQ(inside.size(), stored->spokes.size());
+  EXPECT_EQ(tags.size(), stored->spokes.size());
+}
+
+}  // namespace
+}  // namespace transit::hub
