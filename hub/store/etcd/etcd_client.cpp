@@ -5,6 +5,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -431,6 +432,11 @@ struct EtcdClient::State {
         continue;
       }
       if (answer->status == 200) {
+        if (k > 0) {  // degraded: an endpoint that answered before could not serve
+          std::string skipped;
+          for (const auto& failure : failures) skipped += (skipped.empty() ? "" : "; ") + failure;
+          spdlog::warn("etcd: {} answered {} after: {}", endpoint.url, path, redact(skipped));
+        }
         current = index;
         ErrorCode ec;
         json::value parsed = json::parse(answer->body, ec);
@@ -491,6 +497,8 @@ struct EtcdClient::State {
     if (!answer && authenticated &&
         (answer.error().http_status == 401 ||
          answer.error().etcd_message.find("revision of auth store is old") != std::string::npos)) {
+      spdlog::info("etcd: authenticating again as user '{}' ({})", user,
+                   redact(answer.error().etcd_message));
       if (auto done = authenticate(); !done) return std::unexpected(done.error());
       answer = send(path, text, authenticated);
     }

@@ -13,7 +13,8 @@
 // A write (any path but range, status and authenticate) that was sent without an answer, or was
 // answered "request timed out" or 500 (its proposal may still commit), is never sent again: it
 // fails kUnavailable with outcome_unknown set, and the caller reads to find out. Each endpoint
-// gets `timeout` for one request (`connect_timeout` of it to connect).
+// gets `timeout` for one request (`connect_timeout` of it to connect). An answer that came only
+// after another endpoint failed is logged at warn with why the others failed.
 // Auth: with a user, the first request authenticates (/v3/auth/authenticate) and every request
 // carries the token in the Authorization header; an answer 401 (the token expired or etcd
 // restarted) authenticates again, once, and sends the request again.

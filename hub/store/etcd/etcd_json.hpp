@@ -40,7 +40,7 @@ struct EtcdError {
   std::string message;           // names the endpoint and etcd's message; no password, token or PSK
   unsigned http_status = 0;      // 0: no HTTP answer
   std::int64_t grpc_code = 0;    // etcd's "code" when it answered an error object
-  std::string etcd_message;      // etcd's own "message" ("etcdserver: no leader"), if any
+  std::string etcd_message{};    // etcd's own "message" ("etcdserver: no leader"), if any
   bool outcome_unknown = false;  // a write was sent and nothing says whether etcd applied it
 };
 

@@ -143,6 +143,7 @@ class StoreConformanceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto opened = backend_.open();
+    if (IsSkipped()) return;  // the backend needs a tool that is missing (it called GTEST_SKIP)
     ASSERT_TRUE(opened.has_value()) << opened.error().message;
     store_ = std::move(*opened);
   }

@@ -213,7 +213,9 @@ TEST(EtcdClient, AnEchoedPasswordOrTokenIsBlankedOut) {
 }
 
 TEST(EtcdClient, NoAnswerWithinTheTimeout) {
-  CannedHttpServer server({{.silent = true}, {.silent = true}});
+  CannedResponse silent;
+  silent.silent = true;
+  CannedHttpServer server({silent, silent});
   auto etcd = client({server.url()}, "", "", std::chrono::milliseconds(200));
   const auto read = etcd->post(kRange, json::object{});
   ASSERT_FALSE(read.has_value());

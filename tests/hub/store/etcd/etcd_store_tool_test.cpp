@@ -41,15 +41,23 @@ namespace json = boost::json;
 
 bool installed(const char* binary) { return ::access(binary, X_OK) == 0; }
 
+// Records a skip when etcd is not installed (ctest reports it as skipped, never passed); true if
+// it is.
+bool etcdInstalled() {
+  if (installed(TRANSIT_ETCD_BINARY)) return true;
+  [] { GTEST_SKIP() << TRANSIT_ETCD_BINARY << " is missing (Debian package etcd-server)"; }();
+  return false;
+}
+
+class EtcdToolTest : public ::testing::Test {
+ protected:
+  void SetUp() override { etcdInstalled(); }
+};
+
 // One etcd for every test of this process that needs only a fresh prefix: started by the first
-// that asks, killed when the tests end. Skips every test when etcd is not installed.
+// that asks, killed when the tests end.
 class SharedEtcd : public ::testing::Environment {
  public:
-  void SetUp() override {
-    if (!installed(TRANSIT_ETCD_BINARY)) {
-      GTEST_SKIP() << TRANSIT_ETCD_BINARY << " is missing (Debian package etcd-server)";
-    }
-  }
   void TearDown() override {
     etcd_.reset();
     dir_.reset();
@@ -100,6 +108,9 @@ class EtcdBackend {
   static constexpr const char* kName = "Etcd";
   static constexpr bool kSharedRevision = true;  // etcd's revision: an empty etcd is at 1
   std::expected<std::unique_ptr<hub::Store>, hub::StoreError> open() {
+    if (!etcdInstalled()) {
+      return std::unexpected(hub::StoreError{StoreErrorCode::kUnavailable, "no etcd"});
+    }
     auto store = EtcdStore::open(optionsFor(SharedEtcd::get(), SharedEtcd::freshPrefix()));
     if (!store) return std::unexpected(store.error());
     return std::unique_ptr<hub::Store>(std::move(*store));
@@ -111,9 +122,11 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Etcd, StoreConformanceTest, EtcdBackend, BackendN
 // ---------------------------------------------------------------------------------------------
 // Two hubs, one etcd.
 
-class TwoHubs : public ::testing::Test {
+class TwoHubs : public EtcdToolTest {
  protected:
   void SetUp() override {
+    EtcdToolTest::SetUp();
+    if (IsSkipped()) return;
     const auto options = optionsFor(SharedEtcd::get(), SharedEtcd::freshPrefix());
     hub_a_ = openStore(options);
     hub_b_ = openStore(options);
@@ -215,7 +228,9 @@ TEST_F(TwoHubs, EachLoadsWhatTheOtherWrote) {
 // ---------------------------------------------------------------------------------------------
 // Endpoints, failures, auth, TLS.
 
-TEST(EtcdStoreEndpoints, FailsOverFromAClosedEndpointToALiveOne) {
+class EtcdStoreEndpoints : public EtcdToolTest {};
+
+TEST_F(EtcdStoreEndpoints, FailsOverFromAClosedEndpointToALiveOne) {
   RealEtcd& etcd = SharedEtcd::get();
   auto options = optionsFor(etcd, SharedEtcd::freshPrefix());
   const std::string closed = fmt::format("http://127.0.0.1:{}", freePort());
@@ -232,7 +247,7 @@ TEST(EtcdStoreEndpoints, FailsOverFromAClosedEndpointToALiveOne) {
   EXPECT_TRUE(store->check().has_value());
 }
 
-TEST(EtcdStoreEndpoints, UnavailableWhileEtcdIsDownThenWorksAgainAfterARestart) {
+TEST_F(EtcdStoreEndpoints, UnavailableWhileEtcdIsDownThenWorksAgainAfterARestart) {
   TempDir dir;
   RealEtcd etcd(dir.path());
   auto store = openStore(optionsFor(etcd, "/transit-hub/"));
@@ -262,7 +277,7 @@ TEST(EtcdStoreEndpoints, UnavailableWhileEtcdIsDownThenWorksAgainAfterARestart) 
   EXPECT_TRUE(store->check().has_value());
 }
 
-TEST(EtcdStoreEndpoints, CheckProbesOnlyAfterAQuietSpell) {
+TEST_F(EtcdStoreEndpoints, CheckProbesOnlyAfterAQuietSpell) {
   TempDir dir;
   RealEtcd etcd(dir.path());
   auto now = std::make_shared<std::chrono::steady_clock::time_point>();
@@ -284,9 +299,11 @@ TEST(EtcdStoreEndpoints, CheckProbesOnlyAfterAQuietSpell) {
   EXPECT_TRUE(store->check().has_value());
 }
 
-class EtcdStoreAuth : public ::testing::Test {
+class EtcdStoreAuth : public EtcdToolTest {
  protected:
   void SetUp() override {
+    EtcdToolTest::SetUp();
+    if (IsSkipped()) return;
     etcd_ = std::make_unique<RealEtcd>(dir_.path());
     // root (needed to enable auth), and a role that may read and write /transit-hub/ only.
     const std::string prefix = "/transit-hub/";
@@ -377,9 +394,11 @@ TEST_F(EtcdStoreAuth, ATokenEtcdForgotIsRenewed) {
   EXPECT_EQ(loaded->spokes.size(), 2U);
 }
 
-class EtcdStoreTls : public ::testing::Test {
+class EtcdStoreTls : public EtcdToolTest {
  protected:
   void SetUp() override {
+    EtcdToolTest::SetUp();
+    if (IsSkipped()) return;
     if (!installed("/usr/bin/openssl")) GTEST_SKIP() << "/usr/bin/openssl is missing";
     files_ = etcd_test::makeCertificates(dir_.path());
     ASSERT_TRUE(files_.has_value());
