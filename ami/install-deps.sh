@@ -20,9 +20,11 @@ BUILD_PACKAGES=(
   libsystemd-dev libssl-dev ccache clang-format
 )
 # Run-time and test tools: prometheus (promtool and a real scrape in the e2e tests), wrk
-# (benchmarks), curl, sqlite3, openssl (tokens, test certificates), python3 (JSON checks in tests).
+# (benchmarks), curl, sqlite3, openssl (tokens, test certificates), python3 (JSON checks in tests),
+# etcd-server (/usr/bin/etcd for the etcd store's tool tests, which start their own private etcd
+# on free loopback ports; the package's systemd service is not used and may stay stopped).
 TOOL_PACKAGES=(
-  prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3 jq
+  prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3 jq etcd-server
 )
 
 # The daemons the hub drives, and the lab's peers of other makes: libreswan (pluto), BIRD 2, FRR

@@ -1,0 +1,471 @@
+#include "hub/store/etcd/etcd_store.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <set>
+#include <utility>
+
+#include "hub/store/record_codec.hpp"
+
+namespace transit::hub {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::string_view kRangePath = "/v3/kv/range";
+constexpr std::string_view kTxnPath = "/v3/kv/txn";
+constexpr std::string_view kStatusPath = "/v3/maintenance/status";
+
+StoreError error(StoreErrorCode code, std::string message) {
+  return StoreError{code, std::move(message)};
+}
+
+StoreError conflict(std::string message) {
+  return error(StoreErrorCode::kConflict, std::move(message));
+}
+
+// etcd's error as the store's: unreachable, refused or malformed, the write did not happen (or
+// may have, when the answer was lost).
+StoreError fromEtcd(const EtcdError& failure, std::string_view what) {
+  std::string message = fmt::format("etcd store: {} failed: {}", what, failure.message);
+  if (failure.outcome_unknown) {
+    message += " (etcd may still apply it; the next load shows whether it did)";
+  }
+  return error(StoreErrorCode::kUnavailable, std::move(message));
+}
+
+std::string describeWrite(const StoreWrite& write) {
+  switch (write.kind) {
+    case StoreWrite::Kind::kCreate:
+      return fmt::format("create of spoke '{}'", write.spoke->name);
+    case StoreWrite::Kind::kReplace:
+      return fmt::format("replace of spoke '{}'", write.spoke->name);
+    case StoreWrite::Kind::kRemove:
+      break;
+  }
+  return fmt::format("removal of spoke '{}'", write.name);
+}
+
+std::string encodeRecord(const peers::Spoke& spoke) {
+  return json::serialize(encodeSpokeRecord(spoke));
+}
+
+std::expected<peers::Spoke, StoreError> decodeRecord(std::string_view name,
+                                                     std::string_view record) {
+  auto corrupt = [&](std::string_view problem) {
+    return std::unexpected(
+        error(StoreErrorCode::kCorrupt,
+              fmt::format("etcd store: the stored record of spoke '{}' {}", name, problem)));
+  };
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(record, ec);
+  if (ec) return corrupt(fmt::format("is not valid JSON ({})", ec.message()));
+  auto spoke = decodeSpokeRecord(parsed);
+  if (!spoke) return corrupt(fmt::format("cannot be decoded: {}", spoke.error()));
+  if (spoke->name != name) return corrupt("carries another name");
+  return std::move(*spoke);
+}
+
+// The key a failure-branch range found, if any.
+const etcd::KeyValue* found(const etcd::ResponseOp& op) {
+  return op.kind == etcd::OpKind::kRange && !op.range.kvs.empty() ? &op.range.kvs.front() : nullptr;
+}
+
+StoreError unexplained(std::string_view what) {
+  return error(StoreErrorCode::kUnavailable,
+               fmt::format("etcd store: {} failed: etcd refused the txn, yet its failure branch "
+                           "shows nothing in the way",
+                           what));
+}
+
+}  // namespace
+
+struct EtcdStore::Claim {
+  std::string key;        // the etcd key, prefix included
+  std::string_view kind;  // "tunnel inside network", as SqliteStore words it
+  std::string text;       // "169.254.20.0/30"
+};
+
+struct EtcdStore::Stored {
+  peers::Spoke spoke;
+  std::int64_t mod_revision = 0;
+};
+
+std::expected<std::unique_ptr<EtcdStore>, StoreError> EtcdStore::open(
+    const EtcdStoreOptions& options) {
+  if (options.prefix.empty()) {
+    return std::unexpected(
+        error(StoreErrorCode::kUnavailable, "etcd store: the key prefix must not be empty"));
+  }
+  EtcdClientOptions client{options.endpoints, options.tls,     options.user,
+                           options.password,  options.timeout, options.connect_timeout};
+  auto transport = EtcdClient::create(client);
+  if (!transport) {
+    return std::unexpected(error(StoreErrorCode::kUnavailable,
+                                 fmt::format("etcd store: {}", transport.error().message)));
+  }
+  // The status probe needs no credentials: it stays clear of the writer's token and of bcrypt.
+  EtcdClientOptions probe_options{options.endpoints,
+                                  options.tls,
+                                  {},
+                                  {},
+                                  options.probe_timeout,
+                                  std::min(options.connect_timeout, options.probe_timeout)};
+  auto probe = EtcdClient::create(probe_options);
+  if (!probe) {
+    return std::unexpected(
+        error(StoreErrorCode::kUnavailable, fmt::format("etcd store: {}", probe.error().message)));
+  }
+  EtcdStoreOptions normalized = options;
+  if (normalized.prefix.back() != '/') normalized.prefix += '/';
+  std::string description = fmt::format("etcd:{}{}", (*transport)->endpoints(), normalized.prefix);
+  return std::unique_ptr<EtcdStore>(
+      new EtcdStore(std::move(*transport), std::move(*probe), normalized, std::move(description)));
+}
+
+std::unique_ptr<EtcdStore> EtcdStore::withTransports(std::unique_ptr<EtcdTransport> transport,
+                                                     std::unique_ptr<EtcdTransport> probe,
+                                                     const EtcdStoreOptions& options,
+                                                     std::string description) {
+  return std::unique_ptr<EtcdStore>(
+      new EtcdStore(std::move(transport), std::move(probe), options, std::move(description)));
+}
+
+EtcdStore::EtcdStore(std::unique_ptr<EtcdTransport> transport, std::unique_ptr<EtcdTransport> probe,
+                     const EtcdStoreOptions& options, std::string description)
+    : transport_(std::move(transport)),
+      probe_(std::move(probe)),
+      prefix_(options.prefix),
+      description_(std::move(description)),
+      quiet_before_probe_(options.quiet_before_probe),
+      now_(options.now ? options.now : [] { return std::chrono::steady_clock::now(); }) {}
+
+EtcdStore::~EtcdStore() = default;
+
+std::string EtcdStore::describe() const { return description_; }
+
+std::string EtcdStore::spokeKey(std::string_view name) const {
+  return fmt::format("{}spokes/{}", prefix_, name);
+}
+
+std::vector<EtcdStore::Claim> EtcdStore::claimsOf(const peers::Spoke& spoke) const {
+  // In SqliteStore's order, so both name the same claim first.
+  std::vector<Claim> out;
+  for (const peers::Tunnel& tunnel : spoke.tunnels) {
+    std::string inside = tunnel.inside_cidr.toString();
+    out.push_back({fmt::format("{}claims/inside/{}", prefix_, inside), "tunnel inside network",
+                   std::move(inside)});
+    std::string outside = tunnel.outside_ip.toString();
+    out.push_back({fmt::format("{}claims/outside/{}", prefix_, outside), "tunnel outside address",
+                   std::move(outside)});
+  }
+  if (spoke.route_tag != 0) {  // 0: not allocated yet (a version 1 record), nothing to claim
+    std::string tag = std::to_string(spoke.route_tag);
+    out.push_back({fmt::format("{}claims/tag/{}", prefix_, tag), "route tag", std::move(tag)});
+  }
+  return out;
+}
+
+namespace {
+
+// kConflict when one spoke names a claim twice (etcd would refuse a txn that puts a key twice).
+template <typename Claims>
+std::optional<StoreError> listedTwice(const Claims& claims, std::string_view name) {
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (claims[j].key == claims[i].key) {
+        return conflict(fmt::format("{} {} is listed twice in spoke '{}'", claims[i].kind,
+                                    claims[i].text, name));
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::expected<json::value, StoreError> EtcdStore::post(std::string_view path,
+                                                       const json::value& body,
+                                                       std::string_view what) {
+  auto answer = transport_->post(path, body);
+  if (!answer) {
+    StoreError failure = fromEtcd(answer.error(), what);
+    heard(failure, answer.error().kind == EtcdErrorKind::kUnavailable);
+    return std::unexpected(std::move(failure));
+  }
+  heard(std::nullopt, false);
+  return std::move(*answer);
+}
+
+void EtcdStore::heard(const std::optional<StoreError>& failure, bool transient) const {
+  std::lock_guard lock(health_mutex_);
+  last_heard_ = now_();
+  last_failure_ = failure;
+  last_failure_transient_ = transient;
+}
+
+std::expected<void, StoreError> EtcdStore::check() const {
+  auto outcome = [this]() -> std::expected<void, StoreError> {
+    if (last_failure_) return std::unexpected(*last_failure_);
+    return {};
+  };
+  {
+    std::lock_guard lock(health_mutex_);
+    if (last_heard_ && now_() - *last_heard_ < quiet_before_probe_) return outcome();
+  }
+  std::unique_lock probing(probe_mutex_, std::try_to_lock);
+  if (!probing.owns_lock()) {  // another thread is probing: do not queue behind it
+    std::lock_guard lock(health_mutex_);
+    return outcome();
+  }
+  std::optional<StoreError> failure;
+  const auto answer = probe_->post(kStatusPath, json::object{});
+  if (!answer) {
+    failure = fromEtcd(answer.error(), "the health probe");
+  } else if (auto status = etcd::parseStatusResponse(*answer); !status) {
+    failure = fromEtcd(status.error(), "the health probe");
+  } else if (!status->errors.empty() || status->leader == 0) {
+    std::string problems;
+    for (const auto& e : status->errors) problems += (problems.empty() ? "" : "; ") + e;
+    failure = error(StoreErrorCode::kUnavailable,
+                    fmt::format("etcd store: the etcd member reports {}",
+                                problems.empty() ? std::string("no leader") : problems));
+  }
+  std::lock_guard lock(health_mutex_);
+  last_heard_ = now_();
+  if (failure) {
+    last_failure_ = std::move(failure);
+    last_failure_transient_ = true;
+  } else if (last_failure_transient_) {
+    last_failure_.reset();  // a refusal (a wrong password) stays until a call succeeds
+  }
+  return outcome();
+}
+
+std::expected<StoreContents, StoreError> EtcdStore::load() {
+  constexpr std::string_view kWhat = "loading the spokes";
+  const std::string from = fmt::format("{}spokes/", prefix_);
+  auto answer = post(kRangePath, etcd::rangeRequest(from, etcd::prefixEnd(from)), kWhat);
+  if (!answer) return std::unexpected(answer.error());
+  auto range = etcd::parseRangeResponse(*answer);
+  if (!range) return std::unexpected(fromEtcd(range.error(), kWhat));
+  StoreContents out;
+  out.revision = static_cast<std::uint64_t>(range->revision);
+  out.spokes.reserve(range->kvs.size());
+  for (const etcd::KeyValue& kv : range->kvs) {
+    if (!kv.key.starts_with(from)) {
+      return std::unexpected(fromEtcd(
+          EtcdError{EtcdErrorKind::kCorrupt, "the range answer holds a key outside the range"},
+          kWhat));
+    }
+    auto spoke = decodeRecord(std::string_view(kv.key).substr(from.size()), kv.value);
+    if (!spoke) return std::unexpected(spoke.error());
+    out.spokes.push_back(std::move(*spoke));
+  }
+  std::ranges::sort(out.spokes, {}, &peers::Spoke::name);
+  return out;
+}
+
+std::vector<StoreWriteResult> EtcdStore::apply(std::span<const StoreWrite> writes) {
+  std::vector<StoreWriteResult> results;
+  results.reserve(writes.size());
+  std::optional<StoreError> down;  // set once a write found etcd unavailable
+  for (const StoreWrite& write : writes) {
+    if (down) {
+      results.push_back(std::unexpected(error(
+          StoreErrorCode::kUnavailable,
+          fmt::format("etcd store: {} not attempted after an earlier write of the batch failed: {}",
+                      describeWrite(write), down->message))));
+      continue;
+    }
+    StoreWriteResult result = writeOne(write);
+    if (!result && result.error().code == StoreErrorCode::kUnavailable) down = result.error();
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+StoreWriteResult EtcdStore::writeOne(const StoreWrite& write) {
+  switch (write.kind) {
+    case StoreWrite::Kind::kCreate:
+      return writeCreate(*write.spoke);
+    case StoreWrite::Kind::kReplace:
+      return writeReplace(*write.spoke, write.expected_generation);
+    case StoreWrite::Kind::kRemove:
+      break;
+  }
+  return writeRemove(write.name, write.expected_generation);
+}
+
+std::expected<std::optional<EtcdStore::Stored>, StoreError> EtcdStore::readSpoke(
+    std::string_view name, std::string_view what) {
+  const std::string key = spokeKey(name);
+  auto answer = post(kRangePath, etcd::rangeRequest(key), what);
+  if (!answer) return std::unexpected(answer.error());
+  auto range = etcd::parseRangeResponse(*answer);
+  if (!range) return std::unexpected(fromEtcd(range.error(), what));
+  if (range->kvs.empty()) return std::nullopt;
+  const etcd::KeyValue& kv = range->kvs.front();
+  if (kv.key != key) {
+    return std::unexpected(
+        fromEtcd(EtcdError{EtcdErrorKind::kCorrupt, "the range answer holds another key"}, what));
+  }
+  auto spoke = decodeRecord(name, kv.value);
+  if (!spoke) return std::unexpected(spoke.error());
+  return Stored{std::move(*spoke), kv.mod_revision};
+}
+
+namespace {
+
+// The txn's answer; on failure its branch must have answered every range it asked.
+std::expected<etcd::TxnResponse, StoreError> parseTxn(std::expected<json::value, StoreError> answer,
+                                                      std::size_t failure_ops,
+                                                      std::string_view what) {
+  if (!answer) return std::unexpected(answer.error());
+  auto txn = etcd::parseTxnResponse(*answer);
+  if (!txn) return std::unexpected(fromEtcd(txn.error(), what));
+  if (!txn->succeeded && txn->responses.size() != failure_ops) {
+    return std::unexpected(fromEtcd(
+        EtcdError{EtcdErrorKind::kCorrupt, fmt::format("the failed txn answered {} ranges of {}",
+                                                       txn->responses.size(), failure_ops)},
+        what));
+  }
+  return std::move(*txn);
+}
+
+}  // namespace
+
+StoreWriteResult EtcdStore::writeCreate(const peers::Spoke& spoke) {
+  const std::string what = fmt::format("create of spoke '{}'", spoke.name);
+  const std::vector<Claim> claims = claimsOf(spoke);
+  if (auto twice = listedTwice(claims, spoke.name)) return std::unexpected(std::move(*twice));
+  const std::string key = spokeKey(spoke.name);
+  std::vector<etcd::Compare> compare{etcd::absent(key)};
+  std::vector<etcd::RequestOp> success{etcd::putOp(key, encodeRecord(spoke))};
+  std::vector<etcd::RequestOp> failure{etcd::rangeOp(key)};
+  for (const Claim& claim : claims) {
+    compare.push_back(etcd::absent(claim.key));
+    success.push_back(etcd::putOp(claim.key, spoke.name));
+    failure.push_back(etcd::rangeOp(claim.key));
+  }
+  auto txn = parseTxn(post(kTxnPath, etcd::txnRequest(compare, success, failure), what),
+                      failure.size(), what);
+  if (!txn) return std::unexpected(txn.error());
+  if (txn->succeeded) return static_cast<std::uint64_t>(txn->revision);
+  if (found(txn->responses[0]) != nullptr) {
+    return std::unexpected(conflict(fmt::format("spoke '{}' already exists", spoke.name)));
+  }
+  for (std::size_t i = 0; i < claims.size(); ++i) {
+    if (const etcd::KeyValue* holder = found(txn->responses[i + 1])) {
+      return std::unexpected(conflict(fmt::format("{} {} is already used by spoke '{}'",
+                                                  claims[i].kind, claims[i].text, holder->value)));
+    }
+  }
+  return std::unexpected(unexplained(what));
+}
+
+StoreWriteResult EtcdStore::writeReplace(const peers::Spoke& spoke,
+                                         std::uint64_t expected_generation) {
+  const std::string what = fmt::format("replace of spoke '{}'", spoke.name);
+  auto stored = readSpoke(spoke.name, what);
+  if (!stored) return std::unexpected(stored.error());
+  if (!*stored) {
+    return std::unexpected(
+        error(StoreErrorCode::kNotFound, fmt::format("spoke '{}' does not exist", spoke.name)));
+  }
+  const Stored& before = **stored;
+  if (before.spoke.generation != expected_generation) {
+    return std::unexpected(conflict(fmt::format("spoke '{}' has generation {}, not {}", spoke.name,
+                                                before.spoke.generation, expected_generation)));
+  }
+  const std::vector<Claim> claims = claimsOf(spoke);
+  if (auto twice = listedTwice(claims, spoke.name)) return std::unexpected(std::move(*twice));
+  // The claims it keeps stay as they are; it takes the new ones and lets the others go.
+  std::set<std::string> held;
+  for (const Claim& claim : claimsOf(before.spoke)) held.insert(claim.key);
+  std::vector<const Claim*> added;
+  for (const Claim& claim : claims) {
+    if (held.erase(claim.key) == 0) added.push_back(&claim);
+  }
+  const std::string key = spokeKey(spoke.name);
+  std::vector<etcd::Compare> compare{etcd::unchangedSince(key, before.mod_revision)};
+  std::vector<etcd::RequestOp> success{etcd::putOp(key, encodeRecord(spoke))};
+  std::vector<etcd::RequestOp> failure{etcd::rangeOp(key)};
+  for (const Claim* claim : added) {
+    compare.push_back(etcd::absent(claim->key));
+    success.push_back(etcd::putOp(claim->key, spoke.name));
+    failure.push_back(etcd::rangeOp(claim->key));
+  }
+  for (const std::string& dropped : held) success.push_back(etcd::deleteOp(dropped));
+  auto txn = parseTxn(post(kTxnPath, etcd::txnRequest(compare, success, failure), what),
+                      failure.size(), what);
+  if (!txn) return std::unexpected(txn.error());
+  if (txn->succeeded) return static_cast<std::uint64_t>(txn->revision);
+  const etcd::KeyValue* now = found(txn->responses[0]);
+  if (now == nullptr) {
+    return std::unexpected(
+        error(StoreErrorCode::kNotFound, fmt::format("spoke '{}' does not exist", spoke.name)));
+  }
+  if (now->mod_revision != before.mod_revision) {
+    auto current = decodeRecord(spoke.name, now->value);
+    if (current && current->generation != expected_generation) {
+      return std::unexpected(
+          conflict(fmt::format("spoke '{}' has generation {}, not {}", spoke.name,
+                               current->generation, expected_generation)));
+    }
+    return std::unexpected(
+        conflict(fmt::format("spoke '{}' was changed by another writer (at revision {})",
+                             spoke.name, now->mod_revision)));
+  }
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    if (const etcd::KeyValue* holder = found(txn->responses[i + 1])) {
+      return std::unexpected(conflict(fmt::format("{} {} is already used by spoke '{}'",
+                                                  added[i]->kind, added[i]->text, holder->value)));
+    }
+  }
+  return std::unexpected(unexplained(what));
+}
+
+StoreWriteResult EtcdStore::writeRemove(std::string_view name, std::uint64_t expected_generation) {
+  const std::string what = fmt::format("removal of spoke '{}'", name);
+  auto stored = readSpoke(name, what);
+  if (!stored) return std::unexpected(stored.error());
+  if (!*stored) {
+    return std::unexpected(
+        error(StoreErrorCode::kNotFound, fmt::format("spoke '{}' does not exist", name)));
+  }
+  const Stored& before = **stored;
+  if (before.spoke.generation != expected_generation) {
+    return std::unexpected(conflict(fmt::format("spoke '{}' has generation {}, not {}", name,
+                                                before.spoke.generation, expected_generation)));
+  }
+  const std::string key = spokeKey(name);
+  std::set<std::string> held;
+  for (const Claim& claim : claimsOf(before.spoke)) held.insert(claim.key);
+  const std::vector<etcd::Compare> compare{etcd::unchangedSince(key, before.mod_revision)};
+  std::vector<etcd::RequestOp> success{etcd::deleteOp(key)};
+  for (const std::string& claim : held) success.push_back(etcd::deleteOp(claim));
+  const std::vector<etcd::RequestOp> failure{etcd::rangeOp(key)};
+  auto txn = parseTxn(post(kTxnPath, etcd::txnRequest(compare, success, failure), what),
+                      failure.size(), what);
+  if (!txn) return std::unexpected(txn.error());
+  if (txn->succeeded) return static_cast<std::uint64_t>(txn->revision);
+  const etcd::KeyValue* now = found(txn->responses[0]);
+  if (now == nullptr) {
+    return std::unexpected(
+        error(StoreErrorCode::kNotFound, fmt::format("spoke '{}' does not exist", name)));
+  }
+  auto current = decodeRecord(name, now->value);
+  if (current && current->generation != expected_generation) {
+    return std::unexpected(conflict(fmt::format("spoke '{}' has generation {}, not {}", name,
+                                                current->generation, expected_generation)));
+  }
+  return std::unexpected(conflict(fmt::format(
+      "spoke '{}' was changed by another writer (at revision {})", name, now->mod_revision)));
+}
+
+}  // namespace transit::hub
