@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <future>
+#include <utility>
 
 namespace transit::hub {
 namespace {
@@ -46,6 +47,15 @@ std::expected<std::unique_ptr<Registry>, HubError> Registry::create(Store& store
   registry->allocateMissingRouteTags();
   registry->publish();
   registry->writer_ = std::thread([r = registry.get()] { r->writerLoop(); });
+  // Another writer's change (the pair's other hub) reaches this registry as a reload on the
+  // writer thread; the hub's own writes are known by their revision and reload nothing.
+  registry->watch_ = store.watch([r = registry.get()](std::uint64_t revision) {
+    {
+      std::lock_guard lock(r->queue_mutex_);
+      r->store_changed_ = revision == 0 ? kUnknownRevision : std::max(r->store_changed_, revision);
+    }
+    r->queue_cv_.notify_one();
+  });
   return registry;
 }
 
@@ -58,6 +68,7 @@ std::optional<HubError> Registry::adopt(StoreContents contents) {
   outside_.clear();
   tags_.clear();
   revision_ = contents.revision;
+  seen_revision_ = contents.revision;
   for (auto& spoke : contents.spokes) {
     const bool inside_taken = std::ranges::any_of(
         spoke.tunnels, [&](const peers::Tunnel& t) { return inside_.isUsed(t.inside_cidr); });
@@ -114,6 +125,7 @@ void Registry::allocateMissingRouteTags() {
     if (results[i]) {
       ++stored;
       revision_ = std::max(revision_, *results[i]);
+      if (*results[i] == seen_revision_ + 1) seen_revision_ = *results[i];
     } else {
       spdlog::warn(
           "route tag {} of spoke {} could not be stored ({}); it is stored with the "
@@ -139,6 +151,7 @@ std::uint32_t Registry::freeRouteTag() {
 }
 
 Registry::~Registry() {
+  watch_.reset();  // no notification after this (it waits for one in progress)
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
@@ -204,15 +217,27 @@ void Registry::submit(Command command, Completion completion) {
 void Registry::writerLoop() {
   for (;;) {
     std::deque<Pending> batch;
+    std::uint64_t changed = 0;
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) {
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || store_changed_ != 0; });
+      if (queue_.empty() && store_changed_ == 0) {
         return;  // stopping, and everything queued has been answered
       }
       batch.swap(queue_);
+      changed = std::exchange(store_changed_, 0);
     }
-    runBatch(batch);
+    // Another writer's change first, so the commands are staged on what is stored.
+    if (changed != 0) followStore(changed);
+    if (!batch.empty()) runBatch(batch);
+  }
+}
+
+void Registry::followStore(std::uint64_t revision) {
+  if (revision != kUnknownRevision && revision <= seen_revision_) return;  // all of it seen
+  if (refresh()) {
+    spdlog::debug("followed the store to revision {}", revision_);
+    publish();
   }
 }
 
@@ -604,6 +629,8 @@ HubError Registry::storeFailed(const StoreError& failure) {
 
 void Registry::storeSucceeded(std::uint64_t revision) {
   revision_ = revision;
+  // Right after what the state reflected: nothing of another writer's came in between.
+  if (revision == seen_revision_ + 1) seen_revision_ = revision;
   if (metrics_ != nullptr) metrics_->storeWrite(true);
   std::lock_guard lock(health_mutex_);
   if (!store_health_.ok) {

@@ -25,7 +25,10 @@
 // other hub took; a generation it moved; kNotFound: a spoke it removed) lost a race. The
 // registry reloads its working state from the store and stages the command again, up to
 // kMaxAttempts times, so the user sees the answer the fresh state gives (a fresh allocation, or
-// a 409/412/404 naming what is really there), never a 409 for a race the hub could retry.
+// a 409/412/404 naming what is really there), never a 409 for a race the hub could retry. It
+// also follows the store's watch (Store::watch): a change another writer made reloads the
+// working state on the writer thread, before the next commands, and publishes it, so the other
+// hub's writes reach this hub's API, reconciler and daemons.
 //
 // Publishes: snapshot() for readers, subscribe() for any number of subscribers told of each new
 // DesiredState on the writer thread (the reconciler; the dashboard and the pair's watch next),
@@ -254,6 +257,9 @@ class Registry {
   // Reloads the working state from the store after another writer won a race; false (the state
   // unchanged) when the store cannot be read or holds clashing spokes.
   bool refresh();
+  // The store says it changed up to `revision` (kUnknownRevision: it may have missed changes):
+  // reload and publish unless this registry has seen that revision (its own writes).
+  void followStore(std::uint64_t revision);
   Staged stage(const CreateCommand& command);
   Staged stage(const ReplaceCommand& command);
   Staged stage(const RemoveCommand& command);
@@ -288,6 +294,10 @@ class Registry {
   // Writer-thread state.
   DesiredState::SpokeMap spokes_;
   std::uint64_t revision_ = 0;
+  // Every change up to this revision is in the working state: set by a (re)load, advanced by
+  // an own write only when it directly follows (a gap means another writer wrote in between, so
+  // the watch's notice of it reloads). Revisions the watch reports up to here reload nothing.
+  std::uint64_t seen_revision_ = 0;
   routing::PrefixIndex cidrs_;                              // every spoke's declared CIDRs
   routing::InsideAllocator inside_;                         // every tunnel's inside /30
   std::unordered_map<std::uint32_t, std::string> outside_;  // tunnel outside address -> spoke
@@ -307,7 +317,12 @@ class Registry {
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
+  // The highest revision the store's watch reported and the writer has not followed yet (0:
+  // none; kUnknownRevision: a gap, reload whatever the revision).
+  static constexpr std::uint64_t kUnknownRevision = ~std::uint64_t{0};
+  std::uint64_t store_changed_ = 0;
   std::thread writer_;
+  std::unique_ptr<StoreWatch> watch_;  // null when the store has no other writer
 };
 
 }  // namespace transit::hub

@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <expected>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +63,17 @@ struct StoreWrite {
 // The store's revision after a successful write.
 using StoreWriteResult = std::expected<std::uint64_t, StoreError>;
 
+// Told that the stored spokes may have changed: `revision` is the store's revision after the
+// change, or 0 when unknown (a watch that was cut and re-established may have missed changes).
+// Called on the store's own thread (or a writer's); it must not block nor call the store.
+using StoreChanged = std::function<void(std::uint64_t revision)>;
+
+// A running watch; destroying it stops the notifications (it waits for one in progress).
+class StoreWatch {
+ public:
+  virtual ~StoreWatch() = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -80,6 +93,16 @@ class Store {
   // Whether the store can take writes, found without writing. Cheap and callable from any
   // thread: /readyz calls it on every probe.
   virtual std::expected<void, StoreError> check() const = 0;
+
+  // Follows the store for changes made by other writers (the pair's other hub): `changed` is
+  // called after each change, the hub's own writes included (the registry ignores those by
+  // revision), and after any gap in what the store could see. The registry answers by reloading
+  // (a relist is always right, whatever was missed), so a watch carries no events. Null: the
+  // store has no other writer to follow (SQLite: one process holds the file).
+  virtual std::unique_ptr<StoreWatch> watch(StoreChanged changed) {
+    (void)changed;
+    return nullptr;
+  }
 
   // One write in its own transaction.
   StoreWriteResult create(const peers::Spoke& spoke);

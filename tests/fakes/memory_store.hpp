@@ -6,14 +6,18 @@
 // write changes nothing. Nothing survives the object.
 // Any thread: a mutex guards everything, so a test may inject faults while the registry's writer
 // thread writes. holdWrites() holds writes mid-way (the writer waits inside apply()) until
-// releaseWrites(), for tests of what happens while a write is in progress.
+// releaseWrites(), for tests of what happens while a write is in progress. watch() tells every
+// watcher of each successful apply(), so two registries on one MemoryStore behave as the pair's
+// two hubs on one etcd.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdint>
 #include <expected>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -64,6 +68,7 @@ class MemoryStore final : public hub::Store {
 
   std::expected<hub::StoreContents, hub::StoreError> load() override {
     std::lock_guard lock(mutex_);
+    ++loads_;
     if (auto fault = takeFault(failing_loads_, load_fault_)) {
       return std::unexpected(std::move(*fault));
     }
@@ -75,7 +80,53 @@ class MemoryStore final : public hub::Store {
     return out;
   }
 
+  // Every watcher hears of each apply() that wrote something, on the writer's thread, after the
+  // store's lock is released (two registries on one MemoryStore are the pair's two hubs).
+  std::unique_ptr<hub::StoreWatch> watch(hub::StoreChanged changed) override {
+    std::lock_guard lock(watchers_->mutex);
+    const int id = ++watchers_->next_id;
+    watchers_->callbacks.emplace(id, std::move(changed));
+    return std::make_unique<Watch>(watchers_, id);
+  }
+  // How many load() calls the store has answered (a registry reloads after another writer).
+  int loads() const {
+    std::lock_guard lock(mutex_);
+    return loads_;
+  }
+
   std::vector<hub::StoreWriteResult> apply(std::span<const hub::StoreWrite> writes) override {
+    auto results = applyLocked(writes);
+    std::uint64_t revision = 0;
+    for (const auto& result : results) {
+      if (result) revision = std::max(revision, *result);
+    }
+    if (revision != 0) {
+      std::lock_guard lock(watchers_->mutex);
+      for (const auto& [id, callback] : watchers_->callbacks) callback(revision);
+    }
+    return results;
+  }
+
+ private:
+  struct Watchers {
+    std::mutex mutex;  // held while callbacks run: a Watch's destructor waits for them
+    int next_id = 0;
+    std::map<int, hub::StoreChanged> callbacks;
+  };
+  class Watch final : public hub::StoreWatch {
+   public:
+    Watch(std::shared_ptr<Watchers> watchers, int id) : watchers_(std::move(watchers)), id_(id) {}
+    ~Watch() override {
+      std::lock_guard lock(watchers_->mutex);
+      watchers_->callbacks.erase(id_);
+    }
+
+   private:
+    std::shared_ptr<Watchers> watchers_;
+    int id_;
+  };
+
+  std::vector<hub::StoreWriteResult> applyLocked(std::span<const hub::StoreWrite> writes) {
     {
       std::unique_lock gate(gate_mutex_);
       if (holding_) {
@@ -108,6 +159,7 @@ class MemoryStore final : public hub::Store {
     return results;
   }
 
+ public:
   // How many transactions (apply calls) the store has seen: group commit makes this smaller
   // than the number of writes.
   int applies() const {
@@ -231,6 +283,8 @@ class MemoryStore final : public hub::Store {
   }
 
   mutable std::mutex mutex_;
+  int loads_ = 0;
+  std::shared_ptr<Watchers> watchers_ = std::make_shared<Watchers>();
   std::map<std::string, peers::Spoke, std::less<>> spokes_;
   std::uint64_t revision_ = 0;
   int applies_ = 0;

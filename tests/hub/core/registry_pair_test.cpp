@@ -6,8 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,13 +38,32 @@ class RegistryPair : public ::testing::Test {
  protected:
   void SetUp() override { spdlog::set_level(spdlog::level::off); }
 
-  // A hub's registry on the shared store, starting from what the store holds now.
-  std::unique_ptr<Registry> hub() {
+  // A hub's registry on the shared store, starting from what the store holds now. Not
+  // following the store's watch, it learns of the other hub's writes only when a race makes it
+  // reload: the race tests need that; the pair follows the watch (followingHub()).
+  std::unique_ptr<Registry> hub() { return makeHub(unwatched_); }
+  std::unique_ptr<Registry> followingHub() { return makeHub(store_); }
+
+  std::unique_ptr<Registry> makeHub(Store& store) {
     Registry::Options options;
     options.validation.hub_asn = 65000;
-    auto created = Registry::create(store_, clock_, nullptr, std::move(options));
+    auto created = Registry::create(store, clock_, nullptr, std::move(options));
     EXPECT_TRUE(created.has_value()) << created.error().message;
     return created ? std::move(*created) : nullptr;
+  }
+
+  // Waits (bounded: the watch's reload is an event, not a timer) until `registry` publishes a
+  // state for which `done` holds.
+  template <typename Done>
+  static bool eventually(Registry& registry, Done done) {
+    std::mutex mutex;
+    std::condition_variable cv;
+    auto subscription = registry.subscribe([&](const auto&, auto) {
+      std::lock_guard lock(mutex);
+      cv.notify_all();
+    });
+    std::unique_lock lock(mutex);
+    return cv.wait_for(lock, std::chrono::seconds(10), [&] { return done(*registry.snapshot()); });
   }
 
   static std::shared_ptr<const peers::Spoke> spokeOf(const Registry& registry,
@@ -50,7 +73,23 @@ class RegistryPair : public ::testing::Test {
     return found == state->spokes.end() ? nullptr : found->second;
   }
 
+  // The store without its watch: a registry on it sees no change it did not make.
+  class Unwatched final : public Store {
+   public:
+    explicit Unwatched(Store& store) : store_(store) {}
+    std::expected<StoreContents, StoreError> load() override { return store_.load(); }
+    std::vector<StoreWriteResult> apply(std::span<const StoreWrite> writes) override {
+      return store_.apply(writes);
+    }
+    std::string describe() const override { return store_.describe(); }
+    std::expected<void, StoreError> check() const override { return store_.check(); }
+
+   private:
+    Store& store_;
+  };
+
   fakes::MemoryStore store_;
+  Unwatched unwatched_{store_};
   fakes::ManualClock clock_;
 };
 
@@ -199,6 +238,84 @@ TEST_F(RegistryPair, ConcurrentCreatesOnBothHubsAllSucceedWithDistinctAllocation
   }
   EXPECT_EQ(inside.size(), stored->spokes.size());
   EXPECT_EQ(tags.size(), stored->spokes.size());
+}
+
+// ---- following the store's watch ---------------------------------------------------------
+
+TEST_F(RegistryPair, AWriteOnOneHubReachesTheOtherHubsPublishedState) {
+  auto a = followingHub();
+  auto b = followingHub();
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  EXPECT_TRUE(eventually(*b, [](const DesiredState& s) { return s.spokes.contains("prod-a"); }));
+  EXPECT_EQ(*spokeOf(*b, "prod-a"), *spokeOf(*a, "prod-a"));
+  EXPECT_EQ(b->snapshot()->revision, a->snapshot()->revision);
+
+  auto moved = vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10");
+  moved.segment = "prod";
+  ASSERT_TRUE(b->replace("prod-a", moved, 1));  // b knows generation 1: no race, no reload
+  EXPECT_TRUE(eventually(*a, [](const DesiredState& s) {
+    return s.spokes.contains("prod-a") && s.spokes.at("prod-a")->generation == 2;
+  }));
+  EXPECT_EQ(spokeOf(*a, "prod-a")->segment, "prod");
+
+  ASSERT_TRUE(a->remove("prod-a", 2));
+  EXPECT_TRUE(eventually(*b, [](const DesiredState& s) { return s.spokes.empty(); }));
+}
+
+// A hub that follows the store stages on what the other hub wrote: the allocation it makes is
+// fresh the first time, and a stale no-op replace cannot answer with an old version.
+TEST_F(RegistryPair, AFollowingHubStagesOnWhatTheOtherHubWrote) {
+  auto a = followingHub();
+  auto b = followingHub();
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  ASSERT_TRUE(eventually(*b, [](const DesiredState& s) { return s.spokes.contains("prod-a"); }));
+  const int loads = store_.loads();
+  auto second = b->create(vpcDraft("prod-b", "10.2.0.0/16", "198.51.100.20"));
+  ASSERT_TRUE(second.has_value()) << second.error().message;
+  EXPECT_NE((*second)->tunnels[0].inside_cidr, spokeOf(*a, "prod-a")->tunnels[0].inside_cidr);
+  EXPECT_EQ((*second)->route_tag, 2u);
+  // b's own write reloads nothing on b; a reloads once for it.
+  ASSERT_TRUE(eventually(*a, [](const DesiredState& s) { return s.spokes.contains("prod-b"); }));
+  EXPECT_EQ(store_.loads(), loads + 1);
+}
+
+TEST_F(RegistryPair, ConcurrentWritesOnTwoFollowingHubsLeaveIdenticalRegistries) {
+  auto a = followingHub();
+  auto b = followingHub();
+  constexpr int kPerHub = 40;
+  std::atomic<int> failures{0};
+  auto run = [&failures](Registry& registry, int base) {
+    for (int i = 0; i < kPerHub; ++i) {
+      const int n = base + i;
+      const std::string name = "s-" + std::to_string(n);
+      auto created = registry.create(
+          vpcDraft(name, "10." + std::to_string(n) + ".0.0/16",
+                   "198.51." + std::to_string(n / 250) + "." + std::to_string(n % 250 + 1)));
+      if (!created) {
+        ++failures;
+        continue;
+      }
+      if (i % 3 == 0 && !registry.remove(name, std::nullopt)) ++failures;
+    }
+  };
+  std::thread on_a(run, std::ref(*a), 0);
+  std::thread on_b(run, std::ref(*b), kPerHub);
+  on_a.join();
+  on_b.join();
+  EXPECT_EQ(failures.load(), 0);
+  const auto stored = store_.load();
+  ASSERT_TRUE(stored.has_value());
+  const auto same = [&stored](const DesiredState& s) {
+    if (s.revision != stored->revision || s.spokes.size() != stored->spokes.size()) return false;
+    for (const auto& spoke : stored->spokes) {
+      const auto found = s.spokes.find(spoke.name);
+      if (found == s.spokes.end() || *found->second != spoke) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(eventually(*a, same));
+  EXPECT_TRUE(eventually(*b, same));
+  EXPECT_EQ(stored->spokes.size(), 2u * (kPerHub - (kPerHub + 2) / 3));
 }
 
 }  // namespace
