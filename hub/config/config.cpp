@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <initializer_list>
@@ -483,14 +484,128 @@ void readApi(Reader& reader, const YAML::Node& node, Config::Api& api) {
   }
 }
 
-void readStore(Reader& reader, const YAML::Node& node, Config::Store& store) {
-  const std::string path = "store";
-  auto fields = reader.map(node, path, {"sqlite"});
+// An etcd member's client URL: http:// or https://, a host, an explicit port, nothing else.
+bool isEtcdEndpoint(std::string_view url) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!url.starts_with(scheme)) continue;
+    const auto rest = url.substr(scheme.size());
+    const auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    const auto host = rest.substr(0, colon);
+    const auto port = rest.substr(colon + 1);
+    const bool host_ok = std::all_of(host.begin(), host.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '[' ||
+             c == ']' || c == ':';
+    });
+    unsigned value = 0;
+    const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    return host_ok && !port.empty() && ec == std::errc() && ptr == port.data() + port.size() &&
+           value >= 1 && value <= 65535;
+  }
+  return false;
+}
+
+void readEtcd(Reader& reader, const YAML::Node& node, Config::Store::Etcd& etcd) {
+  const std::string path = "store.etcd";
+  auto fields = reader.map(node, path, {"endpoints", "prefix", "tls", "user", "password_file"});
   if (!fields) {
     return;
   }
-  if (auto sqlite_node = reader.required(*fields, path, "sqlite")) {
-    if (auto sqlite = reader.path(*sqlite_node, "store.sqlite")) {
+  if (auto endpoints = reader.required(*fields, path, "endpoints")) {
+    if (!endpoints->IsSequence() || endpoints->size() == 0) {
+      reader.fail("store.etcd.endpoints", "must be a list of at least one URL");
+    } else {
+      std::optional<bool> https;
+      for (std::size_t i = 0; i < endpoints->size(); ++i) {
+        const std::string key = fmt::format("store.etcd.endpoints[{}]", i);
+        auto url = reader.string((*endpoints)[i], key);
+        if (!url) return;
+        if (!isEtcdEndpoint(*url)) {
+          reader.fail(key, "must be http://HOST:PORT or https://HOST:PORT");
+          return;
+        }
+        const bool secure = url->starts_with("https://");
+        if (https && *https != secure) {
+          reader.fail(key, "must use the same scheme as the other endpoints");
+          return;
+        }
+        https = secure;
+        if (std::find(etcd.endpoints.begin(), etcd.endpoints.end(), *url) != etcd.endpoints.end()) {
+          reader.fail(key, "is listed twice");
+          return;
+        }
+        etcd.endpoints.push_back(*url);
+      }
+    }
+  }
+  if (auto prefix_node = Reader::optional(*fields, "prefix")) {
+    if (auto prefix = reader.string(*prefix_node, "store.etcd.prefix")) {
+      const bool printable =
+          std::all_of(prefix->begin(), prefix->end(), [](char c) { return c > 0x20 && c < 0x7f; });
+      if (prefix->size() < 2 || prefix->front() != '/' || prefix->back() != '/' || !printable) {
+        reader.fail("store.etcd.prefix",
+                    "must start and end with '/' and hold printable characters only");
+      } else {
+        etcd.prefix = *prefix;
+      }
+    }
+  }
+  if (auto tls_node = Reader::optional(*fields, "tls")) {
+    if (auto tls = reader.map(*tls_node, "store.etcd.tls", {"ca", "cert", "key"})) {
+      for (const auto& [key, target] :
+           {std::pair{"ca", &etcd.tls.ca}, {"cert", &etcd.tls.cert}, {"key", &etcd.tls.key}}) {
+        if (auto value = Reader::optional(*tls, key)) {
+          if (auto file = reader.readableFile(*value, join("store.etcd.tls", key))) {
+            *target = std::move(*file);
+          }
+        }
+      }
+      if (etcd.tls.cert.empty() != etcd.tls.key.empty()) {
+        reader.fail("store.etcd.tls", "cert and key go together");
+      }
+    }
+  }
+  if (auto user_node = Reader::optional(*fields, "user")) {
+    if (auto user = reader.string(*user_node, "store.etcd.user")) {
+      if (user->empty()) {
+        reader.fail("store.etcd.user", "must not be empty");
+      } else {
+        etcd.user = *user;
+      }
+    }
+  }
+  if (auto file_node = Reader::optional(*fields, "password_file")) {
+    if (auto file = reader.readableFile(*file_node, "store.etcd.password_file")) {
+      etcd.password_file = std::move(*file);
+    }
+  }
+  if (etcd.user.empty() != etcd.password_file.empty()) {
+    reader.fail("store.etcd", "user and password_file go together");
+  }
+  const bool https = !etcd.endpoints.empty() && etcd.endpoints.front().starts_with("https://");
+  if (!https && (!etcd.tls.ca.empty() || !etcd.tls.cert.empty())) {
+    reader.fail("store.etcd.tls", "needs https:// endpoints");
+  }
+}
+
+void readStore(Reader& reader, const YAML::Node& node, Config::Store& store) {
+  const std::string path = "store";
+  auto fields = reader.map(node, path, {"sqlite", "etcd"});
+  if (!fields) {
+    return;
+  }
+  const auto sqlite_node = Reader::optional(*fields, "sqlite");
+  const auto etcd_node = Reader::optional(*fields, "etcd");
+  if (sqlite_node && etcd_node) {
+    reader.fail(path, "must name one store: sqlite (a single hub) or etcd (the pair), not both");
+    return;
+  }
+  if (etcd_node) {
+    readEtcd(reader, *etcd_node, store.etcd.emplace());
+    return;
+  }
+  if (auto required = reader.required(*fields, path, "sqlite")) {
+    if (auto sqlite = reader.path(*required, "store.sqlite")) {
       store.sqlite = std::move(*sqlite);
     }
   }
@@ -796,7 +911,8 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
     return std::unexpected(*reader.error());
   }
   if (config.drivers.dry_run_dir.empty()) {
-    config.drivers.dry_run_dir = config.store.sqlite.parent_path() / "dry-run";
+    config.drivers.dry_run_dir = config.store.etcd ? fs::path("/var/lib/transit-hub/dry-run")
+                                                   : config.store.sqlite.parent_path() / "dry-run";
   }
   return config;
 }

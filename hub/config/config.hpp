@@ -74,8 +74,25 @@ struct Config {
     unsigned threads = 2;  // HTTP worker threads, 1-64
   } api;
 
+  // Exactly one of sqlite (a single hub, the embedded default) and etcd (the pair).
   struct Store {
-    std::filesystem::path sqlite;  // the SQLite database file
+    std::filesystem::path sqlite;  // the SQLite database file; empty when etcd is set
+    struct Etcd {
+      // Each member's client URL, "http://10.0.1.5:2379" or "https://..."; all http or all
+      // https; at least one (the pair needs three voters: the two hubs and a witness).
+      std::vector<std::string> endpoints;
+      std::string prefix = "/transit-hub/";  // every key the hub writes starts with it
+      struct Tls {
+        std::filesystem::path ca;    // empty: the system's trusted certificates
+        std::filesystem::path cert;  // client certificate; with key
+        std::filesystem::path key;
+      } tls;
+      std::string user;  // etcd user auth; empty: none
+      // The user's password, read from this file at start (never written in the config, so
+      // the config can be shown and logged); required with user.
+      std::filesystem::path password_file;
+    };
+    std::optional<Etcd> etcd;
   } store;
 
   struct Drivers {
@@ -103,7 +120,7 @@ struct Config {
       std::filesystem::path main_config = "/etc/bird/bird.conf";          // includes it
     } bird;
     // dry-run: where the rendered conns, secrets and BIRD include go. Default: a `dry-run`
-    // directory beside store.sqlite.
+    // directory beside store.sqlite (with etcd: /var/lib/transit-hub/dry-run).
     std::filesystem::path dry_run_dir;
     // live: where the nft scripts the hub loads are written (the MSS clamp, the segment
     // filter). Default: systemd's RuntimeDirectory of the unit.

@@ -29,10 +29,10 @@
 #include "hub/daemon/drivers.hpp"
 #include "hub/daemon/readiness.hpp"
 #include "hub/daemon/shutdown.hpp"
+#include "hub/daemon/store_factory.hpp"
 #include "hub/daemon/wiring.hpp"
 #include "hub/metrics/hub_metrics.hpp"
 #include "hub/metrics/reconciler_metrics.hpp"
-#include "hub/store/sqlite/sqlite_store.hpp"
 
 namespace {
 
@@ -53,10 +53,9 @@ int run(const hub::Config& config) {
   // Declared first so it is destroyed last: the registry's writer posts answers into it.
   asio::io_context io(static_cast<int>(config.api.threads));
 
-  auto store = hub::SqliteStore::open(config.store.sqlite);
+  auto store = hub::openStore(config);
   if (!store) {
-    spdlog::critical("cannot open the store {}: {}", config.store.sqlite.string(),
-                     store.error().message);
+    spdlog::critical("{}", store.error());
     return kExitRuntime;
   }
   auto metrics_registry = std::make_shared<prometheus::Registry>();

@@ -24,6 +24,18 @@ spdlog::level::level_enum logLevel(LogLevel level) {
   return spdlog::level::info;
 }
 
+EtcdStoreOptions etcdStoreOptions(const Config::Store::Etcd& etcd, std::string password) {
+  EtcdStoreOptions options;
+  options.endpoints = etcd.endpoints;
+  options.prefix = etcd.prefix;
+  options.tls.ca_file = etcd.tls.ca.string();
+  options.tls.cert_file = etcd.tls.cert.string();
+  options.tls.key_file = etcd.tls.key.string();
+  options.user = etcd.user;
+  options.password = std::move(password);
+  return options;
+}
+
 Registry::Options registryOptions(const Config& config) {
   Registry::Options options;
   options.validation.hub_asn = config.hub.asn;

@@ -18,6 +18,7 @@
 #include "hub/core/planner.hpp"
 #include "hub/core/reconciler.hpp"
 #include "hub/core/registry.hpp"
+#include "hub/store/etcd/etcd_store.hpp"
 #include "peers/libreswan/libreswan_render.hpp"
 #include "routing/bird/bird_render.hpp"
 #include "routing/nft/nft_filter.hpp"
@@ -25,6 +26,10 @@
 namespace transit::hub {
 
 spdlog::level::level_enum logLevel(LogLevel level);
+
+// store.etcd's keys as the etcd store's options; `password` is what store.etcd.password_file
+// holds (read by the caller; empty without a user).
+EtcdStoreOptions etcdStoreOptions(const Config::Store::Etcd& etcd, std::string password);
 
 // hub.asn and the hub's two addresses: what spoke validation checks against.
 Registry::Options registryOptions(const Config& config);

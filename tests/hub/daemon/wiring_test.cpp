@@ -109,6 +109,27 @@ TEST(WiringTest, ListenersAreOpenOnlyWhenUnauthenticated) {
   EXPECT_TRUE(list[1].operational_open);
 }
 
+TEST(WiringTest, EveryEtcdKeyReachesTheStore) {
+  Config::Store::Etcd etcd;
+  etcd.endpoints = {"https://10.0.1.5:2379", "https://10.0.2.5:2379"};
+  etcd.prefix = "/pair-1/";
+  etcd.tls.ca = "/etc/th/etcd-ca.pem";
+  etcd.tls.cert = "/etc/th/etcd-client.pem";
+  etcd.tls.key = "/etc/th/etcd-client.key";
+  etcd.user = "hub";
+  etcd.password_file = "/etc/th/etcd.password";
+  const auto options = etcdStoreOptions(etcd, "from-the-file");
+  EXPECT_EQ(options.endpoints, etcd.endpoints);
+  EXPECT_EQ(options.prefix, "/pair-1/");
+  EXPECT_EQ(options.tls.ca_file, "/etc/th/etcd-ca.pem");
+  EXPECT_EQ(options.tls.cert_file, "/etc/th/etcd-client.pem");
+  EXPECT_EQ(options.tls.key_file, "/etc/th/etcd-client.key");
+  EXPECT_EQ(options.user, "hub");
+  EXPECT_EQ(options.password, "from-the-file");
+  // The config's default prefix is the store's own.
+  EXPECT_EQ(Config::Store::Etcd{}.prefix, EtcdStoreOptions{}.prefix);
+}
+
 TEST(WiringTest, LogLevels) {
   EXPECT_EQ(logLevel(LogLevel::kTrace), spdlog::level::trace);
   EXPECT_EQ(logLevel(LogLevel::kDebug), spdlog::level::debug);
