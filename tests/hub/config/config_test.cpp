@@ -294,7 +294,7 @@ TEST(ConfigTest, UnknownKeysAreReportedAtEveryLevel) {
        "is not a known key"},
       {kListenLine, listen + "  tls: {cert: c, key: k, ca: a}\n", "api.tls.ca",
        "is not a known key"},
-      {"  sqlite: state.db\n", "  sqlite: state.db\n  etcd: x\n", "store.etcd",
+      {"  sqlite: state.db\n", "  sqlite: state.db\n  postgres: x\n", "store.postgres",
        "is not a known key"},
       {"store:\n", "drivers:\n  mode: dry-run\n  vici: x\nstore:\n", "drivers.vici",
        "is not a known key"},
