@@ -599,6 +599,36 @@ TEST_F(EtcdStoreWatch, EtcdKilledIsACutAndWritesAreHeardAgainAfterItsRestart) {
   EXPECT_TRUE(heard.waitFor(*after)) << ::testing::PrintToString(heard.revisions());
 }
 
+TEST_F(EtcdStoreWatch, AHungEtcdFailsTheLivenessCheckAndWritesAreHeardOnceItGoesOn) {
+  TempDir dir;
+  RealEtcd etcd(dir.path());
+  auto options = watchOptions(etcd, "/transit-hub/");
+  options.watch_check_interval = std::chrono::milliseconds(200);
+  options.probe_timeout = std::chrono::milliseconds(300);
+  auto hub_a = openStore(options);
+  auto hub_b = openStore(options);
+  ASSERT_TRUE(hub_a && hub_b);
+  ASSERT_TRUE(hub_a->load().has_value());
+  Heard heard;
+  auto watch = hub_a->watch(heard.callback());
+  ASSERT_NE(watch, nullptr);
+  // A quiet stream on a live etcd passes its checks: no cut.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const auto before = hub_b->create(vpcSpoke());
+  ASSERT_TRUE(before.has_value()) << before.error().message;
+  ASSERT_TRUE(heard.waitFor(*before));
+  EXPECT_EQ(heard.revisions(), std::vector<std::uint64_t>{*before});
+
+  etcd.pause();  // the stream stays open and silent
+  const bool cut = heard.waitFor(0, std::chrono::milliseconds(3000));
+  etcd.resume();
+  EXPECT_TRUE(cut) << ::testing::PrintToString(heard.revisions());
+  heard.clear();
+  const auto after = hub_b->create(siteSpoke());
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_TRUE(heard.waitFor(*after)) << ::testing::PrintToString(heard.revisions());
+}
+
 TEST_F(EtcdStoreWatch, DestroyingAWatchBlockedOnItsReadReturnsAtOnce) {
   RealEtcd& etcd = SharedEtcd::get();
   const std::string prefix = SharedEtcd::freshPrefix();
