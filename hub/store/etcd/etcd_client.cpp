@@ -648,9 +648,17 @@ struct EtcdStream::Impl {
   EtcdClient::State& state() { return *client->state_; }
 
   void close() {
-    // Closing the socket leaves the pending read's handler queued; it is never run unless
-    // the io_context runs again, and then it finds this Impl alive (it owns the io_context).
-    state().connection.reset();
+    EtcdClient::State& s = state();
+    // A read left pending (read() returned kQuiet) refers to the connection's buffer and the
+    // parser: it is aborted and run to its end before they go. Once cancelled the io_context
+    // never runs again, and its handlers are destroyed with it, never called.
+    if (reading && s.connection && !s.cancelled) {
+      ErrorCode ignored;
+      s.connection->lowest().socket().close(ignored);
+      s.ioc.restart();
+      s.ioc.run();
+    }
+    s.connection.reset();
     parser.reset();
     reading = false;
     read_done = false;
