@@ -8,14 +8,19 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -116,8 +121,12 @@ std::expected<Endpoint, std::string> parseEndpoint(std::string_view text) {
 
 // Starts one asynchronous operation with `start(handler)` and runs the io_context until it
 // completes; returns the operation's error code.
+// Once `cancelled` is set the io_context never runs again (a cancelled run may have left
+// handlers behind that refer to a caller's gone locals): the operation is not started.
 template <class Start>
-ErrorCode runToCompletion(asio::io_context& ioc, Start&& start) {
+ErrorCode runToCompletion(asio::io_context& ioc, const std::atomic<bool>& cancelled,
+                          Start&& start) {
+  if (cancelled) return asio::error::operation_aborted;
   ErrorCode result = asio::error::would_block;
   std::forward<Start>(start)([&result](ErrorCode ec, auto&&...) { result = ec; });
   ioc.restart();
@@ -197,6 +206,13 @@ struct EtcdClient::State {
   std::size_t current = 0;  // the endpoint that answered last
   std::string token;        // empty: not authenticated (yet)
   std::unique_ptr<Connection> connection;
+  std::atomic<bool> cancelled{false};
+
+  // Any thread: a run in progress stops at once, and none starts again.
+  void cancel() {
+    cancelled = true;
+    asio::post(ioc, [this] { ioc.stop(); });
+  }
 
   std::string redact(std::string text) const {
     replaceAll(text, password);
@@ -227,6 +243,7 @@ struct EtcdClient::State {
                              for (const auto& entry : results) found.push_back(entry.endpoint());
                              timer.cancel();
                            });
+    if (cancelled) return std::unexpected(unavailable(endpoint, "cancelled"));
     ioc.restart();
     ioc.run();
     if (timed_out) {
@@ -260,7 +277,7 @@ struct EtcdClient::State {
     beast::tcp_stream& stream = fresh->lowest();
     stream.expires_at(connect_deadline);
     ErrorCode ec = runToCompletion(
-        ioc, [&](auto handler) { stream.async_connect(*targets, std::move(handler)); });
+        ioc, cancelled, [&](auto handler) { stream.async_connect(*targets, std::move(handler)); });
     if (ec) {
       return std::unexpected(unavailable(
           endpoint, ec == beast::error::timeout ? fmt::format("cannot connect: no answer within {}",
@@ -292,7 +309,7 @@ struct EtcdClient::State {
       SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
                const_cast<char*>(endpoint.host.c_str()));
     }
-    const ErrorCode ec = runToCompletion(ioc, [&](auto handler) {
+    const ErrorCode ec = runToCompletion(ioc, cancelled, [&](auto handler) {
       stream.async_handshake(ssl::stream_base::client, std::move(handler));
     });
     if (!ec) return {};
@@ -331,7 +348,7 @@ struct EtcdClient::State {
     request.prepare_payload();
 
     connection->lowest().expires_at(deadline);
-    ErrorCode ec = runToCompletion(ioc, [&](auto handler) {
+    ErrorCode ec = runToCompletion(ioc, cancelled, [&](auto handler) {
       if (connection->secure) {
         http::async_write(*connection->secure, request, std::move(handler));
       } else {
@@ -346,7 +363,7 @@ struct EtcdClient::State {
     }
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxAnswer);
-    ec = runToCompletion(ioc, [&](auto handler) {
+    ec = runToCompletion(ioc, cancelled, [&](auto handler) {
       if (connection->secure) {
         http::async_read(*connection->secure, connection->buffer, parser, std::move(handler));
       } else {
@@ -421,6 +438,7 @@ struct EtcdClient::State {
     std::vector<std::string> failures;
     EtcdError last;
     for (std::size_t k = 0; k < n; ++k) {
+      if (cancelled) return std::unexpected(EtcdError{EtcdErrorKind::kUnavailable, "cancelled"});
       const std::size_t index = (current + k) % n;
       const Endpoint& endpoint = endpoints[index];
       auto answer = attempt(index, path, body, read, with_token);
@@ -614,5 +632,219 @@ std::string EtcdClient::endpoints() const {
 }
 
 std::size_t EtcdClient::currentEndpoint() const { return state_->current; }
+
+void EtcdClient::cancel() { state_->cancel(); }
+
+// ---- EtcdStream
+
+struct EtcdStream::Impl {
+  std::unique_ptr<EtcdClient> client;  // its State: the io_context, endpoints, token, connection
+  std::optional<http::response_parser<http::buffer_body>> parser;
+  std::array<char, 16 * 1024> chunk{};
+  bool reading = false;  // an async_read_some is pending
+  bool read_done = false;
+  ErrorCode read_ec;
+
+  EtcdClient::State& state() { return *client->state_; }
+
+  void close() {
+    EtcdClient::State& s = state();
+    // A read left pending (read() returned kQuiet) refers to the connection's buffer and the
+    // parser: it is aborted and run to its end before they go. Once cancelled the io_context
+    // never runs again, and its handlers are destroyed with it, never called.
+    if (reading && s.connection && !s.cancelled) {
+      ErrorCode ignored;
+      s.connection->lowest().socket().close(ignored);
+      s.ioc.restart();
+      s.ioc.run();
+    }
+    s.connection.reset();
+    parser.reset();
+    reading = false;
+    read_done = false;
+  }
+
+  template <class Operation>
+  ErrorCode onStream(Operation&& operation) {
+    EtcdClient::State& s = state();
+    return runToCompletion(s.ioc, s.cancelled, [&](auto handler) {
+      if (s.connection->secure) {
+        operation(*s.connection->secure, std::move(handler));
+      } else {
+        operation(*s.connection->plain, std::move(handler));
+      }
+    });
+  }
+
+  std::expected<void, EtcdError> openOn(
+      std::size_t index, std::string_view path, const std::string& body,
+      std::span<const std::pair<std::string, std::string>> headers) {
+    EtcdClient::State& s = state();
+    const Endpoint& endpoint = s.endpoints[index];
+    const auto deadline = Clock::now() + s.timeout;
+    if (auto connected = s.connect(index, deadline); !connected) {
+      return std::unexpected(connected.error());
+    }
+    http::request<http::string_body> request{http::verb::post, path, 11};
+    request.set(http::field::host, endpoint.host_header);
+    request.set(http::field::user_agent, "transit-hubd/" TRANSIT_HUB_VERSION);
+    request.set(http::field::content_type, "application/json");
+    if (!s.token.empty()) request.set(http::field::authorization, s.token);
+    for (const auto& [name, value] : headers) request.set(name, value);
+    request.keep_alive(true);
+    request.body() = body;
+    request.prepare_payload();
+    s.connection->lowest().expires_at(deadline);
+    ErrorCode ec = onStream([&](auto& stream, auto handler) {
+      http::async_write(stream, request, std::move(handler));
+    });
+    if (ec) {
+      s.connection.reset();
+      return std::unexpected(unavailable(
+          endpoint, fmt::format("cannot send {}: {}", path,
+                                ec == beast::error::timeout ? "timed out" : ec.message())));
+    }
+    parser.emplace();
+    parser->body_limit(boost::none);
+    ec = onStream([&](auto& stream, auto handler) {
+      http::async_read_header(stream, s.connection->buffer, *parser, std::move(handler));
+    });
+    if (ec) {
+      close();
+      return std::unexpected(unavailable(
+          endpoint, fmt::format("no answer to {}: {}", path,
+                                ec == beast::error::timeout ? "timed out" : ec.message())));
+    }
+    const unsigned status = parser->get().result_int();
+    if (status != 200) {
+      close();
+      if (status == 401) s.token.clear();  // authenticate again on the next open()
+      EtcdError error{status >= 500 ? EtcdErrorKind::kUnavailable : EtcdErrorKind::kInvalid,
+                      fmt::format("etcd {} refused {} (HTTP {})", endpoint.url, path, status)};
+      error.http_status = status;
+      return std::unexpected(std::move(error));
+    }
+    s.connection->lowest().expires_never();
+    s.current = index;
+    return {};
+  }
+
+  std::expected<void, EtcdError> open(
+      std::string_view path, const std::string& body,
+      std::span<const std::pair<std::string, std::string>> headers) {
+    EtcdClient::State& s = state();
+    close();
+    if (!s.user.empty() && s.token.empty()) {
+      if (auto done = s.authenticate(); !done) return std::unexpected(done.error());
+    }
+    const std::size_t n = s.endpoints.size();
+    std::string failures;
+    EtcdError last;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (s.cancelled) return std::unexpected(EtcdError{EtcdErrorKind::kUnavailable, "cancelled"});
+      const std::size_t index = (s.current + k) % n;
+      auto opened = openOn(index, path, body, headers);
+      if (opened) return {};
+      last = std::move(opened.error());
+      failures += (failures.empty() ? "" : "; ") + last.message;
+      if (last.kind != EtcdErrorKind::kUnavailable) break;
+    }
+    if (n > 1) last.message = fmt::format("no etcd endpoint opened {}: {}", path, failures);
+    return std::unexpected(std::move(last));
+  }
+
+  std::expected<EtcdStream::Read, EtcdError> read(std::string& out,
+                                                  std::chrono::milliseconds wait) {
+    EtcdClient::State& s = state();
+    if (s.cancelled) return std::unexpected(EtcdError{EtcdErrorKind::kUnavailable, "cancelled"});
+    if (!parser || !s.connection) {
+      return std::unexpected(EtcdError{EtcdErrorKind::kUnavailable, "no stream is open"});
+    }
+    const std::string url = s.endpoints[s.connection->endpoint].url;
+    if (parser->is_done()) return EtcdStream::Read::kEnded;
+    if (!reading) {
+      parser->get().body().data = chunk.data();
+      parser->get().body().size = chunk.size();
+      reading = true;
+      read_done = false;
+      auto done = [this](ErrorCode ec, std::size_t) {
+        read_done = true;
+        read_ec = ec;
+      };
+      if (s.connection->secure) {
+        http::async_read_some(*s.connection->secure, s.connection->buffer, *parser, done);
+      } else {
+        http::async_read_some(*s.connection->plain, s.connection->buffer, *parser, done);
+      }
+    }
+    s.ioc.restart();
+    s.ioc.run_for(wait);
+    if (s.cancelled) return std::unexpected(EtcdError{EtcdErrorKind::kUnavailable, "cancelled"});
+    if (!read_done) return EtcdStream::Read::kQuiet;
+    reading = false;
+    const std::size_t got = chunk.size() - parser->get().body().size;
+    out.append(chunk.data(), got);
+    ErrorCode ec = read_ec;
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec == http::error::end_of_stream || ec == asio::error::eof) {
+      close();
+      return EtcdStream::Read::kEnded;
+    }
+    if (ec) {
+      close();
+      return std::unexpected(
+          EtcdError{EtcdErrorKind::kUnavailable,
+                    fmt::format("etcd {}: the stream broke: {}", url, ec.message())});
+    }
+    return EtcdStream::Read::kData;
+  }
+};
+
+std::expected<std::unique_ptr<EtcdStream>, EtcdError> EtcdStream::create(
+    const EtcdClientOptions& options) {
+  auto client = EtcdClient::create(options);
+  if (!client) return std::unexpected(client.error());
+  auto impl = std::make_unique<Impl>();
+  impl->client = std::move(*client);
+  return std::unique_ptr<EtcdStream>(new EtcdStream(std::move(impl)));
+}
+
+EtcdStream::EtcdStream(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EtcdStream::~EtcdStream() { impl_->close(); }
+
+std::expected<void, EtcdError> EtcdStream::open(
+    std::string_view path, const boost::json::value& body,
+    std::span<const std::pair<std::string, std::string>> headers) {
+  try {
+    auto opened = impl_->open(path, json::serialize(body), headers);
+    if (!opened) opened.error().message = impl_->state().redact(opened.error().message);
+    return opened;
+  } catch (const boost::system::system_error& error) {
+    impl_->close();
+    return std::unexpected(EtcdError{EtcdErrorKind::kUnavailable,
+                                     fmt::format("etcd {} failed: {}", path, error.what())});
+  }
+}
+
+std::expected<EtcdStream::Read, EtcdError> EtcdStream::read(std::string& out,
+                                                            std::chrono::milliseconds wait) {
+  try {
+    return impl_->read(out, wait);
+  } catch (const boost::system::system_error& error) {
+    impl_->close();
+    return std::unexpected(EtcdError{EtcdErrorKind::kUnavailable,
+                                     fmt::format("etcd stream failed: {}", error.what())});
+  }
+}
+
+void EtcdStream::close() { impl_->close(); }
+
+std::string EtcdStream::endpoint() const {
+  const EtcdClient::State& s = *impl_->client->state_;
+  return s.endpoints[s.connection ? s.connection->endpoint : s.current].url;
+}
+
+void EtcdStream::cancel() { impl_->state().cancel(); }
 
 }  // namespace transit::hub

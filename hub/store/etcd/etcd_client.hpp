@@ -29,8 +29,10 @@
 #include <cstddef>
 #include <expected>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hub/store/etcd/etcd_json.hpp"
@@ -80,12 +82,53 @@ class EtcdClient final : public EtcdTransport {
   std::string endpoints() const;
   // The index of the endpoint that answered last (tests).
   std::size_t currentEndpoint() const;
+  // Any thread: a post() in progress returns at once (kUnavailable "cancelled"), and so does
+  // every later one. For a client that another thread waits for (EtcdStoreWatch's check).
+  void cancel();
 
  private:
+  friend class EtcdStream;
   struct State;  // the io_context, TLS context, endpoints and connection (etcd_client.cpp)
   explicit EtcdClient(std::unique_ptr<State> state);
 
   std::unique_ptr<State> state_;
+};
+
+// EtcdStream: one long-lived streaming POST (a watch, /v3/watch) over a connection of its own,
+// with EtcdClient's endpoints, TLS and authentication; the answer's body is read as it comes
+// (chunked). One thread at a time, but cancel() may come from any thread.
+class EtcdStream {
+ public:
+  static std::expected<std::unique_ptr<EtcdStream>, EtcdError> create(
+      const EtcdClientOptions& options);
+  ~EtcdStream();
+  EtcdStream(const EtcdStream&) = delete;
+  EtcdStream& operator=(const EtcdStream&) = delete;
+
+  // Closes any open stream, then POSTs `body` to `path` with the extra `headers`, trying the
+  // endpoints in turn from the one that served last, until one answers HTTP 200 (within
+  // `timeout` each); the body is then read with read().
+  std::expected<void, EtcdError> open(std::string_view path, const boost::json::value& body,
+                                      std::span<const std::pair<std::string, std::string>> headers);
+
+  enum class Read {
+    kData,   // appended some of the body (maybe nothing: a chunk's framing)
+    kQuiet,  // nothing came within `wait`; the read goes on with the next call
+    kEnded,  // the body is complete (etcd ended the stream); closed
+  };
+  // Waits up to `wait` for more of the open stream's body and appends it to `out`. An error
+  // (the connection broke, cancel()) closes the stream.
+  std::expected<Read, EtcdError> read(std::string& out, std::chrono::milliseconds wait);
+  void close();
+  // The URL of the endpoint the stream is open on (or was last).
+  std::string endpoint() const;
+  // Any thread: a blocked open() or read() returns at once, and every later call fails.
+  void cancel();
+
+ private:
+  struct Impl;
+  explicit EtcdStream(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 // Whether `path` only reads, so sending it again after a lost answer is harmless.

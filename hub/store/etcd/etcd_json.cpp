@@ -371,6 +371,13 @@ json::object rangeRequest(std::string_view key, std::string_view range_end,
   return o;
 }
 
+json::object watchCreateRequest(std::string_view key, std::string_view range_end,
+                                std::int64_t start_revision) {
+  json::object create = keyAndEnd(key, range_end);
+  if (start_revision > 0) create["start_revision"] = std::to_string(start_revision);
+  return json::object{{"create_request", std::move(create)}};
+}
+
 json::object putRequest(std::string_view key, std::string_view value) {
   return json::object{{"key", encodeBase64(key)}, {"value", encodeBase64(value)}};
 }
@@ -501,6 +508,68 @@ std::optional<ErrorBody> parseErrorBody(std::string_view body) {
     return ErrorBody{std::move(*message), *code};
   }
   return std::nullopt;
+}
+
+std::expected<WatchLine, EtcdError> parseWatchLine(std::string_view line) {
+  constexpr std::string_view kWhat = "watch stream line";
+  boost::system::error_code ec;
+  const json::value parsed = json::parse(line, ec);
+  if (ec) return std::unexpected(corrupt(kWhat, "not JSON"));
+  if (!parsed.is_object()) return std::unexpected(corrupt(kWhat, "not a JSON object"));
+  const json::object& o = parsed.get_object();
+  if (field(o, "error") != nullptr) {
+    auto error = parseErrorBody(line);
+    WatchLine out;
+    out.kind = WatchLineKind::kError;
+    out.message = error ? error->message : std::string("an error without a message");
+    return out;
+  }
+  if (field(o, "result") == nullptr) return std::unexpected(corrupt(kWhat, "result: missing"));
+  auto result = objectField(o, "result", "");
+  if (!result) return std::unexpected(corrupt(kWhat, result.error()));
+  const json::object& r = **result;
+  WatchLine out;
+  auto revision = headerRevision(r, "result");
+  if (!revision) return std::unexpected(corrupt(kWhat, revision.error()));
+  out.revision = *revision;
+  auto created = boolField(r, "created", "result");
+  auto canceled = boolField(r, "canceled", "result");
+  auto compacted = int64Field(r, "compact_revision", "result");
+  if (!created) return std::unexpected(corrupt(kWhat, created.error()));
+  if (!canceled) return std::unexpected(corrupt(kWhat, canceled.error()));
+  if (!compacted) return std::unexpected(corrupt(kWhat, compacted.error()));
+  out.compact_revision = *compacted;
+  if (const json::value* events = field(r, "events"); events != nullptr) {
+    if (!events->is_array()) return std::unexpected(corrupt(kWhat, "result.events: not an array"));
+    out.events = events->get_array().size();
+  }
+  if (*canceled || *compacted > 0) {
+    out.kind = WatchLineKind::kCanceled;
+    if (auto reason = stringField(r, "cancel_reason", "result"); reason) {
+      out.message = std::move(*reason);
+    }
+  } else if (*created) {
+    out.kind = WatchLineKind::kCreated;
+  } else if (out.events > 0) {
+    out.kind = WatchLineKind::kEvents;
+  } else {
+    out.kind = WatchLineKind::kProgress;
+  }
+  return out;
+}
+
+std::vector<std::string> takeLines(std::string& buffer) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  for (std::size_t end = buffer.find('\n'); end != std::string::npos;
+       end = buffer.find('\n', from)) {
+    std::string_view line(buffer.data() + from, end - from);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (!line.empty()) out.emplace_back(line);
+    from = end + 1;
+  }
+  buffer.erase(0, from);
+  return out;
 }
 
 }  // namespace transit::hub::etcd

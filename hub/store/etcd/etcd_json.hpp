@@ -103,6 +103,10 @@ boost::json::object deleteRangeRequest(std::string_view key, std::string_view ra
 boost::json::object txnRequest(std::span<const Compare> compare, std::span<const RequestOp> success,
                                std::span<const RequestOp> failure);
 boost::json::object authenticateRequest(std::string_view user, std::string_view password);
+// The body of POST /v3/watch: {"create_request":{key, range_end, start_revision}}; a
+// start_revision of 0 watches from the current revision on.
+boost::json::object watchCreateRequest(std::string_view key, std::string_view range_end,
+                                       std::int64_t start_revision);
 
 // ---- answers
 
@@ -157,6 +161,30 @@ std::expected<StatusResponse, EtcdError> parseStatusResponse(const boost::json::
 std::expected<std::string, EtcdError> parseAuthenticateResponse(const boost::json::value& answer);
 // nullopt when `body` is not one of etcd's error shapes.
 std::optional<ErrorBody> parseErrorBody(std::string_view body);
+
+// ---- watch streams: one JSON object per line, {"result":{...}} or {"error":{...}}
+
+enum class WatchLineKind {
+  kCreated,   // the watch is set up
+  kEvents,    // keys in the range changed (revision: the change's)
+  kProgress,  // nothing for this watch (a progress notification)
+  kCanceled,  // etcd dropped the watch (compact_revision set when it was compacted)
+  kError,     // an error inside the stream ("etcdserver: no leader"): the stream ends
+};
+
+struct WatchLine {
+  WatchLineKind kind = WatchLineKind::kProgress;
+  std::int64_t revision = 0;  // header.revision (0 if absent)
+  std::int64_t compact_revision = 0;
+  std::size_t events = 0;
+  std::string message;  // kError: etcd's message; kCanceled: its cancel_reason, if any
+};
+
+// One line of a watch stream (without its newline); kCorrupt when it is none of etcd's shapes.
+std::expected<WatchLine, EtcdError> parseWatchLine(std::string_view line);
+// Removes every complete line (up to a '\n', CR dropped, empty lines skipped) from the front of
+// `buffer`, which keeps the incomplete rest.
+std::vector<std::string> takeLines(std::string& buffer);
 
 }  // namespace etcd
 }  // namespace transit::hub

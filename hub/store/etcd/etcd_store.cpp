@@ -1,12 +1,16 @@
 #include "hub/store/etcd/etcd_store.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "hub/store/record_codec.hpp"
@@ -19,6 +23,167 @@ namespace json = boost::json;
 constexpr std::string_view kRangePath = "/v3/kv/range";
 constexpr std::string_view kTxnPath = "/v3/kv/txn";
 constexpr std::string_view kStatusPath = "/v3/maintenance/status";
+constexpr std::string_view kWatchPath = "/v3/watch";
+
+struct WatchSettings {
+  EtcdClientOptions client;
+  std::string key;        // prefix + "spokes/"
+  std::string range_end;  // its prefixEnd
+  std::int64_t start_revision = 0;
+  std::chrono::milliseconds check_interval{};
+  std::chrono::milliseconds check_timeout{};
+  std::chrono::milliseconds retry_min{};
+  std::chrono::milliseconds retry_max{};
+};
+
+// The thread behind EtcdStore::watch(). Its stream and its check client are cancelled by the
+// destructor, so a blocked read, connect or check returns at once.
+class EtcdStoreWatch final : public StoreWatch {
+ public:
+  EtcdStoreWatch(WatchSettings settings, std::unique_ptr<EtcdStream> stream, StoreChanged changed)
+      : settings_(std::move(settings)), stream_(std::move(stream)), changed_(std::move(changed)) {
+    thread_ = std::thread([this] { run(); });
+  }
+
+  ~EtcdStoreWatch() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+      if (check_) check_->cancel();
+    }
+    wake_.notify_all();
+    stream_->cancel();
+    thread_.join();
+  }
+
+  EtcdStoreWatch(const EtcdStoreWatch&) = delete;
+  EtcdStoreWatch& operator=(const EtcdStoreWatch&) = delete;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  bool stopping() {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+  }
+
+  // Sleeps `wait` unless stopped first; false once stopping.
+  bool pause(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mutex_);
+    return !wake_.wait_for(lock, wait, [this] { return stopping_; });
+  }
+
+  void run() {
+    std::int64_t next = settings_.start_revision;  // 0: from now
+    auto backoff = settings_.retry_min;
+    bool cut = false;  // a watch was lost (or never set up after a failure): changes may be missed
+    std::string last_problem;
+    while (!stopping()) {
+      const std::pair<std::string, std::string> headers[] = {{"Grpc-Metadata-hasleader", "true"}};
+      auto opened = stream_->open(
+          kWatchPath, etcd::watchCreateRequest(settings_.key, settings_.range_end, next), headers);
+      std::string problem;
+      if (opened) {
+        problem = follow(next, cut, backoff);
+      } else {
+        problem = opened.error().message;
+      }
+      stream_->close();
+      if (stopping()) break;
+      if (!cut) {
+        cut = true;
+        changed_(0);
+      }
+      if (problem != last_problem) {
+        spdlog::warn("etcd store: the watch was cut, watching again: {}", problem);
+        last_problem = problem;
+      }
+      if (!pause(backoff)) break;
+      backoff = std::min(backoff * 2, settings_.retry_max);
+    }
+  }
+
+  // Reads the open stream until it is cut; why. `next` follows the revisions heard.
+  std::string follow(std::int64_t& next, bool& cut, std::chrono::milliseconds& backoff) {
+    std::string buffer;
+    auto heard = Clock::now();
+    for (;;) {
+      auto read = stream_->read(buffer, settings_.check_interval);
+      if (!read) return read.error().message;
+      if (*read == EtcdStream::Read::kEnded) return "etcd ended the watch stream";
+      if (*read == EtcdStream::Read::kQuiet) {
+        if (Clock::now() - heard < settings_.check_interval) continue;
+        if (auto alive = check(); !alive.empty()) return alive;
+        heard = Clock::now();
+        continue;
+      }
+      heard = Clock::now();
+      for (const std::string& text : etcd::takeLines(buffer)) {
+        auto line = etcd::parseWatchLine(text);
+        if (!line) return line.error().message;
+        switch (line->kind) {
+          case etcd::WatchLineKind::kCreated:
+            backoff = settings_.retry_min;
+            if (cut) {  // what happened while there was no watch is unknown
+              cut = false;
+              changed_(0);
+            }
+            break;
+          case etcd::WatchLineKind::kEvents:
+            if (line->revision > 0) next = line->revision + 1;
+            changed_(static_cast<std::uint64_t>(line->revision));
+            break;
+          case etcd::WatchLineKind::kProgress:
+            break;
+          case etcd::WatchLineKind::kCanceled:
+            if (line->compact_revision > 0) {
+              // What came before it is gone (the registry relists on the 0); watch from it on.
+              next = line->compact_revision;
+              return fmt::format("etcd compacted past the watch (to revision {})",
+                                 line->compact_revision);
+            }
+            return fmt::format("etcd canceled the watch{}{}", line->message.empty() ? "" : ": ",
+                               line->message);
+          case etcd::WatchLineKind::kError:
+            return fmt::format("etcd {}: {}", stream_->endpoint(), line->message);
+        }
+      }
+      if (buffer.size() > 64 * 1024 * 1024) return "a watch line longer than 64 MiB";
+    }
+  }
+
+  // A linearizable one-key range on the stream's endpoint: "" if it was served.
+  std::string check() {
+    EtcdClientOptions options = settings_.client;
+    options.endpoints = {stream_->endpoint()};
+    options.timeout = settings_.check_timeout;
+    options.connect_timeout = std::min(options.connect_timeout, settings_.check_timeout);
+    auto created = EtcdClient::create(options);
+    if (!created) return created.error().message;
+    std::shared_ptr<EtcdClient> client = std::move(*created);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return "stopping";
+      check_ = client;
+    }
+    auto answer = client->post(kRangePath, etcd::rangeRequest(settings_.key, {}, {}));
+    {
+      std::lock_guard lock(mutex_);
+      check_.reset();
+    }
+    if (!answer) return fmt::format("the liveness check failed: {}", answer.error().message);
+    return {};
+  }
+
+  WatchSettings settings_;
+  std::unique_ptr<EtcdStream> stream_;
+  StoreChanged changed_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;              // guarded by mutex_
+  std::shared_ptr<EtcdClient> check_;  // the check in progress; guarded by mutex_
+  std::thread thread_;                 // last: started once the rest is built
+};
 
 StoreError error(StoreErrorCode code, std::string message) {
   return StoreError{code, std::move(message)};
@@ -123,8 +288,10 @@ std::expected<std::unique_ptr<EtcdStore>, StoreError> EtcdStore::open(
   EtcdStoreOptions normalized = options;
   if (normalized.prefix.back() != '/') normalized.prefix += '/';
   std::string description = fmt::format("etcd:{}{}", (*transport)->endpoints(), normalized.prefix);
-  return std::unique_ptr<EtcdStore>(
+  auto store = std::unique_ptr<EtcdStore>(
       new EtcdStore(std::move(*transport), std::move(*probe), normalized, std::move(description)));
+  store->watch_client_ = client;
+  return store;
 }
 
 std::unique_ptr<EtcdStore> EtcdStore::withTransports(std::unique_ptr<EtcdTransport> transport,
@@ -142,11 +309,36 @@ EtcdStore::EtcdStore(std::unique_ptr<EtcdTransport> transport, std::unique_ptr<E
       prefix_(options.prefix),
       description_(std::move(description)),
       quiet_before_probe_(options.quiet_before_probe),
-      now_(options.now ? options.now : [] { return std::chrono::steady_clock::now(); }) {}
+      now_(options.now ? options.now : [] { return std::chrono::steady_clock::now(); }),
+      watch_check_interval_(options.watch_check_interval),
+      watch_check_timeout_(options.probe_timeout),
+      watch_retry_min_(options.watch_retry_min),
+      watch_retry_max_(options.watch_retry_max) {}
 
 EtcdStore::~EtcdStore() = default;
 
 std::string EtcdStore::describe() const { return description_; }
+
+std::unique_ptr<StoreWatch> EtcdStore::watch(StoreChanged changed) {
+  if (!watch_client_) return nullptr;
+  auto stream = EtcdStream::create(*watch_client_);
+  if (!stream) {  // the options were checked by open()
+    spdlog::error("etcd store: cannot watch: {}", stream.error().message);
+    return nullptr;
+  }
+  WatchSettings settings;
+  settings.client = *watch_client_;
+  settings.key = fmt::format("{}spokes/", prefix_);
+  settings.range_end = etcd::prefixEnd(settings.key);
+  const std::int64_t loaded = loaded_revision_;
+  settings.start_revision = loaded > 0 ? loaded + 1 : 0;
+  settings.check_interval = watch_check_interval_;
+  settings.check_timeout = watch_check_timeout_;
+  settings.retry_min = watch_retry_min_;
+  settings.retry_max = watch_retry_max_;
+  return std::make_unique<EtcdStoreWatch>(std::move(settings), std::move(*stream),
+                                          std::move(changed));
+}
 
 std::string EtcdStore::spokeKey(std::string_view name) const {
   return fmt::format("{}spokes/{}", prefix_, name);
@@ -255,6 +447,7 @@ std::expected<StoreContents, StoreError> EtcdStore::load() {
   if (!range) return std::unexpected(fromEtcd(range.error(), kWhat));
   StoreContents out;
   out.revision = static_cast<std::uint64_t>(range->revision);
+  loaded_revision_ = range->revision;
   out.spokes.reserve(range->kvs.size());
   for (const etcd::KeyValue& kv : range->kvs) {
     if (!kv.key.starts_with(from)) {

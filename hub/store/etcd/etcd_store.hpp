@@ -26,6 +26,7 @@
 // fail at once with its error rather than wait out a timeout each.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <expected>
@@ -56,6 +57,12 @@ struct EtcdStoreOptions {
   // last call's outcome.
   std::chrono::milliseconds quiet_before_probe{3000};
   std::chrono::milliseconds probe_timeout{1000};
+  // watch(): while the stream is quiet, a linearizable one-key range on the stream's endpoint
+  // every watch_check_interval (within probe_timeout) checks that it still reaches a serving
+  // etcd; a reconnect waits watch_retry_min, doubling up to watch_retry_max.
+  std::chrono::milliseconds watch_check_interval{5000};
+  std::chrono::milliseconds watch_retry_min{100};
+  std::chrono::milliseconds watch_retry_max{2000};
   // The clock check() measures quiet time with; empty: std::chrono::steady_clock.
   std::function<std::chrono::steady_clock::time_point()> now;
 };
@@ -83,6 +90,14 @@ class EtcdStore final : public Store {
   // The last call's outcome, or a short status probe when etcd was quiet for a while (one at a
   // time; a caller that finds a probe running gets the last outcome at once).
   std::expected<void, StoreError> check() const override;
+  // A thread with its own connection that keeps a watch (POST /v3/watch, header
+  // Grpc-Metadata-hasleader) on the spokes/ range from the revision of the last load() + 1 (from
+  // now if nothing was loaded): `changed(revision)` for each change it reports; changed(0) when
+  // the watch is cut (canceled, compacted, an error in the stream, the stream ends, the
+  // connection fails, a liveness check fails) and again once a new watch is set up (from the
+  // last revision it knows), with a backoff between attempts. Null for a store made
+  // withTransports (no endpoints to watch).
+  std::unique_ptr<StoreWatch> watch(StoreChanged changed) override;
 
  private:
   struct Claim;
@@ -113,6 +128,12 @@ class EtcdStore final : public Store {
   std::string description_;
   std::chrono::milliseconds quiet_before_probe_;
   std::function<std::chrono::steady_clock::time_point()> now_;
+  std::optional<EtcdClientOptions> watch_client_;  // unset: withTransports, no watch
+  std::chrono::milliseconds watch_check_interval_;
+  std::chrono::milliseconds watch_check_timeout_;
+  std::chrono::milliseconds watch_retry_min_;
+  std::chrono::milliseconds watch_retry_max_;
+  std::atomic<std::int64_t> loaded_revision_{0};  // header.revision of the last load()
 
   // The outcome of the last call, for check(); guarded by health_mutex_.
   mutable std::mutex health_mutex_;

@@ -355,5 +355,71 @@ TEST(EtcdMalformed, EveryCutOfARealAnswerIsHandled) {
   }
 }
 
+TEST(EtcdWatch, TheCreateRequestNamesTheRangeAndTheStartRevision) {
+  EXPECT_EQ(json::serialize(etcd::watchCreateRequest("/th/spokes/", "/th/spokes0", 12)),
+            R"({"create_request":{"key":"L3RoL3Nwb2tlcy8=","range_end":"L3RoL3Nwb2tlczA=",)"
+            R"("start_revision":"12"}})");
+  EXPECT_EQ(json::serialize(etcd::watchCreateRequest("/th/spokes/", "/th/spokes0", 0)),
+            R"({"create_request":{"key":"L3RoL3Nwb2tlcy8=","range_end":"L3RoL3Nwb2tlczA="}})");
+}
+
+TEST(EtcdWatch, TakesCompleteLinesAndKeepsTheRest) {
+  std::string buffer = "{\"a\":1}\n\r\n{\"b\":2}\r\n{\"c\"";
+  EXPECT_EQ(etcd::takeLines(buffer), (std::vector<std::string>{"{\"a\":1}", "{\"b\":2}"}));
+  EXPECT_EQ(buffer, "{\"c\"");
+  EXPECT_TRUE(etcd::takeLines(buffer).empty());
+  buffer += ":3}\n";
+  EXPECT_EQ(etcd::takeLines(buffer), std::vector<std::string>{"{\"c\":3}"});
+  EXPECT_EQ(buffer, "");
+}
+
+TEST(EtcdWatch, ParsesTheLinesOfTheTranscripts) {
+  auto created = etcd::parseWatchLine(
+      R"({"result":{"header":{"cluster_id":"1","member_id":"2","revision":"9","raft_term":"2"},"created":true}})");
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  EXPECT_EQ(created->kind, etcd::WatchLineKind::kCreated);
+  EXPECT_EQ(created->revision, 9);
+
+  auto events = etcd::parseWatchLine(
+      R"({"result":{"header":{"revision":"11"},"events":[{"kv":{"key":"L3RoL3Nwb2tlcy92cGMtMGIy","mod_revision":"11"}}]}})");
+  ASSERT_TRUE(events.has_value()) << events.error().message;
+  EXPECT_EQ(events->kind, etcd::WatchLineKind::kEvents);
+  EXPECT_EQ(events->revision, 11);
+  EXPECT_EQ(events->events, 1U);
+
+  auto progress =
+      etcd::parseWatchLine(R"({"result":{"header":{"revision":"14"},"watch_id":"-1"}})");
+  ASSERT_TRUE(progress.has_value());
+  EXPECT_EQ(progress->kind, etcd::WatchLineKind::kProgress);
+
+  auto compacted = etcd::parseWatchLine(
+      R"({"result":{"header":{"raft_term":"2"},"canceled":true,"compact_revision":"11"}})");
+  ASSERT_TRUE(compacted.has_value()) << compacted.error().message;
+  EXPECT_EQ(compacted->kind, etcd::WatchLineKind::kCanceled);
+  EXPECT_EQ(compacted->compact_revision, 11);
+  EXPECT_EQ(compacted->revision, 0);
+
+  auto canceled = etcd::parseWatchLine(
+      R"({"result":{"header":{"revision":"14"},"watch_id":"1","canceled":true}})");
+  ASSERT_TRUE(canceled.has_value());
+  EXPECT_EQ(canceled->kind, etcd::WatchLineKind::kCanceled);
+
+  auto error = etcd::parseWatchLine(
+      R"({"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}})");
+  ASSERT_TRUE(error.has_value());
+  EXPECT_EQ(error->kind, etcd::WatchLineKind::kError);
+  EXPECT_EQ(error->message, "etcdserver: no leader");
+}
+
+TEST(EtcdWatch, AnythingElseIsCorrupt) {
+  for (const std::string_view line :
+       {"not json", "[1]", R"({"other":{}})", R"({"result":{"events":{}}})",
+        R"({"result":{"header":{"revision":"x"}}})", R"({"result":{"canceled":"yes"}})"}) {
+    auto parsed = etcd::parseWatchLine(line);
+    ASSERT_FALSE(parsed.has_value()) << line;
+    EXPECT_EQ(parsed.error().kind, EtcdErrorKind::kCorrupt) << line;
+  }
+}
+
 }  // namespace
 }  // namespace transit::hub

@@ -11,10 +11,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json/object.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <latch>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -455,6 +460,197 @@ TEST_F(EtcdStoreTls, RefusesAServerItCannotVerify) {
   by_name.endpoints = {fmt::format("https://localhost:{}", etcd_->port())};
   EXPECT_THAT(loadError(by_name),
               AnyOf(HasSubstr("hostname mismatch"), HasSubstr("certificate verify failed")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// watch(): another hub's writes reach this one.
+
+// What a watch told, for a test thread to wait on.
+class Heard {
+ public:
+  hub::StoreChanged callback() {
+    return [this](std::uint64_t revision) {
+      std::lock_guard lock(mutex_);
+      revisions_.push_back(revision);
+      changed_.notify_all();
+    };
+  }
+
+  // Waits until `revision` was told (0: a cut), at most `within`.
+  bool waitFor(std::uint64_t revision,
+               std::chrono::milliseconds within = std::chrono::milliseconds(5000)) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(
+        lock, within, [&] { return std::ranges::find(revisions_, revision) != revisions_.end(); });
+  }
+
+  std::vector<std::uint64_t> revisions() {
+    std::lock_guard lock(mutex_);
+    return revisions_;
+  }
+
+  void clear() {
+    std::lock_guard lock(mutex_);
+    revisions_.clear();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::uint64_t> revisions_;
+};
+
+std::unique_ptr<hub::EtcdClient> rawClient(const RealEtcd& etcd) {
+  auto client = hub::EtcdClient::create(etcd.clientOptions());
+  EXPECT_TRUE(client.has_value()) << client.error().message;
+  return client ? std::move(*client) : nullptr;
+}
+
+class EtcdStoreWatch : public EtcdToolTest {
+ protected:
+  static EtcdStoreOptions watchOptions(const RealEtcd& etcd, std::string prefix) {
+    auto options = optionsFor(etcd, std::move(prefix));
+    options.watch_retry_min = std::chrono::milliseconds(50);
+    options.watch_retry_max = std::chrono::milliseconds(200);
+    return options;
+  }
+};
+
+TEST_F(EtcdStoreWatch, HearsTheOtherHubsWritesWithTheirRevisionsAndNothingOutsideItsSpokes) {
+  RealEtcd& etcd = SharedEtcd::get();
+  const std::string prefix = SharedEtcd::freshPrefix();
+  auto hub_a = openStore(watchOptions(etcd, prefix));
+  auto hub_b = openStore(watchOptions(etcd, prefix));
+  auto elsewhere = openStore(watchOptions(etcd, SharedEtcd::freshPrefix()));
+  ASSERT_TRUE(hub_a && hub_b && elsewhere);
+  ASSERT_TRUE(hub_a->load().has_value());
+  Heard heard;
+  auto watch = hub_a->watch(heard.callback());
+  ASSERT_NE(watch, nullptr);
+
+  const auto created = hub_b->create(vpcSpoke());
+  ASSERT_TRUE(created.has_value()) << created.error().message;
+  EXPECT_TRUE(heard.waitFor(*created)) << ::testing::PrintToString(heard.revisions());
+  const auto removed = hub_b->remove(vpcSpoke().name, vpcSpoke().generation);
+  ASSERT_TRUE(removed.has_value()) << removed.error().message;
+  EXPECT_TRUE(heard.waitFor(*removed)) << ::testing::PrintToString(heard.revisions());
+
+  // Another prefix, and a key of this prefix outside spokes/: not heard. The last write is to
+  // the spokes: once it is heard, nothing came before it.
+  ASSERT_TRUE(elsewhere->create(siteSpoke()).has_value());
+  auto raw = rawClient(etcd);
+  ASSERT_TRUE(raw);
+  ASSERT_TRUE(raw->post("/v3/kv/put", hub::etcd::putRequest(prefix + "claims/other", "x")));
+  heard.clear();
+  const auto last = hub_b->create(siteSpoke());
+  ASSERT_TRUE(last.has_value()) << last.error().message;
+  ASSERT_TRUE(heard.waitFor(*last));
+  EXPECT_EQ(heard.revisions(), std::vector<std::uint64_t>{*last});
+}
+
+TEST_F(EtcdStoreWatch, ACompactedStartIsACutThenLaterWritesAreHeard) {
+  RealEtcd& etcd = SharedEtcd::get();
+  const std::string prefix = SharedEtcd::freshPrefix();
+  auto hub_a = openStore(watchOptions(etcd, prefix));
+  auto hub_b = openStore(watchOptions(etcd, prefix));
+  ASSERT_TRUE(hub_a && hub_b);
+  ASSERT_TRUE(hub_a->load().has_value());
+  // Hub B writes and etcd compacts past hub A's load before hub A watches.
+  ASSERT_TRUE(hub_b->create(vpcSpoke()).has_value());
+  const auto second = hub_b->create(siteSpoke());
+  ASSERT_TRUE(second.has_value());
+  auto raw = rawClient(etcd);
+  ASSERT_TRUE(raw);
+  const auto compacted = raw->post(
+      "/v3/kv/compaction", json::object{{"revision", std::to_string(*second)}, {"physical", true}});
+  ASSERT_TRUE(compacted.has_value()) << compacted.error().message;
+
+  Heard heard;
+  auto watch = hub_a->watch(heard.callback());
+  ASSERT_NE(watch, nullptr);
+  EXPECT_TRUE(heard.waitFor(0)) << ::testing::PrintToString(heard.revisions());
+  const auto later = hub_b->create(numberedSpoke(3));
+  ASSERT_TRUE(later.has_value()) << later.error().message;
+  EXPECT_TRUE(heard.waitFor(*later)) << ::testing::PrintToString(heard.revisions());
+}
+
+TEST_F(EtcdStoreWatch, EtcdKilledIsACutAndWritesAreHeardAgainAfterItsRestart) {
+  TempDir dir;
+  RealEtcd etcd(dir.path());
+  auto hub_a = openStore(watchOptions(etcd, "/transit-hub/"));
+  auto hub_b = openStore(watchOptions(etcd, "/transit-hub/"));
+  ASSERT_TRUE(hub_a && hub_b);
+  ASSERT_TRUE(hub_a->load().has_value());
+  Heard heard;
+  auto watch = hub_a->watch(heard.callback());
+  ASSERT_NE(watch, nullptr);
+  const auto before = hub_b->create(vpcSpoke());
+  ASSERT_TRUE(before.has_value()) << before.error().message;
+  ASSERT_TRUE(heard.waitFor(*before));
+
+  etcd.kill();
+  EXPECT_TRUE(heard.waitFor(0)) << ::testing::PrintToString(heard.revisions());
+  etcd.start();
+  heard.clear();
+  const auto after = hub_b->create(siteSpoke());
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  // The new watch starts after the last revision heard: this write is heard whether it came
+  // before or after the watch was set up again.
+  EXPECT_TRUE(heard.waitFor(*after)) << ::testing::PrintToString(heard.revisions());
+}
+
+TEST_F(EtcdStoreWatch, AHungEtcdFailsTheLivenessCheckAndWritesAreHeardOnceItGoesOn) {
+  TempDir dir;
+  RealEtcd etcd(dir.path());
+  auto options = watchOptions(etcd, "/transit-hub/");
+  options.watch_check_interval = std::chrono::milliseconds(200);
+  options.probe_timeout = std::chrono::milliseconds(300);
+  auto hub_a = openStore(options);
+  auto hub_b = openStore(options);
+  ASSERT_TRUE(hub_a && hub_b);
+  ASSERT_TRUE(hub_a->load().has_value());
+  Heard heard;
+  auto watch = hub_a->watch(heard.callback());
+  ASSERT_NE(watch, nullptr);
+  // A quiet stream on a live etcd passes its checks: no cut.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const auto before = hub_b->create(vpcSpoke());
+  ASSERT_TRUE(before.has_value()) << before.error().message;
+  ASSERT_TRUE(heard.waitFor(*before));
+  EXPECT_EQ(heard.revisions(), std::vector<std::uint64_t>{*before});
+
+  etcd.pause();  // the stream stays open and silent
+  const bool cut = heard.waitFor(0, std::chrono::milliseconds(3000));
+  etcd.resume();
+  EXPECT_TRUE(cut) << ::testing::PrintToString(heard.revisions());
+  heard.clear();
+  const auto after = hub_b->create(siteSpoke());
+  ASSERT_TRUE(after.has_value()) << after.error().message;
+  EXPECT_TRUE(heard.waitFor(*after)) << ::testing::PrintToString(heard.revisions());
+}
+
+TEST_F(EtcdStoreWatch, DestroyingAWatchBlockedOnItsReadReturnsAtOnce) {
+  RealEtcd& etcd = SharedEtcd::get();
+  const std::string prefix = SharedEtcd::freshPrefix();
+  auto hub_a = openStore(watchOptions(etcd, prefix));
+  auto hub_b = openStore(watchOptions(etcd, prefix));
+  ASSERT_TRUE(hub_a && hub_b);
+  ASSERT_TRUE(hub_a->load().has_value());
+  Heard heard;
+  auto watch = hub_a->watch(heard.callback());
+  ASSERT_NE(watch, nullptr);
+  const auto created = hub_b->create(vpcSpoke());
+  ASSERT_TRUE(created.has_value());
+  ASSERT_TRUE(heard.waitFor(*created));  // the stream is open: the thread waits on its read
+  const auto start = std::chrono::steady_clock::now();
+  watch.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  EXPECT_EQ(heard.revisions(), std::vector<std::uint64_t>{*created});
+}
+
+TEST_F(EtcdStoreWatch, AStoreOverGivenTransportsHasNoWatch) {
+  auto store = EtcdStore::withTransports(nullptr, nullptr, EtcdStoreOptions{}, "test");
+  EXPECT_EQ(store->watch([](std::uint64_t) {}), nullptr);
 }
 
 }  // namespace

@@ -171,6 +171,11 @@ class RealEtcd {
     pid_ = -1;
   }
 
+  // SIGSTOP / SIGCONT: a member that keeps its connections open but answers nothing (a hung
+  // host), then goes on.
+  void pause() { ::kill(pid_, SIGSTOP); }
+  void resume() { ::kill(pid_, SIGCONT); }
+
   // Starts it (again, on the same data directory and ports) and waits until it answers a range.
   void start() {
     kill();
