@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # e2e: transit-hubd on a real etcd (store.etcd), as the pair runs it. Two hubs share one etcd:
-# what one stored the other loads; a write that races the other hub's allocation gets a fresh
-# one, not a 409; with etcd down writes answer 503 naming etcd and /readyz says why; with etcd
-# back (same data dir) writes work again without a restart of either hub.
+# what one stored the other loads at start and, through the store's watch, follows while
+# running; allocations never collide; with etcd down writes answer 503 naming etcd and /readyz
+# says why; with etcd back (same data dir) writes work again without a restart of either hub,
+# and each hub follows the other's writes again.
 # Usage: etcd_store.sh PATH/transit-hubd PATH/transit-hubctl
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -72,20 +73,39 @@ expect_rc "hub-b stores prod-b" 0
 B_INSIDE="$(json_get 'd["tunnels"][0]["inside_cidr"]' <<<"$OUT")"
 B_TAG="$(json_get 'd["route_tag"]' <<<"$OUT")"
 
-# hub-a has not seen prod-b: it would allocate the same /30 and route tag. The store refuses,
-# hub-a reloads and allocates again: 201, not 409.
+# listed_on URL NAMES: the spoke names that hub lists equal NAMES (a JSON list).
+listed_on() {
+  HUB_URL=$1 ctl --json spoke list
+  [[ "$RC" == 0 && "$(json_get '[s["name"] for s in d["spokes"]]' <<<"$OUT")" == "$2" ]]
+}
+# eventually_listed WHAT URL NAMES: bounded wait (10 s) for listed_on; prints how long it took.
+eventually_listed() {
+  local start=$EPOCHREALTIME i
+  for ((i = 0; i < 200; i++)); do
+    if listed_on "$2" "$3"; then
+      pass "$1 (after $(python3 -c "print(round(($EPOCHREALTIME - $start) * 1000))") ms)"
+      return
+    fi
+    sleep 0.05
+  done
+  fail "$1 (expected $3 within 10 s, got $(e2e_excerpt "$OUT$ERR"))"
+}
+
+# hub-a follows the store: hub-b's write reaches hub-a's API without a restart or a race.
+eventually_listed "hub-a lists prod-b, written on hub-b" "$A_URL" '["prod-a", "prod-b"]'
+
+# hub-a allocates around what hub-b took.
 HUB_URL=$A_URL
 spoke_add prod-c 10.3.0.0/16 198.51.100.30
-expect_rc "hub-a's create that raced hub-b's allocation succeeds" 0
+expect_rc "hub-a creates prod-c" 0
 C_INSIDE="$(json_get 'd["tunnels"][0]["inside_cidr"]' <<<"$OUT")"
 C_TAG="$(json_get 'd["route_tag"]' <<<"$OUT")"
 [[ "$C_INSIDE" != "$B_INSIDE" && "$C_INSIDE" != "$A_INSIDE" ]] ||
   fail "prod-c gets an inside network of its own (got $C_INSIDE; prod-a $A_INSIDE, prod-b $B_INSIDE)"
 [[ "$C_TAG" != "$B_TAG" ]] || fail "prod-c gets a route tag of its own (got $C_TAG, prod-b $B_TAG)"
 pass "prod-c: inside $C_INSIDE and route tag $C_TAG, distinct from prod-b's"
-ctl --json spoke list
-expect_eq "hub-a now lists all three spokes" '["prod-a", "prod-b", "prod-c"]' \
-  "$(json_get '[s["name"] for s in d["spokes"]]' <<<"$OUT")"
+eventually_listed "hub-b lists prod-c, written on hub-a" "$B_URL" '["prod-a", "prod-b", "prod-c"]'
+HUB_URL=$A_URL
 
 # etcd down: writes answer 503 naming etcd, nothing is half-written, /readyz says why.
 kill -KILL "$ETCD_PID"
@@ -120,6 +140,11 @@ spoke_add prod-e 10.5.0.0/16 198.51.100.50
 expect_rc "hub-b writes again once etcd is back" 0
 kill -0 "$A_PID" || fail "hub-a is still running"
 pass "both hubs rode out the etcd outage"
+# Their watches reconnected: each follows the other's writes made after the outage.
+eventually_listed "hub-a lists prod-e, written on hub-b after the outage" "$A_URL" \
+  '["prod-a", "prod-b", "prod-c", "prod-d", "prod-e"]'
+eventually_listed "hub-b lists prod-d, written on hub-a after the outage" "$B_URL" \
+  '["prod-a", "prod-b", "prod-c", "prod-d", "prod-e"]'
 
 # Everything either hub acknowledged is in etcd: a hub started now loads all of it.
 hub_config hub-c "$E2E_TMP/hub-c.yaml"
