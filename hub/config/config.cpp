@@ -833,6 +833,103 @@ void readRouting(Reader& reader, const YAML::Node& node, Config::Routing& routin
   }
 }
 
+// An integer key in [low, high]; an absent key leaves the target at its default.
+template <typename T>
+void readBounded(Reader& reader, const Fields& fields, const std::string& path,
+                 std::string_view key, std::int64_t low, std::int64_t high, T& target) {
+  auto node = Reader::optional(fields, key);
+  if (!node) return;
+  const auto full = join(path, key);
+  if (auto value = reader.integer(*node, full)) {
+    if (*value < low || *value > high) {
+      reader.fail(full, fmt::format("must be between {} and {}", low, high));
+    } else {
+      target = static_cast<T>(*value);
+    }
+  }
+}
+
+void readPair(Reader& reader, const YAML::Node& node, Config::Pair& pair) {
+  const std::string path = "pair";
+  auto fields = reader.map(node, path, {"peer", "link", "bfd"});
+  if (!fields) {
+    return;
+  }
+  if (auto peer_node = reader.required(*fields, path, "peer")) {
+    if (auto peer = reader.map(*peer_node, "pair.peer", {"name", "public_ip", "local_ip"})) {
+      if (auto name_node = reader.required(*peer, "pair.peer", "name")) {
+        if (auto name = reader.string(*name_node, "pair.peer.name")) {
+          if (auto problem = peers::checkName(*name)) {
+            reader.fail("pair.peer.name", *problem);
+          } else {
+            pair.peer.name = *name;
+          }
+        }
+      }
+      for (const auto& [key, target] : {std::pair{"public_ip", &pair.peer.public_ip},
+                                        std::pair{"local_ip", &pair.peer.local_ip}}) {
+        if (auto value = reader.required(*peer, "pair.peer", key)) {
+          if (auto address = reader.endpointAddress(*value, join("pair.peer", key))) {
+            *target = *address;
+          }
+        }
+      }
+    }
+  }
+  if (auto link_node = Reader::optional(*fields, "link")) {
+    const std::string link_path = "pair.link";
+    auto link =
+        reader.map(*link_node, link_path, {"vni", "port", "inside", "mtu", "underlay_device"});
+    if (!link) return;
+    readBounded(reader, *link, link_path, "vni", 1, 16777215, pair.link.vni);
+    readBounded(reader, *link, link_path, "port", 1, 65535, pair.link.port);
+    readBounded(reader, *link, link_path, "mtu", 1280, 8950, pair.link.mtu);
+    if (auto inside_node = Reader::optional(*link, "inside")) {
+      if (auto text = reader.string(*inside_node, "pair.link.inside")) {
+        auto inside = Ipv4Prefix::parse(*text);
+        if (!inside) {
+          reader.fail("pair.link.inside", inside.error());
+        } else if (inside->length() != 30) {
+          reader.fail("pair.link.inside", "must be a /30");
+        } else {
+          pair.link.inside = *inside;
+        }
+      }
+    }
+    if (auto device = Reader::optional(*link, "underlay_device")) {
+      if (auto name = reader.string(*device, "pair.link.underlay_device")) {
+        if (!validInterfaceName(*name)) {
+          reader.fail("pair.link.underlay_device",
+                      "must be a network interface name (1-15 of A-Z a-z 0-9 . _ -)");
+        } else {
+          pair.link.underlay_device = *name;
+        }
+      }
+    }
+  }
+  if (auto bfd_node = Reader::optional(*fields, "bfd")) {
+    if (auto bfd = reader.map(*bfd_node, "pair.bfd", {"interval_ms", "multiplier"})) {
+      readBounded(reader, *bfd, "pair.bfd", "interval_ms", 10, 10000, pair.bfd.interval_ms);
+      readBounded(reader, *bfd, "pair.bfd", "multiplier", 2, 255, pair.bfd.multiplier);
+    }
+  }
+}
+
+// Checks that need more than one section: the pair against the hub and the store.
+void checkPair(Reader& reader, const Config& config) {
+  if (!config.pair) return;
+  const auto& pair = *config.pair;
+  if (pair.peer.name == config.hub.name) {
+    reader.fail("pair.peer.name", "must differ from hub.name (the peer is the other hub)");
+  } else if (pair.peer.public_ip == config.hub.public_ip) {
+    reader.fail("pair.peer.public_ip", "must differ from hub.public_ip");
+  } else if (pair.peer.local_ip == config.hub.local_ip) {
+    reader.fail("pair.peer.local_ip", "must differ from hub.local_ip");
+  } else if (!config.store.etcd) {
+    reader.fail("pair", "needs store.etcd: the two hubs of a pair share one registry");
+  }
+}
+
 void readLog(Reader& reader, const YAML::Node& node, Config::Log& log) {
   auto fields = reader.map(node, "log", {"level"});
   if (!fields) {
@@ -882,7 +979,8 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
   Config config;
   Reader reader(std::move(base_dir));
   try {
-    auto fields = reader.map(root, "", {"hub", "api", "store", "drivers", "routing", "log"});
+    auto fields =
+        reader.map(root, "", {"hub", "api", "store", "pair", "drivers", "routing", "log"});
     if (fields) {
       if (auto hub = reader.required(*fields, "", "hub")) {
         readHub(reader, *hub, config.hub);
@@ -892,6 +990,9 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
       }
       if (auto store = reader.required(*fields, "", "store")) {
         readStore(reader, *store, config.store);
+      }
+      if (auto pair = Reader::optional(*fields, "pair")) {
+        readPair(reader, *pair, config.pair.emplace());
       }
       if (auto drivers = Reader::optional(*fields, "drivers")) {
         readDrivers(reader, *drivers, config.drivers);
@@ -906,6 +1007,9 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
   } catch (const YAML::Exception& e) {
     // Not expected from a loaded document; reported rather than thrown all the same.
     reader.fail("", fmt::format("cannot read the configuration: {}", e.msg));
+  }
+  if (!reader.error()) {
+    checkPair(reader, config);
   }
   if (reader.error()) {
     return std::unexpected(*reader.error());

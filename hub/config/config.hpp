@@ -127,6 +127,36 @@ struct Config {
     std::filesystem::path runtime_dir = "/run/transit-hub";
   } drivers;
 
+  // The HA pair: the other hub of the pair and the link between the two. Unset: a single hub.
+  // Both hubs share one registry (store.etcd is required), talk iBGP over the link (the same
+  // hub.asn on both), and each spoke holds one VPN connection per hub.
+  struct Pair {
+    struct Peer {
+      std::string name;       // the other hub's hub.name; differs from this hub's
+      Ipv4Address public_ip;  // its Elastic IP: where spokes connect to it
+      Ipv4Address local_ip;   // its instance address: the far end of the link
+    } peer;
+    // A VXLAN link between the two instances' addresses (UDP over the VPC), which carries the
+    // iBGP session and the traffic one hub hands to the other.
+    struct Link {
+      std::uint32_t vni = 4789;   // 1-16777215; the same on both hubs
+      std::uint16_t port = 4789;  // UDP destination port
+      // The link's /30: the hub whose name sorts first takes the first usable address. Must
+      // not overlap any tunnel's inside /30 (the registry never allocates it).
+      Ipv4Prefix inside = Ipv4Prefix::parse("169.254.253.252/30").value();
+      std::uint32_t mtu = 1450;  // 1280-8950
+      // The device the link is bound to; empty: the one holding hub.local_ip.
+      std::string underlay_device;
+    } link;
+    // BFD on the iBGP session over the link: the other hub's death is seen within
+    // interval x multiplier.
+    struct Bfd {
+      std::uint32_t interval_ms = 200;  // 10-10000
+      std::uint32_t multiplier = 3;     // 2-255
+    } bfd;
+  };
+  std::optional<Pair> pair;
+
   struct Routing {
     // Which segments exchange routes, besides each segment with itself. Symmetric: listing
     // `prod: [shared]` lets shared reach prod too. Segments not named reach only themselves.
