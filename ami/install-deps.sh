@@ -22,7 +22,7 @@ BUILD_PACKAGES=(
 # Run-time and test tools: prometheus (promtool and a real scrape in the e2e tests), wrk
 # (benchmarks), curl, sqlite3, openssl (tokens, test certificates), python3 (JSON checks in tests),
 # etcd-server (/usr/bin/etcd for the etcd store's tool tests, which start their own private etcd
-# on free loopback ports; the package's systemd service is not used and may stay stopped).
+# on free loopback ports; the package's own service is disabled below when this script installs it).
 TOOL_PACKAGES=(
   prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3 jq etcd-server
 )
@@ -46,6 +46,13 @@ if ((${#missing[@]} > 0)); then
   echo "install-deps.sh: installing ${missing[*]}"
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Debian's etcd-server starts a single-member etcd on 127.0.0.1:2379 at install. Nothing here
+  # uses it (tests start their own; the pair's members are configured by the operator), so when
+  # this script installed the package on a systemd machine it stops and disables that service.
+  # An etcd-server installed before is left as it is.
+  if [[ " ${missing[*]} " == *" etcd-server "* && -d /run/systemd/system ]]; then
+    systemctl disable --now etcd.service >/dev/null 2>&1 || true
+  fi
 else
   echo "install-deps.sh: all packages present"
 fi
