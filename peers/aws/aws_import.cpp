@@ -154,7 +154,8 @@ std::expected<SpokeDraft, FieldError> spokeUpdateFromAwsVpn(const AwsVpnConnecti
   for (const auto& t : existing.tunnels) {
     if (t.hub == document_hub) continue;
     kept_hub = t.hub;
-    tunnels.push_back(TunnelDraft{t.hub, t.outside_ip.toString(), t.inside_cidr.toString(), t.psk});
+    tunnels.push_back(
+        TunnelDraft{t.outside_ip.toString(), t.inside_cidr.toString(), t.psk, t.hub});
   }
   if (kept_hub) {
     // Both hubs' connections belong to one gateway: they route alike.

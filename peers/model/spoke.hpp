@@ -122,10 +122,10 @@ struct Spoke {
 // A spoke's fields as a client sent them, before validation. Every field is optional so that
 // validation, not decoding, decides what is required and names what is missing.
 struct TunnelDraft {
-  std::optional<std::string> hub;  // unset: the hub that receives the request
   std::optional<std::string> outside_ip;
   std::optional<std::string> inside_cidr;
   std::optional<std::string> psk;
+  std::optional<std::string> hub{};  // unset: the hub that receives the request
 };
 
 struct SpokeDraft {

@@ -40,12 +40,12 @@ inline Spoke site(std::string_view extra, bool two_tunnels = true) {
   auto draft = decodeSpokeDraft(boost::json::parse(text));
   EXPECT_TRUE(draft.has_value()) << draft.error().field << ": " << draft.error().message;
   if (!draft) return Spoke{};
-  auto request = validateSpoke(*draft, ValidationContext{65000, {ip("203.0.113.5")}});
+  auto request = validateSpoke(*draft, ValidationContext{65000, {ip("203.0.113.5")}, "hub-a"});
   EXPECT_TRUE(request.has_value()) << request.error().field << ": " << request.error().message;
   if (!request) return Spoke{};
   Spoke spoke = request->spoke;
   for (const auto& tunnel : request->tunnels) {
-    spoke.tunnels.push_back(Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk});
+    spoke.tunnels.push_back(Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk, tunnel.hub});
   }
   return spoke;
 }
