@@ -314,7 +314,8 @@ TYPED_TEST_P(StoreConformanceTest, ReplaceKeepingItsOwnTunnelsSucceeds) {
 TYPED_TEST_P(StoreConformanceTest, ReplaceReleasesTheTunnelsItNoLongerUses) {
   this->created(vpcSpoke());
   Spoke moved = vpcSpoke();
-  moved.tunnels[0] = {address("198.51.100.11"), prefix("169.254.21.0/30"), "MovedSekr3t_1"};
+  moved.tunnels[0] = {address("198.51.100.11"), prefix("169.254.21.0/30"), "MovedSekr3t_1",
+                      "hub-a"};
   moved.generation = 2;
   ASSERT_TRUE(this->store().replace(moved, 1).has_value());
   Spoke taker = numberedSpoke(1);

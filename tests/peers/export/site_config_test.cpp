@@ -560,24 +560,26 @@ TEST(SiteConfigPair, BgpSessionsGoToEachHubOverItsTunnels) {
             std::string::npos);
 }
 
-// AWS makes one VPN connection per customer gateway: one document per hub, each parsing back
-// with that hub as its gateway and that hub's two tunnels.
+// AWS makes one VPN connection per customer gateway: one document per hub, each holding that
+// hub's two tunnels with that hub as the VPN gateway (each tunnel parses back on its own: the
+// fixture's site uses two addresses, and a document has one customer gateway).
 TEST(SiteConfigPair, AwsXmlIsOneDocumentPerHub) {
   const auto config = renderSiteConfig(pairSite(), pairHubs(), SiteConfigFormat::kAwsXml);
   ASSERT_EQ(config.files.size(), 2u);
-  for (const auto& [file, hub_ip, psk] :
-       {std::tuple{0, "203.0.113.5", kPsk1}, std::tuple{1, "203.0.113.6", kPskB1}}) {
+  for (const auto& [file, hub_ip, psks] :
+       {std::tuple{0, "203.0.113.5", std::array{kPsk1, kPsk2}},
+        std::tuple{1, "203.0.113.6", std::array{kPskB1, kPskB2}}}) {
     const auto& document = config.files[static_cast<std::size_t>(file)];
     EXPECT_EQ(document.path, file == 0 ? "transit-hub-site-1-hub-a.xml"
                                        : "transit-hub-site-1-hub-b.xml");
     EXPECT_TRUE(document.secret);
-    const auto parsed = parseAwsVpnConnection(document.content);
-    ASSERT_TRUE(parsed.has_value()) << parsed.error().where << ": " << parsed.error().message;
-    ASSERT_EQ(parsed->tunnels.size(), 2u);
-    for (const auto& tunnel : parsed->tunnels) {
-      EXPECT_EQ(tunnel.vpn_gateway.outside_address, ip(hub_ip));
+    for (int keep = 1; keep <= 2; ++keep) {
+      const auto parsed = parseAwsVpnConnection(onlyTunnel(document.content, keep));
+      ASSERT_TRUE(parsed.has_value()) << parsed.error().where << ": " << parsed.error().message;
+      ASSERT_EQ(parsed->tunnels.size(), 1u);
+      EXPECT_EQ(parsed->tunnels[0].vpn_gateway.outside_address, ip(hub_ip));
+      EXPECT_EQ(parsed->tunnels[0].psk, psks[static_cast<std::size_t>(keep - 1)]);
     }
-    EXPECT_EQ(parsed->tunnels[0].psk, psk);
   }
 }
 

@@ -174,11 +174,34 @@ TEST(DecodeSpokeDraft, UnknownFieldsAreRefusedByName) {
                     "tunnels[1].name");
 }
 
-TEST(DecodeSpokeDraft, MoreThanTwoTunnelsAreRefused) {
+// Two per hub, four in all: more than four cannot be a spoke (validation counts per hub).
+TEST(DecodeSpokeDraft, MoreThanFourTunnelsAreRefused) {
   expectDecodeError(R"({"tunnels": [{"outside_ip": "198.51.100.10"},
                                     {"outside_ip": "198.51.100.11"},
-                                    {"outside_ip": "198.51.100.12"}]})",
+                                    {"outside_ip": "198.51.100.12", "hub": "hub-b"},
+                                    {"outside_ip": "198.51.100.13", "hub": "hub-b"},
+                                    {"outside_ip": "198.51.100.14", "hub": "hub-b"}]})",
                     "tunnels");
+}
+
+TEST(DecodeSpokeDraft, ATunnelNamesItsHubOrNone) {
+  auto draft = decodeText(R"({"tunnels": [{"outside_ip": "198.51.100.10"},
+                                           {"outside_ip": "198.51.100.11", "hub": null},
+                                           {"outside_ip": "198.51.100.12", "hub": "hub-b"}]})");
+  ASSERT_TRUE(draft.has_value()) << draft.error().field << ": " << draft.error().message;
+  EXPECT_FALSE((*draft->tunnels)[0].hub);
+  EXPECT_FALSE((*draft->tunnels)[1].hub);
+  EXPECT_EQ((*draft->tunnels)[2].hub, "hub-b");
+  expectDecodeError(R"({"tunnels": [{"outside_ip": "198.51.100.10", "hub": 2}]})",
+                    "tunnels[0].hub");
+}
+
+TEST(EncodeSpokeForApi, EveryTunnelSaysItsHub) {
+  Spoke spoke = fullVpcSpoke();
+  spoke.tunnels[1].hub = "hub-b";
+  const auto o = encodeSpokeForApi(spoke);
+  EXPECT_EQ(o.at("tunnels").at(0).at("hub"), "hub-a");
+  EXPECT_EQ(o.at("tunnels").at(1).at("hub"), "hub-b");
 }
 
 TEST(DecodeSpokeDraft, ComputedFieldsAreAcceptedAndIgnored) {

@@ -246,7 +246,7 @@ TEST_F(SqliteStoreTest, ASchemaOneDatabaseWithVersionOneRecordsIsMigrated) {
     raw.exec("DROP TABLE route_tags");
     raw.exec(
         "UPDATE spokes SET record = replace(replace(record, ',\"route_tag\":1', ''), "
-        "',\"v\":2', '')");
+        "',\"v\":3', '')");
     raw.exec("PRAGMA user_version = 1");
     ASSERT_EQ(raw.queryInt("SELECT count(*) FROM spokes WHERE record LIKE '%route_tag%' OR "
                            "record LIKE '%\"v\"%'"),
