@@ -29,6 +29,7 @@ void addTunnelStatus(json::object& out, const hub::TunnelStatus* tunnel, json::v
                      const StatusView& view) {
   static const hub::TunnelStatus kNotPlanned{};
   const auto& t = tunnel != nullptr ? *tunnel : kNotPlanned;
+  out["local"] = true;
   out["state"] = hub::toString(t.object.state);
   out["ike_up"] = t.observed.ike_up;
   out["ipsec_up"] = t.observed.ipsec_up;
@@ -39,6 +40,15 @@ void addTunnelStatus(json::object& out, const hub::TunnelStatus* tunnel, json::v
   out["attempts"] = t.object.attempts;
   out["next_retry_in_seconds"] = view.nextRetryIn(t.object);
   out["bgp"] = std::move(bgp);
+}
+
+void addRemoteTunnelStatus(json::object& out) {
+  out["local"] = false;
+  out["state"] = "remote";
+  for (const char* key : {"ike_up", "ipsec_up", "in_bytes", "out_bytes", "daemon_state",
+                          "last_error", "attempts", "next_retry_in_seconds", "bgp"}) {
+    out[key] = nullptr;
+  }
 }
 
 // The "status" of a spoke in the API form.
@@ -54,13 +64,23 @@ json::object spokeStatusJson(const peers::Spoke& spoke, const StatusView& view) 
     }
   };
   json::array tunnels;
+  bool local = false;
   for (std::size_t i = 0; i < spoke.tunnels.size(); ++i) {
-    const int index = static_cast<int>(i) + 1;
+    const int index = peers::indexOnHub(spoke, i);
+    const std::string& hub = spoke.tunnels[i].hub;
+    if (hub != view.hubName()) {
+      // The other hub's: it runs the tunnel and knows its state; this hub does not.
+      json::object item{{"index", index}, {"hub", hub}, {"name", nullptr}};
+      addRemoteTunnelStatus(item);
+      tunnels.push_back(std::move(item));
+      continue;
+    }
+    local = true;
     const auto* tunnel = view.tunnel(spoke.name, index);
     const auto* session = bgp ? view.session(spoke.name, index) : nullptr;
     consider(tunnel != nullptr ? &tunnel->object : nullptr);
     if (bgp) consider(session != nullptr ? &session->object : nullptr);
-    json::object item{{"index", index}};
+    json::object item{{"index", index}, {"hub", hub}};
     item["name"] = tunnel != nullptr ? json::value(tunnel->name) : json::value(nullptr);
     addTunnelStatus(item, tunnel, bgp ? json::value(bgpJson(session)) : json::value(nullptr), view);
     tunnels.push_back(std::move(item));
@@ -73,7 +93,8 @@ json::object spokeStatusJson(const peers::Spoke& spoke, const StatusView& view) 
                            {"sent", it->second.prefixes.size()}};
   }
   return json::object{
-      {"state", error ? "error" : (pending ? "pending" : "applied")},
+      // "remote": every tunnel of the spoke is the other hub's; nothing runs here.
+      {"state", !local ? "remote" : (error ? "error" : (pending ? "pending" : "applied"))},
       {"tunnels", std::move(tunnels)},
       {"exports", std::move(exports)},
   };

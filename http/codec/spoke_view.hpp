@@ -23,7 +23,12 @@ boost::json::object bgpJson(const hub::SessionStatus* session);
 void addTunnelStatus(boost::json::object& out, const hub::TunnelStatus* tunnel,
                      boost::json::value bgp, const StatusView& view);
 
-// The "status" of a spoke in the API form.
+// The status fields of another hub's tunnel, which this hub neither runs nor observes: "local"
+// false, "state" "remote", every observed field null.
+void addRemoteTunnelStatus(boost::json::object& out);
+
+// The "status" of a spoke in the API form: each tunnel with its "hub"; this hub's with their
+// status ("local": true), the other hub's as remote.
 boost::json::object spokeStatusJson(const peers::Spoke& spoke, const StatusView& view);
 
 // The spoke as the API shows it, with its "status".

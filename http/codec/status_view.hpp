@@ -1,5 +1,6 @@
 // StatusView: one request's view of the reconciler's last published ReconcileStatus, indexed by
-// spoke and tunnel index, with the time "now" for retry countdowns.
+// spoke and tunnel index (the tunnel's index among this hub's tunnels of the spoke), with the
+// time "now" for retry countdowns and this hub's name.
 //
 // Built per request by handlers on an HTTP thread (StatusView::of); holds a shared pointer to the
 // published status, so it stays valid while the reconciler publishes the next.
@@ -26,10 +27,12 @@ namespace transit::http {
 class StatusView {
  public:
   static StatusView of(const HandlerContext& context) {
-    return StatusView(context.reconcile_status(), context.clock.monotonicNow());
+    return StatusView(context.reconcile_status(), context.clock.monotonicNow(), context.hub.name);
   }
 
   const hub::ReconcileStatus& status() const { return *status_; }
+  // This hub's name: the status covers only the tunnels that name it.
+  const std::string& hubName() const { return hub_name_; }
 
   // The spoke's tunnel / session of that index, from the index the pass published.
   const hub::TunnelStatus* tunnel(std::string_view spoke, int index) const {
@@ -57,9 +60,10 @@ class StatusView {
 
  private:
   StatusView(std::shared_ptr<const hub::ReconcileStatus> status,
-             std::optional<std::chrono::steady_clock::time_point> now)
+             std::optional<std::chrono::steady_clock::time_point> now, std::string hub_name)
       : status_(status ? std::move(status) : std::make_shared<const hub::ReconcileStatus>()),
-        now_(now) {}
+        now_(now),
+        hub_name_(std::move(hub_name)) {}
 
   const std::string* indexed(std::string_view spoke, int index,
                              std::map<int, std::string> hub::SpokeIndex::*objects) const {
@@ -72,6 +76,7 @@ class StatusView {
 
   std::shared_ptr<const hub::ReconcileStatus> status_;  // nullptr (no pass yet) reads as empty
   std::optional<std::chrono::steady_clock::time_point> now_;
+  std::string hub_name_;
 };
 
 }  // namespace transit::http

@@ -55,7 +55,9 @@ std::expected<AwsDocument, Response> decodeAwsDocument(const Request& request, c
     }
     return std::unexpected(invalidField("xml:" + vpn.error().where, vpn.error().message));
   }
-  return AwsDocument{std::move(*query), std::move(*vpn), {hub.public_ip, hub.asn}};
+  peers::AwsImportHub hubs{hub.name, hub.public_ip, hub.asn, std::nullopt};
+  if (hub.peer) hubs.peer = peers::AwsCustomerGateway{hub.peer->name, hub.peer->public_ip};
+  return AwsDocument{std::move(*query), std::move(*vpn), std::move(hubs)};
 }
 
 // The spoke draft of POST /v1/spokes/import/aws, or the response that refuses the request.

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/message.hpp"
@@ -38,6 +39,13 @@ struct HubInfo {
   Ipv4Address local_ip;
   std::string version;
   std::string drivers_mode;
+  // The pair's other hub (pair.peer); unset for a single hub. AWS documents made for its
+  // customer gateway import as its tunnels, and a site's configuration connects to it too.
+  struct Peer {
+    std::string name;
+    Ipv4Address public_ip;
+  };
+  std::optional<Peer> peer{};
 };
 
 struct HandlerContext {

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <utility>
+#include <vector>
 
 #include "http/codec/responses.hpp"
 #include "http/handlers/common.hpp"
@@ -29,9 +31,30 @@ Response getSpokeConfig(const Request& request, const PathParams& params, Handle
                                      "AWS (import its document with POST /v1/spokes/import/aws)",
                                      spoke.name));
   }
-  const auto config = peers::renderSiteConfig(
-      spoke, peers::SiteConfigHub{context.hub.name, context.hub.public_ip, context.hub.asn},
-      *format);
+  // Every hub the site has tunnels on, in name order: both hubs of a pair export the same
+  // configuration.
+  std::vector<peers::SiteConfigHub> known{
+      {context.hub.name, context.hub.public_ip, context.hub.asn}};
+  if (context.hub.peer) {
+    known.push_back({context.hub.peer->name, context.hub.peer->public_ip, context.hub.asn});
+  }
+  std::vector<peers::SiteConfigHub> hubs;
+  for (std::size_t i = 0; i < spoke.tunnels.size(); ++i) {
+    const auto& name = spoke.tunnels[i].hub;
+    const auto hub = std::ranges::find(known, name, &peers::SiteConfigHub::name);
+    if (hub == known.end()) {
+      return errorResponse(409, "conflict",
+                           fmt::format("tunnels[{}] is on hub {}, which is not a hub of this pair "
+                                       "(pair.peer in the configuration); correct the spoke's "
+                                       "tunnels",
+                                       i, name));
+    }
+    if (std::ranges::find(hubs, name, &peers::SiteConfigHub::name) == hubs.end()) {
+      hubs.push_back(*hub);
+    }
+  }
+  std::ranges::sort(hubs, {}, &peers::SiteConfigHub::name);
+  const auto config = peers::renderSiteConfig(spoke, hubs, *format);
   Response r;
   r.headers.emplace_back("Cache-Control", "no-store");  // it carries PSKs
   if (*format == peers::SiteConfigFormat::kAwsXml && config.files.size() == 1) {

@@ -22,10 +22,26 @@ Response listTunnels(const Request& /*request*/, const PathParams& /*params*/,
     const auto spoke = state->spokes.find(tunnel.spoke);
     const bool bgp =
         session != nullptr || (spoke != state->spokes.end() && runsBgp(*spoke->second));
-    json::object item{{"spoke", tunnel.spoke}, {"index", tunnel.index}, {"name", tunnel.name}};
+    json::object item{{"spoke", tunnel.spoke},
+                      {"hub", view.hubName()},
+                      {"index", tunnel.index},
+                      {"name", tunnel.name}};
     addTunnelStatus(item, &tunnel, bgp ? json::value(bgpJson(session)) : json::value(nullptr),
                     view);
     tunnels.push_back(std::move(item));
+  }
+  // Then the pair's other hub's tunnels, by spoke: this hub knows them from the registry only.
+  for (const auto& [name, spoke] : state->spokes) {
+    for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
+      const auto& tunnel = spoke->tunnels[i];
+      if (tunnel.hub == view.hubName()) continue;
+      json::object item{{"spoke", name},
+                        {"hub", tunnel.hub},
+                        {"index", peers::indexOnHub(*spoke, i)},
+                        {"name", nullptr}};
+      addRemoteTunnelStatus(item);
+      tunnels.push_back(std::move(item));
+    }
   }
   return jsonResponse(200, json::object{
                                {"tunnels", std::move(tunnels)},

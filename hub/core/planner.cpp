@@ -38,9 +38,10 @@ std::vector<peers::TunnelSpec> planTunnels(const DesiredState& desired,
                                            const PlanOptions& options) {
   std::vector<peers::TunnelSpec> out;
   for (const auto& [name, spoke] : desired.spokes) {
-    for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
-      const auto& tunnel = spoke->tunnels[i];
-      const int index = static_cast<int>(i) + 1;
+    // Only this hub's tunnels: the pair's other hub terminates its own.
+    for (const auto& own : peers::tunnelsOf(*spoke, options.hub_name)) {
+      const auto& tunnel = *own.tunnel;
+      const int index = own.index;
       peers::TunnelSpec spec;
       spec.name = tunnelName(options, name, index);
       spec.spoke = name;
@@ -92,12 +93,13 @@ RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options,
   for (const auto& [name, spoke] : desired.spokes) {
     if (spoke->route_tag != 0) owners.spoke_tags.emplace(spoke->route_tag, name);
     if (spoke->routing == peers::RoutingMode::kStatic) {
-      owners.protocols.emplace(staticName(options, name), RouteOwner{name, std::nullopt});
+      if (!peers::tunnelsOf(*spoke, options.hub_name).empty()) {
+        owners.protocols.emplace(staticName(options, name), RouteOwner{name, std::nullopt});
+      }
       continue;
     }
-    for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
-      const int index = static_cast<int>(i) + 1;
-      owners.protocols.emplace(sessionName(options, name, index), RouteOwner{name, index});
+    for (const auto& own : peers::tunnelsOf(*spoke, options.hub_name)) {
+      owners.protocols.emplace(sessionName(options, name, own.index), RouteOwner{name, own.index});
     }
   }
   // What the daemon runs stamps the tags: its table wins over the desired state's while a
@@ -204,9 +206,13 @@ RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
 
     const bool not_preferred =
         receiver->preferred_hub && *receiver->preferred_hub != options.hub_name;
-    for (std::size_t i = 0; i < receiver->tunnels.size(); ++i) {
-      const auto& tunnel = receiver->tunnels[i];
-      const int index = static_cast<int>(i) + 1;
+    // Sessions and static next hops over this hub's own tunnels only. A spoke with none here
+    // gets no protocol here (its routes reach this hub from the other hub), but it is sent and
+    // brings routes all the same (the exports above).
+    const auto own_tunnels = peers::tunnelsOf(*receiver, options.hub_name);
+    for (const auto& own : own_tunnels) {
+      const auto& tunnel = *own.tunnel;
+      const int index = own.index;
       if (receiver->routing != peers::RoutingMode::kBgp || !receiver->asn) continue;
       routing::BgpSessionSpec session;
       session.name = sessionName(options, name, index);
@@ -237,20 +243,19 @@ RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
       }
       out.spec.sessions.push_back(std::move(session));
     }
-    if (receiver->routing == peers::RoutingMode::kStatic) {
+    if (receiver->routing == peers::RoutingMode::kStatic && !own_tunnels.empty()) {
       routing::StaticSpokeSpec route;
       route.name = staticName(options, name);
       route.spoke = name;
       route.spoke_tag = receiver->route_tag;
       route.segment = receiver->segment;
       route.cidrs = receiver->cidrs;
-      for (std::size_t i = 0; i < receiver->tunnels.size(); ++i) {
-        const auto& tunnel = receiver->tunnels[i];
+      for (const auto& own : own_tunnels) {
+        const auto& tunnel = *own.tunnel;
         // On EC2 a tunnel carries traffic only with its Child SA installed: a route over a dead
         // tunnel would drop half the flows. Links that exist on their own (the lab) always do.
-        const bool usable =
-            options.links == peers::TunnelLinks::kExternal ||
-            inputs.usable_tunnels.contains(tunnelName(options, name, static_cast<int>(i) + 1));
+        const bool usable = options.links == peers::TunnelLinks::kExternal ||
+                            inputs.usable_tunnels.contains(tunnelName(options, name, own.index));
         if (usable) {
           route.next_hops.push_back(peers::peerInsideAddress(receiver->kind, tunnel.inside_cidr));
         }

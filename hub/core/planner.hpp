@@ -1,8 +1,10 @@
 // Planner: what the daemons should run, computed from the desired state. Pure; any thread.
 //
-// Every spoke tunnel becomes one TunnelSpec (a libreswan connection) and, for BGP spokes, one
-// BgpSessionSpec over the tunnel's inside /30. Names are derived so that they are stable across
-// restarts of transit-hubd and never collide:
+// Every tunnel of a spoke that is this hub's (Tunnel::hub == PlanOptions::hub_name) becomes one
+// TunnelSpec (a libreswan connection) and, for BGP spokes, one BgpSessionSpec over the tunnel's
+// inside /30; the pair's other hub plans its own. Names are derived so that they are stable
+// across restarts of transit-hubd and never collide; <index> is the tunnel's place among this
+// hub's tunnels of the spoke (1 or 2, peers::tunnelsOf), so a single hub's names never change:
 //   connection  <tunnel_prefix><spoke>-<index>     "th-prod-a-1"   (spoke names use a-z 0-9 -)
 //   protocol    <session_prefix><spoke>_<index>    "th_prod_a_1"   ('-' becomes '_'; spoke names
 //                                                                   have no '_', so no clashes)
@@ -16,7 +18,9 @@
 // own segment reaches (never its own), at most its export limit of prefixes; when more must be
 // reached, the optimal summaries (routing/policy/summarize.hpp) that never cover its own CIDRs nor
 // any CIDR of a spoke it must not reach. A spoke whose preferred hub is another hub gets its paths
-// prepended (and a MED). Static spokes are routed over their usable tunnels (ECMP).
+// prepended (and a MED). Static spokes are routed over their usable tunnels (ECMP). A spoke
+// without a tunnel on this hub gets no session nor static protocol here, but its routes (learned
+// from the other hub) count in every export plan.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +47,9 @@ struct PlanOptions {
   std::uint32_t local_as = 0;
   Ipv4Address router_id;
   peers::TunnelLinks links = peers::TunnelLinks::kXfrm;
-  std::string hub_name;  // a spoke whose preferred_hub is another name is "not preferred" here
+  // This hub: it plans only the tunnels that name it; a spoke whose preferred_hub is another
+  // name is "not preferred" here.
+  std::string hub_name;
   // Segment reachability as configured (routing.segments); made symmetric and reflexive here.
   std::map<std::string, std::vector<std::string>> segments;
   // Never covered by a summary, besides the hub's own two addresses (e.g. the hub's VPC CIDRs).

@@ -481,10 +481,11 @@ std::optional<HubError> Registry::findConflict(const SpokeRequest& request) cons
   }
   for (std::size_t i = 0; i < request.tunnels.size(); ++i) {
     const auto& tunnel = request.tunnels[i];
-    if (auto owner = outside_.find(tunnel.outside_ip.value()); owner != outside_.end()) {
+    if (auto owner = outside_.find(std::pair(tunnel.hub, tunnel.outside_ip.value()));
+        owner != outside_.end()) {
       return error(ErrorCode::kConflict, fmt::format("tunnels[{}].outside_ip", i),
-                   fmt::format("{} is already a tunnel endpoint of spoke {}",
-                               tunnel.outside_ip.toString(), owner->second));
+                   fmt::format("{} is already a tunnel endpoint of spoke {} on hub {}",
+                               tunnel.outside_ip.toString(), owner->second, tunnel.hub));
     }
     if (tunnel.inside_cidr && inside_.isUsed(*tunnel.inside_cidr)) {
       return error(ErrorCode::kConflict, fmt::format("tunnels[{}].inside_cidr", i),
@@ -500,26 +501,29 @@ std::expected<Spoke, HubError> Registry::complete(const SpokeRequest& request,
   Spoke spoke = request.spoke;
   // Allocated once, kept for the spoke's life (routes are attributed by it on every hub).
   spoke.route_tag = previous != nullptr ? previous->route_tag : freeRouteTag();
-  // A tunnel that keeps its outside address keeps its inside /30 and PSK unless the request
-  // sets them: a client that PUTs back what GET returned (no PSKs there) changes nothing.
-  auto previousTunnel = [previous](Ipv4Address outside) -> const peers::Tunnel* {
+  // A tunnel that keeps its hub and outside address keeps its inside /30 and PSK unless the
+  // request sets them: a client that PUTs back what GET returned (no PSKs there) changes nothing.
+  auto previousTunnel = [previous](const peers::TunnelRequest& t) -> const peers::Tunnel* {
     if (previous == nullptr) return nullptr;
-    auto it = std::ranges::find(previous->tunnels, outside, &peers::Tunnel::outside_ip);
+    auto it = std::ranges::find_if(previous->tunnels, [&](const peers::Tunnel& kept) {
+      return kept.hub == t.hub && kept.outside_ip == t.outside_ip;
+    });
     return it == previous->tunnels.end() ? nullptr : &*it;
   };
   std::vector<Ipv4Prefix> taken;
   for (const auto& t : request.tunnels) {
     if (t.inside_cidr) {
       taken.push_back(*t.inside_cidr);
-    } else if (const auto* kept = previousTunnel(t.outside_ip)) {
+    } else if (const auto* kept = previousTunnel(t)) {
       taken.push_back(kept->inside_cidr);
     }
   }
   std::vector<Ipv4Prefix> allocated;
   for (std::size_t i = 0; i < request.tunnels.size(); ++i) {
     const auto& t = request.tunnels[i];
-    const auto* kept = previousTunnel(t.outside_ip);
+    const auto* kept = previousTunnel(t);
     peers::Tunnel tunnel;
+    tunnel.hub = t.hub;
     tunnel.outside_ip = t.outside_ip;
     if (t.inside_cidr) {
       tunnel.inside_cidr = *t.inside_cidr;
@@ -562,7 +566,7 @@ bool Registry::index(const Spoke& spoke) {
     }
   }
   for (const auto& t : spoke.tunnels) {
-    auto owner = outside_.find(t.outside_ip.value());
+    auto owner = outside_.find(std::pair(t.hub, t.outside_ip.value()));
     if (owner != outside_.end() && owner->second != spoke.name) {
       return false;
     }
@@ -571,7 +575,7 @@ bool Registry::index(const Spoke& spoke) {
     cidrs_.insert(cidr, spoke.name);
   }
   for (const auto& t : spoke.tunnels) {
-    outside_.emplace(t.outside_ip.value(), spoke.name);
+    outside_.emplace(std::pair(t.hub, t.outside_ip.value()), spoke.name);
     inside_.reserve(t.inside_cidr);
   }
   if (spoke.route_tag != 0) tags_.emplace(spoke.route_tag, spoke.name);
@@ -587,7 +591,7 @@ void Registry::unindex(const Spoke& spoke) {
     cidrs_.erase(cidr);
   }
   for (const auto& t : spoke.tunnels) {
-    if (auto owner = outside_.find(t.outside_ip.value());
+    if (auto owner = outside_.find(std::pair(t.hub, t.outside_ip.value()));
         owner != outside_.end() && owner->second == spoke.name) {
       outside_.erase(owner);
     }

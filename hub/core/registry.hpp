@@ -1,7 +1,9 @@
 // Registry: the hub's desired state (its spokes) and the only path that changes it.
 //
 // Owns: the working copy of every spoke, the indexes that keep spokes from clashing (declared
-// CIDRs, tunnel outside addresses, inside /30s, route tags) and the store's write path.
+// CIDRs, tunnel outside addresses per hub, inside /30s, route tags) and the store's write path.
+// It allocates inside /30s and PSKs for every tunnel of a spoke, whichever hub of the pair the
+// tunnel belongs to: the pair shares one registry, so the /30s of all four are unique.
 //
 // Threads: one writer thread runs every command (create, replace, remove, and named updates) in
 // arrival order; it validates, checks conflicts against all other spokes, allocates inside /30s
@@ -300,7 +302,9 @@ class Registry {
   std::uint64_t seen_revision_ = 0;
   routing::PrefixIndex cidrs_;                              // every spoke's declared CIDRs
   routing::InsideAllocator inside_;                         // every tunnel's inside /30
-  std::unordered_map<std::uint32_t, std::string> outside_;  // tunnel outside address -> spoke
+  // (hub, tunnel outside address) -> spoke: an address is unique per hub (a site with one
+  // public address connects to both hubs of the pair from it).
+  std::map<std::pair<std::string, std::uint32_t>, std::string, std::less<>> outside_;
   std::map<std::uint32_t, std::string> tags_;               // route tag -> spoke
   // Set while a batch retries after a lost race: freeRouteTag() picks at random among this many
   // lowest free tags instead of the lowest (0: the lowest).

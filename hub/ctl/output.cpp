@@ -337,13 +337,14 @@ std::expected<std::string, std::string> renderSpoke(const json::value& body) {
     const auto& tunnel = element.as_object();
     const auto* psk_set = member(tunnel, "psk_set");
     const bool set = psk_set != nullptr && psk_set->is_bool() && psk_set->as_bool();
-    rows.push_back({displayValue(member(tunnel, "outside_ip")),
+    rows.push_back({displayValue(member(tunnel, "hub")), displayValue(member(tunnel, "outside_ip")),
                     displayValue(member(tunnel, "inside_cidr")),
                     displayValue(member(tunnel, "hub_inside_ip")),
                     displayValue(member(tunnel, "peer_inside_ip")), set ? "set" : "-"});
   }
   return out + "\n" +
-         renderTable({"OUTSIDE_IP", "INSIDE_CIDR", "HUB_INSIDE_IP", "PEER_INSIDE_IP", "PSK"}, rows);
+         renderTable(
+             {"HUB", "OUTSIDE_IP", "INSIDE_CIDR", "HUB_INSIDE_IP", "PEER_INSIDE_IP", "PSK"}, rows);
 }
 
 namespace {

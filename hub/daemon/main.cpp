@@ -98,9 +98,7 @@ int run(const hub::Config& config) {
           .health = health,
           .metrics = *metrics_registry,
           .clock = clock,
-          .hub = http::HubInfo{config.hub.name, config.hub.asn, config.hub.public_ip,
-                               config.hub.local_ip, TRANSIT_HUB_VERSION,
-                               std::string(hub::toString(config.drivers.mode))},
+          .hub = hub::hubInfo(config, TRANSIT_HUB_VERSION),
           .reconcile_status = [r = reconciler.get()] { return r->status(); },
       },
       http::TokenAuth(config.api.tokens), api_metrics);

@@ -13,7 +13,9 @@ namespace transit::hub {
 
 std::expected<std::unique_ptr<Store>, std::string> openStore(const Config& config) {
   if (!config.store.etcd) {
-    auto store = SqliteStore::open(config.store.sqlite);
+    SqliteStoreOptions options;
+    options.hub_name = config.hub.name;  // a record older than tunnels' hubs is this hub's
+    auto store = SqliteStore::open(config.store.sqlite, options);
     if (!store) {
       return std::unexpected(fmt::format("cannot open the store {}: {}",
                                          config.store.sqlite.string(), store.error().message));
@@ -36,7 +38,9 @@ std::expected<std::unique_ptr<Store>, std::string> openStore(const Config& confi
           fmt::format("store.etcd.password_file {} is empty", etcd.password_file.string()));
     }
   }
-  auto store = EtcdStore::open(etcdStoreOptions(etcd, std::move(password)));
+  auto options = etcdStoreOptions(etcd, std::move(password));
+  options.hub_name = config.hub.name;  // a record older than tunnels' hubs is this hub's
+  auto store = EtcdStore::open(options);
   if (!store) {
     return std::unexpected(fmt::format("cannot open the etcd store: {}", store.error().message));
   }

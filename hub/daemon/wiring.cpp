@@ -40,7 +40,24 @@ Registry::Options registryOptions(const Config& config) {
   Registry::Options options;
   options.validation.hub_asn = config.hub.asn;
   options.validation.hub_addresses = {config.hub.public_ip, config.hub.local_ip};
+  options.validation.hub_name = config.hub.name;
+  if (config.pair) {
+    // A tunnel may be the other hub's, and no spoke may use the other hub's addresses either.
+    options.validation.peer_hub = config.pair->peer.name;
+    options.validation.hub_addresses.push_back(config.pair->peer.public_ip);
+    options.validation.hub_addresses.push_back(config.pair->peer.local_ip);
+  }
   return options;
+}
+
+http::HubInfo hubInfo(const Config& config, std::string version) {
+  http::HubInfo info{config.hub.name,    config.hub.asn,
+                     config.hub.public_ip, config.hub.local_ip,
+                     std::move(version), std::string(toString(config.drivers.mode))};
+  if (config.pair) {
+    info.peer = http::HubInfo::Peer{config.pair->peer.name, config.pair->peer.public_ip};
+  }
+  return info;
 }
 
 peers::LibreswanOptions libreswanOptions(const Config& config) {

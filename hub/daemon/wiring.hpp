@@ -13,6 +13,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "http/handlers/context.hpp"
 #include "http/server.hpp"
 #include "hub/config/config.hpp"
 #include "hub/core/planner.hpp"
@@ -31,7 +32,8 @@ spdlog::level::level_enum logLevel(LogLevel level);
 // holds (read by the caller; empty without a user).
 EtcdStoreOptions etcdStoreOptions(const Config::Store::Etcd& etcd, std::string password);
 
-// hub.asn and the hub's two addresses: what spoke validation checks against.
+// hub.asn, hub.name, the pair's other hub and both hubs' addresses: what spoke validation checks
+// against.
 Registry::Options registryOptions(const Config& config);
 
 // The live drivers' options: the paths and commands of drivers.*, the tunnel links, the underlay
@@ -64,6 +66,10 @@ DriverOptions driverOptions(const Config& config);
 //   ROOT/nft/<table>.nft                                   the segment filter and the MSS clamp
 //   ROOT/pluto.pid                                         the dry-run pluto's pid file
 DriverOptions dryRunOptions(DriverOptions live, const std::filesystem::path& root);
+
+// The hub's identity for the API (hub.*, and pair.peer's name and public address) with the
+// daemon's `version`.
+http::HubInfo hubInfo(const Config& config, std::string version);
 
 // The HTTP listeners: api.listen, each open for /healthz, /readyz and /metrics when it is also
 // in api.unauthenticated.

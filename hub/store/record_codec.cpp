@@ -35,7 +35,8 @@ json::object encodeSpokeRecord(const peers::Spoke& spoke) {
   json::object o = peers::encodeSpokeForApi(spoke);
   json::array tunnels;
   for (const auto& t : spoke.tunnels) {
-    tunnels.push_back(json::object{{"outside_ip", t.outside_ip.toString()},
+    tunnels.push_back(json::object{{"hub", t.hub},
+                                   {"outside_ip", t.outside_ip.toString()},
                                    {"inside_cidr", t.inside_cidr.toString()},
                                    {"psk", t.psk}});
   }
@@ -46,7 +47,8 @@ json::object encodeSpokeRecord(const peers::Spoke& spoke) {
   return o;
 }
 
-std::expected<peers::Spoke, std::string> decodeSpokeRecord(const json::value& v) {
+std::expected<peers::Spoke, std::string> decodeSpokeRecord(const json::value& v,
+                                                           std::string_view local_hub) {
   if (!v.is_object()) {
     return std::unexpected("record is not an object");
   }
@@ -70,11 +72,27 @@ std::expected<peers::Spoke, std::string> decodeSpokeRecord(const json::value& v)
   api_like.erase("route_tag");
   api_like.erase("created_at");
   api_like.erase("updated_at");
+  if (auto* tunnels = api_like.if_contains("tunnels"); tunnels != nullptr && tunnels->is_array()) {
+    auto& array = tunnels->get_array();
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      if (!array[i].is_object() || array[i].get_object().contains("hub")) continue;
+      // Written by a single hub before tunnels named theirs: every tunnel was the loading hub's.
+      if (record_version >= 3) return std::unexpected(fmt::format("tunnels[{}].hub: missing", i));
+      if (local_hub.empty()) {
+        return std::unexpected(
+            fmt::format("tunnels[{}].hub: missing, and the store knows no local hub", i));
+      }
+      array[i].get_object()["hub"] = local_hub;
+    }
+  }
   auto draft = peers::decodeSpokeDraft(api_like);
   if (!draft) {
     return std::unexpected(fmt::format("{}: {}", draft.error().field, draft.error().message));
   }
-  auto request = peers::validateSpoke(*draft, peers::ValidationContext{});
+  // Any hub name: the pair may have been reconfigured since the record was written.
+  peers::ValidationContext context;
+  context.any_hub = true;
+  auto request = peers::validateSpoke(*draft, context);
   if (!request) {
     return std::unexpected(fmt::format("{}: {}", request.error().field, request.error().message));
   }
@@ -84,7 +102,7 @@ std::expected<peers::Spoke, std::string> decodeSpokeRecord(const json::value& v)
     if (!t.inside_cidr || !t.psk) {
       return std::unexpected(fmt::format("tunnels[{}]: inside_cidr and psk must be stored", i));
     }
-    spoke.tunnels.push_back(peers::Tunnel{t.outside_ip, *t.inside_cidr, *t.psk});
+    spoke.tunnels.push_back(peers::Tunnel{t.outside_ip, *t.inside_cidr, *t.psk, t.hub});
   }
   auto generation = storedField<std::uint64_t>(o, "generation");
   auto created = storedField<std::int64_t>(o, "created_at");

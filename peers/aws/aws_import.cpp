@@ -49,16 +49,37 @@ std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vp
   std::optional<std::uint32_t> hold_time;
   std::uint32_t dpd_timeout = 0;
   std::vector<TunnelDraft> tunnel_drafts;
+  // The customer gateway says whose tunnels these are: one VPN connection, one hub.
+  std::optional<std::pair<std::size_t, const std::string*>> document_hub;  // (tunnel, hub)
   for (const auto& [at, tunnel] : tunnels) {
     const auto& cgw = tunnel->customer_gateway;
     const auto& vgw = tunnel->vpn_gateway;
-    if (cgw.outside_address != hub.public_ip) {
+    const std::string* owner = nullptr;
+    if (cgw.outside_address == hub.public_ip) {
+      owner = &hub.name;
+    } else if (hub.peer && cgw.outside_address == hub.peer->public_ip) {
+      owner = &hub.peer->name;
+    }
+    if (owner == nullptr) {
+      const std::string known =
+          hub.peer ? fmt::format("this hub's public address is {} ({}) and the other hub's {} "
+                                 "({})",
+                                 hub.public_ip.toString(), hub.name,
+                                 hub.peer->public_ip.toString(), hub.peer->name)
+                   : fmt::format("this hub's public address is {}", hub.public_ip.toString());
       return std::unexpected(xmlError(
           at, "customer_gateway/tunnel_outside_address/ip_address",
-          fmt::format("is {}, but this hub's public address is {}: the VPN connection was made "
-                      "for another customer gateway",
-                      cgw.outside_address.toString(), hub.public_ip.toString())));
+          fmt::format("is {}, but {}: the VPN connection was made for another customer gateway",
+                      cgw.outside_address.toString(), known)));
     }
+    if (document_hub && *document_hub->second != *owner) {
+      return std::unexpected(xmlError(
+          at, "customer_gateway/tunnel_outside_address/ip_address",
+          fmt::format("is {}'s address, but ipsec_tunnel[{}] is {}'s: one VPN connection has one "
+                      "customer gateway",
+                      *owner, document_hub->first, *document_hub->second)));
+    }
+    document_hub = std::pair(at, owner);
     if (vpn.bgp) {
       if (cgw.asn != hub.asn) {
         return std::unexpected(xmlError(
@@ -92,6 +113,7 @@ std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vp
           std::max<std::uint32_t>(dpd_timeout, *tunnel->dpd_interval * *tunnel->dpd_retries);
     }
     TunnelDraft t;
+    t.hub = *owner;
     t.outside_ip = vgw.outside_address.toString();
     if (tunnel->inside_cidr) t.inside_cidr = tunnel->inside_cidr->toString();
     t.psk = tunnel->psk;
@@ -125,6 +147,37 @@ std::expected<SpokeDraft, FieldError> spokeUpdateFromAwsVpn(const AwsVpnConnecti
   if (!draft) {
     return draft;
   }
+  // The document's hub gets its tunnels; the other hub's stay exactly as they are.
+  const std::string document_hub = *draft->tunnels->front().hub;
+  std::vector<TunnelDraft> tunnels;
+  std::optional<std::string> kept_hub;
+  for (const auto& t : existing.tunnels) {
+    if (t.hub == document_hub) continue;
+    kept_hub = t.hub;
+    tunnels.push_back(
+        TunnelDraft{t.outside_ip.toString(), t.inside_cidr.toString(), t.psk, t.hub});
+  }
+  if (kept_hub) {
+    // Both hubs' connections belong to one gateway: they route alike.
+    const std::string routing(toString(existing.routing));
+    if (*draft->routing != routing) {
+      return std::unexpected(FieldError{
+          "xml:vpn_connection",
+          fmt::format("routes {}, but the spoke's tunnels on {} route {}: both VPN connections of "
+                      "a spoke route alike",
+                      *draft->routing, *kept_hub, routing)});
+    }
+    if (draft->asn && existing.asn && *draft->asn != static_cast<std::int64_t>(*existing.asn)) {
+      return std::unexpected(FieldError{
+          "xml:ipsec_tunnel[1]/vpn_gateway/bgp/asn",
+          fmt::format("is {}, but the spoke's tunnels on {} have ASN {}: one gateway has one ASN",
+                      *draft->asn, *kept_hub, *existing.asn)});
+    }
+  }
+  for (auto& t : *draft->tunnels) tunnels.push_back(std::move(t));
+  // In hub order, each hub's in the order they came: the same spoke whichever came first.
+  std::ranges::stable_sort(tunnels, {}, [](const TunnelDraft& t) { return *t.hub; });
+  draft->tunnels = std::move(tunnels);
   draft->export_limit = existing.export_limit;
   draft->import_limit = existing.import_limit;
   if (!draft->bgp_hold_time_seconds && draft->routing == "bgp") {

@@ -11,8 +11,10 @@
 // NoBGPVPNConnection). Tunnels are ordered by outside address, so the same connection gives
 // the same spoke whatever order the document lists them in. What never comes from it: the
 // <ike>/<ipsec> algorithms (AWS's minimum example, not the tunnel's proposals; the spoke keeps
-// the hub's strong defaults or the tunnel_options given). The document must be for this hub:
-// its customer gateway address is the hub's public address and, with BGP, its ASN the hub's.
+// the hub's strong defaults or the tunnel_options given). The document must be for a hub of the
+// pair: its customer gateway address is this hub's public address or the other hub's, and says
+// whose tunnels they are (AWS: one customer gateway, one VPN connection per hub); with BGP its
+// ASN is the hubs' (the pair shares one ASN).
 #pragma once
 
 #include <cstdint>
@@ -34,9 +36,17 @@ struct AwsImportRequest {
   std::optional<std::string> preferred_hub;
 };
 
-struct AwsImportHub {
+// A hub as AWS knows it: its customer gateway's address.
+struct AwsCustomerGateway {
+  std::string name;       // the hub's hub.name
   Ipv4Address public_ip;  // the customer gateway address AWS knows the hub by
-  std::uint32_t asn = 0;
+};
+
+struct AwsImportHub {
+  std::string name;       // this hub
+  Ipv4Address public_ip;  // the customer gateway address AWS knows this hub by
+  std::uint32_t asn = 0;  // the pair's ASN (both hubs have it)
+  std::optional<AwsCustomerGateway> peer;  // the pair's other hub; unset for a single hub
 };
 
 // The spoke draft, or the problem: `field` is "xml:<element path>" for the document
@@ -47,8 +57,11 @@ std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vp
                                                       const AwsImportHub& hub);
 
 // Re-import: the draft that brings `existing` (a vpc spoke) up to date with a new document of
-// its VPN connection (tunnels replaced or modified in AWS, PSKs rotated, another VGW ASN). The
-// document gives what spokeFromAwsVpn takes from it; the request's cidrs, segment and
+// one of its VPN connections (tunnels replaced or modified in AWS, PSKs rotated, another VGW
+// ASN), or adds the other hub's connection (the pair: the second hub's document). The document's
+// hub gets the document's tunnels; the other hub's tunnels are kept as they are (inside /30s and
+// PSKs included), and then the document must route as they do (BGP or static, the same VGW
+// ASN). The document gives what spokeFromAwsVpn takes from it; the request's cidrs, segment and
 // preferred_hub replace the spoke's when given (request.name is ignored); everything else the
 // spoke has (its limits, hold time when the document has none, tunnel options but the DPD
 // timeout) is kept.

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,8 +53,17 @@ struct SiteConfig {
   std::vector<SiteConfigFile> files;
 };
 
-// A complete configuration for a site spoke's device. Precondition: spoke.kind == kSite and the
-// spoke is valid (peers/model/spoke_validation.hpp); the HTTP handler refuses other kinds.
+// A complete configuration for a site spoke's device: a site connects to every hub it has tunnels
+// on (both hubs of a pair), each tunnel to its hub's public address. Tunnels are numbered for
+// the site hub by hub in the order of `hubs` (1-4: the XFRM interfaces and if_ids); each hub's
+// connections and BGP protocols are named after it and its own tunnel index ("hub-a-t1",
+// "hub_b_t2"), so a single hub's configuration is what it always was. aws-xml gives one
+// document per hub (AWS: one VPN connection per customer gateway). Precondition: spoke.kind ==
+// kSite, the spoke is valid (peers/model/spoke_validation.hpp) and every tunnel's hub is one of
+// `hubs`; the HTTP handler refuses other kinds and unknown hubs.
+SiteConfig renderSiteConfig(const Spoke& spoke, std::span<const SiteConfigHub> hubs,
+                            SiteConfigFormat format);
+// A single hub's: renderSiteConfig(spoke, {hub}, format).
 SiteConfig renderSiteConfig(const Spoke& spoke, const SiteConfigHub& hub, SiteConfigFormat format);
 
 // strongSwan (swanctl.conf) proposal strings for the same algorithms libreswanIke/libreswanEsp

@@ -42,6 +42,23 @@ Ipv4Address peerInsideAddress(SpokeKind kind, const Ipv4Prefix& inside) {
   return inside.host(kind == SpokeKind::kVpc ? 1 : 2);
 }
 
+std::vector<HubTunnel> tunnelsOf(const Spoke& spoke, std::string_view hub) {
+  std::vector<HubTunnel> out;
+  for (std::size_t i = 0; i < spoke.tunnels.size(); ++i) {
+    if (spoke.tunnels[i].hub != hub) continue;
+    out.push_back(HubTunnel{static_cast<int>(out.size()) + 1, i, &spoke.tunnels[i]});
+  }
+  return out;
+}
+
+int indexOnHub(const Spoke& spoke, std::size_t position) {
+  int index = 0;
+  for (std::size_t i = 0; i <= position && i < spoke.tunnels.size(); ++i) {
+    if (spoke.tunnels[i].hub == spoke.tunnels[position].hub) ++index;
+  }
+  return index;
+}
+
 std::uint32_t effectiveExportLimit(const Spoke& spoke) {
   if (spoke.export_limit) return *spoke.export_limit;
   return spoke.routing == RoutingMode::kStatic ? kDefaultExportLimitStatic : kDefaultExportLimitBgp;

@@ -33,7 +33,11 @@ std::optional<SpokeKind> parseSpokeKind(std::string_view text);
 std::optional<RoutingMode> parseRoutingMode(std::string_view text);
 
 inline constexpr std::string_view kDefaultSegment = "default";
-inline constexpr std::size_t kMaxTunnels = 2;
+// A spoke holds one VPN connection per hub (AWS: one customer gateway per hub), two tunnels each:
+// two tunnels on a single hub, four with the pair.
+inline constexpr std::size_t kMaxTunnelsPerHub = 2;
+inline constexpr std::size_t kMaxHubs = 2;
+inline constexpr std::size_t kMaxTunnels = kMaxTunnelsPerHub * kMaxHubs;
 inline constexpr std::size_t kMaxCidrs = 100;
 // AWS: a VGW drops a BGP session above 100 received prefixes; a VPN connection holds at most 50
 // static routes in practice (the operator enters them by hand).
@@ -49,8 +53,20 @@ struct Tunnel {
   Ipv4Address outside_ip;  // the spoke's tunnel endpoint
   Ipv4Prefix inside_cidr;  // the /30 inside link
   std::string psk;         // pre-shared key; never leaves the hub except in exports
+  // The hub (its hub.name) that terminates the tunnel: each hub of the pair plans and applies
+  // only its own. Validation always sets it (a request that names none means the hub that
+  // receives it; a stored record older than the field, the hub that loads it).
+  std::string hub{};
 
   bool operator==(const Tunnel&) const = default;
+};
+
+// One of a hub's tunnels of a spoke: `index` is its place among that hub's tunnels (1 or 2), the
+// number in the names the hub gives it ("th-prod-a-1"), so a single hub's names never change.
+struct HubTunnel {
+  int index = 1;
+  std::size_t position = 0;  // its place in Spoke::tunnels
+  const Tunnel* tunnel = nullptr;
 };
 
 // The hub's and the spoke's addresses on a tunnel's inside /30. AWS gives the VGW the first
@@ -60,6 +76,11 @@ Ipv4Address hubInsideAddress(SpokeKind kind, const Ipv4Prefix& inside);
 Ipv4Address peerInsideAddress(SpokeKind kind, const Ipv4Prefix& inside);
 
 struct Spoke;
+// The tunnels of `hub`, in the spoke's order, each with its index among them.
+std::vector<HubTunnel> tunnelsOf(const Spoke& spoke, std::string_view hub);
+// The index of spoke.tunnels[position] among the tunnels of its hub (1 or 2).
+int indexOnHub(const Spoke& spoke, std::size_t position);
+
 // The limits in force for a spoke: its own, or the defaults for its routing mode.
 std::uint32_t effectiveExportLimit(const Spoke& spoke);
 std::uint32_t effectiveImportLimit(const Spoke& spoke);
@@ -104,6 +125,7 @@ struct TunnelDraft {
   std::optional<std::string> outside_ip;
   std::optional<std::string> inside_cidr;
   std::optional<std::string> psk;
+  std::optional<std::string> hub{};  // unset: the hub that receives the request
 };
 
 struct SpokeDraft {

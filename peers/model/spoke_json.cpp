@@ -62,7 +62,9 @@ std::expected<TunnelDraft, FieldError> decodeTunnel(const json::value& v, const 
   for (const auto& [key, value] : v.get_object()) {
     const std::string field = fmt::format("{}.{}", path, std::string_view(key));
     std::optional<std::string>* target = nullptr;
-    if (key == "outside_ip") {
+    if (key == "hub") {
+      target = &out.hub;
+    } else if (key == "outside_ip") {
       target = &out.outside_ip;
     } else if (key == "inside_cidr") {
       target = &out.inside_cidr;
@@ -196,7 +198,7 @@ std::expected<SpokeDraft, FieldError> decodeSpokeDraft(const json::value& v) {
       std::vector<TunnelDraft> tunnels;
       const auto& array = value.get_array();
       if (array.size() > kMaxTunnels) {
-        return std::unexpected(FieldError{"tunnels", "must list one or two tunnels"});
+        return std::unexpected(FieldError{"tunnels", std::string(kTooManyTunnels)});
       }
       for (std::size_t i = 0; i < array.size(); ++i) {
         auto tunnel = decodeTunnel(array[i], fmt::format("tunnels[{}]", i));
@@ -218,6 +220,7 @@ json::object encodeSpokeForApi(const Spoke& spoke) {
   json::array tunnels;
   for (const auto& t : spoke.tunnels) {
     json::object jt;
+    jt["hub"] = t.hub;
     jt["outside_ip"] = t.outside_ip.toString();
     jt["inside_cidr"] = t.inside_cidr.toString();
     jt["hub_inside_ip"] = hubInsideAddress(spoke.kind, t.inside_cidr).toString();

@@ -5,7 +5,8 @@
 //   never carries a PSK: a tunnel says "psk_set": true instead. Decoding is strict: a field of
 //   the wrong type or an unknown field is a FieldError naming it. Fields the hub computes
 //   (generation, timestamps, inside addresses, psk_set, status) are accepted and ignored, so a
-//   client can PUT back what it got from GET.
+//   client can PUT back what it got from GET. Each tunnel names its "hub"; a request may leave
+//   it out (the hub that receives the request), a response always has it.
 // The stored form (PSKs included, versioned) is the store's: hub/store/record_codec.hpp.
 #pragma once
 

@@ -48,6 +48,25 @@ std::expected<TunnelRequest, FieldError> validateTunnel(const TunnelDraft& draft
                                                         const std::string& path,
                                                         const ValidationContext& context) {
   TunnelRequest out;
+  if (draft.hub) {
+    if (auto problem = checkName(*draft.hub)) {
+      return std::unexpected(fieldError(path + ".hub", *problem));
+    }
+    const bool known = *draft.hub == context.hub_name ||
+                       (context.peer_hub && *draft.hub == *context.peer_hub);
+    if (!context.any_hub && !known) {
+      const std::string hubs =
+          context.peer_hub ? fmt::format("this pair: {}, {}", context.hub_name, *context.peer_hub)
+                           : fmt::format("this hub: {}", context.hub_name);
+      return std::unexpected(
+          fieldError(path + ".hub", fmt::format("unknown hub '{}' ({})", *draft.hub, hubs)));
+    }
+    out.hub = *draft.hub;
+  } else if (!context.hub_name.empty()) {
+    out.hub = context.hub_name;
+  } else {
+    return std::unexpected(fieldError(path + ".hub", "is required"));
+  }
   if (!draft.outside_ip) {
     return std::unexpected(fieldError(path + ".outside_ip", "is required"));
   }
@@ -59,7 +78,8 @@ std::expected<TunnelRequest, FieldError> validateTunnel(const TunnelDraft& draft
     return std::unexpected(fieldError(path + ".outside_ip", *problem));
   }
   if (std::ranges::find(context.hub_addresses, *outside) != context.hub_addresses.end()) {
-    return std::unexpected(fieldError(path + ".outside_ip", "is one of the hub's own addresses"));
+    return std::unexpected(
+        fieldError(path + ".outside_ip", "is one of the hubs' own addresses"));
   }
   out.outside_ip = *outside;
 
@@ -288,8 +308,11 @@ std::expected<SpokeRequest, FieldError> validateSpoke(const SpokeDraft& draft,
     spoke.tunnel_options.dpd_timeout_action.reset();
   }
 
-  if (!draft.tunnels || draft.tunnels->empty() || draft.tunnels->size() > kMaxTunnels) {
-    return std::unexpected(fieldError("tunnels", "must list one or two tunnels"));
+  if (!draft.tunnels || draft.tunnels->empty()) {
+    return std::unexpected(fieldError("tunnels", "must list at least one tunnel"));
+  }
+  if (draft.tunnels->size() > kMaxTunnels) {
+    return std::unexpected(fieldError("tunnels", std::string(kTooManyTunnels)));
   }
   for (std::size_t i = 0; i < draft.tunnels->size(); ++i) {
     const auto path = fmt::format("tunnels[{}]", i);
@@ -297,9 +320,15 @@ std::expected<SpokeRequest, FieldError> validateSpoke(const SpokeDraft& draft,
     if (!tunnel) {
       return std::unexpected(tunnel.error());
     }
+    const auto same_hub = std::ranges::count(out.tunnels, tunnel->hub, &TunnelRequest::hub);
+    if (static_cast<std::size_t>(same_hub) >= kMaxTunnelsPerHub) {
+      return std::unexpected(fieldError(
+          path, fmt::format("{} holds {} tunnels already (at most {} per hub)", tunnel->hub,
+                            same_hub, kMaxTunnelsPerHub)));
+    }
     for (std::size_t j = 0; j < i; ++j) {
       const auto& other = out.tunnels[j];
-      if (other.outside_ip == tunnel->outside_ip) {
+      if (other.hub == tunnel->hub && other.outside_ip == tunnel->outside_ip) {
         return std::unexpected(
             fieldError(path + ".outside_ip", fmt::format("duplicates tunnels[{}]", j)));
       }

@@ -4,6 +4,10 @@
 // paths and the configuration loader all share these rules, so a value the hub accepts has
 // exactly one meaning and can be rendered into daemon configuration without escaping.
 //
+// Per tunnel: its hub is this hub or the pair's other hub, at most two tunnels per hub, and at
+// least one in all. Outside addresses are unique per hub (a site with one public address
+// connects to both hubs from it); inside /30s are unique across the spoke.
+//
 // Rules that need other spokes (a CIDR overlapping another spoke's, an inside /30 already taken)
 // are the hub's, which holds all spokes; they are not checked here.
 #pragma once
@@ -20,14 +24,23 @@
 
 namespace transit::peers {
 
-// What validation needs to know about the hub itself.
+// What validation needs to know about the hub itself (and the pair's other hub).
 struct ValidationContext {
   std::uint32_t hub_asn = 0;
-  std::vector<Ipv4Address> hub_addresses;  // public and local; a spoke may not use them
+  // Every address of both hubs (public and local); a spoke's outside address may be none.
+  std::vector<Ipv4Address> hub_addresses;
+  // This hub: a tunnel that names no hub is its. Empty: every tunnel must name its hub.
+  std::string hub_name{};
+  // The pair's other hub; unset for a single hub.
+  std::optional<std::string> peer_hub{};
+  // Accept any well-formed hub name (stored records: the pair may have been reconfigured since
+  // they were written); otherwise a tunnel's hub must be hub_name or peer_hub.
+  bool any_hub = false;
 };
 
 // A tunnel after validation: inside /30 and PSK may still be absent for the hub to fill in.
 struct TunnelRequest {
+  std::string hub;  // always set: the one named, or the context's hub_name
   Ipv4Address outside_ip;
   std::optional<Ipv4Prefix> inside_cidr;
   std::optional<std::string> psk;
@@ -38,6 +51,10 @@ struct SpokeRequest {
   Spoke spoke;
   std::vector<TunnelRequest> tunnels;
 };
+
+// The message for more tunnels than any spoke may hold (validation and JSON decoding share it).
+inline constexpr std::string_view kTooManyTunnels =
+    "must list at most four tunnels (two per hub: one VPN connection to each hub of the pair)";
 
 std::expected<SpokeRequest, FieldError> validateSpoke(const SpokeDraft& draft,
                                                       const ValidationContext& context);

@@ -238,7 +238,8 @@ class MemoryStore final : public hub::Store {
     return std::nullopt;
   }
 
-  // An inside network, outside address or route tag of `spoke` that another spoke holds, or a
+  // An inside network, outside address (per hub) or route tag of `spoke` that another spoke
+  // holds, or a
   // tunnel network or address that `spoke` lists twice. The spoke's own stored record does not
   // count: a replace may keep its tunnels and tag.
   std::optional<hub::StoreError> tunnelConflict(const peers::Spoke& spoke) const {
@@ -254,7 +255,7 @@ class MemoryStore final : public hub::Store {
     for (std::size_t i = 0; i < tunnels.size(); ++i) {
       for (std::size_t j = 0; j < i; ++j) {
         if (tunnels[i].inside_cidr == tunnels[j].inside_cidr ||
-            tunnels[i].outside_ip == tunnels[j].outside_ip) {
+            (tunnels[i].hub == tunnels[j].hub && tunnels[i].outside_ip == tunnels[j].outside_ip)) {
           return conflict("a tunnel network or address is listed twice in spoke '" + spoke.name +
                           "'");
         }
@@ -268,9 +269,9 @@ class MemoryStore final : public hub::Store {
             return conflict("tunnel inside network " + held.inside_cidr.toString() +
                             " is already used by spoke '" + name + "'");
           }
-          if (held.outside_ip == tunnels[i].outside_ip) {
-            return conflict("tunnel outside address " + held.outside_ip.toString() +
-                            " is already used by spoke '" + name + "'");
+          if (held.hub == tunnels[i].hub && held.outside_ip == tunnels[i].outside_ip) {
+            return conflict("tunnel outside address " + held.outside_ip.toString() + " (on hub " +
+                            held.hub + ") is already used by spoke '" + name + "'");
           }
         }
       }

@@ -48,6 +48,15 @@ class ApiFixture : public ::testing::Test {
     spdlog::set_level(spdlog::level::warn);
     hub::Registry::Options options;
     options.validation.hub_asn = kHubAsn;
+    options.validation.hub_name = "hub-a";
+    if (pair_) {
+      // hub-b, the pair's other hub, at 203.0.113.11 (10.0.0.11 in the VPC).
+      options.validation.peer_hub = "hub-b";
+      options.validation.hub_addresses = {*Ipv4Address::parse("203.0.113.10"),
+                                          *Ipv4Address::parse("10.0.0.10"),
+                                          *Ipv4Address::parse("203.0.113.11"),
+                                          *Ipv4Address::parse("10.0.0.11")};
+    }
     auto created = hub::Registry::create(store_, clock_, &hub_metrics_, std::move(options));
     ASSERT_TRUE(created.has_value());
     registry_ = std::move(*created);
@@ -65,10 +74,18 @@ class ApiFixture : public ::testing::Test {
   void publishStatus(hub::ReconcileStatus status) {
     hub::PlanOptions plan;
     plan.session_prefix = session_prefix_;
+    plan.hub_name = "hub-a";
     plan.local_as = kHubAsn;
     const auto desired = registry_->snapshot();
     hub::indexStatus(status, *desired, hub::routeOwners(*desired, plan));
     status_ = std::make_shared<const hub::ReconcileStatus>(std::move(status));
+  }
+
+  http::HubInfo hubInfo() const {
+    http::HubInfo info{"hub-a", 65000, *Ipv4Address::parse("203.0.113.10"),
+                       *Ipv4Address::parse("10.0.0.10"), "test", "dry-run"};
+    if (pair_) info.peer = http::HubInfo::Peer{"hub-b", *Ipv4Address::parse("203.0.113.11")};
+    return info;
   }
 
   void makeApi() {
@@ -78,8 +95,7 @@ class ApiFixture : public ::testing::Test {
             .health = health_,
             .metrics = prometheus_,
             .clock = clock_,
-            .hub = http::HubInfo{"hub-a", 65000, *Ipv4Address::parse("203.0.113.10"),
-                                 *Ipv4Address::parse("10.0.0.10"), "test", "dry-run"},
+            .hub = hubInfo(),
             .reconcile_status = [this] { return status_; },
         },
         http::TokenAuth({makeToken("ops", hub::Role::kAdmin, kAdminToken),
@@ -123,6 +139,8 @@ class ApiFixture : public ::testing::Test {
   hub::Health health_;
   bool drivers_ok_ = true;
   std::unique_ptr<hub::Registry> registry_;
+  // hub-a in a pair with hub-b (set before SetUp, by a fixture's constructor); else a single hub.
+  bool pair_ = false;
   std::string session_prefix_ = "th_";  // BIRD's protocol prefix; set before publishStatus()
   // What the "reconciler" last published; nullptr: no pass yet.
   std::shared_ptr<const hub::ReconcileStatus> status_;

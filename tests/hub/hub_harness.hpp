@@ -60,6 +60,7 @@ class HubHarness {
     spdlog::set_level(spdlog::level::off);
     hub::Registry::Options registry_options;
     registry_options.validation.hub_asn = options_.hub_asn;
+    registry_options.validation.hub_name = "hub-a";
     auto created = hub::Registry::create(store, clock, nullptr, std::move(registry_options));
     if (!created) throw std::runtime_error("HubHarness: the registry could not start");
     this->registry = std::move(*created);
@@ -72,6 +73,7 @@ class HubHarness {
     options.plan.local_address = *Ipv4Address::parse("10.0.0.10");
     options.plan.public_address = *Ipv4Address::parse("203.0.113.10");
     options.plan.local_as = options_.hub_asn;
+    options.plan.hub_name = "hub-a";
     options.plan.router_id = options.plan.public_address;
     options.plan.segments = options_.segments;
     return options;

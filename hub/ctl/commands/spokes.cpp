@@ -15,13 +15,16 @@ namespace {
 namespace json = boost::json;
 namespace http = boost::beast::http;
 
-constexpr std::string_view kTunnelForm = "OUTSIDE_IP[,inside=CIDR][,psk-file=PATH]";
-constexpr std::size_t kMaxTunnels = 2;
+constexpr std::string_view kTunnelForm = "OUTSIDE_IP[,hub=NAME][,inside=CIDR][,psk-file=PATH]";
+// Two per hub, one VPN connection to each hub of the pair.
+constexpr std::size_t kMaxTunnels = 4;
 
 constexpr std::string_view kAddFooter =
     "A PSK is never taken on the command line (it would show in ps): give psk-file=PATH in\n"
     "--tunnel (the file's content, trailing whitespace trimmed) or a \"psk\" in the --file JSON.\n"
-    "Without one the hub generates the key. A PSK is never printed.\n\n";
+    "Without one the hub generates the key. A PSK is never printed.\n"
+    "hub=NAME in --tunnel puts the tunnel on that hub of the pair (default: the hub the command\n"
+    "talks to); a spoke has at most two tunnels on each hub.\n\n";
 
 bool isIpv4(std::string_view text) {
   boost::system::error_code ec;
@@ -79,10 +82,11 @@ std::expected<TunnelFlag, std::string> parseTunnelSpec(std::string_view text) {
           "--tunnel: a PSK is never taken on the command line (it would show in ps); "
           "use psk-file=PATH");
     }
-    if (key != "inside" && key != "psk-file") {
-      return std::unexpected(where + " has an unknown key (expected inside= or psk-file=)");
+    if (key != "hub" && key != "inside" && key != "psk-file") {
+      return std::unexpected(where + " has an unknown key (expected hub=, inside= or psk-file=)");
     }
-    std::optional<std::string>& slot = key == "inside" ? spec.inside_cidr : spec.psk_file;
+    std::optional<std::string>& slot =
+        key == "hub" ? spec.hub : (key == "inside" ? spec.inside_cidr : spec.psk_file);
     if (slot) {
       return std::unexpected("--tunnel: " + std::string(key) + "= is given twice");
     }
@@ -109,7 +113,7 @@ std::expected<json::object, std::string> buildSpokeBody(const SpokeAddFlags& fla
     return std::unexpected("spoke add needs at least one --cidr");
   }
   if (flags.tunnels.empty() || flags.tunnels.size() > kMaxTunnels) {
-    return std::unexpected("spoke add needs --tunnel once or twice");
+    return std::unexpected("spoke add needs --tunnel one to four times (at most two per hub)");
   }
   const std::string routing = flags.routing.value_or("bgp");
   if (routing != "bgp" && routing != "static") {
@@ -147,6 +151,9 @@ std::expected<json::object, std::string> buildSpokeBody(const SpokeAddFlags& fla
       return std::unexpected(spec.error());
     }
     json::object tunnel;
+    if (spec->hub) {
+      tunnel["hub"] = *spec->hub;
+    }
     tunnel["outside_ip"] = spec->outside_ip;
     if (spec->inside_cidr) {
       tunnel["inside_cidr"] = *spec->inside_cidr;
@@ -214,7 +221,7 @@ void SpokeAdd::setup(CLI::App& app) {
   auto* segment_option =
       app.add_option("--segment", segment, "segment (default: default)")->type_name("SEG");
   auto* tunnel_option =
-      app.add_option("--tunnel", tunnels, std::string(kTunnelForm) + "; once or twice")
+      app.add_option("--tunnel", tunnels, std::string(kTunnelForm) + "; one to four times, at most twice per hub")
           ->type_name("SPEC")
           ->allow_extra_args(false);
   auto* file_option = app.add_option("--file", file,

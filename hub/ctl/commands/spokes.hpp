@@ -22,6 +22,7 @@ namespace transit::ctl {
 // One --tunnel value as the user typed it: OUTSIDE_IP[,inside=CIDR][,psk-file=PATH] (the help
 // calls it SPEC). Not peers::TunnelSpec, the hub's planned connection.
 struct TunnelFlag {
+  std::optional<std::string> hub;  // hub=NAME; unset: the hub that receives the request
   std::string outside_ip;
   std::optional<std::string> inside_cidr;
   std::optional<std::string> psk_file;

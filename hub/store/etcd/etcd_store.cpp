@@ -220,7 +220,8 @@ std::string encodeRecord(const peers::Spoke& spoke) {
 }
 
 std::expected<peers::Spoke, StoreError> decodeRecord(std::string_view name,
-                                                     std::string_view record) {
+                                                     std::string_view record,
+                                                     std::string_view local_hub) {
   auto corrupt = [&](std::string_view problem) {
     return std::unexpected(
         error(StoreErrorCode::kCorrupt,
@@ -229,7 +230,7 @@ std::expected<peers::Spoke, StoreError> decodeRecord(std::string_view name,
   boost::system::error_code ec;
   const json::value parsed = json::parse(record, ec);
   if (ec) return corrupt(fmt::format("is not valid JSON ({})", ec.message()));
-  auto spoke = decodeSpokeRecord(parsed);
+  auto spoke = decodeSpokeRecord(parsed, local_hub);
   if (!spoke) return corrupt(fmt::format("cannot be decoded: {}", spoke.error()));
   if (spoke->name != name) return corrupt("carries another name");
   return std::move(*spoke);
@@ -307,6 +308,7 @@ EtcdStore::EtcdStore(std::unique_ptr<EtcdTransport> transport, std::unique_ptr<E
     : transport_(std::move(transport)),
       probe_(std::move(probe)),
       prefix_(options.prefix),
+      hub_name_(options.hub_name),
       description_(std::move(description)),
       quiet_before_probe_(options.quiet_before_probe),
       now_(options.now ? options.now : [] { return std::chrono::steady_clock::now(); }),
@@ -351,9 +353,10 @@ std::vector<EtcdStore::Claim> EtcdStore::claimsOf(const peers::Spoke& spoke) con
     std::string inside = tunnel.inside_cidr.toString();
     out.push_back({fmt::format("{}claims/inside/{}", prefix_, inside), "tunnel inside network",
                    std::move(inside)});
-    std::string outside = tunnel.outside_ip.toString();
-    out.push_back({fmt::format("{}claims/outside/{}", prefix_, outside), "tunnel outside address",
-                   std::move(outside)});
+    // Per hub: a site with one public address connects to both hubs from it.
+    const std::string outside = tunnel.outside_ip.toString();
+    out.push_back({fmt::format("{}claims/outside/{}/{}", prefix_, tunnel.hub, outside),
+                   "tunnel outside address", fmt::format("{} (on hub {})", outside, tunnel.hub)});
   }
   if (spoke.route_tag != 0) {  // 0: not allocated yet (a version 1 record), nothing to claim
     std::string tag = std::to_string(spoke.route_tag);
@@ -455,7 +458,7 @@ std::expected<StoreContents, StoreError> EtcdStore::load() {
           EtcdError{EtcdErrorKind::kCorrupt, "the range answer holds a key outside the range"},
           kWhat));
     }
-    auto spoke = decodeRecord(std::string_view(kv.key).substr(from.size()), kv.value);
+    auto spoke = decodeRecord(std::string_view(kv.key).substr(from.size()), kv.value, hub_name_);
     if (!spoke) return std::unexpected(spoke.error());
     out.spokes.push_back(std::move(*spoke));
   }
@@ -507,7 +510,7 @@ std::expected<std::optional<EtcdStore::Stored>, StoreError> EtcdStore::readSpoke
     return std::unexpected(
         fromEtcd(EtcdError{EtcdErrorKind::kCorrupt, "the range answer holds another key"}, what));
   }
-  auto spoke = decodeRecord(name, kv.value);
+  auto spoke = decodeRecord(name, kv.value, hub_name_);
   if (!spoke) return std::unexpected(spoke.error());
   return Stored{std::move(*spoke), kv.mod_revision};
 }
@@ -604,7 +607,7 @@ StoreWriteResult EtcdStore::writeReplace(const peers::Spoke& spoke,
         error(StoreErrorCode::kNotFound, fmt::format("spoke '{}' does not exist", spoke.name)));
   }
   if (now->mod_revision != before.mod_revision) {
-    auto current = decodeRecord(spoke.name, now->value);
+    auto current = decodeRecord(spoke.name, now->value, hub_name_);
     if (current && current->generation != expected_generation) {
       return std::unexpected(
           conflict(fmt::format("spoke '{}' has generation {}, not {}", spoke.name,
@@ -652,7 +655,7 @@ StoreWriteResult EtcdStore::writeRemove(std::string_view name, std::uint64_t exp
     return std::unexpected(
         error(StoreErrorCode::kNotFound, fmt::format("spoke '{}' does not exist", name)));
   }
-  auto current = decodeRecord(name, now->value);
+  auto current = decodeRecord(name, now->value, hub_name_);
   if (current && current->generation != expected_generation) {
     return std::unexpected(conflict(fmt::format("spoke '{}' has generation {}, not {}", name,
                                                 current->generation, expected_generation)));

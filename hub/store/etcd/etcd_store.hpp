@@ -8,7 +8,8 @@
 // Layout under the prefix (default "/transit-hub/"):
 //   spokes/<name>          the spoke's record (record_codec.hpp), JSON
 //   claims/inside/<cidr>   the name of the spoke that holds this tunnel inside /30
-//   claims/outside/<ip>    ... this tunnel outside address
+//   claims/outside/<hub>/<ip>  ... this tunnel outside address on that hub (one address may
+//                          reach both hubs of the pair)
 //   claims/tag/<n>         ... this route tag (tag 0, not allocated, claims nothing)
 // Each write is one etcd txn, so a spoke and its claims change together or not at all, and two
 // hubs writing at once cannot both take a name, a /30, an address or a tag:
@@ -47,6 +48,8 @@ namespace transit::hub {
 struct EtcdStoreOptions {
   std::vector<std::string> endpoints;  // EtcdClientOptions::endpoints
   std::string prefix = "/transit-hub/";
+  // This hub's name: the tunnels of a record written before tunnels named their hub are its.
+  std::string hub_name;
   EtcdTlsOptions tls;
   std::string user;  // empty: etcd without authentication
   std::string password;
@@ -125,6 +128,7 @@ class EtcdStore final : public Store {
   std::unique_ptr<EtcdTransport> transport_;
   std::unique_ptr<EtcdTransport> probe_;
   std::string prefix_;
+  std::string hub_name_;
   std::string description_;
   std::chrono::milliseconds quiet_before_probe_;
   std::function<std::chrono::steady_clock::time_point()> now_;

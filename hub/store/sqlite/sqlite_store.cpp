@@ -29,7 +29,8 @@ namespace fs = std::filesystem;
 constexpr mode_t kFileMode = 0600;  // the database holds PSKs: owner only
 
 // Schema migrations, in order. Step N takes a database from user_version N-1 to N, in one
-// transaction. Steps are never edited once released; a change is a new step.
+// transaction. Steps are never edited once released; a change is a new step. A step's SQL may
+// use the parameter :hub, bound to the name of the hub that opens the database.
 struct Migration {
   int version;
   const char* sql;
@@ -54,6 +55,19 @@ CREATE INDEX tunnel_outside_by_spoke ON tunnel_outside(spoke);
 CREATE TABLE route_tags(tag INTEGER PRIMARY KEY CHECK (tag > 0),
                         spoke TEXT NOT NULL UNIQUE
                               REFERENCES spokes(name) ON DELETE CASCADE);
+)sql"},
+    // Record version 3: tunnels name their hub, and a spoke holds tunnels on both hubs of the
+    // pair; an outside address is claimed per hub (a site with one public address connects to
+    // both hubs from it). Every existing claim is the opening hub's: a single hub wrote it.
+    {3, R"sql(
+CREATE TABLE tunnel_outside_v3(hub TEXT NOT NULL CHECK (hub <> ''), address TEXT NOT NULL,
+                               spoke TEXT NOT NULL REFERENCES spokes(name) ON DELETE CASCADE,
+                               PRIMARY KEY(hub, address));
+INSERT INTO tunnel_outside_v3(hub, address, spoke) SELECT :hub, address, spoke FROM tunnel_outside;
+DROP INDEX tunnel_outside_by_spoke;
+DROP TABLE tunnel_outside;
+ALTER TABLE tunnel_outside_v3 RENAME TO tunnel_outside;
+CREATE INDEX tunnel_outside_by_spoke ON tunnel_outside(spoke);
 )sql"},
 };
 
@@ -344,9 +358,49 @@ std::expected<void, StoreError> configure(sqlite3* db) {
   return {};
 }
 
+// Runs every statement of `sql` in order, binding :hub (where a statement has it) to `hub`.
+std::expected<void, StoreError> execMigration(sqlite3* db, const char* sql, std::string_view hub,
+                                              std::string_view what) {
+  const char* next = sql;
+  while (next != nullptr && *next != '\0') {
+    sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
+    const int prepared = sqlite3_prepare_v2(db, next, -1, &raw, &tail);
+    Statement statement(raw);
+    if (prepared != SQLITE_OK) {
+      return std::unexpected(sqliteError(db, prepared, what));
+    }
+    next = tail;
+    if (!statement) continue;  // only whitespace or a comment was left
+    StatementUse use(statement);
+    if (const int at = sqlite3_bind_parameter_index(statement.get(), ":hub"); at > 0) {
+      use.bind(at, hub);
+    }
+    int rc = SQLITE_ROW;
+    while (rc == SQLITE_ROW) rc = use.step();
+    if (rc != SQLITE_DONE) {
+      return std::unexpected(sqliteError(db, rc, what));
+    }
+  }
+  return {};
+}
+
+// Version 3 gives existing outside-address claims to the opening hub: it must have a name.
+std::expected<void, StoreError> checkHubForMigration(sqlite3* db, int version,
+                                                     std::string_view hub) {
+  if (version != 3 || !hub.empty()) return {};
+  auto claims = queryInt(db, "SELECT count(*) FROM tunnel_outside", "counting outside claims");
+  if (!claims) return std::unexpected(claims.error());
+  if (*claims == 0) return {};
+  return std::unexpected(
+      error(StoreErrorCode::kCorrupt,
+            "sqlite store: the database holds tunnels from before tunnels named their hub; it "
+            "can be migrated only by the hub that owns it (no hub name was given)"));
+}
+
 // Applies the migration steps the database lacks, each in its own transaction. The version is
 // read again inside each transaction, so two processes migrating at once do not both apply a step.
-std::expected<void, StoreError> migrate(sqlite3* db) {
+std::expected<void, StoreError> migrate(sqlite3* db, std::string_view hub) {
   for (const Migration& step : kMigrations) {
     const std::string what = fmt::format("schema migration to version {}", step.version);
     if (auto begun = exec(db, "BEGIN IMMEDIATE", what); !begun) {
@@ -358,7 +412,10 @@ std::expected<void, StoreError> migrate(sqlite3* db) {
         return std::unexpected(version.error());
       }
       if (*version < step.version) {
-        if (auto done = exec(db, step.sql, what); !done) {
+        if (auto named = checkHubForMigration(db, step.version, hub); !named) {
+          return named;
+        }
+        if (auto done = execMigration(db, step.sql, hub, what); !done) {
           return done;
         }
         const std::string set_version = fmt::format("PRAGMA user_version = {}", step.version);
@@ -384,7 +441,8 @@ std::string encodeRecord(const peers::Spoke& spoke) {
 
 std::expected<peers::Spoke, StoreError> decodeRecord(std::string_view name,
                                                      std::uint64_t generation,
-                                                     std::string_view record) {
+                                                     std::string_view record,
+                                                     std::string_view hub) {
   auto corrupt = [&](std::string_view problem) {
     return std::unexpected(
         error(StoreErrorCode::kCorrupt,
@@ -395,7 +453,7 @@ std::expected<peers::Spoke, StoreError> decodeRecord(std::string_view name,
   if (ec) {
     return corrupt(fmt::format("is not valid JSON ({})", ec.message()));
   }
-  auto spoke = decodeSpokeRecord(json);
+  auto spoke = decodeSpokeRecord(json, hub);
   if (!spoke) {
     return corrupt(fmt::format("cannot be decoded: {}", spoke.error()));
   }
@@ -457,11 +515,13 @@ struct SqliteStore::Statements {
          "UPDATE spokes SET generation = ?2, mod_revision = ?3, record = ?4 WHERE name = ?1"},
         {&Statements::delete_spoke, "DELETE FROM spokes WHERE name = ?1"},
         {&Statements::insert_inside, "INSERT INTO tunnel_inside(cidr, spoke) VALUES(?1, ?2)"},
-        {&Statements::insert_outside, "INSERT INTO tunnel_outside(address, spoke) VALUES(?1, ?2)"},
+        {&Statements::insert_outside,
+         "INSERT INTO tunnel_outside(hub, address, spoke) VALUES(?3, ?1, ?2)"},
         {&Statements::delete_inside, "DELETE FROM tunnel_inside WHERE spoke = ?1"},
         {&Statements::delete_outside, "DELETE FROM tunnel_outside WHERE spoke = ?1"},
         {&Statements::inside_holder, "SELECT spoke FROM tunnel_inside WHERE cidr = ?1"},
-        {&Statements::outside_holder, "SELECT spoke FROM tunnel_outside WHERE address = ?1"},
+        {&Statements::outside_holder,
+         "SELECT spoke FROM tunnel_outside WHERE address = ?1 AND hub = ?3"},
         {&Statements::insert_route_tag, "INSERT INTO route_tags(tag, spoke) VALUES(?1, ?2)"},
         {&Statements::delete_route_tag, "DELETE FROM route_tags WHERE spoke = ?1"},
         {&Statements::route_tag_holder, "SELECT spoke FROM route_tags WHERE tag = ?1"},
@@ -552,22 +612,24 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   if (auto configured = configure(db.get()); !configured) {
     return std::unexpected(configured.error());
   }
-  if (auto migrated = migrate(db.get()); !migrated) {
+  if (auto migrated = migrate(db.get(), options.hub_name); !migrated) {
     return std::unexpected(migrated.error());
   }
   auto statements = Statements::prepare(db.get());
   if (!statements) {
     return std::unexpected(statements.error());
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(db.release(), std::move(*statements), path,
-                                                      identity.st_dev, identity.st_ino,
-                                                      lock.release()));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(db.release(), std::move(*statements),
+                                                      options.hub_name, path, identity.st_dev,
+                                                      identity.st_ino, lock.release()));
 }
 
-SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, fs::path path,
-                         dev_t device, ino_t inode, int lock_fd)
+SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements,
+                         std::string hub_name, fs::path path, dev_t device, ino_t inode,
+                         int lock_fd)
     : db_(db),
       statements_(std::move(statements)),
+      hub_name_(std::move(hub_name)),
       description_("sqlite:" + path.string()),
       path_(std::move(path)),
       device_(device),
@@ -737,14 +799,15 @@ std::expected<void, StoreError> SqliteStore::insertClaims(const peers::Spoke& sp
     Statement Statements::*holder;
     std::string_view kind;
   };
-  // Inserts one claim row (key, spoke); the second guard behind the hub's own check, so a
-  // refusal names who holds the key.
-  auto claim = [&](const Guard& guard, const auto& key,
-                   std::string_view key_text) -> std::expected<void, StoreError> {
+  // Inserts one claim row (key, spoke, and for outside addresses the hub as ?3); the second
+  // guard behind the hub's own check, so a refusal names who holds the key.
+  auto claim = [&](const Guard& guard, const auto& key, std::string_view key_text,
+                   const std::string* hub = nullptr) -> std::expected<void, StoreError> {
     int rc = SQLITE_OK;
     {
       StatementUse insert((*statements_).*guard.insert);
       insert.bind(1, key).bind(2, spoke.name);
+      if (hub != nullptr) insert.bind(3, std::string_view(*hub));
       rc = insert.step();
       if (rc == SQLITE_DONE) return {};
       if (rc != SQLITE_CONSTRAINT_PRIMARYKEY && rc != SQLITE_CONSTRAINT_UNIQUE) {
@@ -753,6 +816,7 @@ std::expected<void, StoreError> SqliteStore::insertClaims(const peers::Spoke& sp
     }
     StatementUse holder((*statements_).*guard.holder);
     holder.bind(1, key);
+    if (hub != nullptr) holder.bind(3, std::string_view(*hub));
     std::string message;
     if (holder.step() == SQLITE_ROW && holder.columnText(0) != spoke.name) {
       message = fmt::format("{} {} is already used by spoke '{}'", guard.kind, key_text,
@@ -769,11 +833,11 @@ std::expected<void, StoreError> SqliteStore::insertClaims(const peers::Spoke& sp
                       "tunnel outside address"};
   const Guard tag{&Statements::insert_route_tag, &Statements::route_tag_holder, "route tag"};
   for (const peers::Tunnel& tunnel : spoke.tunnels) {
-    for (const auto& [guard, key] :
-         {std::pair<const Guard&, std::string>{inside, tunnel.inside_cidr.toString()},
-          std::pair<const Guard&, std::string>{outside, tunnel.outside_ip.toString()}}) {
-      if (auto claimed = claim(guard, key, key); !claimed) return claimed;
-    }
+    const std::string cidr = tunnel.inside_cidr.toString();
+    if (auto claimed = claim(inside, cidr, cidr); !claimed) return claimed;
+    const std::string address = tunnel.outside_ip.toString();
+    const std::string text = fmt::format("{} (on hub {})", address, tunnel.hub);
+    if (auto claimed = claim(outside, address, text, &tunnel.hub); !claimed) return claimed;
   }
   if (spoke.route_tag != 0) {  // 0: not allocated yet (a version 1 record), nothing to claim
     const std::uint64_t key = spoke.route_tag;
@@ -809,7 +873,8 @@ std::expected<StoreContents, StoreError> SqliteStore::load() {
     StatementUse use(statements_->select_all);
     int rc = SQLITE_OK;
     while ((rc = use.step()) == SQLITE_ROW) {
-      auto spoke = decodeRecord(use.columnText(0), use.columnUint(1), use.columnText(2));
+      auto spoke =
+          decodeRecord(use.columnText(0), use.columnUint(1), use.columnText(2), hub_name_);
       if (!spoke) {
         return std::unexpected(spoke.error());
       }

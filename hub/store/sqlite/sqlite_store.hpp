@@ -7,7 +7,9 @@
 // Durability: synchronous=FULL, so a write that returned a revision is on stable storage. The
 // database, its -wal and its -shm files are 0600 (they hold PSKs), in a 0700 directory when this
 // class creates it. The schema is migrated in code, one transaction per step, tracked by
-// PRAGMA user_version; a database from a newer version is refused, never modified.
+// PRAGMA user_version; a database from a newer version is refused, never modified. Version 3
+// made outside-address claims per (hub, address); its migration gives every existing claim to
+// the hub that opens the database (SqliteStoreOptions::hub_name), whose tunnels they all were.
 #pragma once
 
 #include <sys/types.h>
@@ -32,6 +34,10 @@ namespace transit::hub {
 struct SqliteStoreOptions {
   // How long a write waits for a lock held by another connection before failing kUnavailable.
   std::chrono::milliseconds busy_timeout{5000};
+  // The hub that owns the database (hub.name). Records and outside-address claims written before
+  // tunnels named their hub (schema 2, record version 2) are this hub's. Empty: such a database
+  // cannot be migrated nor such records loaded (the error says so).
+  std::string hub_name{};
 };
 
 class SqliteStore final : public Store {
@@ -58,8 +64,8 @@ class SqliteStore final : public Store {
  private:
   struct Statements;  // the prepared-statement cache, defined in sqlite_store.cpp
 
-  SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, std::filesystem::path path,
-              dev_t device, ino_t inode, int lock_fd);
+  SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, std::string hub_name,
+              std::filesystem::path path, dev_t device, ino_t inode, int lock_fd);
 
   void rollback();
   static std::string describeWrite(const StoreWrite& write);
@@ -76,12 +82,13 @@ class SqliteStore final : public Store {
                                                   std::uint64_t expected_generation,
                                                   std::string_view what);
   std::expected<std::uint64_t, StoreError> bumpRevision(std::string_view what);
-  // Claims the spoke's inside networks, outside addresses and route tag (when allocated);
-  // kConflict if another spoke holds one.
+  // Claims the spoke's inside networks, outside addresses (per hub: one address may reach both
+  // hubs) and route tag (when allocated); kConflict if another spoke holds one.
   std::expected<void, StoreError> insertClaims(const peers::Spoke& spoke, std::string_view what);
 
   sqlite3* db_;
   std::unique_ptr<Statements> statements_;
+  std::string hub_name_;  // SqliteStoreOptions::hub_name
   std::string description_;
   std::filesystem::path path_;
   dev_t device_;  // identity of the opened database file, for check()

@@ -43,7 +43,7 @@ struct Builder {
       const auto inside =
           fmt::format("169.254.{}.{}/30", 100 + next_inside / 64, (next_inside % 64) * 4);
       spoke->tunnels.push_back(peers::Tunnel{addr(fmt::format("198.51.100.{}", 10 + next_inside)),
-                                             pfx(inside), "psk.for.tests"});
+                                             pfx(inside), "psk.for.tests", "hub-a"});
     }
     std::string protocol = "th_" + name;
     std::ranges::replace(protocol, '-', '_');
@@ -257,6 +257,7 @@ TEST(PlannerNames, TunnelsAndSessionsAreNamedStablyAndTheHubSitsOnEachLink) {
       testing::spokeDraft("static-x", "vpc", "10.9.0.0/16", {"198.51.100.90"}, "static")));
 
   PlanOptions options;
+  options.hub_name = "hub-a";
   options.local_address = *Ipv4Address::parse("10.0.0.10");
   options.public_address = *Ipv4Address::parse("203.0.113.10");
   options.local_as = 65000;
@@ -395,6 +396,94 @@ TEST(PlannerPlan, ComposesTunnelsRoutingAndForwarding) {
   EXPECT_EQ(whole.routing, planRouting(b.state, o, {}).spec);
   EXPECT_EQ(whole.forwarding, planForwarding(b.state, o, whole.tunnels));
   EXPECT_EQ(whole.owners, routeOwners(b.state, o));
+}
+
+// ---- tunnels per hub (the pair) -------------------------------------------------------------
+
+// Puts the spoke's tunnels on hubs: hubs[i] is tunnel i's (a third and fourth tunnel are added
+// for the other hub when the list is longer than the spoke's two).
+void placeOnHubs(peers::Spoke& spoke, std::vector<std::string> hubs) {
+  for (std::size_t i = spoke.tunnels.size(); i < hubs.size(); ++i) {
+    spoke.tunnels.push_back(peers::Tunnel{addr(fmt::format("198.51.100.{}", 200 + i)),
+                                          pfx(fmt::format("169.254.200.{}/30", 4 * i)),
+                                          "psk.for.tests", ""});
+  }
+  for (std::size_t i = 0; i < hubs.size(); ++i) spoke.tunnels[i].hub = hubs[i];
+}
+
+// Each hub plans only its own tunnels, numbered among them: hub-a's names are what a single
+// hub's always were, and hub-b's own two are its 1 and 2.
+TEST(PlannerPair, EachHubPlansOnlyItsOwnTunnelsIndexedAmongThem) {
+  Builder b;
+  auto& vpc = b.add("vpc-a", "prod", {"10.1.0.0/16"});
+  placeOnHubs(vpc, {"hub-b", "hub-a", "hub-b", "hub-a"});
+  const auto a = options();
+  auto hub_b = options();
+  hub_b.hub_name = "hub-b";
+
+  const Plan on_a = plan(b.state, a);
+  ASSERT_EQ(on_a.tunnels.size(), 2u);
+  EXPECT_EQ(on_a.tunnels[0].name, "th-vpc-a-1");
+  EXPECT_EQ(on_a.tunnels[0].remote_address, vpc.tunnels[1].outside_ip);
+  EXPECT_EQ(on_a.tunnels[1].name, "th-vpc-a-2");
+  EXPECT_EQ(on_a.tunnels[1].remote_address, vpc.tunnels[3].outside_ip);
+  ASSERT_EQ(on_a.routing.sessions.size(), 2u);
+  EXPECT_EQ(on_a.routing.sessions[0].name, "th_vpc_a_1");
+  EXPECT_EQ(on_a.routing.sessions[0].neighbor_address,
+            peers::peerInsideAddress(peers::SpokeKind::kVpc, vpc.tunnels[1].inside_cidr));
+  EXPECT_EQ(on_a.routing.sessions[1].index, 2);
+
+  const Plan on_b = plan(b.state, hub_b);
+  ASSERT_EQ(on_b.tunnels.size(), 2u);
+  EXPECT_EQ(on_b.tunnels[0].remote_address, vpc.tunnels[0].outside_ip);
+  EXPECT_EQ(on_b.tunnels[1].remote_address, vpc.tunnels[2].outside_ip);
+  EXPECT_EQ(on_b.routing.sessions.size(), 2u);
+  // Route owners: a route over hub-a's session 2 came through the spoke's fourth tunnel.
+  EXPECT_EQ(on_a.owners.protocols.at("th_vpc_a_2"), (RouteOwner{"vpc-a", 2}));
+}
+
+// With XFRM links each hub makes interfaces only for its own tunnels.
+TEST(PlannerPair, XfrmLinksAreOnlyForThisHubsTunnels) {
+  Builder b;
+  auto& vpc = b.add("vpc-a", "prod", {"10.1.0.0/16"});
+  placeOnHubs(vpc, {"hub-a", "hub-a", "hub-b", "hub-b"});
+  auto o = options();
+  o.links = peers::TunnelLinks::kXfrm;
+  const Plan p = plan(b.state, o);
+  ASSERT_EQ(p.tunnels.size(), 2u);
+  EXPECT_EQ(p.forwarding.mss_clamp.links.size(), 2u);
+  for (const auto& t : p.tunnels) {
+    EXPECT_TRUE(p.forwarding.mss_clamp.links.contains(peers::xfrmDeviceName(t.interface_id)));
+  }
+}
+
+// A spoke connected to the other hub only gets no tunnel, session or static protocol here; its
+// routes (learned from the other hub, tagged with its route tag) still reach the other spokes,
+// and what it is sent is still planned.
+TEST(PlannerPair, ASpokeOnlyOnTheOtherHubHasNoSessionHereButCountsInExports) {
+  Builder b;
+  b.add("vpc-a", "prod", {"10.1.0.0/16"});
+  auto& remote = b.add("vpc-b", "prod", {"10.2.0.0/16"});
+  placeOnHubs(remote, {"hub-b", "hub-b"});
+  auto& remote_static = b.add("static-c", "prod", {"10.3.0.0/16"}, peers::RoutingMode::kStatic);
+  placeOnHubs(remote_static, {"hub-b"});
+  remote_static.tunnels.pop_back();
+
+  // vpc-b's route as hub-a's BIRD learns it from hub-b over iBGP: tagged, another protocol.
+  auto learned = b.route("10.2.0.0/16", "ibgp_hub_b");
+  learned.large_communities = {{65000, routing::kSpokeTagKind, b.tagOf("vpc-b")}};
+  const std::vector<routing::ObservedRoute> routes{learned};
+  const Plan p = plan(b.state, options(), RoutePlanInputs{routes, {}, nullptr});
+
+  for (const auto& t : p.tunnels) EXPECT_EQ(t.spoke, "vpc-a") << t.name;
+  for (const auto& s : p.routing.sessions) EXPECT_EQ(s.spoke, "vpc-a") << s.name;
+  EXPECT_TRUE(p.routing.statics.empty());
+  EXPECT_FALSE(p.owners.protocols.contains("th_vpc_b_1"));
+  EXPECT_FALSE(p.owners.protocols.contains("th_static_c_static"));
+  // vpc-a is sent vpc-b's route and static-c's CIDRs; vpc-b's own export plan exists too.
+  EXPECT_EQ(sent(p, "vpc-a"),
+            (std::vector<Ipv4Prefix>{pfx("10.2.0.0/16"), pfx("10.3.0.0/16")}));
+  EXPECT_EQ(sent(p, "vpc-b"), (std::vector<Ipv4Prefix>{pfx("10.3.0.0/16")}));
 }
 
 }  // namespace

@@ -47,6 +47,7 @@ class RegistryPair : public ::testing::Test {
   std::unique_ptr<Registry> makeHub(Store& store) {
     Registry::Options options;
     options.validation.hub_asn = 65000;
+    options.validation.hub_name = "hub-a";
     auto created = Registry::create(store, clock_, nullptr, std::move(options));
     EXPECT_TRUE(created.has_value()) << created.error().message;
     return created ? std::move(*created) : nullptr;

@@ -63,6 +63,8 @@ class RegistryTest : public ::testing::Test {
     registry_.reset();
     Registry::Options options;
     options.validation.hub_asn = 65000;
+    options.validation.hub_name = "hub-a";
+    options.validation.peer_hub = "hub-b";  // the pair: tunnels may be hub-b's too
     options.validation.hub_addresses = {*Ipv4Address::parse("203.0.113.10")};
     options.psk_source = [this] { return "generated" + std::to_string(++psk_counter_) + "_key"; };
     auto created = Registry::create(store_, clock_, &metrics_, std::move(options));
@@ -404,7 +406,7 @@ TEST_F(RegistryTest, SpokesStoredWithoutARouteTagGetOneAtLoadAndKeepTheirGenerat
     old.tunnels = {
         {*Ipv4Address::parse(outside),
          *Ipv4Prefix::parse(std::string("169.254.") + (name[0] == 'a' ? "1" : "2") + ".0/30"),
-         "stored.key_0"}};
+         "stored.key_0", "hub-a"}};
     old.generation = 3;
     ASSERT_TRUE(store_.create(old).has_value());  // route_tag 0: not allocated
   }
@@ -437,7 +439,7 @@ TEST_F(RegistryTest, RouteTagsAStoreCannotTakeAtLoadAreStoredWithTheNextChange) 
   old.cidrs = {*Ipv4Prefix::parse("10.1.0.0/16")};
   old.asn = 64512;
   old.tunnels = {
-      {*Ipv4Address::parse("198.51.100.10"), *Ipv4Prefix::parse("169.254.1.0/30"), "stored.key_0"}};
+      {*Ipv4Address::parse("198.51.100.10"), *Ipv4Prefix::parse("169.254.1.0/30"), "stored.key_0", "hub-a"}};
   old.generation = 1;
   ASSERT_TRUE(store_.create(old).has_value());
   store_.failNextWrites(1, StoreErrorCode::kUnavailable);
@@ -448,6 +450,79 @@ TEST_F(RegistryTest, RouteTagsAStoreCannotTakeAtLoadAreStoredWithTheNextChange) 
   changed.segment = "prod";
   ASSERT_TRUE(registry_->replace("a", changed, std::nullopt));
   EXPECT_EQ(store_.load()->spokes.at(0).route_tag, 1u);
+}
+
+// ---- tunnels per hub (the pair) -------------------------------------------------------------
+
+TunnelDraft onHub(std::string outside, std::string hub) {
+  TunnelDraft t{std::move(outside), std::nullopt, std::nullopt};
+  t.hub = std::move(hub);
+  return t;
+}
+
+// A spoke connected to both hubs: the one registry gives all four tunnels a /30 and a PSK.
+TEST_F(RegistryTest, AllFourTunnelsOfBothHubsGetInsideNetworksAndKeys) {
+  auto draft = vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10", "198.51.100.11");
+  draft.tunnels->push_back(onHub("198.51.100.12", "hub-b"));
+  draft.tunnels->push_back(onHub("198.51.100.13", "hub-b"));
+  auto result = registry_->create(draft);
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  const auto& tunnels = (*result)->tunnels;
+  ASSERT_EQ(tunnels.size(), 4u);
+  std::set<Ipv4Prefix> insides;
+  std::set<std::string> keys;
+  for (const auto& t : tunnels) {
+    insides.insert(t.inside_cidr);
+    keys.insert(t.psk);
+    EXPECT_FALSE(peers::checkPsk(t.psk).has_value());
+  }
+  EXPECT_EQ(insides.size(), 4u);
+  EXPECT_EQ(keys.size(), 4u);
+  EXPECT_EQ(tunnels[0].hub, "hub-a");  // named none: the hub that got the request
+  EXPECT_EQ(tunnels[1].hub, "hub-a");
+  EXPECT_EQ(tunnels[2].hub, "hub-b");
+  EXPECT_EQ(tunnels[3].hub, "hub-b");
+  EXPECT_EQ(store_.load()->spokes.at(0).tunnels, tunnels);
+}
+
+// One outside address may reach both hubs (a site with one public address); on one hub it is
+// one spoke's endpoint only.
+TEST_F(RegistryTest, OutsideAddressesAreUniquePerHubAcrossSpokes) {
+  ASSERT_TRUE(registry_->create(vpcDraft("a", "10.1.0.0/16", "198.51.100.10")));
+  auto other = vpcDraft("b", "10.2.0.0/16", "198.51.100.20");
+  (*other.tunnels)[0] = onHub("198.51.100.10", "hub-b");
+  auto on_b = registry_->create(other);
+  ASSERT_TRUE(on_b.has_value()) << on_b.error().message;
+
+  auto clash = vpcDraft("c", "10.3.0.0/16", "198.51.100.30");
+  (*clash.tunnels)[0] = onHub("198.51.100.10", "hub-b");
+  auto refused = registry_->create(clash);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(refused.error().field, "tunnels[0].outside_ip");
+  EXPECT_EQ(refused.error().message,
+            "198.51.100.10 is already a tunnel endpoint of spoke b on hub hub-b");
+  EXPECT_FALSE(registry_->snapshot()->spokes.contains("c"));
+}
+
+// Adding the other hub's tunnels keeps this hub's as they were (their /30s and PSKs), and a
+// tunnel keeps its /30 and PSK by hub and outside address.
+TEST_F(RegistryTest, AddingTheOtherHubsTunnelsKeepsThisHubsAsTheyWere) {
+  auto created = registry_->create(vpcDraft("a", "10.1.0.0/16", "198.51.100.10", "198.51.100.11"));
+  ASSERT_TRUE(created.has_value());
+  const auto before = (*created)->tunnels;
+  auto draft = vpcDraft("a", "10.1.0.0/16", "198.51.100.10", "198.51.100.11");
+  draft.tunnels->push_back(onHub("198.51.100.10", "hub-b"));  // the same address, on hub-b
+  draft.tunnels->push_back(onHub("198.51.100.11", "hub-b"));
+  auto replaced = registry_->replace("a", draft, 1);
+  ASSERT_TRUE(replaced.has_value()) << replaced.error().message;
+  const auto& after = (*replaced)->tunnels;
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after[0], before[0]);
+  EXPECT_EQ(after[1], before[1]);
+  EXPECT_NE(after[2].inside_cidr, before[0].inside_cidr);
+  EXPECT_NE(after[2].psk, before[0].psk);
+  EXPECT_EQ((*replaced)->generation, 2u);
 }
 
 }  // namespace

@@ -42,6 +42,7 @@ class RegistryUpdate : public ::testing::Test {
     spdlog::set_level(spdlog::level::off);
     Registry::Options options;
     options.validation.hub_asn = 65000;
+    options.validation.hub_name = "hub-a";
     auto created = Registry::create(store_, clock_, nullptr, std::move(options));
     ASSERT_TRUE(created.has_value()) << created.error().message;
     registry_ = std::move(*created);

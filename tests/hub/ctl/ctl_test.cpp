@@ -41,9 +41,9 @@ using tcp = asio::ip::tcp;
 constexpr std::string_view kSpoke =
     R"({"name":"prod-a","kind":"vpc","cidrs":["10.1.0.0/16","10.2.0.0/16"],"routing":"bgp",)"
     R"("asn":64512,"preferred_hub":"hub-a","segment":"default","tunnels":[)"
-    R"({"outside_ip":"198.51.100.10","inside_cidr":"169.254.20.0/30",)"
+    R"({"hub":"hub-a","outside_ip":"198.51.100.10","inside_cidr":"169.254.20.0/30",)"
     R"("hub_inside_ip":"169.254.20.2","peer_inside_ip":"169.254.20.1","psk_set":true},)"
-    R"({"outside_ip":"198.51.100.11","inside_cidr":"169.254.21.0/30",)"
+    R"({"hub":"hub-b","outside_ip":"198.51.100.11","inside_cidr":"169.254.21.0/30",)"
     R"("hub_inside_ip":"169.254.21.2","peer_inside_ip":"169.254.21.1","psk_set":true}],)"
     R"("generation":1,"route_tag":1,"created_at":"2026-11-26T06:30:00Z","updated_at":"2026-11-26T06:30:00Z"})";
 constexpr std::string_view kStaticSpoke =
@@ -130,6 +130,18 @@ TEST(TunnelSpec, TakesInsideAndPskFileInAnyOrder) {
   ASSERT_TRUE(spec) << spec.error();
   EXPECT_EQ(spec->inside_cidr, "169.254.20.0/30");
   EXPECT_EQ(spec->psk_file, "/etc/k");
+}
+
+// hub=NAME puts the tunnel on that hub of the pair; without it the tunnel is the hub's the
+// command talks to (the request names no hub).
+TEST(TunnelSpec, TakesTheHub) {
+  auto spec = parseTunnelSpec("198.51.100.10,hub=hub-b,inside=169.254.20.0/30");
+  ASSERT_TRUE(spec) << spec.error();
+  EXPECT_EQ(spec->hub, "hub-b");
+  EXPECT_EQ(spec->outside_ip, "198.51.100.10");
+  EXPECT_FALSE(parseTunnelSpec("198.51.100.10")->hub);
+  EXPECT_FALSE(parseTunnelSpec("198.51.100.10,hub="));
+  EXPECT_FALSE(parseTunnelSpec("198.51.100.10,hub=hub-a,hub=hub-b"));
 }
 
 TEST(TunnelSpec, RefusesAMissingOutsideIp) {
@@ -251,10 +263,27 @@ TEST(SpokeBody, RefusesAnEmptyPskFile) {
   EXPECT_FALSE(buildSpokeBody(flags));
 }
 
-TEST(SpokeBody, RefusesThreeTunnels) {
+// Two tunnels on each hub of the pair: the other hub's name their hub, this hub's need not.
+TEST(SpokeBody, CarriesTheOtherHubsTunnels) {
   auto flags = bgpFlags();
-  flags.tunnels.push_back("198.51.100.12");
-  EXPECT_FALSE(buildSpokeBody(flags));
+  flags.tunnels.push_back("198.51.100.10,hub=hub-b");
+  flags.tunnels.push_back("198.51.100.11,hub=hub-b");
+  auto body = buildSpokeBody(flags);
+  ASSERT_TRUE(body) << body.error();
+  const auto& tunnels = body->at("tunnels").as_array();
+  ASSERT_EQ(tunnels.size(), 4u);
+  EXPECT_FALSE(tunnels[0].as_object().contains("hub"));
+  EXPECT_EQ(tunnels[2], json::parse(R"({"hub":"hub-b","outside_ip":"198.51.100.10"})"));
+}
+
+TEST(SpokeBody, RefusesFiveTunnels) {
+  auto flags = bgpFlags();
+  for (const auto* more : {"198.51.100.12", "198.51.100.13", "198.51.100.14"}) {
+    flags.tunnels.push_back(more);
+  }
+  auto body = buildSpokeBody(flags);
+  ASSERT_FALSE(body);
+  EXPECT_EQ(body.error(), "spoke add needs --tunnel one to four times (at most two per hub)");
 }
 
 TEST(SpokeBody, RefusesAMalformedTunnel) {
@@ -367,9 +396,9 @@ TEST(Render, SpokeShowsKeyValuesThenTunnels) {
             "created_at: 2026-11-26T06:30:00Z\n"
             "updated_at: 2026-11-26T06:30:00Z\n"
             "\n"
-            "OUTSIDE_IP     INSIDE_CIDR      HUB_INSIDE_IP  PEER_INSIDE_IP  PSK\n"
-            "198.51.100.10  169.254.20.0/30  169.254.20.2   169.254.20.1    set\n"
-            "198.51.100.11  169.254.21.0/30  169.254.21.2   169.254.21.1    set\n");
+            "HUB    OUTSIDE_IP     INSIDE_CIDR      HUB_INSIDE_IP  PEER_INSIDE_IP  PSK\n"
+            "hub-a  198.51.100.10  169.254.20.0/30  169.254.20.2   169.254.20.1    set\n"
+            "hub-b  198.51.100.11  169.254.21.0/30  169.254.21.2   169.254.21.1    set\n");
 }
 
 TEST(Render, StaticSpokeShowsDashesForAsnPreferredHubAndPsk) {

@@ -100,6 +100,30 @@ TEST(WiringTest, SpokesAreValidatedAgainstTheHub) {
             (std::vector<Ipv4Address>{ip("203.0.113.20"), ip("10.0.0.20")}));
 }
 
+// The pair: a tunnel may be the other hub's, and a spoke may use neither hub's addresses; the
+// API knows the other hub (AWS documents for its customer gateway, sites' configurations).
+TEST(WiringTest, ThePairsOtherHubIsKnownToValidationAndTheApi) {
+  auto config = fullConfig();
+  EXPECT_EQ(registryOptions(config).validation.hub_name, "hub-b");
+  EXPECT_FALSE(registryOptions(config).validation.peer_hub);
+  EXPECT_FALSE(hubInfo(config, "1.0").peer);
+  config.pair = Config::Pair{};
+  config.pair->peer.name = "hub-c";
+  config.pair->peer.public_ip = ip("203.0.113.30");
+  config.pair->peer.local_ip = ip("10.0.0.30");
+  const auto options = registryOptions(config);
+  EXPECT_EQ(options.validation.peer_hub, "hub-c");
+  EXPECT_EQ(options.validation.hub_addresses,
+            (std::vector<Ipv4Address>{ip("203.0.113.20"), ip("10.0.0.20"), ip("203.0.113.30"),
+                                      ip("10.0.0.30")}));
+  const auto info = hubInfo(config, "1.0");
+  EXPECT_EQ(info.name, "hub-b");
+  EXPECT_EQ(info.version, "1.0");
+  ASSERT_TRUE(info.peer);
+  EXPECT_EQ(info.peer->name, "hub-c");
+  EXPECT_EQ(info.peer->public_ip, ip("203.0.113.30"));
+}
+
 TEST(WiringTest, ListenersAreOpenOnlyWhenUnauthenticated) {
   const auto list = listeners(fullConfig());
   ASSERT_EQ(list.size(), 2u);

@@ -22,14 +22,14 @@ using peers::SpokeKind;
 
 TEST(StoredSpoke, RoundTripsEveryFieldOfAFullSpoke) {
   const Spoke spoke = fullVpcSpoke();
-  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke));
+  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke), "hub-a");
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
   EXPECT_EQ(*decoded, spoke);
 }
 
 TEST(StoredSpoke, RoundTripsAStaticSpokeWithoutOptionalFields) {
   const Spoke spoke = staticSiteSpoke();
-  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke));
+  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke), "hub-a");
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
   EXPECT_EQ(*decoded, spoke);
 }
@@ -38,7 +38,7 @@ TEST(StoredSpoke, RoundTripsThroughSerializedText) {
   for (const Spoke& spoke : {fullVpcSpoke(), staticSiteSpoke()}) {
     SCOPED_TRACE(spoke.name);
     const std::string text = json::serialize(encodeSpokeRecord(spoke));
-    auto decoded = decodeSpokeRecord(json::parse(text));
+    auto decoded = decodeSpokeRecord(json::parse(text), "hub-a");
     ASSERT_TRUE(decoded.has_value()) << decoded.error();
     EXPECT_EQ(*decoded, spoke);
   }
@@ -57,7 +57,7 @@ TEST(StoredSpoke, RoundTripsExtremeValues) {
     spoke.cidrs.push_back(pfx("10.200." + std::to_string(i) + ".0/24"));
   }
   const std::string text = json::serialize(encodeSpokeRecord(spoke));
-  auto decoded = decodeSpokeRecord(json::parse(text));
+  auto decoded = decodeSpokeRecord(json::parse(text), "hub-a");
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
   EXPECT_EQ(*decoded, spoke);
 }
@@ -77,7 +77,7 @@ json::object& storedTunnel(json::object& record, std::size_t i) {
 
 void expectDamaged(const json::value& record, std::string_view what) {
   SCOPED_TRACE(what);
-  auto decoded = decodeSpokeRecord(record);
+  auto decoded = decodeSpokeRecord(record, "hub-a");
   ASSERT_FALSE(decoded.has_value()) << "damaged record was loaded";
   EXPECT_FALSE(decoded.error().empty());
   EXPECT_EQ(decoded.error().find(kPskA), std::string::npos) << decoded.error();
@@ -129,14 +129,14 @@ TEST(StoredSpoke, InvalidValuesAreReportedWithoutEchoingAPsk) {
   auto bad_psk = storedRecord();
   storedTunnel(bad_psk, 0)["psk"] = "0Hub.Secret_Alpha1";
   expectDamaged(bad_psk, "psk starting with 0");
-  auto decoded = decodeSpokeRecord(bad_psk);
+  auto decoded = decodeSpokeRecord(bad_psk, "hub-a");
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(decoded.error().find("0Hub.Secret_Alpha1"), std::string::npos) << decoded.error();
 
   auto short_psk = storedRecord();
   storedTunnel(short_psk, 1)["psk"] = "Sh.0rt";
   expectDamaged(short_psk, "short psk");
-  decoded = decodeSpokeRecord(short_psk);
+  decoded = decodeSpokeRecord(short_psk, "hub-a");
   ASSERT_FALSE(decoded.has_value());
   EXPECT_EQ(decoded.error().find("Sh.0rt"), std::string::npos) << decoded.error();
 
@@ -180,7 +180,7 @@ TEST(StoredSpoke, ARecordWrittenBeforeTheVersionFieldIsVersionOne) {
   auto record = storedRecord();
   record.erase("v");
   record.erase("route_tag");
-  auto decoded = decodeSpokeRecord(record);
+  auto decoded = decodeSpokeRecord(record, "hub-a");
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
   Spoke expected = fullVpcSpoke();
   expected.route_tag = 0;  // version 1 had none: the registry allocates one on load
@@ -191,7 +191,7 @@ TEST(StoredSpoke, AVersionOneRecordHasNoRouteTagYet) {
   auto record = storedRecord();
   record["v"] = 1;
   record.erase("route_tag");
-  auto decoded = decodeSpokeRecord(record);
+  auto decoded = decodeSpokeRecord(record, "hub-a");
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
   EXPECT_EQ(decoded->route_tag, 0U);
   EXPECT_EQ(decoded->name, "prod-a");
@@ -202,7 +202,7 @@ TEST(StoredSpoke, FromVersionTwoTheRouteTagIsStoredAndRequired) {
   auto missing = storedRecord();
   missing.erase("route_tag");
   expectDamaged(missing, "v2 without route_tag");
-  auto decoded = decodeSpokeRecord(missing);
+  auto decoded = decodeSpokeRecord(missing, "hub-a");
   ASSERT_FALSE(decoded.has_value());
   EXPECT_NE(decoded.error().find("missing route_tag"), std::string::npos) << decoded.error();
   for (const json::value& bad : {json::value(-1), json::value("7"), json::value(7.5),
@@ -216,9 +216,9 @@ TEST(StoredSpoke, FromVersionTwoTheRouteTagIsStoredAndRequired) {
 TEST(StoredSpoke, ANewerRecordIsRefusedNamingItsVersion) {
   auto record = storedRecord();
   record["v"] = kRecordVersion + 1;
-  auto decoded = decodeSpokeRecord(record);
+  auto decoded = decodeSpokeRecord(record, "hub-a");
   ASSERT_FALSE(decoded.has_value());
-  EXPECT_NE(decoded.error().find("record version 3 is newer"), std::string::npos)
+  EXPECT_NE(decoded.error().find("record version 4 is newer"), std::string::npos)
       << decoded.error();
   for (const json::value& bad :
        {json::value(0), json::value("1"), json::value(1.5), json::value(nullptr)}) {
@@ -227,11 +227,52 @@ TEST(StoredSpoke, ANewerRecordIsRefusedNamingItsVersion) {
   }
 }
 
+// ---- tunnels per hub (record version 3) ---------------------------------------------------
+
+// A single hub wrote every record older than version 3: its tunnels are the loading hub's, and
+// the spoke loads exactly as it was.
+TEST(StoredSpoke, AVersionTwoRecordWithoutHubsLoadsAsTheLocalHubs) {
+  auto record = storedRecord();
+  record["v"] = 2;
+  for (std::size_t i = 0; i < 2; ++i) storedTunnel(record, i).erase("hub");
+  auto decoded = decodeSpokeRecord(record, "hub-a");
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(*decoded, fullVpcSpoke());
+  decoded = decodeSpokeRecord(record, "hub-b");
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(decoded->tunnels.at(0).hub, "hub-b");
+  EXPECT_EQ(decoded->tunnels.at(1).hub, "hub-b");
+  // A store that knows no local hub cannot tell whose they are, and says so.
+  decoded = decodeSpokeRecord(record, "");
+  ASSERT_FALSE(decoded.has_value());
+  EXPECT_NE(decoded.error().find("tunnels[0].hub"), std::string::npos) << decoded.error();
+}
+
+TEST(StoredSpoke, FromVersionThreeEveryTunnelNamesItsHub) {
+  EXPECT_EQ(storedRecord().at("v"), 3);
+  auto missing = storedRecord();
+  storedTunnel(missing, 1).erase("hub");
+  expectDamaged(missing, "v3 tunnel without hub");
+  auto bad = storedRecord();
+  storedTunnel(bad, 0)["hub"] = "Hub_A";
+  expectDamaged(bad, "v3 tunnel with a malformed hub");
+}
+
+// Four tunnels, two on each hub, whatever this hub's pair configuration says now.
+TEST(StoredSpoke, RoundTripsTunnelsOnBothHubs) {
+  Spoke spoke = fullVpcSpoke();
+  spoke.tunnels.push_back({addr("198.51.100.10"), pfx("169.254.21.0/30"), "TheThirdKey_3", "hub-b"});
+  spoke.tunnels.push_back({addr("198.51.100.12"), pfx("169.254.21.4/30"), "TheFourthKey_4", "hub-b"});
+  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke), "hub-c");
+  ASSERT_TRUE(decoded.has_value()) << decoded.error();
+  EXPECT_EQ(*decoded, spoke);
+}
+
 TEST(StoredSpoke, TunnelOptionsAreKept) {
   Spoke spoke = fullVpcSpoke();
   spoke.tunnel_options.phase1.dh_groups = {21};
   spoke.tunnel_options.dpd_timeout_seconds = 60;
-  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke));
+  auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke), "hub-a");
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
   EXPECT_EQ(decoded->tunnel_options, spoke.tunnel_options);
 }

@@ -1,6 +1,6 @@
 // The Store conformance suite: the rules every Store implementation keeps (revisions advance by
-// one per write, conditional writes, names, inside networks, outside addresses and route tags
-// unique across spokes, nothing changed and no secret in the message when a write is refused). A
+// one per write, conditional writes, names, inside networks, outside addresses (per hub) and
+// route tags unique across spokes, nothing changed and no secret in the message when a write is refused). A
 // backend's test instantiates it with a class that opens an empty store:
 //   class MyBackend { public: static constexpr const char* kName = "My";
 //                     std::expected<std::unique_ptr<hub::Store>, hub::StoreError> open(); };
@@ -74,7 +74,7 @@ inline Spoke vpcSpoke(std::string name = "prod-a") {
   spoke.cidrs = {prefix("10.1.0.0/16")};
   spoke.routing = peers::RoutingMode::kBgp;
   spoke.asn = 64512;
-  spoke.tunnels = {{address("198.51.100.10"), prefix("169.254.20.0/30"), "VpcSekr3tKey_1"}};
+  spoke.tunnels = {{address("198.51.100.10"), prefix("169.254.20.0/30"), "VpcSekr3tKey_1", "hub-a"}};
   spoke.generation = 1;
   spoke.route_tag = 1;
   spoke.created_at = at(1795000000);
@@ -92,8 +92,9 @@ inline Spoke siteSpoke(std::string name = "branch-7") {
   spoke.asn = std::nullopt;
   spoke.preferred_hub = "hub-b";
   spoke.segment = "dev";
-  spoke.tunnels = {{address("203.0.113.7"), prefix("169.254.30.4/30"), "SiteSekr3t.one_1"},
-                   {address("203.0.113.8"), prefix("169.254.30.8/30"), "SiteSekr3t.two_2"}};
+  // One tunnel on each hub of the pair.
+  spoke.tunnels = {{address("203.0.113.7"), prefix("169.254.30.4/30"), "SiteSekr3t.one_1", "hub-a"},
+                   {address("203.0.113.8"), prefix("169.254.30.8/30"), "SiteSekr3t.two_2", "hub-b"}};
   spoke.generation = 7;
   spoke.route_tag = 2;
   spoke.created_at = at(1795000000);
@@ -113,7 +114,7 @@ inline Spoke numberedSpoke(std::uint32_t i) {
   for (std::uint32_t k = 0; k < 2; ++k) {
     spoke.tunnels.push_back({Ipv4Address(kOutsideBase + 2 * i + k),
                              Ipv4Prefix::containing(Ipv4Address(kInsideBase + (2 * i + k) * 4), 30),
-                             fmt::format("Key{}Sekr3t{:04}", k, i)});
+                             fmt::format("Key{}Sekr3t{:04}", k, i), "hub-a"});
   }
   spoke.generation = 1;
   spoke.route_tag = 1000 + i;
@@ -313,7 +314,8 @@ TYPED_TEST_P(StoreConformanceTest, ReplaceKeepingItsOwnTunnelsSucceeds) {
 TYPED_TEST_P(StoreConformanceTest, ReplaceReleasesTheTunnelsItNoLongerUses) {
   this->created(vpcSpoke());
   Spoke moved = vpcSpoke();
-  moved.tunnels[0] = {address("198.51.100.11"), prefix("169.254.21.0/30"), "MovedSekr3t_1"};
+  moved.tunnels[0] = {address("198.51.100.11"), prefix("169.254.21.0/30"), "MovedSekr3t_1",
+                      "hub-a"};
   moved.generation = 2;
   ASSERT_TRUE(this->store().replace(moved, 1).has_value());
   Spoke taker = numberedSpoke(1);
@@ -386,6 +388,51 @@ TYPED_TEST_P(StoreConformanceTest, SpokesWithoutARouteTagYetDoNotClash) {
   EXPECT_EQ(this->contents().spokes, (std::vector<Spoke>{a, b}));
 }
 
+// Outside addresses are claimed per hub: a site with one public address connects to both hubs
+// of the pair from it, but on one hub an address is one tunnel's.
+TYPED_TEST_P(StoreConformanceTest, TheSameOutsideAddressOnTwoHubsIsFine) {
+  this->created(vpcSpoke());  // 198.51.100.10 on hub-a
+  Spoke other = numberedSpoke(1);
+  other.tunnels[1].outside_ip = address("198.51.100.10");
+  other.tunnels[1].hub = "hub-b";
+  ASSERT_TRUE(this->store().create(other).has_value());
+  Spoke both = numberedSpoke(2);  // one spoke, one address, both hubs
+  both.tunnels[1].outside_ip = both.tunnels[0].outside_ip;
+  both.tunnels[1].hub = "hub-b";
+  ASSERT_TRUE(this->store().create(both).has_value());
+  EXPECT_EQ(this->contents().spokes, (std::vector<Spoke>{vpcSpoke(), other, both}));
+}
+
+TYPED_TEST_P(StoreConformanceTest, AnOutsideAddressTwiceOnOneHubIsAConflict) {
+  Spoke on_b = numberedSpoke(1);
+  on_b.tunnels[1].outside_ip = address("198.51.100.10");
+  on_b.tunnels[1].hub = "hub-b";
+  this->created(on_b);
+  Spoke clash = numberedSpoke(2);
+  clash.tunnels[0].outside_ip = address("198.51.100.10");
+  clash.tunnels[0].hub = "hub-b";
+  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().create(clash); });
+  Spoke twice = numberedSpoke(3);
+  twice.tunnels[1].outside_ip = twice.tunnels[0].outside_ip;
+  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().create(twice); });
+}
+
+// A tunnel moved to the other hub lets its address go on the first.
+TYPED_TEST_P(StoreConformanceTest, ReplaceMovingATunnelToTheOtherHubReleasesItsAddress) {
+  this->created(vpcSpoke());
+  Spoke moved = vpcSpoke();
+  moved.tunnels[0].hub = "hub-b";
+  moved.generation = 2;
+  ASSERT_TRUE(this->store().replace(moved, 1).has_value());
+  Spoke other = numberedSpoke(1);
+  other.tunnels[0].outside_ip = address("198.51.100.10");  // hub-a's again
+  ASSERT_TRUE(this->store().create(other).has_value());
+  other = numberedSpoke(2);
+  other.tunnels[0].outside_ip = address("198.51.100.10");
+  other.tunnels[0].hub = "hub-b";
+  this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().create(other); });
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     StoreConformanceTest, AnEmptyStoreHasRevisionZeroAndNoSpokes,
     LoadReturnsEveryFieldOfACreatedSpokeIncludingThePsk, LoadOrdersSpokesByName,
@@ -400,6 +447,8 @@ REGISTER_TYPED_TEST_SUITE_P(
     ATunnelNetworkListedTwiceInOneSpokeIsAConflict, ReplaceKeepingItsOwnTunnelsSucceeds,
     ReplaceReleasesTheTunnelsItNoLongerUses, RemoveReleasesItsTunnels,
     CreateWithARouteTagHeldByAnotherSpokeIsAConflict, ReplaceTakingAnotherSpokesRouteTagIsAConflict,
-    RemoveAndReplaceReleaseTheRouteTag, SpokesWithoutARouteTagYetDoNotClash);
+    RemoveAndReplaceReleaseTheRouteTag, SpokesWithoutARouteTagYetDoNotClash,
+    TheSameOutsideAddressOnTwoHubsIsFine, AnOutsideAddressTwiceOnOneHubIsAConflict,
+    ReplaceMovingATunnelToTheOtherHubReleasesItsAddress);
 
 }  // namespace transit::store_test

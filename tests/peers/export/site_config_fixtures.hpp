@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "peers/export/site_config.hpp"
 #include "peers/model/spoke_json.hpp"
@@ -40,12 +41,12 @@ inline Spoke site(std::string_view extra, bool two_tunnels = true) {
   auto draft = decodeSpokeDraft(boost::json::parse(text));
   EXPECT_TRUE(draft.has_value()) << draft.error().field << ": " << draft.error().message;
   if (!draft) return Spoke{};
-  auto request = validateSpoke(*draft, ValidationContext{65000, {ip("203.0.113.5")}});
+  auto request = validateSpoke(*draft, ValidationContext{65000, {ip("203.0.113.5")}, "hub-a"});
   EXPECT_TRUE(request.has_value()) << request.error().field << ": " << request.error().message;
   if (!request) return Spoke{};
   Spoke spoke = request->spoke;
   for (const auto& tunnel : request->tunnels) {
-    spoke.tunnels.push_back(Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk});
+    spoke.tunnels.push_back(Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk, tunnel.hub});
   }
   return spoke;
 }
@@ -66,6 +67,22 @@ inline Spoke customSite() {
 inline Spoke staticSite() { return site(R"(, "routing": "static")"); }
 
 inline SiteConfigHub hub() { return SiteConfigHub{"hub-a", ip("203.0.113.5"), 65000}; }
+
+// The pair: hub-a and hub-b, in name order.
+inline constexpr std::string_view kPskB1 = "Site1.psk_hub_b_one";
+inline constexpr std::string_view kPskB2 = "Site1.psk_hub_b_two";
+inline std::vector<SiteConfigHub> pairHubs() {
+  return {hub(), SiteConfigHub{"hub-b", ip("203.0.113.6"), 65000}};
+}
+
+// bgpSite() connected to both hubs: two more tunnels, hub-b's, from the same two addresses.
+inline Spoke pairSite(Spoke spoke = bgpSite()) {
+  spoke.tunnels.push_back(Tunnel{ip("198.51.100.20"), Ipv4Prefix::parse("169.254.31.0/30").value(),
+                                 std::string(kPskB1), "hub-b"});
+  spoke.tunnels.push_back(Tunnel{ip("198.51.100.21"), Ipv4Prefix::parse("169.254.31.4/30").value(),
+                                 std::string(kPskB2), "hub-b"});
+  return spoke;
+}
 
 inline const SiteConfigFile* find(const SiteConfig& config, std::string_view suffix) {
   for (const auto& file : config.files) {

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -513,6 +514,88 @@ TEST(SiteConfigAwsXml, IkeAndIpsecCarryTheFirstProposalInAwsNames) {
                         "      <perfect_forward_secrecy>group16</perfect_forward_secrecy>"),
             std::string::npos)
       << custom;
+}
+
+// ---- the pair: a site connects to both hubs ---------------------------------------------------
+
+// Four tunnels, each to its hub's public address, numbered 1-4 for the site (interfaces, if_ids)
+// and named after their hub and their index on it.
+TEST(SiteConfigPair, StrongswanConnectsEveryTunnelToItsHub) {
+  const auto config = renderSiteConfig(pairSite(), pairHubs(), SiteConfigFormat::kStrongswan);
+  const auto& swanctl = find(config, ".conf")->content;
+  EXPECT_NE(swanctl.find("to transit hubs \"hub-a\" (203.0.113.5) and \"hub-b\" (203.0.113.6)"),
+            std::string::npos);
+  for (const auto& [conn, remote, if_id] :
+       {std::tuple{"hub-a-t1", "203.0.113.5", 1}, {"hub-a-t2", "203.0.113.5", 2},
+        {"hub-b-t1", "203.0.113.6", 3}, {"hub-b-t2", "203.0.113.6", 4}}) {
+    SCOPED_TRACE(conn);
+    const auto at = swanctl.find(fmt::format("  {} {{\n", conn));
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_EQ(valueOf(swanctl, "remote_addrs", at), remote);
+    EXPECT_EQ(valueOf(swanctl, "if_id_in", at), std::to_string(if_id));
+    const auto secret = swanctl.find(fmt::format("  ike-{} {{\n", conn));
+    ASSERT_NE(secret, std::string::npos);
+    EXPECT_EQ(valueOf(swanctl, "id-2", secret), remote);
+  }
+  EXPECT_NE(swanctl.find(std::string(kPskB2)), std::string::npos);
+  const auto& links = find(config, "-links.sh")->content;
+  EXPECT_NE(links.find("link xfrm-hub4 4 169.254.31.6/30"), std::string::npos) << links;
+  EXPECT_NE(links.find("(hub-b tunnel 2)"), std::string::npos) << links;
+}
+
+TEST(SiteConfigPair, BgpSessionsGoToEachHubOverItsTunnels) {
+  const auto config = renderSiteConfig(pairSite(), pairHubs(), SiteConfigFormat::kLibreswan);
+  const auto& bird = find(config, "bird/transit-hub-site-1.conf")->content;
+  for (const auto* protocol : {"protocol bgp hub_a_t1 {", "protocol bgp hub_a_t2 {",
+                               "protocol bgp hub_b_t1 {", "protocol bgp hub_b_t2 {"}) {
+    EXPECT_NE(bird.find(protocol), std::string::npos) << protocol;
+  }
+  EXPECT_NE(bird.find("neighbor 169.254.31.5 as 65000;"), std::string::npos) << bird;
+  const auto& conf = find(config, "ipsec.d/transit-hub-site-1.conf")->content;
+  EXPECT_NE(conf.find("conn hub-b-t2\n"), std::string::npos);
+  EXPECT_NE(conf.find("\tright=203.0.113.6\n"), std::string::npos);
+  EXPECT_NE(conf.find("\tipsec-interface=4\n"), std::string::npos);
+  const auto& secrets = find(config, ".secrets")->content;
+  EXPECT_NE(secrets.find(fmt::format("198.51.100.21 203.0.113.6 : PSK \"{}\"", kPskB2)),
+            std::string::npos);
+}
+
+// AWS makes one VPN connection per customer gateway: one document per hub, each holding that
+// hub's two tunnels with that hub as the VPN gateway (each tunnel parses back on its own: the
+// fixture's site uses two addresses, and a document has one customer gateway).
+TEST(SiteConfigPair, AwsXmlIsOneDocumentPerHub) {
+  const auto config = renderSiteConfig(pairSite(), pairHubs(), SiteConfigFormat::kAwsXml);
+  ASSERT_EQ(config.files.size(), 2u);
+  for (const auto& [file, hub_ip, psks] :
+       {std::tuple{0, "203.0.113.5", std::array{kPsk1, kPsk2}},
+        std::tuple{1, "203.0.113.6", std::array{kPskB1, kPskB2}}}) {
+    const auto& document = config.files[static_cast<std::size_t>(file)];
+    EXPECT_EQ(document.path, file == 0 ? "transit-hub-site-1-hub-a.xml"
+                                       : "transit-hub-site-1-hub-b.xml");
+    EXPECT_TRUE(document.secret);
+    for (int keep = 1; keep <= 2; ++keep) {
+      const auto parsed = parseAwsVpnConnection(onlyTunnel(document.content, keep));
+      ASSERT_TRUE(parsed.has_value()) << parsed.error().where << ": " << parsed.error().message;
+      ASSERT_EQ(parsed->tunnels.size(), 1u);
+      EXPECT_EQ(parsed->tunnels[0].vpn_gateway.outside_address, ip(hub_ip));
+      EXPECT_EQ(parsed->tunnels[0].psk, psks[static_cast<std::size_t>(keep - 1)]);
+    }
+  }
+}
+
+// A single hub's configuration is what it always was, whichever overload renders it.
+TEST(SiteConfigPair, ASingleHubsConfigurationIsUnchanged) {
+  const std::vector<SiteConfigHub> one{hub()};
+  for (const auto format :
+       {SiteConfigFormat::kStrongswan, SiteConfigFormat::kLibreswan, SiteConfigFormat::kAwsXml}) {
+    const auto a = renderSiteConfig(bgpSite(), hub(), format);
+    const auto b = renderSiteConfig(bgpSite(), one, format);
+    ASSERT_EQ(a.files.size(), b.files.size());
+    for (std::size_t i = 0; i < a.files.size(); ++i) {
+      EXPECT_EQ(a.files[i].path, b.files[i].path);
+      EXPECT_EQ(a.files[i].content, b.files[i].content);
+    }
+  }
 }
 
 }  // namespace

@@ -29,6 +29,19 @@ TEST(SiteConfigLibreswan, AddconnAcceptsTheConfiguration) {
   }
 }
 
+// A site of the pair: four connections, two to each hub.
+TEST(SiteConfigLibreswan, AddconnAcceptsThePairsConfiguration) {
+  if (!std::filesystem::exists(kAddconn)) GTEST_SKIP() << kAddconn << " is not installed";
+  for (const auto& spoke : {pairSite(), pairSite(staticSite())}) {
+    TempDir dir;
+    const auto config = renderSiteConfig(spoke, pairHubs(), SiteConfigFormat::kLibreswan);
+    const auto conf = dir.write("site.conf", find(config, ".conf")->content);
+    const auto main = dir.write("ipsec.conf", "config setup\n\ninclude " + conf.string() + "\n");
+    const auto result = run(std::string(kAddconn) + " --checkconfig --config " + main.string());
+    EXPECT_EQ(result.status, 0) << result.output;
+  }
+}
+
 TEST(SiteConfigLibreswan, AlgparseAcceptsTheProposals) {
   if (!std::filesystem::exists(kAlgparse)) GTEST_SKIP() << kAlgparse << " is not installed";
   for (const auto& spoke : {bgpSite(), customSite()}) {
@@ -48,9 +61,11 @@ constexpr const char* kVtysh = "/usr/bin/vtysh";
 
 TEST(SiteConfigTools, BirdParsesTheBgpFile) {
   if (!std::filesystem::exists(kBird)) GTEST_SKIP() << kBird << " is not installed";
-  for (const auto& spoke : {bgpSite(), customSite()}) {
+  for (const auto& [spoke, hubs] : {std::pair{bgpSite(), std::vector{hub()}},
+                                    std::pair{customSite(), std::vector{hub()}},
+                                    std::pair{pairSite(), pairHubs()}}) {
     TempDir dir;
-    const auto config = renderSiteConfig(spoke, hub(), SiteConfigFormat::kStrongswan);
+    const auto config = renderSiteConfig(spoke, hubs, SiteConfigFormat::kStrongswan);
     const auto include =
         dir.write("site.conf", find(config, "bird/transit-hub-site-1.conf")->content);
     const auto main =
@@ -63,9 +78,11 @@ TEST(SiteConfigTools, BirdParsesTheBgpFile) {
 
 TEST(SiteConfigTools, VtyshAcceptsTheFrrFile) {
   if (!std::filesystem::exists(kVtysh)) GTEST_SKIP() << kVtysh << " is not installed";
-  for (const auto& spoke : {bgpSite(), customSite()}) {
+  for (const auto& [spoke, hubs] : {std::pair{bgpSite(), std::vector{hub()}},
+                                    std::pair{customSite(), std::vector{hub()}},
+                                    std::pair{pairSite(), pairHubs()}}) {
     TempDir dir;
-    const auto config = renderSiteConfig(spoke, hub(), SiteConfigFormat::kLibreswan);
+    const auto config = renderSiteConfig(spoke, hubs, SiteConfigFormat::kLibreswan);
     const auto file = dir.write("frr.conf", find(config, "frr/transit-hub-site-1.conf")->content);
     const auto result = run(fmt::format("{} --config_dir {} --dryrun -f {}", kVtysh,
                                         dir.path().string(), file.string()));

@@ -37,8 +37,8 @@ inline Spoke fullVpcSpoke() {
   s.segment = "prod";
   s.export_limit = 80;
   s.import_limit = 400;
-  s.tunnels = {Tunnel{addr("198.51.100.10"), pfx("169.254.20.0/30"), std::string(kPskA)},
-               Tunnel{addr("198.51.100.11"), pfx("169.254.20.4/30"), std::string(kPskB)}};
+  s.tunnels = {Tunnel{addr("198.51.100.10"), pfx("169.254.20.0/30"), std::string(kPskA), "hub-a"},
+               Tunnel{addr("198.51.100.11"), pfx("169.254.20.4/30"), std::string(kPskB), "hub-a"}};
   s.generation = 42;
   s.route_tag = 7;
   s.created_at = at(2026, 11, 26, 6, 30, 0);
@@ -53,7 +53,7 @@ inline Spoke staticSiteSpoke() {
   s.kind = SpokeKind::kSite;
   s.cidrs = {pfx("10.50.0.0/16")};
   s.routing = RoutingMode::kStatic;
-  s.tunnels = {Tunnel{addr("192.0.2.44"), pfx("169.254.200.8/30"), std::string(kPskA)}};
+  s.tunnels = {Tunnel{addr("192.0.2.44"), pfx("169.254.200.8/30"), std::string(kPskA), "hub-a"}};
   s.generation = 1;
   s.route_tag = 3;
   s.created_at = at(2026, 1, 2, 3, 4, 5);

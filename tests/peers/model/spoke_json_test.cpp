@@ -102,7 +102,7 @@ TEST(DecodeSpokeDraft, MissingFieldsStayAbsentForValidationToName) {
   ASSERT_TRUE(draft.has_value());
   EXPECT_FALSE(draft->name || draft->kind || draft->cidrs || draft->routing || draft->asn ||
                draft->preferred_hub || draft->segment || draft->tunnels);
-  auto result = validateSpoke(*draft, ValidationContext{});
+  auto result = validateSpoke(*draft, ValidationContext{0, {}, "hub-a"});
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().field, "name");
 }
@@ -158,7 +158,7 @@ TEST(DecodeSpokeDraft, OutOfRangeAsnIsDecodedAndThenRefusedByValidation) {
       R"({"name": "prod-a", "kind": "vpc", "cidrs": ["10.1.0.0/16"], "asn": -1,
           "tunnels": [{"outside_ip": "198.51.100.10"}]})");
   ASSERT_TRUE(draft.has_value());
-  auto result = validateSpoke(*draft, ValidationContext{65000, {}});
+  auto result = validateSpoke(*draft, ValidationContext{65000, {}, "hub-a"});
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().field, "asn");
 }
@@ -174,11 +174,34 @@ TEST(DecodeSpokeDraft, UnknownFieldsAreRefusedByName) {
                     "tunnels[1].name");
 }
 
-TEST(DecodeSpokeDraft, MoreThanTwoTunnelsAreRefused) {
+// Two per hub, four in all: more than four cannot be a spoke (validation counts per hub).
+TEST(DecodeSpokeDraft, MoreThanFourTunnelsAreRefused) {
   expectDecodeError(R"({"tunnels": [{"outside_ip": "198.51.100.10"},
                                     {"outside_ip": "198.51.100.11"},
-                                    {"outside_ip": "198.51.100.12"}]})",
+                                    {"outside_ip": "198.51.100.12", "hub": "hub-b"},
+                                    {"outside_ip": "198.51.100.13", "hub": "hub-b"},
+                                    {"outside_ip": "198.51.100.14", "hub": "hub-b"}]})",
                     "tunnels");
+}
+
+TEST(DecodeSpokeDraft, ATunnelNamesItsHubOrNone) {
+  auto draft = decodeText(R"({"tunnels": [{"outside_ip": "198.51.100.10"},
+                                           {"outside_ip": "198.51.100.11", "hub": null},
+                                           {"outside_ip": "198.51.100.12", "hub": "hub-b"}]})");
+  ASSERT_TRUE(draft.has_value()) << draft.error().field << ": " << draft.error().message;
+  EXPECT_FALSE((*draft->tunnels)[0].hub);
+  EXPECT_FALSE((*draft->tunnels)[1].hub);
+  EXPECT_EQ((*draft->tunnels)[2].hub, "hub-b");
+  expectDecodeError(R"({"tunnels": [{"outside_ip": "198.51.100.10", "hub": 2}]})",
+                    "tunnels[0].hub");
+}
+
+TEST(EncodeSpokeForApi, EveryTunnelSaysItsHub) {
+  Spoke spoke = fullVpcSpoke();
+  spoke.tunnels[1].hub = "hub-b";
+  const auto o = encodeSpokeForApi(spoke);
+  EXPECT_EQ(o.at("tunnels").at(0).at("hub"), "hub-a");
+  EXPECT_EQ(o.at("tunnels").at(1).at("hub"), "hub-b");
 }
 
 TEST(DecodeSpokeDraft, ComputedFieldsAreAcceptedAndIgnored) {
@@ -209,7 +232,7 @@ TEST(DecodeSpokeDraft, NullMeansNotGivenForOptionalFields) {
   EXPECT_FALSE(draft->segment.has_value());
   EXPECT_FALSE((*draft->tunnels)[0].inside_cidr.has_value());
   EXPECT_FALSE((*draft->tunnels)[0].psk.has_value());
-  auto result = validateSpoke(*draft, ValidationContext{65000, {}});
+  auto result = validateSpoke(*draft, ValidationContext{65000, {}, "hub-a"});
   ASSERT_TRUE(result.has_value()) << result.error().field;
   EXPECT_EQ(result->spoke.routing, RoutingMode::kBgp);
   EXPECT_EQ(result->spoke.segment, "default");
@@ -222,7 +245,7 @@ TEST(DecodeSpokeDraft, NullAsnOnAStaticSpokeIsNotGiven) {
                               "tunnels": [{"outside_ip": "192.0.2.44"}]})");
   ASSERT_TRUE(draft.has_value());
   EXPECT_FALSE(draft->asn.has_value());
-  EXPECT_TRUE(validateSpoke(*draft, ValidationContext{65000, {}}).has_value());
+  EXPECT_TRUE(validateSpoke(*draft, ValidationContext{65000, {}, "hub-a"}).has_value());
 }
 
 // The field a request is refused at, by decoding or by validation; "" when it is accepted.
@@ -231,7 +254,7 @@ std::string refusedField(const json::value& body) {
   if (!draft) {
     return draft.error().field;
   }
-  auto request = validateSpoke(*draft, ValidationContext{65000, {}});
+  auto request = validateSpoke(*draft, ValidationContext{65000, {}, "hub-a"});
   return request ? std::string() : request.error().field;
 }
 
@@ -328,7 +351,7 @@ TEST(EncodeSpokeForApi, WhatGetReturnsCanBePutBack) {
     SCOPED_TRACE(spoke.name);
     auto draft = decodeSpokeDraft(json::parse(json::serialize(encodeSpokeForApi(spoke))));
     ASSERT_TRUE(draft.has_value()) << draft.error().field << ": " << draft.error().message;
-    auto request = validateSpoke(*draft, ValidationContext{65000, {}});
+    auto request = validateSpoke(*draft, ValidationContext{65000, {}, "hub-a"});
     ASSERT_TRUE(request.has_value()) << request.error().field << ": " << request.error().message;
     EXPECT_EQ(request->spoke.name, spoke.name);
     EXPECT_EQ(request->spoke.kind, spoke.kind);

@@ -30,7 +30,7 @@ using routing::test::addr;
 using routing::test::pfx;
 
 ValidationContext hubContext() {
-  return ValidationContext{kHubAsn, {addr("203.0.113.1"), addr("10.0.0.5")}};
+  return ValidationContext{kHubAsn, {addr("203.0.113.1"), addr("10.0.0.5")}, "hub-a"};
 }
 
 TunnelDraft tunnelDraft(std::string outside, std::optional<std::string> inside,
@@ -312,7 +312,7 @@ TEST(ValidateSpoke, AsnIsRequiredForBgp) {
 
 TEST(ValidateSpoke, LimitsDefaultByRoutingModeAndCanBeSet) {
   auto draft = validVpcDraft();
-  auto bgp = validateSpoke(draft, {});
+  auto bgp = validateSpoke(draft, ValidationContext{0, {}, "hub-a"});
   ASSERT_TRUE(bgp);
   EXPECT_FALSE(bgp->spoke.export_limit);
   EXPECT_EQ(effectiveExportLimit(bgp->spoke), 100u);  // AWS drops a VGW session above 100
@@ -320,12 +320,12 @@ TEST(ValidateSpoke, LimitsDefaultByRoutingModeAndCanBeSet) {
 
   draft.routing = "static";
   draft.asn.reset();
-  auto fixed = validateSpoke(draft, {});
+  auto fixed = validateSpoke(draft, ValidationContext{0, {}, "hub-a"});
   ASSERT_TRUE(fixed);
   EXPECT_EQ(effectiveExportLimit(fixed->spoke), 50u);
 
   draft.export_limit = 20;
-  auto set = validateSpoke(draft, {});
+  auto set = validateSpoke(draft, ValidationContext{0, {}, "hub-a"});
   ASSERT_TRUE(set);
   EXPECT_EQ(effectiveExportLimit(set->spoke), 20u);
 }
@@ -454,7 +454,7 @@ TEST(ValidateSpoke, SegmentMustBeAName) {
 
 // ---- tunnels -------------------------------------------------------------------------------
 
-TEST(ValidateSpoke, OneOrTwoTunnels) {
+TEST(ValidateSpoke, OneOrTwoTunnelsOnASingleHub) {
   auto draft = validVpcDraft();
   draft.tunnels->pop_back();
   expectAccepted(draft);
@@ -465,7 +465,117 @@ TEST(ValidateSpoke, OneOrTwoTunnels) {
   expectRejected(draft, "tunnels");
   draft = validVpcDraft();
   draft.tunnels->push_back(tunnelDraft("198.51.100.12", "169.254.20.8/30", "Hub.Secret_Third3"));
-  expectRejected(draft, "tunnels", "Hub.Secret_Third3");
+  expectRejected(draft, "tunnels[2]", "Hub.Secret_Third3");
+}
+
+// ---- tunnels per hub (the pair) -------------------------------------------------------------
+
+ValidationContext pairContext() {
+  ValidationContext context = hubContext();
+  context.peer_hub = "hub-b";
+  context.hub_addresses.push_back(addr("203.0.113.2"));  // hub-b's public address
+  context.hub_addresses.push_back(addr("10.0.1.5"));     // and its local one
+  return context;
+}
+
+TunnelDraft onHub(TunnelDraft draft, std::string hub) {
+  draft.hub = std::move(hub);
+  return draft;
+}
+
+// Two tunnels on each hub: what AWS gives a VPC connected to both hubs.
+SpokeDraft fourTunnelDraft() {
+  SpokeDraft d = validVpcDraft();
+  d.tunnels->push_back(
+      onHub(tunnelDraft("198.51.100.12", "169.254.20.8/30", "Hub.Secret_Third3"), "hub-b"));
+  d.tunnels->push_back(
+      onHub(tunnelDraft("198.51.100.13", "169.254.20.12/30", "Hub.Secret_Forth4"), "hub-b"));
+  return d;
+}
+
+TEST(ValidateSpokePair, ATunnelThatNamesNoHubIsThisHubs) {
+  auto result = validateSpoke(validVpcDraft(), pairContext());
+  ASSERT_TRUE(result.has_value()) << result.error().field << ": " << result.error().message;
+  EXPECT_EQ(result->tunnels.at(0).hub, "hub-a");
+  EXPECT_EQ(result->tunnels.at(1).hub, "hub-a");
+}
+
+TEST(ValidateSpokePair, TwoTunnelsOnEachHubAreAccepted) {
+  auto result = validateSpoke(fourTunnelDraft(), pairContext());
+  ASSERT_TRUE(result.has_value()) << result.error().field << ": " << result.error().message;
+  ASSERT_EQ(result->tunnels.size(), 4u);
+  EXPECT_EQ(result->tunnels[2].hub, "hub-b");
+  EXPECT_EQ(result->tunnels[3].hub, "hub-b");
+  // Only the other hub's connection: fine too (this hub then runs nothing for the spoke).
+  auto only_b = fourTunnelDraft();
+  only_b.tunnels->erase(only_b.tunnels->begin(), only_b.tunnels->begin() + 2);
+  EXPECT_TRUE(validateSpoke(only_b, pairContext()).has_value());
+}
+
+TEST(ValidateSpokePair, ATunnelOnAHubOutsideThePairIsRefusedNamingThePair) {
+  auto draft = fourTunnelDraft();
+  (*draft.tunnels)[2].hub = "hub-c";
+  auto result = validateSpoke(draft, pairContext());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().field, "tunnels[2].hub");
+  EXPECT_EQ(result.error().message, "unknown hub 'hub-c' (this pair: hub-a, hub-b)");
+  // A single hub knows no other.
+  result = validateSpoke(draft, hubContext());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().field, "tunnels[2].hub");
+  EXPECT_EQ(result.error().message, "unknown hub 'hub-c' (this hub: hub-a)");
+  (*draft.tunnels)[2].hub = "Hub_B";
+  result = validateSpoke(draft, pairContext());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().field, "tunnels[2].hub");
+}
+
+TEST(ValidateSpokePair, AtMostTwoTunnelsPerHubAndFourInAll) {
+  auto draft = fourTunnelDraft();
+  (*draft.tunnels)[2].hub = "hub-a";  // a third on hub-a
+  auto result = validateSpoke(draft, pairContext());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().field, "tunnels[2]");
+  EXPECT_EQ(result.error().message, "hub-a holds 2 tunnels already (at most 2 per hub)");
+
+  draft = fourTunnelDraft();
+  draft.tunnels->push_back(
+      onHub(tunnelDraft("198.51.100.14", "169.254.20.16/30", "Hub.Secret_Fifth5"), "hub-b"));
+  result = validateSpoke(draft, pairContext());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().field, "tunnels");
+  EXPECT_EQ(result.error().message.find("Hub.Secret"), std::string::npos);
+}
+
+// A site with one public address connects to both hubs from it; on one hub it is one tunnel.
+TEST(ValidateSpokePair, OutsideAddressesAreUniquePerHub) {
+  auto draft = fourTunnelDraft();
+  (*draft.tunnels)[2].outside_ip = (*draft.tunnels)[0].outside_ip;
+  EXPECT_TRUE(validateSpoke(draft, pairContext()).has_value());
+  (*draft.tunnels)[3].outside_ip = (*draft.tunnels)[0].outside_ip;
+  auto result = validateSpoke(draft, pairContext());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().field, "tunnels[3].outside_ip");
+  EXPECT_EQ(result.error().message, "duplicates tunnels[2]");
+}
+
+TEST(ValidateSpokePair, InsideCidrsAreUniqueAcrossBothHubs) {
+  auto draft = fourTunnelDraft();
+  (*draft.tunnels)[3].inside_cidr = (*draft.tunnels)[0].inside_cidr;
+  auto result = validateSpoke(draft, pairContext());
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().field, "tunnels[3].inside_cidr");
+}
+
+TEST(ValidateSpokePair, OutsideAddressMayBeNoAddressOfEitherHub) {
+  for (const std::string_view hub_address : {"203.0.113.1", "10.0.0.5", "203.0.113.2", "10.0.1.5"}) {
+    SCOPED_TRACE(hub_address);
+    auto draft = fourTunnelDraft();
+    (*draft.tunnels)[3].outside_ip = std::string(hub_address);
+    auto result = validateSpoke(draft, pairContext());
+    ASSERT_FALSE(result.has_value());
+    EXPECT_EQ(result.error().field, "tunnels[3].outside_ip");
+  }
 }
 
 TEST(ValidateSpoke, OutsideIpIsRequired) {

@@ -187,11 +187,11 @@ json::value spokeJson(std::string_view kind, std::string_view options) {
 Spoke validSpoke(std::string_view kind, std::string_view options = "") {
   auto draft = decodeSpokeDraft(spokeJson(kind, options));
   EXPECT_TRUE(draft.has_value()) << draft.error().field << ": " << draft.error().message;
-  auto request = validateSpoke(*draft, ValidationContext{65000, {}});
+  auto request = validateSpoke(*draft, ValidationContext{65000, {}, "hub-a"});
   EXPECT_TRUE(request.has_value()) << request.error().field << ": " << request.error().message;
   Spoke spoke = request->spoke;
   for (const auto& tunnel : request->tunnels) {
-    spoke.tunnels.push_back(Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk});
+    spoke.tunnels.push_back(Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk, tunnel.hub});
   }
   return spoke;
 }
@@ -215,7 +215,7 @@ TEST(SpokeTunnelOptions, ASpokePutBackAsReadIsEqual) {
     for (auto& tunnel : form.at("tunnels").as_array()) tunnel.as_object()["psk"] = "abcdefgh.1";
     auto draft = decodeSpokeDraft(form);
     ASSERT_TRUE(draft.has_value()) << draft.error().field;
-    auto again = validateSpoke(*draft, ValidationContext{65000, {}});
+    auto again = validateSpoke(*draft, ValidationContext{65000, {}, "hub-a"});
     ASSERT_TRUE(again.has_value()) << again.error().field;
     EXPECT_EQ(again->spoke.tunnel_options, spoke.tunnel_options) << kind;
   }

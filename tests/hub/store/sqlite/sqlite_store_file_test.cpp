@@ -60,7 +60,7 @@ TEST_F(SqliteStoreFile, AnotherProcessCannotOpenTheStore) {
   spoke.cidrs = {*Ipv4Prefix::parse("10.1.0.0/16")};
   spoke.asn = 64512;
   spoke.tunnels = {peers::Tunnel{*Ipv4Address::parse("198.51.100.1"),
-                                 *Ipv4Prefix::parse("169.254.10.0/30"), "SomeKey_123"}};
+                                 *Ipv4Prefix::parse("169.254.10.0/30"), "SomeKey_123", "hub-a"}};
   spoke.generation = 1;
   EXPECT_TRUE(store_->create(spoke).has_value());
 }

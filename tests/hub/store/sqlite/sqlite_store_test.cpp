@@ -28,6 +28,7 @@
 #include <system_error>
 #include <vector>
 
+#include "hub/store/record_codec.hpp"
 #include "tests/fakes/memory_store.hpp"
 #include "tests/hub/store/store_conformance.hpp"
 
@@ -52,7 +53,9 @@ class SqliteBackend {
  public:
   static constexpr const char* kName = "Sqlite";
   std::expected<std::unique_ptr<hub::Store>, hub::StoreError> open() {
-    return hub::SqliteStore::open(dir_.path() / "state.db");
+    hub::SqliteStoreOptions options;
+    options.hub_name = "hub-a";
+    return hub::SqliteStore::open(dir_.path() / "state.db", options);
   }
 
  private:
@@ -139,7 +142,14 @@ class SqliteStoreTest : public ::testing::Test {
  protected:
   fs::path db() const { return dir_.path() / "state.db"; }
 
-  std::unique_ptr<hub::SqliteStore> open(const hub::SqliteStoreOptions& options = {}) {
+  // The hub that owns the database is hub-a, unless `options` say otherwise.
+  static hub::SqliteStoreOptions hubA() {
+    hub::SqliteStoreOptions options;
+    options.hub_name = "hub-a";
+    return options;
+  }
+
+  std::unique_ptr<hub::SqliteStore> open(const hub::SqliteStoreOptions& options = hubA()) {
     auto store = hub::SqliteStore::open(db(), options);
     EXPECT_TRUE(store.has_value()) << store.error().message;
     return store ? std::move(*store) : nullptr;
@@ -236,7 +246,7 @@ TEST_F(SqliteStoreTest, ASchemaOneDatabaseWithVersionOneRecordsIsMigrated) {
     raw.exec("DROP TABLE route_tags");
     raw.exec(
         "UPDATE spokes SET record = replace(replace(record, ',\"route_tag\":1', ''), "
-        "',\"v\":2', '')");
+        "',\"v\":3', '')");
     raw.exec("PRAGMA user_version = 1");
     ASSERT_EQ(raw.queryInt("SELECT count(*) FROM spokes WHERE record LIKE '%route_tag%' OR "
                            "record LIKE '%\"v\"%'"),
@@ -261,6 +271,84 @@ TEST_F(SqliteStoreTest, ASchemaOneDatabaseWithVersionOneRecordsIsMigrated) {
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, StoreErrorCode::kConflict);
   EXPECT_THAT(refused.error().message, HasSubstr("route tag 4 is already used by spoke 'prod-a'"));
+}
+
+// A database as schema 2 left it (one hub: outside-address claims by address alone, records of
+// version 2 whose tunnels name no hub) opens migrated in one step: every claim and every tunnel
+// becomes the opening hub's, the spokes load unchanged, and the claims are then per hub.
+TEST_F(SqliteStoreTest, ASchemaTwoDatabaseWithItsSpokesIsMigratedToClaimsPerHub) {
+  makeFile(db(), 0600);
+  {
+    RawDatabase raw(db());
+    raw.exec(R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta(key, value) VALUES('revision', 2);
+CREATE TABLE spokes(name TEXT PRIMARY KEY, generation INTEGER NOT NULL,
+                    mod_revision INTEGER NOT NULL, record TEXT NOT NULL);
+CREATE TABLE tunnel_inside(cidr TEXT PRIMARY KEY,
+                           spoke TEXT NOT NULL REFERENCES spokes(name) ON DELETE CASCADE);
+CREATE TABLE tunnel_outside(address TEXT PRIMARY KEY,
+                            spoke TEXT NOT NULL REFERENCES spokes(name) ON DELETE CASCADE);
+CREATE INDEX tunnel_inside_by_spoke ON tunnel_inside(spoke);
+CREATE INDEX tunnel_outside_by_spoke ON tunnel_outside(spoke);
+CREATE TABLE route_tags(tag INTEGER PRIMARY KEY CHECK (tag > 0),
+                        spoke TEXT NOT NULL UNIQUE
+                              REFERENCES spokes(name) ON DELETE CASCADE);
+PRAGMA user_version = 2;
+)sql");
+    std::uint64_t revision = 0;
+    for (const Spoke& spoke : {vpcSpoke(), numberedSpoke(1)}) {
+      auto record = hub::encodeSpokeRecord(spoke);
+      record["v"] = 2;
+      for (auto& tunnel : record.at("tunnels").as_array()) tunnel.as_object().erase("hub");
+      std::string text = boost::json::serialize(record);
+      for (std::size_t at = text.find('\''); at != std::string::npos; at = text.find('\'', at + 2)) {
+        text.insert(at, 1, '\'');
+      }
+      raw.exec(fmt::format("INSERT INTO spokes VALUES('{}', {}, {}, '{}')", spoke.name,
+                           spoke.generation, ++revision, text));
+      raw.exec(fmt::format("INSERT INTO route_tags VALUES({}, '{}')", spoke.route_tag, spoke.name));
+      for (const auto& tunnel : spoke.tunnels) {
+        raw.exec(fmt::format("INSERT INTO tunnel_inside VALUES('{}', '{}')",
+                             tunnel.inside_cidr.toString(), spoke.name));
+        raw.exec(fmt::format("INSERT INTO tunnel_outside VALUES('{}', '{}')",
+                             tunnel.outside_ip.toString(), spoke.name));
+      }
+    }
+  }
+  // Only the hub that owns the database may migrate it: whose would the claims be otherwise?
+  auto nameless = hub::SqliteStore::open(db());
+  ASSERT_FALSE(nameless.has_value());
+  EXPECT_EQ(nameless.error().code, StoreErrorCode::kCorrupt);
+  EXPECT_THAT(nameless.error().message, HasSubstr("no hub name was given"));
+  EXPECT_EQ(RawDatabase(db()).queryInt("PRAGMA user_version"), 2);  // rolled back, untouched
+
+  auto store = open();
+  ASSERT_TRUE(store);
+  {
+    RawDatabase raw(db());
+    EXPECT_EQ(raw.queryInt("PRAGMA user_version"), 3);
+    EXPECT_EQ(raw.queryInt("SELECT count(*) FROM tunnel_outside WHERE hub = 'hub-a'"), 3);
+    EXPECT_EQ(raw.queryInt("SELECT count(*) FROM tunnel_outside"), 3);
+    EXPECT_EQ(raw.queryInt("SELECT count(*) FROM tunnel_inside"), 3);
+  }
+  auto contents = store->load();
+  ASSERT_TRUE(contents.has_value()) << contents.error().message;
+  EXPECT_EQ(contents->revision, 2U);
+  EXPECT_EQ(contents->spokes, (std::vector<Spoke>{vpcSpoke(), numberedSpoke(1)}));
+
+  // The migrated claims hold on hub-a; hub-b may use the same address.
+  Spoke on_a = numberedSpoke(2);
+  on_a.tunnels[0].outside_ip = address("198.51.100.10");
+  auto refused = store->create(on_a);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, StoreErrorCode::kConflict);
+  EXPECT_THAT(refused.error().message,
+              HasSubstr("tunnel outside address 198.51.100.10 (on hub hub-a) is already used by "
+                        "spoke 'prod-a'"));
+  Spoke on_b = on_a;
+  on_b.tunnels[0].hub = "hub-b";
+  EXPECT_TRUE(store->create(on_b).has_value());
 }
 
 TEST_F(SqliteStoreTest, TheDatabaseIsInWalMode) {
@@ -328,7 +416,8 @@ TEST_F(SqliteStoreTest, ATunnelConflictNamesTheNetworkAndItsHolder) {
 }
 
 TEST_F(SqliteStoreTest, WritesWhileAnotherConnectionHoldsTheLockAreUnavailable) {
-  auto store = open(hub::SqliteStoreOptions{.busy_timeout = std::chrono::milliseconds(0)});
+  auto store = open(
+      hub::SqliteStoreOptions{.busy_timeout = std::chrono::milliseconds(0), .hub_name = "hub-a"});
   ASSERT_TRUE(store);
   ASSERT_TRUE(store->create(vpcSpoke()).has_value());
   RawDatabase other(db());

@@ -15,7 +15,7 @@ peers::Spoke spoke(const std::string& name, int n) {
   s.asn = 64512;
   s.tunnels = {peers::Tunnel{*Ipv4Address::parse("198.51.100." + std::to_string(n)),
                              *Ipv4Prefix::parse("169.254.10." + std::to_string(4 * n) + "/30"),
-                             "KeyNumber_" + std::to_string(n)}};
+                             "KeyNumber_" + std::to_string(n), "hub-a"}};
   s.generation = 1;
   return s;
 }
