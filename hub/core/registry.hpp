@@ -300,12 +300,12 @@ class Registry {
   // an own write only when it directly follows (a gap means another writer wrote in between, so
   // the watch's notice of it reloads). Revisions the watch reports up to here reload nothing.
   std::uint64_t seen_revision_ = 0;
-  routing::PrefixIndex cidrs_;                              // every spoke's declared CIDRs
-  routing::InsideAllocator inside_;                         // every tunnel's inside /30
+  routing::PrefixIndex cidrs_;       // every spoke's declared CIDRs
+  routing::InsideAllocator inside_;  // every tunnel's inside /30
   // (hub, tunnel outside address) -> spoke: an address is unique per hub (a site with one
   // public address connects to both hubs of the pair from it).
   std::map<std::pair<std::string, std::uint32_t>, std::string, std::less<>> outside_;
-  std::map<std::uint32_t, std::string> tags_;               // route tag -> spoke
+  std::map<std::uint32_t, std::string> tags_;  // route tag -> spoke
   // Set while a batch retries after a lost race: freeRouteTag() picks at random among this many
   // lowest free tags instead of the lowest (0: the lowest).
   std::uint32_t tag_spread_ = 0;

@@ -343,8 +343,8 @@ std::expected<std::string, std::string> renderSpoke(const json::value& body) {
                     displayValue(member(tunnel, "peer_inside_ip")), set ? "set" : "-"});
   }
   return out + "\n" +
-         renderTable(
-             {"HUB", "OUTSIDE_IP", "INSIDE_CIDR", "HUB_INSIDE_IP", "PEER_INSIDE_IP", "PSK"}, rows);
+         renderTable({"HUB", "OUTSIDE_IP", "INSIDE_CIDR", "HUB_INSIDE_IP", "PEER_INSIDE_IP", "PSK"},
+                     rows);
 }
 
 namespace {

@@ -51,9 +51,9 @@ Registry::Options registryOptions(const Config& config) {
 }
 
 http::HubInfo hubInfo(const Config& config, std::string version) {
-  http::HubInfo info{config.hub.name,    config.hub.asn,
+  http::HubInfo info{config.hub.name,      config.hub.asn,
                      config.hub.public_ip, config.hub.local_ip,
-                     std::move(version), std::string(toString(config.drivers.mode))};
+                     std::move(version),   std::string(toString(config.drivers.mode))};
   if (config.pair) {
     info.peer = http::HubInfo::Peer{config.pair->peer.name, config.pair->peer.public_ip};
   }

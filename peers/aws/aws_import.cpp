@@ -62,10 +62,11 @@ std::expected<SpokeDraft, FieldError> spokeFromAwsVpn(const AwsVpnConnection& vp
     }
     if (owner == nullptr) {
       const std::string known =
-          hub.peer ? fmt::format("this hub's public address is {} ({}) and the other hub's {} "
-                                 "({})",
-                                 hub.public_ip.toString(), hub.name,
-                                 hub.peer->public_ip.toString(), hub.peer->name)
+          hub.peer ? fmt::format(
+                         "this hub's public address is {} ({}) and the other hub's {} "
+                         "({})",
+                         hub.public_ip.toString(), hub.name, hub.peer->public_ip.toString(),
+                         hub.peer->name)
                    : fmt::format("this hub's public address is {}", hub.public_ip.toString());
       return std::unexpected(xmlError(
           at, "customer_gateway/tunnel_outside_address/ip_address",
@@ -154,8 +155,7 @@ std::expected<SpokeDraft, FieldError> spokeUpdateFromAwsVpn(const AwsVpnConnecti
   for (const auto& t : existing.tunnels) {
     if (t.hub == document_hub) continue;
     kept_hub = t.hub;
-    tunnels.push_back(
-        TunnelDraft{t.outside_ip.toString(), t.inside_cidr.toString(), t.psk, t.hub});
+    tunnels.push_back(TunnelDraft{t.outside_ip.toString(), t.inside_cidr.toString(), t.psk, t.hub});
   }
   if (kept_hub) {
     // Both hubs' connections belong to one gateway: they route alike.

@@ -43,9 +43,9 @@ struct AwsCustomerGateway {
 };
 
 struct AwsImportHub {
-  std::string name;       // this hub
-  Ipv4Address public_ip;  // the customer gateway address AWS knows this hub by
-  std::uint32_t asn = 0;  // the pair's ASN (both hubs have it)
+  std::string name;                        // this hub
+  Ipv4Address public_ip;                   // the customer gateway address AWS knows this hub by
+  std::uint32_t asn = 0;                   // the pair's ASN (both hubs have it)
   std::optional<AwsCustomerGateway> peer;  // the pair's other hub; unset for a single hub
 };
 

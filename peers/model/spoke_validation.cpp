@@ -52,8 +52,8 @@ std::expected<TunnelRequest, FieldError> validateTunnel(const TunnelDraft& draft
     if (auto problem = checkName(*draft.hub)) {
       return std::unexpected(fieldError(path + ".hub", *problem));
     }
-    const bool known = *draft.hub == context.hub_name ||
-                       (context.peer_hub && *draft.hub == *context.peer_hub);
+    const bool known =
+        *draft.hub == context.hub_name || (context.peer_hub && *draft.hub == *context.peer_hub);
     if (!context.any_hub && !known) {
       const std::string hubs =
           context.peer_hub ? fmt::format("this pair: {}, {}", context.hub_name, *context.peer_hub)
@@ -78,8 +78,7 @@ std::expected<TunnelRequest, FieldError> validateTunnel(const TunnelDraft& draft
     return std::unexpected(fieldError(path + ".outside_ip", *problem));
   }
   if (std::ranges::find(context.hub_addresses, *outside) != context.hub_addresses.end()) {
-    return std::unexpected(
-        fieldError(path + ".outside_ip", "is one of the hubs' own addresses"));
+    return std::unexpected(fieldError(path + ".outside_ip", "is one of the hubs' own addresses"));
   }
   out.outside_ip = *outside;
 
@@ -322,9 +321,9 @@ std::expected<SpokeRequest, FieldError> validateSpoke(const SpokeDraft& draft,
     }
     const auto same_hub = std::ranges::count(out.tunnels, tunnel->hub, &TunnelRequest::hub);
     if (static_cast<std::size_t>(same_hub) >= kMaxTunnelsPerHub) {
-      return std::unexpected(fieldError(
-          path, fmt::format("{} holds {} tunnels already (at most {} per hub)", tunnel->hub,
-                            same_hub, kMaxTunnelsPerHub)));
+      return std::unexpected(
+          fieldError(path, fmt::format("{} holds {} tunnels already (at most {} per hub)",
+                                       tunnel->hub, same_hub, kMaxTunnelsPerHub)));
     }
     for (std::size_t j = 0; j < i; ++j) {
       const auto& other = out.tunnels[j];

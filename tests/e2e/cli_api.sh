@@ -32,15 +32,15 @@ ctl spoke add vpc-a --kind vpc --cidr 10.1.0.0/16 --asn 64512 \
 expect_rc "spoke add (vpc, two tunnels) exits 0" 0
 expect_contains "spoke add names the spoke" "$OUT" "Created spoke vpc-a"
 expect_row "spoke add shows tunnel 198.51.100.10 with PSK set" "$OUT" \
-  '198\.51\.100\.10 .* set' "198.51.100.10 ... set"
+  'hub-a +198\.51\.100\.10 .* set' "hub-a  198.51.100.10 ... set"
 expect_row "spoke add shows tunnel 198.51.100.11, its inside CIDR and a generated PSK" "$OUT" \
-  '198\.51\.100\.11 +169\.254\.30\.0/30 .* set' "198.51.100.11  169.254.30.0/30 ... set"
+  'hub-a +198\.51\.100\.11 +169\.254\.30\.0/30 .* set' "hub-a  198.51.100.11  169.254.30.0/30 ... set"
 
 ctl spoke add site-b --kind site --cidr 192.168.10.0/24 --routing static \
   --tunnel "203.0.113.50,psk-file=$E2E_TMP/psk2"
 expect_rc "spoke add (site, static, psk-file) exits 0" 0
 expect_row "spoke add shows the site tunnel with PSK set" "$OUT" \
-  '203\.0\.113\.50 .* set' "203.0.113.50 ... set"
+  'hub-a +203\.0\.113\.50 .* set' "hub-a  203.0.113.50 ... set"
 
 ctl spoke list
 expect_rc "spoke list exits 0" 0
@@ -204,9 +204,9 @@ ctl spoke import-aws "$AWS_DATA/aws-bgp-reversed.xml" --name prod-x --cidr 10.7.
 expect_rc "spoke import-aws exits 0" 0
 expect_contains "spoke import-aws names the spoke" "$OUT" "Created spoke prod-x"
 expect_row "the VGW's first tunnel, its inside /30 from the document" "$OUT" \
-  '198\.51\.100\.11 +169\.254\.80\.144/30 .* set' "198.51.100.11  169.254.80.144/30 ... set"
-expect_row "the second tunnel" "$OUT" '198\.51\.100\.22 +169\.254\.172\.84/30 .* set' \
-  "198.51.100.22  169.254.172.84/30 ... set"
+  'hub-a +198\.51\.100\.11 +169\.254\.80\.144/30 .* set' "hub-a  198.51.100.11  169.254.80.144/30 ... set"
+expect_row "the second tunnel" "$OUT" 'hub-a +198\.51\.100\.22 +169\.254\.172\.84/30 .* set' \
+  "hub-a  198.51.100.22  169.254.172.84/30 ... set"
 ctl --json spoke show prod-x
 expect_contains "the VGW's ASN from the document" "$OUT" '"asn":64512'
 # Dry-run renders what live mode would load: the document's PSKs, each with its own tunnel.
@@ -229,7 +229,7 @@ ctl spoke import-aws "$AWS_DATA/aws-bgp-modified.xml" --name prod-x --update
 expect_rc "spoke import-aws --update exits 0" 0
 expect_contains "spoke import-aws --update names the spoke" "$OUT" "Updated spoke prod-x"
 expect_row "tunnel two moved to the document's new inside /30" "$OUT" \
-  '198\.51\.100\.22 +169\.254\.200\.8/30 .* set' "198.51.100.22  169.254.200.8/30 ... set"
+  'hub-a +198\.51\.100\.22 +169\.254\.200\.8/30 .* set' "hub-a  198.51.100.22  169.254.200.8/30 ... set"
 ctl --json spoke show prod-x
 expect_contains "the spoke keeps its CIDR" "$OUT" '"cidrs":["10.7.0.0/16"]'
 expect_contains "the spoke keeps its segment" "$OUT" '"segment":"prod"'

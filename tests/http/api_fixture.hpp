@@ -52,10 +52,9 @@ class ApiFixture : public ::testing::Test {
     if (pair_) {
       // hub-b, the pair's other hub, at 203.0.113.11 (10.0.0.11 in the VPC).
       options.validation.peer_hub = "hub-b";
-      options.validation.hub_addresses = {*Ipv4Address::parse("203.0.113.10"),
-                                          *Ipv4Address::parse("10.0.0.10"),
-                                          *Ipv4Address::parse("203.0.113.11"),
-                                          *Ipv4Address::parse("10.0.0.11")};
+      options.validation.hub_addresses = {
+          *Ipv4Address::parse("203.0.113.10"), *Ipv4Address::parse("10.0.0.10"),
+          *Ipv4Address::parse("203.0.113.11"), *Ipv4Address::parse("10.0.0.11")};
     }
     auto created = hub::Registry::create(store_, clock_, &hub_metrics_, std::move(options));
     ASSERT_TRUE(created.has_value());
@@ -82,8 +81,9 @@ class ApiFixture : public ::testing::Test {
   }
 
   http::HubInfo hubInfo() const {
-    http::HubInfo info{"hub-a", 65000, *Ipv4Address::parse("203.0.113.10"),
-                       *Ipv4Address::parse("10.0.0.10"), "test", "dry-run"};
+    http::HubInfo info{
+        "hub-a", 65000,    *Ipv4Address::parse("203.0.113.10"), *Ipv4Address::parse("10.0.0.10"),
+        "test",  "dry-run"};
     if (pair_) info.peer = http::HubInfo::Peer{"hub-b", *Ipv4Address::parse("203.0.113.11")};
     return info;
   }

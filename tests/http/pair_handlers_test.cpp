@@ -143,10 +143,10 @@ TEST_F(PairHandlers, TheOtherHubsAddressesAreNoSpokesOutsideAddress) {
 // ---- AWS: one document per hub --------------------------------------------------------------
 
 TEST_F(PairHandlers, TheSecondHubsDocumentAddsItsTunnelsToTheSpoke) {
-  ASSERT_EQ(xml(verb::post, "/v1/spokes/import/aws?name=prod-a&cidr=10.1.0.0/16",
-                fixture("aws-bgp.xml"))
-                .status,
-            201u);
+  ASSERT_EQ(
+      xml(verb::post, "/v1/spokes/import/aws?name=prod-a&cidr=10.1.0.0/16", fixture("aws-bgp.xml"))
+          .status,
+      201u);
   const auto before = registry_->snapshot()->spokes.at("prod-a")->tunnels;
   ASSERT_EQ(before.size(), 2u);
   EXPECT_EQ(before[0].hub, "hub-a");
@@ -193,13 +193,12 @@ TEST_F(PairHandlers, ADocumentForAnotherCustomerGatewayIsRefusedNamingBothHubs) 
 // ---- a site connects to both hubs -----------------------------------------------------------
 
 TEST_F(PairHandlers, ASitesConfigurationConnectsToBothHubs) {
-  ASSERT_EQ(
-      post(R"({"name": "site-1", "kind": "site", "cidrs": ["10.20.0.0/16"], "asn": 65010,)"
-           R"( "tunnels": [{"outside_ip": "198.51.100.20"}, {"outside_ip": "198.51.100.21"},)"
-           R"( {"hub": "hub-b", "outside_ip": "198.51.100.20"},)"
-           R"( {"hub": "hub-b", "outside_ip": "198.51.100.21"}]})")
-          .status,
-      201u);
+  ASSERT_EQ(post(R"({"name": "site-1", "kind": "site", "cidrs": ["10.20.0.0/16"], "asn": 65010,)"
+                 R"( "tunnels": [{"outside_ip": "198.51.100.20"}, {"outside_ip": "198.51.100.21"},)"
+                 R"( {"hub": "hub-b", "outside_ip": "198.51.100.20"},)"
+                 R"( {"hub": "hub-b", "outside_ip": "198.51.100.21"}]})")
+                .status,
+            201u);
   const auto response = call(verb::get, "/v1/spokes/site-1/config?format=strongswan");
   ASSERT_EQ(response.status, 200u) << response.body;
   const auto files = json(response).at("files").as_array();

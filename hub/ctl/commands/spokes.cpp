@@ -221,7 +221,8 @@ void SpokeAdd::setup(CLI::App& app) {
   auto* segment_option =
       app.add_option("--segment", segment, "segment (default: default)")->type_name("SEG");
   auto* tunnel_option =
-      app.add_option("--tunnel", tunnels, std::string(kTunnelForm) + "; one to four times, at most twice per hub")
+      app.add_option("--tunnel", tunnels,
+                     std::string(kTunnelForm) + "; one to four times, at most twice per hub")
           ->type_name("SPEC")
           ->allow_extra_args(false);
   auto* file_option = app.add_option("--file", file,

@@ -219,8 +219,7 @@ std::string encodeRecord(const peers::Spoke& spoke) {
   return json::serialize(encodeSpokeRecord(spoke));
 }
 
-std::expected<peers::Spoke, StoreError> decodeRecord(std::string_view name,
-                                                     std::string_view record,
+std::expected<peers::Spoke, StoreError> decodeRecord(std::string_view name, std::string_view record,
                                                      std::string_view local_hub) {
   auto corrupt = [&](std::string_view problem) {
     return std::unexpected(

@@ -624,9 +624,8 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
                                                       identity.st_ino, lock.release()));
 }
 
-SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements,
-                         std::string hub_name, fs::path path, dev_t device, ino_t inode,
-                         int lock_fd)
+SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, std::string hub_name,
+                         fs::path path, dev_t device, ino_t inode, int lock_fd)
     : db_(db),
       statements_(std::move(statements)),
       hub_name_(std::move(hub_name)),
@@ -873,8 +872,7 @@ std::expected<StoreContents, StoreError> SqliteStore::load() {
     StatementUse use(statements_->select_all);
     int rc = SQLITE_OK;
     while ((rc = use.step()) == SQLITE_ROW) {
-      auto spoke =
-          decodeRecord(use.columnText(0), use.columnUint(1), use.columnText(2), hub_name_);
+      auto spoke = decodeRecord(use.columnText(0), use.columnUint(1), use.columnText(2), hub_name_);
       if (!spoke) {
         return std::unexpected(spoke.error());
       }

@@ -481,8 +481,7 @@ TEST(PlannerPair, ASpokeOnlyOnTheOtherHubHasNoSessionHereButCountsInExports) {
   EXPECT_FALSE(p.owners.protocols.contains("th_vpc_b_1"));
   EXPECT_FALSE(p.owners.protocols.contains("th_static_c_static"));
   // vpc-a is sent vpc-b's route and static-c's CIDRs; vpc-b's own export plan exists too.
-  EXPECT_EQ(sent(p, "vpc-a"),
-            (std::vector<Ipv4Prefix>{pfx("10.2.0.0/16"), pfx("10.3.0.0/16")}));
+  EXPECT_EQ(sent(p, "vpc-a"), (std::vector<Ipv4Prefix>{pfx("10.2.0.0/16"), pfx("10.3.0.0/16")}));
   EXPECT_EQ(sent(p, "vpc-b"), (std::vector<Ipv4Prefix>{pfx("10.3.0.0/16")}));
 }
 

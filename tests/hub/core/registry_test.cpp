@@ -438,8 +438,8 @@ TEST_F(RegistryTest, RouteTagsAStoreCannotTakeAtLoadAreStoredWithTheNextChange) 
   old.name = "a";
   old.cidrs = {*Ipv4Prefix::parse("10.1.0.0/16")};
   old.asn = 64512;
-  old.tunnels = {
-      {*Ipv4Address::parse("198.51.100.10"), *Ipv4Prefix::parse("169.254.1.0/30"), "stored.key_0", "hub-a"}};
+  old.tunnels = {{*Ipv4Address::parse("198.51.100.10"), *Ipv4Prefix::parse("169.254.1.0/30"),
+                  "stored.key_0", "hub-a"}};
   old.generation = 1;
   ASSERT_TRUE(store_.create(old).has_value());
   store_.failNextWrites(1, StoreErrorCode::kUnavailable);

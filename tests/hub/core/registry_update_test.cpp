@@ -228,7 +228,9 @@ TEST(RegistrySubscribe, EverySubscriberSeesEveryPublishUntilItUnsubscribes) {
   spdlog::set_level(spdlog::level::off);
   fakes::MemoryStore store;
   fakes::ManualClock clock;
-  auto registry = std::move(*Registry::create(store, clock, nullptr, {}));
+  Registry::Options options;
+  options.validation.hub_name = "hub-a";
+  auto registry = std::move(*Registry::create(store, clock, nullptr, std::move(options)));
   std::vector<std::size_t> first;
   std::vector<std::size_t> second;
   auto one =

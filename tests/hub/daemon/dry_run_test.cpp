@@ -54,7 +54,9 @@ peers::SpokeDraft spoke(std::string name, std::string cidr, std::string remote,
 class DryRunDaemonTest : public ::testing::Test {
  protected:
   DryRunDaemonTest() {
-    registry_ = std::move(*Registry::create(store_, clock_, nullptr, Registry::Options{}));
+    Registry::Options options;
+    options.validation.hub_name = "hub-a";
+    registry_ = std::move(*Registry::create(store_, clock_, nullptr, std::move(options)));
   }
   fs::path root() const { return temp_ / "dry-run"; }
 
@@ -98,6 +100,7 @@ TEST_F(DryRunDaemonTest, AddingASpokeRendersItsFilesAndDeletingItRemovesThem) {
   options.plan.public_address = config.hub.public_ip;
   options.plan.local_as = config.hub.asn;
   options.plan.router_id = config.hub.public_ip;
+  options.plan.hub_name = config.hub.name;
   options.plan.segments = config.routing.segments;
   Reconciler reconciler(*registry_, *drivers.tunnel, *drivers.routing, drivers.forwarding.get(),
                         clock_, nullptr, options);

@@ -261,8 +261,10 @@ TEST(StoredSpoke, FromVersionThreeEveryTunnelNamesItsHub) {
 // Four tunnels, two on each hub, whatever this hub's pair configuration says now.
 TEST(StoredSpoke, RoundTripsTunnelsOnBothHubs) {
   Spoke spoke = fullVpcSpoke();
-  spoke.tunnels.push_back({addr("198.51.100.10"), pfx("169.254.21.0/30"), "TheThirdKey_3", "hub-b"});
-  spoke.tunnels.push_back({addr("198.51.100.12"), pfx("169.254.21.4/30"), "TheFourthKey_4", "hub-b"});
+  spoke.tunnels.push_back(
+      {addr("198.51.100.10"), pfx("169.254.21.0/30"), "TheThirdKey_3", "hub-b"});
+  spoke.tunnels.push_back(
+      {addr("198.51.100.12"), pfx("169.254.21.4/30"), "TheFourthKey_4", "hub-b"});
   auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke), "hub-c");
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
   EXPECT_EQ(*decoded, spoke);

@@ -1,7 +1,7 @@
 // The Store conformance suite: the rules every Store implementation keeps (revisions advance by
 // one per write, conditional writes, names, inside networks, outside addresses (per hub) and
-// route tags unique across spokes, nothing changed and no secret in the message when a write is refused). A
-// backend's test instantiates it with a class that opens an empty store:
+// route tags unique across spokes, nothing changed and no secret in the message when a write is
+// refused). A backend's test instantiates it with a class that opens an empty store:
 //   class MyBackend { public: static constexpr const char* kName = "My";
 //                     std::expected<std::unique_ptr<hub::Store>, hub::StoreError> open(); };
 //   INSTANTIATE_TYPED_TEST_SUITE_P(My, StoreConformanceTest, MyBackend);
@@ -74,7 +74,8 @@ inline Spoke vpcSpoke(std::string name = "prod-a") {
   spoke.cidrs = {prefix("10.1.0.0/16")};
   spoke.routing = peers::RoutingMode::kBgp;
   spoke.asn = 64512;
-  spoke.tunnels = {{address("198.51.100.10"), prefix("169.254.20.0/30"), "VpcSekr3tKey_1", "hub-a"}};
+  spoke.tunnels = {
+      {address("198.51.100.10"), prefix("169.254.20.0/30"), "VpcSekr3tKey_1", "hub-a"}};
   spoke.generation = 1;
   spoke.route_tag = 1;
   spoke.created_at = at(1795000000);
@@ -93,8 +94,9 @@ inline Spoke siteSpoke(std::string name = "branch-7") {
   spoke.preferred_hub = "hub-b";
   spoke.segment = "dev";
   // One tunnel on each hub of the pair.
-  spoke.tunnels = {{address("203.0.113.7"), prefix("169.254.30.4/30"), "SiteSekr3t.one_1", "hub-a"},
-                   {address("203.0.113.8"), prefix("169.254.30.8/30"), "SiteSekr3t.two_2", "hub-b"}};
+  spoke.tunnels = {
+      {address("203.0.113.7"), prefix("169.254.30.4/30"), "SiteSekr3t.one_1", "hub-a"},
+      {address("203.0.113.8"), prefix("169.254.30.8/30"), "SiteSekr3t.two_2", "hub-b"}};
   spoke.generation = 7;
   spoke.route_tag = 2;
   spoke.created_at = at(1795000000);

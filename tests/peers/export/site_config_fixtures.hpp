@@ -46,7 +46,8 @@ inline Spoke site(std::string_view extra, bool two_tunnels = true) {
   if (!request) return Spoke{};
   Spoke spoke = request->spoke;
   for (const auto& tunnel : request->tunnels) {
-    spoke.tunnels.push_back(Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk, tunnel.hub});
+    spoke.tunnels.push_back(
+        Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk, tunnel.hub});
   }
   return spoke;
 }

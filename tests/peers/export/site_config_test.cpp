@@ -15,9 +15,9 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <tuple>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -525,9 +525,10 @@ TEST(SiteConfigPair, StrongswanConnectsEveryTunnelToItsHub) {
   const auto& swanctl = find(config, ".conf")->content;
   EXPECT_NE(swanctl.find("to transit hubs \"hub-a\" (203.0.113.5) and \"hub-b\" (203.0.113.6)"),
             std::string::npos);
-  for (const auto& [conn, remote, if_id] :
-       {std::tuple{"hub-a-t1", "203.0.113.5", 1}, {"hub-a-t2", "203.0.113.5", 2},
-        {"hub-b-t1", "203.0.113.6", 3}, {"hub-b-t2", "203.0.113.6", 4}}) {
+  for (const auto& [conn, remote, if_id] : {std::tuple{"hub-a-t1", "203.0.113.5", 1},
+                                            {"hub-a-t2", "203.0.113.5", 2},
+                                            {"hub-b-t1", "203.0.113.6", 3},
+                                            {"hub-b-t2", "203.0.113.6", 4}}) {
     SCOPED_TRACE(conn);
     const auto at = swanctl.find(fmt::format("  {} {{\n", conn));
     ASSERT_NE(at, std::string::npos);
@@ -570,8 +571,8 @@ TEST(SiteConfigPair, AwsXmlIsOneDocumentPerHub) {
        {std::tuple{0, "203.0.113.5", std::array{kPsk1, kPsk2}},
         std::tuple{1, "203.0.113.6", std::array{kPskB1, kPskB2}}}) {
     const auto& document = config.files[static_cast<std::size_t>(file)];
-    EXPECT_EQ(document.path, file == 0 ? "transit-hub-site-1-hub-a.xml"
-                                       : "transit-hub-site-1-hub-b.xml");
+    EXPECT_EQ(document.path,
+              file == 0 ? "transit-hub-site-1-hub-a.xml" : "transit-hub-site-1-hub-b.xml");
     EXPECT_TRUE(document.secret);
     for (int keep = 1; keep <= 2; ++keep) {
       const auto parsed = parseAwsVpnConnection(onlyTunnel(document.content, keep));

@@ -61,9 +61,9 @@ constexpr const char* kVtysh = "/usr/bin/vtysh";
 
 TEST(SiteConfigTools, BirdParsesTheBgpFile) {
   if (!std::filesystem::exists(kBird)) GTEST_SKIP() << kBird << " is not installed";
-  for (const auto& [spoke, hubs] : {std::pair{bgpSite(), std::vector{hub()}},
-                                    std::pair{customSite(), std::vector{hub()}},
-                                    std::pair{pairSite(), pairHubs()}}) {
+  for (const auto& [spoke, hubs] :
+       {std::pair{bgpSite(), std::vector{hub()}}, std::pair{customSite(), std::vector{hub()}},
+        std::pair{pairSite(), pairHubs()}}) {
     TempDir dir;
     const auto config = renderSiteConfig(spoke, hubs, SiteConfigFormat::kStrongswan);
     const auto include =
@@ -78,9 +78,9 @@ TEST(SiteConfigTools, BirdParsesTheBgpFile) {
 
 TEST(SiteConfigTools, VtyshAcceptsTheFrrFile) {
   if (!std::filesystem::exists(kVtysh)) GTEST_SKIP() << kVtysh << " is not installed";
-  for (const auto& [spoke, hubs] : {std::pair{bgpSite(), std::vector{hub()}},
-                                    std::pair{customSite(), std::vector{hub()}},
-                                    std::pair{pairSite(), pairHubs()}}) {
+  for (const auto& [spoke, hubs] :
+       {std::pair{bgpSite(), std::vector{hub()}}, std::pair{customSite(), std::vector{hub()}},
+        std::pair{pairSite(), pairHubs()}}) {
     TempDir dir;
     const auto config = renderSiteConfig(spoke, hubs, SiteConfigFormat::kLibreswan);
     const auto file = dir.write("frr.conf", find(config, "frr/transit-hub-site-1.conf")->content);

@@ -568,7 +568,8 @@ TEST(ValidateSpokePair, InsideCidrsAreUniqueAcrossBothHubs) {
 }
 
 TEST(ValidateSpokePair, OutsideAddressMayBeNoAddressOfEitherHub) {
-  for (const std::string_view hub_address : {"203.0.113.1", "10.0.0.5", "203.0.113.2", "10.0.1.5"}) {
+  for (const std::string_view hub_address :
+       {"203.0.113.1", "10.0.0.5", "203.0.113.2", "10.0.1.5"}) {
     SCOPED_TRACE(hub_address);
     auto draft = fourTunnelDraft();
     (*draft.tunnels)[3].outside_ip = std::string(hub_address);

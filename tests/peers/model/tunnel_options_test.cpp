@@ -191,7 +191,8 @@ Spoke validSpoke(std::string_view kind, std::string_view options = "") {
   EXPECT_TRUE(request.has_value()) << request.error().field << ": " << request.error().message;
   Spoke spoke = request->spoke;
   for (const auto& tunnel : request->tunnels) {
-    spoke.tunnels.push_back(Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk, tunnel.hub});
+    spoke.tunnels.push_back(
+        Tunnel{tunnel.outside_ip, *tunnel.inside_cidr, *tunnel.psk, tunnel.hub});
   }
   return spoke;
 }

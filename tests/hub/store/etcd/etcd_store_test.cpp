@@ -69,7 +69,7 @@ std::string refusedTxn(int revision, const std::vector<std::string>& found) {
 
 constexpr std::string_view kSpokeKey = "/transit-hub/spokes/prod-a";
 constexpr std::string_view kInsideKey = "/transit-hub/claims/inside/169.254.20.0/30";
-constexpr std::string_view kOutsideKey = "/transit-hub/claims/outside/198.51.100.10";
+constexpr std::string_view kOutsideKey = "/transit-hub/claims/outside/hub-a/198.51.100.10";
 constexpr std::string_view kTagKey = "/transit-hub/claims/tag/1";
 constexpr std::string_view kStatusOk =
     R"({"header":{"revision":"3","member_id":"7"},"version":"3.4.23","leader":"7"})";
@@ -159,7 +159,7 @@ TEST_F(EtcdStoreTest, ARefusedCreateNamesWhatHeldFromItsFailureBranch) {
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, StoreErrorCode::kConflict);
   EXPECT_EQ(refused.error().message,
-            "tunnel outside address 198.51.100.10 is already used by spoke 'other'");
+            "tunnel outside address 198.51.100.10 (on hub hub-a) is already used by spoke 'other'");
   etcd_->answer(refusedTxn(12, {kv(kSpokeKey, record(vpcSpoke()), 3), "", "", ""}));
   refused = store_->create(vpcSpoke());
   ASSERT_FALSE(refused.has_value());
@@ -171,16 +171,17 @@ TEST_F(EtcdStoreTest, AClaimListedTwiceIsRefusedWithoutAsking) {
   spoke.tunnels[1].outside_ip = spoke.tunnels[0].outside_ip;
   const auto refused = store_->create(spoke);
   ASSERT_FALSE(refused.has_value());
-  EXPECT_EQ(refused.error().message,
-            fmt::format("tunnel outside address {} is listed twice in spoke 'spoke-0001'",
-                        spoke.tunnels[0].outside_ip.toString()));
+  EXPECT_EQ(
+      refused.error().message,
+      fmt::format("tunnel outside address {} (on hub hub-a) is listed twice in spoke 'spoke-0001'",
+                  spoke.tunnels[0].outside_ip.toString()));
   EXPECT_TRUE(etcd_->calls().empty());
 }
 
 TEST_F(EtcdStoreTest, ReplaceGuardsOnWhatItReadAndMovesItsClaims) {
   Spoke moved = vpcSpoke();
   moved.tunnels[0] = {store_test::address("198.51.100.11"), prefix("169.254.21.0/30"),
-                      "MovedSekr3t_1"};
+                      "MovedSekr3t_1", "hub-a"};
   moved.generation = 2;
   etcd_->answer(rangeAnswer(8, {kv(kSpokeKey, record(vpcSpoke()), 7)}));
   etcd_->answer(R"({"header":{"revision":"9"},"succeeded":true})");
@@ -195,12 +196,12 @@ TEST_F(EtcdStoreTest, ReplaceGuardsOnWhatItReadAndMovesItsClaims) {
   EXPECT_EQ(guards[0].key, kSpokeKey);
   EXPECT_EQ(guards[0].number, "7");
   EXPECT_EQ(guards[1].key, "/transit-hub/claims/inside/169.254.21.0/30");
-  EXPECT_EQ(guards[2].key, "/transit-hub/claims/outside/198.51.100.11");
+  EXPECT_EQ(guards[2].key, "/transit-hub/claims/outside/hub-a/198.51.100.11");
   // The route tag it keeps is neither guarded nor written again.
   EXPECT_EQ(ops(calls[1].body, "success"),
             (std::vector<std::string>{fmt::format("put {}={}", kSpokeKey, record(moved)),
                                       "put /transit-hub/claims/inside/169.254.21.0/30=prod-a",
-                                      "put /transit-hub/claims/outside/198.51.100.11=prod-a",
+                                      "put /transit-hub/claims/outside/hub-a/198.51.100.11=prod-a",
                                       fmt::format("delete {}", kInsideKey),
                                       fmt::format("delete {}", kOutsideKey)}));
 }

@@ -302,7 +302,8 @@ PRAGMA user_version = 2;
       record["v"] = 2;
       for (auto& tunnel : record.at("tunnels").as_array()) tunnel.as_object().erase("hub");
       std::string text = boost::json::serialize(record);
-      for (std::size_t at = text.find('\''); at != std::string::npos; at = text.find('\'', at + 2)) {
+      for (std::size_t at = text.find('\''); at != std::string::npos;
+           at = text.find('\'', at + 2)) {
         text.insert(at, 1, '\'');
       }
       raw.exec(fmt::format("INSERT INTO spokes VALUES('{}', {}, {}, '{}')", spoke.name,
