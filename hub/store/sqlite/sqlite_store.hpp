@@ -32,6 +32,10 @@ namespace transit::hub {
 struct SqliteStoreOptions {
   // How long a write waits for a lock held by another connection before failing kUnavailable.
   std::chrono::milliseconds busy_timeout{5000};
+  // Read the database and never write it (transit-hubd --migrate-store): the file must exist at
+  // the latest schema version; nothing is created, chmod-ed, migrated or switched to WAL; a
+  // shared lock (refused while a transit-hubd holds the file); every write fails kUnavailable.
+  bool read_only = false;
 };
 
 class SqliteStore final : public Store {
@@ -86,7 +90,8 @@ class SqliteStore final : public Store {
   std::filesystem::path path_;
   dev_t device_;  // identity of the opened database file, for check()
   ino_t inode_;
-  int lock_fd_;  // holds flock(LOCK_EX) on the database file: one process per store
+  int lock_fd_;             // holds flock(LOCK_EX) on the database file: one process per store
+  bool read_only_ = false;  // SqliteStoreOptions::read_only
 };
 
 }  // namespace transit::hub
