@@ -37,14 +37,18 @@ http PUT /v1/spokes/prod-c "${AUTH[@]}" -H 'Content-Type: application/json' \
        "tunnels": [{"outside_ip": "198.51.100.30"}]}'
 expect_eq "the SQLite hub replaces prod-c (generation 2)" 200 "$STATUS"
 
-# snapshot URL FILE: every spoke and the site config of site-b, as that hub serves them.
+# snapshot URL FILE: every spoke (without its reconcile status, which is this hub's own) and the
+# site config of site-b, as that hub serves them.
 snapshot() {
   local name
   : >"$2"
   for name in prod-a site-b prod-c; do
     HUB_URL=$1 http GET "/v1/spokes/$name" "${AUTH[@]}"
     [[ "$STATUS" == 200 ]] || fail "GET /v1/spokes/$name on $1 (expected 200, got $STATUS)"
-    echo "$BODY" >>"$2"
+    python3 -c 'import json, sys
+d = json.load(sys.stdin)
+d.pop("status")
+print(json.dumps(d, sort_keys=True))' <<<"$BODY" >>"$2"
   done
   HUB_URL=$1 http GET "/v1/spokes/site-b/config?format=strongswan" "${AUTH[@]}"
   [[ "$STATUS" == 200 ]] || fail "GET site-b's site config on $1 (expected 200, got $STATUS)"

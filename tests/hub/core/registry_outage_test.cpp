@@ -95,6 +95,8 @@ TEST_F(RegistryOutage, AFailedReloadPublishesNothingAndTheHubSaysItIsStale) {
   EXPECT_EQ(gauge(prometheus, "transit_hub_store_up"), 1);
   EXPECT_EQ(gauge(prometheus, "transit_hub_store_revision"), 2);
 
+  ASSERT_TRUE(eventually([&] { return b->snapshot()->spokes.size() == 2; }));  // b followed
+
   // The store stops answering reads; the other hub's write (it got through) is noticed by hub
   // a, whose reload fails.
   Publishes published(*a);

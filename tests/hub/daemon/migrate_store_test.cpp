@@ -3,6 +3,7 @@
 // (nothing after a complete run), and nothing it reports shows a PSK.
 #include "hub/daemon/migrate_store.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
