@@ -210,18 +210,16 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("transit-hubd ") + TRANSIT_HUB_VERSION);
   CLI11_PARSE(app, argc, argv);
 
+  if (migrate_store && from_sqlite.empty()) {
+    fmt::print(stderr, "transit-hubd: --migrate-store needs --from-sqlite PATH\n");
+    return kExitConfig;
+  }
   auto config = hub::loadConfig(config_path);
   if (!config) {
     fmt::print(stderr, "transit-hubd: {}: {}\n", config_path, config.error().toString());
     return kExitConfig;
   }
-  if (migrate_store) {
-    if (from_sqlite.empty()) {
-      fmt::print(stderr, "transit-hubd: --migrate-store needs --from-sqlite PATH\n");
-      return kExitConfig;
-    }
-    return migrate(*config, from_sqlite);
-  }
+  if (migrate_store) return migrate(*config, from_sqlite);
   if (check) {
     fmt::print("transit-hubd: {}: configuration is valid (hub {}, {} listener(s), {} token(s))\n",
                config_path, config->hub.name, config->api.listen.size(), config->api.tokens.size());
