@@ -71,6 +71,13 @@ asio::awaitable<Response> Api::handle(Request request, bool operational_open) {
   metrics_.observe(route_label, method, response.status, elapsed.count());
   if (route_label.starts_with("/v1/")) {
     response.headers.emplace_back("Cache-Control", "no-store");
+    // A read answered from a state the store may have moved past says so (not to a caller
+    // that did not authenticate: it learns nothing of the hub).
+    if (request.method == verb::get && response.status != 401) {
+      if (const auto view = context_.registry.storeView(); !view.current) {
+        response.headers.emplace_back(std::string(kStaleHeader), staleHeaderValue(view));
+      }
+    }
   }
   spdlog::debug("{} {} -> {} ({:.3f} ms)", method, route_label, response.status,
                 elapsed.count() * 1e3);
@@ -121,6 +128,14 @@ asio::awaitable<Response> Api::dispatch(const Request& request, bool operational
                             "token '" + token->name + "' has the read role; this needs admin");
   }
 
+  // Started during a store outage and not loaded yet: the empty state means "not known", so the
+  // reads that would show it answer 503 (/v1/hub says why; writes get the registry's 503).
+  if (request.method == verb::get && route->pattern != "/v1/hub" &&
+      route->pattern != "/v1/openapi.yaml" && route->pattern.starts_with("/v1/")) {
+    if (const auto view = context_.registry.storeView(); !view.loaded) {
+      co_return notLoadedResponse(view, context_.registry.storeDescription());
+    }
+  }
   co_return co_await route->handler(request, *params, context_);
 }
 

@@ -1,6 +1,11 @@
 #include "http/codec/responses.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
+#include <chrono>
+
+#include "peers/model/spoke_json.hpp"
 
 namespace transit::http {
 namespace json = boost::json;
@@ -14,6 +19,41 @@ Response jsonResponse(unsigned status, const json::value& body) {
 }
 
 std::string etag(std::uint64_t generation) { return "\"" + std::to_string(generation) + "\""; }
+
+namespace {
+
+std::string sinceText(const hub::StoreView& view) {
+  return view.since ? peers::formatTimestamp(
+                          std::chrono::time_point_cast<std::chrono::seconds>(*view.since))
+                    : std::string("-");
+}
+
+}  // namespace
+
+std::string staleHeaderValue(const hub::StoreView& view) {
+  return fmt::format("store unavailable since {}; revision {}", sinceText(view), view.revision);
+}
+
+json::object storeJson(const hub::StoreView& view, std::string_view location) {
+  json::object store{
+      {"location", location},
+      {"state", view.current ? "current" : "stale"},
+      {"loaded", view.loaded},
+      {"revision", view.revision},
+  };
+  store["since"] = view.current ? json::value(nullptr) : json::value(sinceText(view));
+  store["reason"] = view.current ? json::value(nullptr) : json::value(view.reason);
+  return store;
+}
+
+Response notLoadedResponse(const hub::StoreView& view, std::string_view location) {
+  Response r = errorResponse(
+      503, "unavailable",
+      fmt::format("the hub has not read its store yet: {} is unavailable since {} ({})", location,
+                  sinceText(view), view.reason));
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
 
 Response errorResponse(unsigned status, std::string_view code, std::string_view message,
                        std::string_view field) {

@@ -4,6 +4,7 @@
 // refusals), Api (401/404/405) and the server (413/431/400 before a request reaches Api).
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <string>
@@ -30,5 +31,18 @@ Response hubErrorResponse(const hub::HubError& e);
 
 // The ETag of a spoke generation: "3" (quoted).
 std::string etag(std::uint64_t generation);
+
+// While the hub's view of its store is stale (hub::StoreView), every /v1 GET answer carries
+//   Transit-Hub-Stale: store unavailable since 2026-11-26T06:30:00Z; revision 42
+// (when it became stale, in UTC, and the store revision the answer reflects).
+inline constexpr std::string_view kStaleHeader = "Transit-Hub-Stale";
+std::string staleHeaderValue(const hub::StoreView& view);
+
+// /v1/hub's "store": {"location", "state": "current"|"stale", "loaded", "since", "revision",
+// "reason"}; `location` is the store's description ("etcd:http://10.0.1.5:2379/transit-hub/").
+boost::json::object storeJson(const hub::StoreView& view, std::string_view location);
+
+// 503 for a /v1 read while the store has never been read (the hub started during an outage).
+Response notLoadedResponse(const hub::StoreView& view, std::string_view location);
 
 }  // namespace transit::http

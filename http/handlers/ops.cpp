@@ -16,20 +16,21 @@ Response getHub(const Request& /*request*/, const PathParams& /*params*/, Handle
   const auto state = context.registry.snapshot();
   const auto checks = context.health.evaluate();
   const auto& hub = context.hub;
-  return jsonResponse(200,
-                      json::object{
-                          {"name", hub.name},
-                          {"asn", hub.asn},
-                          {"public_ip", hub.public_ip.toString()},
-                          {"local_ip", hub.local_ip.toString()},
-                          {"version", hub.version},
-                          {"drivers_mode", hub.drivers_mode},
-                          {"store", context.registry.storeDescription()},
-                          {"revision", state->revision},
-                          {"spokes", json::object{{"vpc", state->count(peers::SpokeKind::kVpc)},
-                                                  {"site", state->count(peers::SpokeKind::kSite)}}},
-                          {"ready", hub::Health::ready(checks)},
-                      });
+  return jsonResponse(
+      200,
+      json::object{
+          {"name", hub.name},
+          {"asn", hub.asn},
+          {"public_ip", hub.public_ip.toString()},
+          {"local_ip", hub.local_ip.toString()},
+          {"version", hub.version},
+          {"drivers_mode", hub.drivers_mode},
+          {"store", storeJson(context.registry.storeView(), context.registry.storeDescription())},
+          {"revision", state->revision},
+          {"spokes", json::object{{"vpc", state->count(peers::SpokeKind::kVpc)},
+                                  {"site", state->count(peers::SpokeKind::kSite)}}},
+          {"ready", hub::Health::ready(checks)},
+      });
 }
 
 Response openApi(const Request& /*request*/, const PathParams& /*params*/,

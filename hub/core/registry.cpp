@@ -7,6 +7,8 @@
 #include <future>
 #include <utility>
 
+#include "peers/model/spoke_json.hpp"
+
 namespace transit::hub {
 namespace {
 
@@ -37,18 +39,26 @@ std::expected<std::unique_ptr<Registry>, HubError> Registry::create(Store& store
                                                                     RegistryRecorder* metrics,
                                                                     Options options) {
   auto contents = store.load();
-  if (!contents) {
+  if (!contents && contents.error().code != StoreErrorCode::kUnavailable) {
     return std::unexpected(error(
         ErrorCode::kUnavailable, "",
         fmt::format("cannot load the store ({}): {}", store.describe(), contents.error().message)));
   }
   std::unique_ptr<Registry> registry(new Registry(store, clock, metrics, std::move(options)));
-  if (auto refused = registry->adopt(std::move(*contents))) return std::unexpected(*refused);
-  registry->allocateMissingRouteTags();
+  if (contents) {
+    if (auto refused = registry->adopt(std::move(*contents))) return std::unexpected(*refused);
+    registry->allocateMissingRouteTags();
+    registry->view_.revision = registry->revision_;
+  } else {
+    // The store is down (etcd unreachable or without quorum): start with nothing known, and
+    // load as soon as it answers. Nothing is reconciled from the unloaded state.
+    registry->view_.loaded = false;
+    registry->markStale(contents.error().message);
+  }
   registry->publish();
-  registry->writer_ = std::thread([r = registry.get()] { r->writerLoop(); });
   // Another writer's change (the pair's other hub) reaches this registry as a reload on the
-  // writer thread; the hub's own writes are known by their revision and reload nothing.
+  // writer thread; the hub's own writes are known by their revision and reload nothing. Set up
+  // before the writer starts, which reads watch_.
   registry->watch_ = store.watch([r = registry.get()](std::uint64_t revision) {
     {
       std::lock_guard lock(r->queue_mutex_);
@@ -56,6 +66,7 @@ std::expected<std::unique_ptr<Registry>, HubError> Registry::create(Store& store
     }
     r->queue_cv_.notify_one();
   });
+  registry->writer_ = std::thread([r = registry.get()] { r->writerLoop(); });
   return registry;
 }
 
@@ -87,7 +98,8 @@ std::optional<HubError> Registry::adopt(StoreContents contents) {
 bool Registry::refresh() {
   auto contents = store_.load();
   if (!contents) {
-    spdlog::warn("cannot reload the store after a refused write: {}", contents.error().message);
+    spdlog::debug("cannot reload the store: {}", contents.error().message);
+    markStale(contents.error().message);
     return false;
   }
   // Kept to put back if what the store holds cannot be indexed (the hub keeps serving the state
@@ -99,8 +111,17 @@ bool Registry::refresh() {
     StoreContents previous{revision, {}};
     for (const auto& [name, spoke] : spokes) previous.spokes.push_back(*spoke);
     adopt(std::move(previous));
+    markStale(fmt::format("the store holds spokes that clash: {}", refused->message));
     return false;
   }
+  if (!view_.loaded) {  // the first load, late: the hub started while the store was down
+    allocateMissingRouteTags();
+    spdlog::info("loaded {} spoke(s) from {} (revision {})", spokes_.size(), store_.describe(),
+                 revision_);
+  }
+  std::lock_guard lock(health_mutex_);
+  view_.revision = revision_;
+  view_.loaded = true;
   return true;
 }
 
@@ -172,6 +193,11 @@ Registry::StoreHealth Registry::storeHealth() const {
   return store_health_;
 }
 
+StoreView Registry::storeView() const {
+  std::lock_guard lock(health_mutex_);
+  return view_;
+}
+
 Registry::Subscription Registry::subscribe(PublishCallback callback) {
   return published_.subscribe(std::move(callback));
 }
@@ -218,30 +244,123 @@ void Registry::writerLoop() {
   for (;;) {
     std::deque<Pending> batch;
     std::uint64_t changed = 0;
+    bool woken = true;
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty() || store_changed_ != 0; });
-      if (queue_.empty() && store_changed_ == 0) {
+      auto work = [this] { return stopping_ || !queue_.empty() || store_changed_ != 0; };
+      if (view_.current) {
+        queue_cv_.wait(lock, work);
+      } else {
+        // Stale: try to catch up every catch_up_interval even if nothing happens.
+        woken = queue_cv_.wait_for(lock, options_.catch_up_interval, work);
+      }
+      if (woken && queue_.empty() && store_changed_ == 0) {
         return;  // stopping, and everything queued has been answered
       }
       batch.swap(queue_);
       changed = std::exchange(store_changed_, 0);
     }
     // Another writer's change first, so the commands are staged on what is stored.
-    if (changed != 0) followStore(changed);
+    if (changed != 0) {
+      followStore(changed);
+    } else if (!woken) {
+      catchUp();
+    }
     if (!batch.empty()) runBatch(batch);
   }
 }
 
 void Registry::followStore(std::uint64_t revision) {
-  if (revision != kUnknownRevision && revision <= seen_revision_) return;  // all of it seen
-  if (refresh()) {
-    spdlog::debug("followed the store to revision {}", revision_);
-    publish();
+  if (view_.current && revision != kUnknownRevision && revision <= seen_revision_) {
+    return;  // all of it seen
   }
+  if (catchUp()) spdlog::debug("followed the store to revision {}", revision_);
+}
+
+bool Registry::catchUp() {
+  if (!refresh()) {
+    reportView();  // the seconds it has been stale
+    return false;
+  }
+  // A reload while the watch is cut is right now, but later changes would not be heard: the
+  // view stays stale (and reloads every catch_up_interval) until the watch follows again.
+  if (auto cut = watch_ ? watch_->cut() : std::nullopt) {
+    markStale(*cut);
+  } else {
+    markCurrent();
+  }
+  const auto last = published_.latest();
+  if (last == nullptr || last->revision != revision_ || !last->loaded) publish();
+  return true;
+}
+
+void Registry::markStale(std::string reason) {
+  {
+    std::lock_guard lock(health_mutex_);
+    if (view_.current) {
+      view_.current = false;
+      view_.since = clock_.now();
+      spdlog::warn(
+          "the store {} is unavailable: {}; every tunnel and route stays as it is, reads serve "
+          "revision {} and writes answer 503 until the hub catches up",
+          store_.describe(), reason, view_.revision);
+    } else if (reason != view_.reason) {
+      spdlog::info("the store {} is still unavailable: {}", store_.describe(), reason);
+    }
+    view_.reason = std::move(reason);
+  }
+  reportView();
+}
+
+void Registry::markCurrent() {
+  {
+    std::lock_guard lock(health_mutex_);
+    if (!view_.current) {
+      const auto stale = std::chrono::duration_cast<std::chrono::seconds>(
+          clock_.now() - view_.since.value_or(clock_.now()));
+      spdlog::info("caught up with the store {} at revision {} after {} s stale", store_.describe(),
+                   revision_, stale.count());
+    }
+    view_.current = true;
+    view_.since.reset();
+    view_.reason.clear();
+    view_.revision = revision_;
+  }
+  reportView();
+}
+
+void Registry::reportView() {
+  if (metrics_ == nullptr) return;
+  const StoreView view = storeView();
+  double stale_seconds = 0;
+  if (!view.current && view.since) {
+    stale_seconds =
+        std::max(0.0, std::chrono::duration<double>(clock_.now() - *view.since).count());
+  }
+  metrics_->storeView(view.current, view.revision, stale_seconds);
+}
+
+HubError Registry::staleRefusal() const {
+  const StoreView view = storeView();
+  return error(
+      ErrorCode::kUnavailable, "",
+      fmt::format("the store could not write, nothing changed: the store {} is unavailable since "
+                  "{} ({}); the hub serves the last state it read (revision {})",
+                  store_.describe(),
+                  peers::formatTimestamp(std::chrono::time_point_cast<std::chrono::seconds>(
+                      view.since.value_or(clock_.now()))),
+                  view.reason, view.revision));
 }
 
 void Registry::runBatch(std::deque<Pending>& batch) {
+  // Stale: catch up first, so the commands are staged on what is stored; a store that cannot
+  // even be read cannot take the writes either, and nothing is staged on an old state.
+  if (!view_.current && !catchUp()) {
+    const HubError refusal = staleRefusal();
+    spdlog::debug("{} command(s) answered 503: the store is unavailable", batch.size());
+    for (auto& pending : batch) pending.completion(std::unexpected(refusal));
+    return;
+  }
   std::vector<Result> results(batch.size());
   std::vector<std::size_t> todo(batch.size());
   for (std::size_t i = 0; i < todo.size(); ++i) todo[i] = i;
@@ -627,6 +746,7 @@ HubError Registry::storeFailed(const StoreError& failure) {
     std::lock_guard lock(health_mutex_);
     store_health_ = StoreHealth{false, failure.message};
   }
+  if (failure.code == StoreErrorCode::kUnavailable) markStale(failure.message);
   return error(ErrorCode::kUnavailable, "",
                fmt::format("the store could not write, nothing changed: {}", failure.message));
 }
@@ -637,6 +757,7 @@ void Registry::storeSucceeded(std::uint64_t revision) {
   if (revision == seen_revision_ + 1) seen_revision_ = revision;
   if (metrics_ != nullptr) metrics_->storeWrite(true);
   std::lock_guard lock(health_mutex_);
+  view_.revision = std::max(view_.revision, revision);
   if (!store_health_.ok) {
     spdlog::info("store writes work again");
     store_health_ = StoreHealth{};
@@ -646,6 +767,7 @@ void Registry::storeSucceeded(std::uint64_t revision) {
 void Registry::publish() {
   auto state = std::make_shared<DesiredState>();
   state->revision = revision_;
+  state->loaded = view_.loaded;
   state->spokes = spokes_;
   for (const auto& [name, spoke] : state->spokes) {
     ++(spoke->kind == peers::SpokeKind::kVpc ? state->vpc_spokes : state->site_spokes);
@@ -655,6 +777,7 @@ void Registry::publish() {
                         state->count(peers::SpokeKind::kSite));
   }
   published_.publish(std::move(state));
+  reportView();
 }
 
 }  // namespace transit::hub

@@ -36,11 +36,23 @@
 // DesiredState on the writer thread (the reconciler; the dashboard and the pair's watch next),
 // transit_hub_spokes and transit_hub_store_writes_total
 // through a RegistryRecorder (hub/metrics/hub_metrics.hpp), and the store's health for /readyz.
+//
+// Store outages: the registry knows whether its view of the store is current (storeView()). It
+// turns stale when a write fails kUnavailable, when a reload fails, or when the store's watch is
+// cut; a stale registry keeps every spoke it has (a failed reload never publishes anything, so
+// the reconciler keeps every tunnel and route as it is), answers every command 503 without
+// writing while the store cannot be read, and tries to catch up (reload from the store) every
+// catch_up_interval and on every notice from the watch. The first successful reload (with the
+// watch following again) makes it current and publishes what the other writer changed
+// meanwhile. A registry whose first load found the store unavailable starts unloaded: it
+// publishes an empty state marked not loaded, which the daemon must not reconcile, and loads as
+// soon as the store answers.
 #pragma once
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -74,6 +86,22 @@ class RegistryRecorder {
   virtual ~RegistryRecorder() = default;
   virtual void setSpokes(std::size_t vpc, std::size_t site) = 0;  // after each publish
   virtual void storeWrite(bool ok) = 0;                           // after each store write
+  // After each change of the view of the store and at each catch-up attempt while stale: whether
+  // it is current, the last store revision seen, and the seconds since it became stale (0 when
+  // current).
+  virtual void storeView(bool current, std::uint64_t revision, double stale_seconds) = 0;
+};
+
+// How current the registry's view of the store is (Registry::storeView()).
+struct StoreView {
+  bool current = true;  // false: stale, the store may hold changes the hub has not seen
+  // false: the store has never been read (the hub started during an outage); the published
+  // state is empty because nothing is known, and nothing may be reconciled from it.
+  bool loaded = true;
+  // When the view became stale (wall time); unset while current.
+  std::optional<std::chrono::system_clock::time_point> since;
+  std::uint64_t revision = 0;  // the last store revision the registry saw
+  std::string reason;          // why it is stale: the store's error (never a secret); "" if current
 };
 
 enum class ErrorCode {
@@ -94,6 +122,9 @@ struct HubError {
 struct DesiredState {
   using SpokeMap = std::map<std::string, std::shared_ptr<const peers::Spoke>, std::less<>>;
   std::uint64_t revision = 0;  // the store's revision this state was read from or written at
+  // false: the store has never been read (StoreView::loaded); the empty state stands for "not
+  // known", so nothing may be reconciled from it.
+  bool loaded = true;
   SpokeMap spokes;
   std::size_t vpc_spokes = 0;
   std::size_t site_spokes = 0;
@@ -113,10 +144,14 @@ class Registry {
   struct Options {
     peers::ValidationContext validation;
     PskSource psk_source = peers::generatePsk;
+    // While stale, how often the writer tries to catch up with the store (a reload).
+    std::chrono::milliseconds catch_up_interval{1000};
   };
 
-  // Loads every spoke from the store and starts the writer thread. Fails if the store cannot be
-  // read or holds spokes that clash with each other.
+  // Loads every spoke from the store and starts the writer thread. Fails if the store holds
+  // records it cannot decode (kCorrupt) or spokes that clash with each other. A store that is
+  // unavailable (kUnavailable) is not a failure: the registry starts unloaded and stale
+  // (StoreView) and loads once the store answers.
   static std::expected<std::unique_ptr<Registry>, HubError> create(Store& store, const Clock& clock,
                                                                    RegistryRecorder* metrics,
                                                                    Options options);
@@ -134,6 +169,9 @@ class Registry {
   // The store's check() and the outcome of the last write; any thread.
   StoreHealth storeHealth() const;
   std::string storeDescription() const { return store_.describe(); }
+  // Whether the registry's view of the store is current, since when it is not, and why; any
+  // thread.
+  StoreView storeView() const;
   // Commands waiting for the writer thread (diagnostics and tests).
   std::size_t queuedCommands() const;
 
@@ -256,12 +294,20 @@ class Registry {
   // Replaces the working state with `contents` (start-up, and refresh()); an error when two
   // stored spokes clash.
   std::optional<HubError> adopt(StoreContents contents);
-  // Reloads the working state from the store after another writer won a race; false (the state
-  // unchanged) when the store cannot be read or holds clashing spokes.
+  // Reloads the working state from the store; on failure (the store cannot be read or holds
+  // clashing spokes) the state is unchanged and the view turns stale with the reason.
   bool refresh();
   // The store says it changed up to `revision` (kUnknownRevision: it may have missed changes):
   // reload and publish unless this registry has seen that revision (its own writes).
   void followStore(std::uint64_t revision);
+  // While stale: reload and publish; current again when that worked and the watch follows.
+  bool catchUp();
+  // The view of the store turns stale (or stays so, with a new reason) / current.
+  void markStale(std::string reason);
+  void markCurrent();
+  void reportView();
+  // The answer to every command while the store cannot be read: 503, nothing written.
+  HubError staleRefusal() const;
   Staged stage(const CreateCommand& command);
   Staged stage(const ReplaceCommand& command);
   Staged stage(const RemoveCommand& command);
@@ -315,6 +361,7 @@ class Registry {
   Publisher<DesiredState> published_;  // snapshot() and the subscribers
   mutable std::mutex health_mutex_;
   StoreHealth store_health_;
+  StoreView view_;  // guarded by health_mutex_; changed on the writer thread
 
   // The writer's queue.
   mutable std::mutex queue_mutex_;

@@ -372,10 +372,35 @@ std::expected<std::string, std::string> renderHub(const json::value& body) {
   if (!body.is_object()) {
     return std::unexpected("the body is not a hub object");
   }
-  static constexpr std::array<std::string_view, 10> kKnown = {
+  static constexpr std::array<std::string_view, 6> kBefore = {
+      "name", "asn", "public_ip", "local_ip", "version", "drivers_mode"};
+  static constexpr std::array<std::string_view, 3> kAfter = {"revision", "spokes", "ready"};
+  static constexpr std::array<std::string_view, 10> kSkip = {
       "name",         "asn",   "public_ip", "local_ip", "version",
       "drivers_mode", "store", "revision",  "spokes",   "ready"};
-  return renderKeyValues(body.as_object(), kKnown, {});
+  const auto& hub = body.as_object();
+  std::string out;
+  for (const auto key : kBefore) {
+    out += std::string(key) + ": " + displayValue(member(hub, key)) + "\n";
+  }
+  // "store: etcd:http://10.0.1.5:2379/transit-hub/ (current, revision 12)", or while the hub's
+  // view of it is stale "... (STALE since 2026-11-26T06:30:00Z, revision 12: why)". A hub
+  // older than the store object sends the location alone.
+  const auto* store = member(hub, "store");
+  if (store != nullptr && store->is_object()) {
+    const auto& s = store->as_object();
+    const bool stale = displayValue(member(s, "state")) == "stale";
+    out += "store: " + displayValue(member(s, "location")) + " (" +
+           (stale ? "STALE since " + displayValue(member(s, "since")) + ", " : "current, ") +
+           "revision " + displayValue(member(s, "revision")) +
+           (stale ? ": " + displayValue(member(s, "reason")) : "") + ")\n";
+  } else {
+    out += "store: " + displayValue(store) + "\n";
+  }
+  for (const auto key : kAfter) {
+    out += std::string(key) + ": " + displayValue(member(hub, key)) + "\n";
+  }
+  return out + renderKeyValues(hub, {}, kSkip);  // keys this CLI does not know, last
 }
 
 std::expected<std::string, std::string> renderRoutes(const json::value& body) {

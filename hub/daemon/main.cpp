@@ -5,6 +5,9 @@
 //
 //   transit-hubd --config FILE           run the hub
 //   transit-hubd --check --config FILE   validate the configuration and exit (0 when valid)
+//   transit-hubd --migrate-store --from-sqlite DB --config FILE
+//                                        copy a single hub's SQLite registry into the etcd
+//                                        store FILE names (migrate_store.hpp), then exit
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
@@ -17,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 
 #include "http/api.hpp"
 #include "http/api_metrics.hpp"
@@ -27,12 +31,14 @@
 #include "hub/core/reconciler.hpp"
 #include "hub/core/registry.hpp"
 #include "hub/daemon/drivers.hpp"
+#include "hub/daemon/migrate_store.hpp"
 #include "hub/daemon/readiness.hpp"
 #include "hub/daemon/shutdown.hpp"
 #include "hub/daemon/store_factory.hpp"
 #include "hub/daemon/wiring.hpp"
 #include "hub/metrics/hub_metrics.hpp"
 #include "hub/metrics/reconciler_metrics.hpp"
+#include "hub/store/sqlite/sqlite_store.hpp"
 
 namespace {
 
@@ -68,8 +74,14 @@ int run(const hub::Config& config) {
     return kExitRuntime;
   }
   const auto initial = (*registry)->snapshot();
-  spdlog::info("loaded {} spoke(s) from {} (revision {})", initial->spokes.size(),
-               (*store)->describe(), initial->revision);
+  if (initial->loaded) {
+    spdlog::info("loaded {} spoke(s) from {} (revision {})", initial->spokes.size(),
+                 (*store)->describe(), initial->revision);
+  } else {
+    // Serve /healthz and /readyz (not ready) and retry; pluto and BIRD keep what they run.
+    spdlog::warn("the store {} cannot be read yet ({}); nothing is reconciled until it is",
+                 (*store)->describe(), (*registry)->storeView().reason);
+  }
 
   // The drivers (live, or dry-run into drivers.dry_run_dir) and the reconciler that makes the
   // daemons match the registry.
@@ -82,9 +94,22 @@ int run(const hub::Config& config) {
   auto reconciler = std::make_unique<hub::Reconciler>(
       **registry, *drivers->tunnel, *drivers->routing, drivers->forwarding.get(), clock,
       reconciler_metrics.get(), hub::reconcilerOptions(config));
-  auto reconciler_subscription =
-      (*registry)->subscribe([r = reconciler.get()](const auto&, auto) { r->wake(); });
-  reconciler->start();
+  // The reconciler starts from the first loaded state: a hub started while the store is down
+  // must not make pluto and BIRD match "no spokes" (that would tear every tunnel down).
+  std::mutex reconciler_mutex;
+  bool reconciler_started = false;  // guarded by reconciler_mutex
+  auto startReconciler = [&](const hub::DesiredState& state) {
+    std::lock_guard lock(reconciler_mutex);
+    if (reconciler_started) {
+      reconciler->wake();
+    } else if (state.loaded) {
+      reconciler->start();
+      reconciler_started = true;
+    }
+  };
+  auto reconciler_subscription = (*registry)->subscribe(
+      [&startReconciler](const auto& state, auto) { startReconciler(*state); });
+  startReconciler(*(*registry)->snapshot());
 
   // Readiness: the store takes writes, the daemons answer, and a first full pass has run.
   std::atomic<bool> serving{false};
@@ -125,6 +150,41 @@ int run(const hub::Config& config) {
   return 0;
 }
 
+// --migrate-store: the SQLite file is opened read-only (never modified); etcd is the store the
+// configuration names. Prints what it copied on stdout (names and counts, never a PSK).
+int migrate(const hub::Config& config, const std::string& sqlite_path) {
+  auto logger = spdlog::stderr_color_mt("transit-hubd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::warn);
+  if (!config.store.etcd) {
+    fmt::print(stderr,
+               "transit-hubd: --migrate-store: the configuration's store is not etcd (set "
+               "store.etcd to the etcd the hubs will share)\n");
+    return kExitConfig;
+  }
+  hub::SqliteStoreOptions read_only;
+  read_only.read_only = true;
+  read_only.hub_name = config.hub.name;  // records older than tunnels' hubs are this hub's
+  auto from = hub::SqliteStore::open(sqlite_path, read_only);
+  if (!from) {
+    fmt::print(stderr, "transit-hubd: --migrate-store: cannot open {} read-only: {}\n", sqlite_path,
+               from.error().message);
+    return kExitRuntime;
+  }
+  auto to = hub::openStore(config);
+  if (!to) {
+    fmt::print(stderr, "transit-hubd: --migrate-store: {}\n", to.error());
+    return kExitRuntime;
+  }
+  auto report = hub::migrateStore(**from, **to);
+  if (!report) {
+    fmt::print(stderr, "transit-hubd: --migrate-store: {}\n", report.error());
+    return kExitRuntime;
+  }
+  fmt::print("transit-hubd: {}\n", hub::describeMigration(*report, **from, **to));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -133,14 +193,32 @@ int main(int argc, char** argv) {
   bool check = false;
   app.add_option("-c,--config", config_path, "YAML configuration file")->required();
   app.add_flag("--check", check, "validate the configuration and exit (0 when valid)");
+  bool migrate_store = false;
+  std::string from_sqlite;
+  auto* migrate_flag = app.add_flag(
+      "--migrate-store", migrate_store,
+      "copy every spoke of the SQLite registry --from-sqlite into the etcd store the "
+      "configuration names (store.etcd), keeping generations, route tags, inside /30s, PSKs and "
+      "times, then exit; the SQLite file is only read. Refuses, writing nothing, if etcd already "
+      "holds a spoke that differs; a re-run after a complete migration says \"already migrated\" "
+      "and exits 0");
+  app.add_option("--from-sqlite", from_sqlite,
+                 "the SQLite database to migrate (with --migrate-store)")
+      ->needs(migrate_flag);
+  migrate_flag->excludes("--check");
   app.set_version_flag("--version", std::string("transit-hubd ") + TRANSIT_HUB_VERSION);
   CLI11_PARSE(app, argc, argv);
 
+  if (migrate_store && from_sqlite.empty()) {
+    fmt::print(stderr, "transit-hubd: --migrate-store needs --from-sqlite PATH\n");
+    return kExitConfig;
+  }
   auto config = hub::loadConfig(config_path);
   if (!config) {
     fmt::print(stderr, "transit-hubd: {}: {}\n", config_path, config.error().toString());
     return kExitConfig;
   }
+  if (migrate_store) return migrate(*config, from_sqlite);
   if (check) {
     fmt::print("transit-hubd: {}: configuration is valid (hub {}, {} listener(s), {} token(s))\n",
                config_path, config->hub.name, config->api.listen.size(), config->api.tokens.size());

@@ -1,10 +1,24 @@
 #include "hub/daemon/readiness.hpp"
 
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "peers/model/spoke_json.hpp"
+
 namespace transit::hub {
 
 void addReadinessChecks(Health& health, const Registry& registry, const Reconciler& reconciler,
                         const std::atomic<bool>& serving) {
   health.add("store", [&registry] {
+    if (const auto view = registry.storeView(); !view.current) {
+      const auto since = view.since.value_or(std::chrono::system_clock::time_point{});
+      return Health::Status{
+          false, fmt::format("stale since {}{}: {}",
+                             peers::formatTimestamp(
+                                 std::chrono::time_point_cast<std::chrono::seconds>(since)),
+                             view.loaded ? "" : " (never loaded)", view.reason)};
+    }
     const auto status = registry.storeHealth();
     return Health::Status{status.ok, status.problem};
   });

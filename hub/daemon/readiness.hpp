@@ -1,4 +1,5 @@
-// The daemon's readiness checks behind /readyz: "store" (the store takes writes), "drivers"
+// The daemon's readiness checks behind /readyz: "store" (the hub's view of the store is current,
+// else "stale since <RFC 3339 UTC>: <why>"; and the store takes writes), "drivers"
 // (pluto and BIRD answer) and "initial_sync" (the server serves and a first full pass has run).
 //
 // Owns nothing: the checks read state the registry and the reconciler already keep. Registered

@@ -20,6 +20,7 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -72,6 +73,11 @@ using StoreChanged = std::function<void(std::uint64_t revision)>;
 class StoreWatch {
  public:
   virtual ~StoreWatch() = default;
+  // Why the watch is not following the store now (it was cut and is not set up again yet), or
+  // nullopt while it follows. Set before the changed(0) that tells of the cut and cleared before
+  // the changed(0) that tells the watch is set up again, so the registry, reloading on that
+  // notice, reads the state that notice is about. Any thread; never contains a secret.
+  virtual std::optional<std::string> cut() const { return std::nullopt; }
 };
 
 class Store {

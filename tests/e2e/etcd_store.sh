@@ -2,46 +2,19 @@
 # e2e: transit-hubd on a real etcd (store.etcd), as the pair runs it. Two hubs share one etcd:
 # what one stored the other loads at start and, through the store's watch, follows while
 # running; allocations never collide; with etcd down writes answer 503 naming etcd and /readyz
-# says why; with etcd back (same data dir) writes work again without a restart of either hub,
-# and each hub follows the other's writes again.
+# says why, reads carry the Transit-Hub-Stale header, /v1/hub says the store is stale and
+# /metrics has transit_hub_store_up 0, and the dry-run hub's rendered conns and BIRD include
+# stay as they are over several reconcile passes, also across a restart of the hub during the
+# outage (it serves /healthz, is not ready, and reconciles nothing until it has read etcd);
+# with etcd back (same data dir) the header is gone, writes work again without a restart of
+# either hub, and each hub follows the other's writes again.
 # Usage: etcd_store.sh PATH/transit-hubd PATH/transit-hubctl
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 e2e_init "$@"
 require_tools curl openssl python3 sha256sum etcd
 
-# Two free ports on 127.0.0.1 for etcd's client and peer URLs.
-read -r CLIENT_PORT PEER_PORT < <(python3 -c 'import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*[x.getsockname()[1] for x in s])')
-ETCD_URL="http://127.0.0.1:$CLIENT_PORT"
-
-start_etcd() {
-  e2e_spawn "$E2E_TMP/etcd-$1.log" etcd --name e2e --data-dir "$E2E_TMP/etcd-data" \
-    --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
-    --listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
-    --initial-cluster "e2e=http://127.0.0.1:$PEER_PORT" --log-level error
-  ETCD_PID=$SPAWNED_PID
-  local i code=""
-  for ((i = 0; i < E2E_READY_TIMEOUT * 20; i++)); do
-    code="$(curl --noproxy '*' -s -m 2 -o /dev/null -w '%{http_code}' -X POST \
-      "$ETCD_URL/v3/kv/range" -d '{"key":"AA=="}' || true)"
-    [[ "$code" == "200" ]] && break
-    sleep 0.05
-  done
-  [[ "$code" == "200" ]] || fail "etcd answers on $ETCD_URL (expected 200, got '$code')"
-  pass "etcd $1 on $ETCD_URL"
-}
-
-# hub_config NAME FILE: a dry-run hub named NAME on the shared etcd, its own dry-run directory.
-hub_config() {
-  write_config "$2" unused.db "$TOKEN_HASH"
-  sed -i -e "s|^  name: hub-a$|  name: $1|" \
-    -e "s|^  sqlite: .*|  etcd: {endpoints: [\"$ETCD_URL\"], prefix: /e2e/}|" \
-    -e "s|^  mode: dry-run$|  mode: dry-run\n  dry_run_dir: $E2E_TMP/dry-$1|" "$2"
-}
+etcd_ports
 
 spoke_add() {  # spoke_add NAME CIDR OUTSIDE: on the current hub ($HUB_URL)
   ctl --json spoke add "$1" --kind vpc --cidr "$2" --asn 64512 --tunnel "$3"
@@ -56,7 +29,9 @@ start_hub "$E2E_TMP/hub-a.yaml" "$E2E_TMP/hub-a.log"
 A_URL=$HUB_URL A_PID=$HUB_PID
 http GET /v1/hub -H "Authorization: Bearer $(cat "$E2E_TMP/admin.token")"
 expect_eq "hub-a's store is the etcd prefix" "etcd:$ETCD_URL/e2e/" \
-  "$(json_get 'd["store"]' <<<"$BODY")"
+  "$(json_get 'd["store"]["location"]' <<<"$BODY")"
+expect_eq "hub-a's view of the store is current" "current" \
+  "$(json_get 'd["store"]["state"]' <<<"$BODY")"
 spoke_add prod-a 10.1.0.0/16 198.51.100.10
 expect_rc "hub-a stores prod-a in etcd" 0
 A_INSIDE="$(json_get 'd["tunnels"][0]["inside_cidr"]' <<<"$OUT")"
@@ -107,6 +82,29 @@ pass "prod-c: inside $C_INSIDE and route tag $C_TAG, distinct from prod-b's"
 eventually_listed "hub-b lists prod-c, written on hub-a" "$B_URL" '["prod-a", "prod-b", "prod-c"]'
 HUB_URL=$A_URL
 
+# What hub-a applied (its dry-run conns, secrets and BIRD include), once all three spokes are
+# rendered and a pass later nothing moves.
+DRY_A="$E2E_TMP/dry-hub-a"
+applied_a() {
+  (cd "$DRY_A" && sha256sum ipsec/*.conf ipsec/transit-hub.secrets bird/transit-hub.conf)
+}
+for ((i = 0; i < 200; i++)); do
+  [[ -f "$DRY_A/ipsec/th-prod-a-1.conf" && -f "$DRY_A/ipsec/th-prod-b-1.conf" &&
+    -f "$DRY_A/ipsec/th-prod-c-1.conf" ]] && grep -q prod_c "$DRY_A/bird/transit-hub.conf" &&
+    break
+  sleep 0.05
+done
+sleep 2.5
+APPLIED_BEFORE="$(applied_a)"
+expect_contains "hub-a rendered prod-a, prod-b and prod-c" "$APPLIED_BEFORE" "th-prod-c-1.conf"
+
+# stale_header: the Transit-Hub-Stale header of the last http answer ("" when absent).
+stale_header() { sed -n 's/^[Tt]ransit-[Hh]ub-[Ss]tale: //p' <<<"$HEADERS"; }
+metric() {  # metric NAME: its value on the current hub's /metrics
+  curl --noproxy '*' -s -m 5 "$HUB_URL/metrics" | sed -n "s/^$1 //p"
+}
+AUTH=(-H "Authorization: Bearer $(cat "$E2E_TMP/admin.token")")
+
 # etcd down: writes answer 503 naming etcd, nothing is half-written, /readyz says why.
 kill -KILL "$ETCD_PID"
 { wait "$ETCD_PID"; } 2>/dev/null || true
@@ -130,9 +128,67 @@ for ((i = 0; i < 100; i++)); do
 done
 expect_eq "/readyz turns 503 with etcd down" 503 "$code"
 expect_contains "/readyz names the store check" "$(cat "$E2E_TMP/readyz")" '"store"'
+expect_contains "/readyz says the store is stale" "$(cat "$E2E_TMP/readyz")" "stale since "
 
-# etcd back on the same data: the next write works, on both hubs, without a restart.
+# Reads serve the last state, marked stale; /v1/hub and /metrics say so.
+http GET /v1/spokes "${AUTH[@]}"
+expect_eq "GET /v1/spokes answers with etcd down" 200 "$STATUS"
+expect_eq "it serves the last state" '["prod-a", "prod-b", "prod-c"]' \
+  "$(json_get '[s["name"] for s in d["spokes"]]' <<<"$BODY")"
+STALE="$(stale_header)"
+[[ "$STALE" =~ ^store\ unavailable\ since\ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z\;\ revision\ [0-9]+$ ]] ||
+  fail "a read with etcd down carries Transit-Hub-Stale (got '$STALE')"
+pass "a read with etcd down carries Transit-Hub-Stale: $STALE"
+http GET /v1/hub "${AUTH[@]}"
+expect_eq "/v1/hub says the store is stale" "stale" "$(json_get 'd["store"]["state"]' <<<"$BODY")"
+expect_contains "/v1/hub says why" "$(json_get 'd["store"]["reason"]' <<<"$BODY")" \
+  "127.0.0.1:$CLIENT_PORT"
+expect_eq "/metrics: transit_hub_store_up 0" 0 "$(metric transit_hub_store_up)"
+
+# Nothing is torn down: several reconcile passes (2 s each) later the applied state is the same.
+sleep 7
+expect_eq "hub-a's rendered conns, secrets and BIRD include are unchanged after 7 s down" \
+  "$APPLIED_BEFORE" "$(applied_a)"
+
+# hub-a restarted during the outage: it serves /healthz, is not ready, answers reads 503 and
+# reconciles nothing (it would otherwise remove every conn pluto and BIRD have).
+stop_process "$A_PID"
+start_hub "$E2E_TMP/hub-a.yaml" "$E2E_TMP/hub-a-restart.log"
+A_URL=$HUB_URL A_PID=$HUB_PID
+code="$(curl --noproxy '*' -s -m 5 -o "$E2E_TMP/readyz" -w '%{http_code}' "$HUB_URL/readyz")"
+expect_eq "a hub started with etcd down is not ready" 503 "$code"
+expect_contains "/readyz says it never loaded" "$(cat "$E2E_TMP/readyz")" "(never loaded)"
+http GET /v1/spokes "${AUTH[@]}"
+expect_eq "a hub that never read etcd answers reads 503" 503 "$STATUS"
+http GET /v1/hub "${AUTH[@]}"
+expect_eq "its /v1/hub says the store is stale" "stale" \
+  "$(json_get 'd["store"]["state"]' <<<"$BODY")"
+sleep 5
+expect_eq "the restarted hub-a removed nothing it found rendered" "$APPLIED_BEFORE" "$(applied_a)"
+
+# etcd back on the same data: hub-a loads and catches up, the header is gone, and the next
+# write works, on both hubs, without a restart.
 start_etcd again
+HUB_URL=$A_URL
+for ((i = 0; i < 200; i++)); do
+  http GET /v1/spokes "${AUTH[@]}"
+  [[ "$STATUS" == 200 && -z "$(stale_header)" ]] && break
+  sleep 0.05
+done
+expect_eq "hub-a reads etcd again" 200 "$STATUS"
+expect_eq "the stale header is gone once etcd is back" "" "$(stale_header)"
+http GET /v1/hub "${AUTH[@]}"
+expect_eq "/v1/hub says the store is current" "current" \
+  "$(json_get 'd["store"]["state"]' <<<"$BODY")"
+expect_eq "/metrics: transit_hub_store_up 1" 1 "$(metric transit_hub_store_up)"
+# Once its first pass has run on what it loaded (ready), the applied state is still the same.
+for ((i = 0; i < E2E_READY_TIMEOUT * 10; i++)); do
+  code="$(curl --noproxy '*' -s -m 5 -o /dev/null -w '%{http_code}' "$HUB_URL/readyz" || true)"
+  [[ "$code" == "200" ]] && break
+  sleep 0.1
+done
+expect_eq "the restarted hub-a turns ready once it has read etcd" 200 "$code"
+expect_eq "hub-a's applied state did not move through the outage" "$APPLIED_BEFORE" "$(applied_a)"
 spoke_add prod-d 10.4.0.0/16 198.51.100.40
 expect_rc "hub-a writes again once etcd is back" 0
 HUB_URL=$B_URL
@@ -145,6 +201,12 @@ eventually_listed "hub-a lists prod-e, written on hub-b after the outage" "$A_UR
   '["prod-a", "prod-b", "prod-c", "prod-d", "prod-e"]'
 eventually_listed "hub-b lists prod-d, written on hub-a after the outage" "$B_URL" \
   '["prod-a", "prod-b", "prod-c", "prod-d", "prod-e"]'
+for ((i = 0; i < 200; i++)); do
+  [[ -f "$DRY_A/ipsec/th-prod-e-1.conf" ]] && break
+  sleep 0.05
+done
+[[ -f "$DRY_A/ipsec/th-prod-e-1.conf" ]] || fail "hub-a renders prod-e's tunnel, written on hub-b"
+pass "hub-a renders prod-e's tunnel, written on hub-b after the outage"
 
 # Everything either hub acknowledged is in etcd: a hub started now loads all of it.
 hub_config hub-c "$E2E_TMP/hub-c.yaml"

@@ -304,3 +304,44 @@ stop_process() {
   wait "$pid" || STOP_STATUS=$?
   e2e_forget "$pid"
 }
+
+# ---- etcd (store.etcd) -------------------------------------------------------------------------
+
+# etcd_ports: two free ports on 127.0.0.1 for etcd's client and peer URLs; sets CLIENT_PORT,
+# PEER_PORT and ETCD_URL.
+etcd_ports() {
+  read -r CLIENT_PORT PEER_PORT < <(python3 -c 'import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+  ETCD_URL="http://127.0.0.1:$CLIENT_PORT"
+}
+
+# start_etcd WHAT: a single-member etcd on ETCD_URL, its data in $E2E_TMP/etcd-data (kept across
+# restarts), log $E2E_TMP/etcd-WHAT.log; waits until it answers a range. Sets ETCD_PID.
+start_etcd() {
+  e2e_spawn "$E2E_TMP/etcd-$1.log" etcd --name e2e --data-dir "$E2E_TMP/etcd-data" \
+    --listen-client-urls "$ETCD_URL" --advertise-client-urls "$ETCD_URL" \
+    --listen-peer-urls "http://127.0.0.1:$PEER_PORT" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$PEER_PORT" \
+    --initial-cluster "e2e=http://127.0.0.1:$PEER_PORT" --log-level error
+  ETCD_PID=$SPAWNED_PID
+  local i code=""
+  for ((i = 0; i < E2E_READY_TIMEOUT * 20; i++)); do
+    code="$(curl --noproxy '*' -s -m 2 -o /dev/null -w '%{http_code}' -X POST \
+      "$ETCD_URL/v3/kv/range" -d '{"key":"AA=="}' || true)"
+    [[ "$code" == "200" ]] && break
+    sleep 0.05
+  done
+  [[ "$code" == "200" ]] || fail "etcd answers on $ETCD_URL (expected 200, got '$code')"
+  pass "etcd $1 on $ETCD_URL"
+}
+
+# hub_config NAME FILE [PREFIX]: a dry-run hub named NAME on the etcd at ETCD_URL (key prefix
+# PREFIX, default /e2e/), its own dry-run directory $E2E_TMP/dry-NAME; token TOKEN_HASH.
+hub_config() {
+  write_config "$2" unused.db "$TOKEN_HASH"
+  sed -i -e "s|^  name: hub-a$|  name: $1|" \
+    -e "s|^  sqlite: .*|  etcd: {endpoints: [\"$ETCD_URL\"], prefix: ${3:-/e2e/}}|" \
+    -e "s|^  mode: dry-run$|  mode: dry-run\n  dry_run_dir: $E2E_TMP/dry-$1|" "$2"
+}

@@ -8,7 +8,8 @@
 // thread writes. holdWrites() holds writes mid-way (the writer waits inside apply()) until
 // releaseWrites(), for tests of what happens while a write is in progress. watch() tells every
 // watcher of each successful apply(), so two registries on one MemoryStore behave as the pair's
-// two hubs on one etcd.
+// two hubs on one etcd. cutWatches() / resumeWatches() play the watch losing its stream and
+// getting it back (the etcd watch's cut(), and its changed(0) each time).
 #pragma once
 
 #include <algorithm>
@@ -88,6 +89,11 @@ class MemoryStore final : public hub::Store {
     watchers_->callbacks.emplace(id, std::move(changed));
     return std::make_unique<Watch>(watchers_, id);
   }
+  // Every watch reports it is cut with `reason`, and its watchers hear changed(0).
+  void cutWatches(std::string reason) { setCut(std::move(reason)); }
+  // Every watch follows again, and its watchers hear changed(0) (what came meanwhile is unknown).
+  void resumeWatches() { setCut(std::nullopt); }
+
   // How many load() calls the store has answered (a registry reloads after another writer).
   int loads() const {
     std::lock_guard lock(mutex_);
@@ -112,13 +118,27 @@ class MemoryStore final : public hub::Store {
     std::mutex mutex;  // held while callbacks run: a Watch's destructor waits for them
     int next_id = 0;
     std::map<int, hub::StoreChanged> callbacks;
+    mutable std::mutex cut_mutex;    // guards cut only; never held while calling back
+    std::optional<std::string> cut;  // why the watches are cut; nullopt: they follow
   };
+  void setCut(std::optional<std::string> reason) {
+    {
+      std::lock_guard lock(watchers_->cut_mutex);
+      watchers_->cut = std::move(reason);
+    }
+    std::lock_guard lock(watchers_->mutex);
+    for (const auto& [id, callback] : watchers_->callbacks) callback(0);
+  }
   class Watch final : public hub::StoreWatch {
    public:
     Watch(std::shared_ptr<Watchers> watchers, int id) : watchers_(std::move(watchers)), id_(id) {}
     ~Watch() override {
       std::lock_guard lock(watchers_->mutex);
       watchers_->callbacks.erase(id_);
+    }
+    std::optional<std::string> cut() const override {
+      std::lock_guard lock(watchers_->cut_mutex);
+      return watchers_->cut;
     }
 
    private:

@@ -223,6 +223,51 @@ TEST_F(Handlers, HubDescribesItself) {
   EXPECT_EQ(hub.at("ready"), true);
 }
 
+// While the hub's view of the store is stale every read says so in a header, /v1/hub says why,
+// and once the store answers again both go away.
+TEST_F(Handlers, ReadsWhileTheStoreIsStaleCarryTheStaleHeader) {
+  ASSERT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-a", "10.1.0.0/16", "198.51.100.10")).status,
+      201u);
+  auto fresh = call(verb::get, "/v1/hub", "", kReadToken);
+  EXPECT_EQ(header(fresh, "Transit-Hub-Stale"), "");
+  EXPECT_EQ(json(fresh).at("store").at("state"), "current");
+  EXPECT_EQ(json(fresh).at("store").at("location"), "memory:");
+  EXPECT_TRUE(json(fresh).at("store").at("since").is_null());
+
+  store_.failNextWrites(1, hub::StoreErrorCode::kUnavailable);
+  store_.failNextLoads(1 << 30, hub::StoreErrorCode::kUnavailable);
+  EXPECT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-b", "10.2.0.0/16", "198.51.100.20")).status,
+      503u);
+  auto list = call(verb::get, "/v1/spokes", "", kReadToken);
+  EXPECT_EQ(list.status, 200u);  // the last state read
+  EXPECT_EQ(json(list).at("spokes").as_array().size(), 1u);
+  EXPECT_EQ(header(list, "Transit-Hub-Stale"),
+            "store unavailable since 2026-11-26T06:30:00Z; revision 1");
+  auto hub = call(verb::get, "/v1/hub", "", kReadToken);
+  const auto store = json(hub).at("store");
+  EXPECT_EQ(store.at("state"), "stale");
+  EXPECT_EQ(store.at("since"), "2026-11-26T06:30:00Z");
+  EXPECT_EQ(store.at("revision"), 1);
+  EXPECT_EQ(store.at("reason"), "memory store: injected fault");
+  EXPECT_EQ(header(call(verb::get, "/v1/spokes", "", "wrong-token"), "Transit-Hub-Stale"), "");
+  auto refused =
+      call(verb::post, "/v1/spokes", spokeJson("prod-b", "10.2.0.0/16", "198.51.100.20"));
+  EXPECT_EQ(refused.status, 503u);
+  EXPECT_NE(json(refused).at("error").at("message").as_string().find(
+                "the store memory: is unavailable since 2026-11-26T06:30:00Z"),
+            std::string::npos);
+
+  store_.failNextLoads(0, hub::StoreErrorCode::kUnavailable);
+  EXPECT_EQ(
+      call(verb::post, "/v1/spokes", spokeJson("prod-b", "10.2.0.0/16", "198.51.100.20")).status,
+      201u);  // caught up first, then written
+  auto again = call(verb::get, "/v1/spokes", "", kReadToken);
+  EXPECT_EQ(header(again, "Transit-Hub-Stale"), "");
+  EXPECT_EQ(json(call(verb::get, "/v1/hub", "", kReadToken)).at("store").at("state"), "current");
+}
+
 TEST_F(Handlers, ReadinessListsEveryCheckAndWhyItFails) {
   auto ok = call(verb::get, "/readyz", "", "");
   ASSERT_EQ(ok.status, 200u);

@@ -59,6 +59,11 @@ class EtcdStoreWatch final : public StoreWatch {
   EtcdStoreWatch(const EtcdStoreWatch&) = delete;
   EtcdStoreWatch& operator=(const EtcdStoreWatch&) = delete;
 
+  std::optional<std::string> cut() const override {
+    std::lock_guard lock(mutex_);
+    return cut_reason_;
+  }
+
  private:
   using Clock = std::chrono::steady_clock;
 
@@ -90,6 +95,10 @@ class EtcdStoreWatch final : public StoreWatch {
       }
       stream_->close();
       if (stopping()) break;
+      {
+        std::lock_guard lock(mutex_);
+        cut_reason_ = fmt::format("the etcd watch was cut: {}", problem);
+      }
       if (!cut) {
         cut = true;
         changed_(0);
@@ -126,6 +135,10 @@ class EtcdStoreWatch final : public StoreWatch {
             backoff = settings_.retry_min;
             if (cut) {  // what happened while there was no watch is unknown
               cut = false;
+              {
+                std::lock_guard lock(mutex_);
+                cut_reason_.reset();
+              }
               changed_(0);
             }
             break;
@@ -178,9 +191,12 @@ class EtcdStoreWatch final : public StoreWatch {
   WatchSettings settings_;
   std::unique_ptr<EtcdStream> stream_;
   StoreChanged changed_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wake_;
-  bool stopping_ = false;              // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
+  // Why the watch is cut (set before the changed(0) of a cut, cleared before the changed(0) of
+  // a new watch); guarded by mutex_.
+  std::optional<std::string> cut_reason_;
   std::shared_ptr<EtcdClient> check_;  // the check in progress; guarded by mutex_
   std::thread thread_;                 // last: started once the rest is built
 };

@@ -98,8 +98,9 @@ class EtcdStore final : public Store {
   // now if nothing was loaded): `changed(revision)` for each change it reports; changed(0) when
   // the watch is cut (canceled, compacted, an error in the stream, the stream ends, the
   // connection fails, a liveness check fails) and again once a new watch is set up (from the
-  // last revision it knows), with a backoff between attempts. Null for a store made
-  // withTransports (no endpoints to watch).
+  // last revision it knows), with a backoff between attempts. The watch's cut() says why it is
+  // cut until a new watch is set up. Null for a store made withTransports (no endpoints to
+  // watch).
   std::unique_ptr<StoreWatch> watch(StoreChanged changed) override;
 
  private:

@@ -558,16 +558,24 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   if (!path.has_filename()) {
     return std::unexpected(fileError("not a file name:", path, EISDIR));
   }
-  if (auto made = makePrivateDirs(path.parent_path()); !made) {
-    return std::unexpected(fileIoError(std::move(made.error())));
-  }
-  if (auto secured = secureFile(path, true); !secured) {
-    return std::unexpected(secured.error());
-  }
-  // Left over from an unclean stop, possibly by a version that did not set modes.
-  for (const char* suffix : {"-wal", "-shm"}) {
-    if (auto secured = secureFile(fs::path(path.string() + suffix), false); !secured) {
+  if (options.read_only) {
+    if (!fs::is_regular_file(path, ec)) {
+      return std::unexpected(
+          error(StoreErrorCode::kNotFound,
+                fmt::format("sqlite store {} does not exist (or is not a file)", path.string())));
+    }
+  } else {
+    if (auto made = makePrivateDirs(path.parent_path()); !made) {
+      return std::unexpected(fileIoError(std::move(made.error())));
+    }
+    if (auto secured = secureFile(path, true); !secured) {
       return std::unexpected(secured.error());
+    }
+    // Left over from an unclean stop, possibly by a version that did not set modes.
+    for (const char* suffix : {"-wal", "-shm"}) {
+      if (auto secured = secureFile(fs::path(path.string() + suffix), false); !secured) {
+        return std::unexpected(secured.error());
+      }
     }
   }
 
@@ -579,7 +587,8 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   if (lock.get() < 0) {
     return std::unexpected(fileError("cannot open", path, errno));
   }
-  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+  // Read-only: a shared lock, which a running transit-hubd's exclusive one also refuses.
+  if (::flock(lock.get(), (options.read_only ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
       return std::unexpected(
           error(StoreErrorCode::kUnavailable,
@@ -596,8 +605,10 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   sqlite3* raw = nullptr;
   // NOMUTEX: one thread at a time uses the connection (see the header). SQLite creates -wal and
   // -shm with the main file's mode, so they are 0600 too.
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &raw,
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX,
+      nullptr);
   Connection db(raw);
   if (rc != SQLITE_OK) {
     return std::unexpected(sqliteError(raw, rc, fmt::format("opening {}", path.string())));
@@ -606,22 +617,35 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
 
   // Refuse a newer database before anything (even the journal mode) is written to it.
-  if (auto version = schemaVersionOf(db.get()); !version) {
+  auto version = schemaVersionOf(db.get());
+  if (!version) {
     return std::unexpected(version.error());
   }
-  if (auto configured = configure(db.get()); !configured) {
+  if (options.read_only) {
+    if (*version != kLatestVersion) {  // reading it would need a migration, which writes
+      return std::unexpected(error(
+          StoreErrorCode::kCorrupt,
+          fmt::format("sqlite store {} has schema version {}, not {}: run this transit-hubd on it "
+                      "once to migrate it",
+                      path.string(), *version, kLatestVersion)));
+    }
+  } else if (auto configured = configure(db.get()); !configured) {
     return std::unexpected(configured.error());
   }
-  if (auto migrated = migrate(db.get(), options.hub_name); !migrated) {
+  if (auto migrated = options.read_only ? std::expected<void, StoreError>{}
+                                         : migrate(db.get(), options.hub_name);
+      !migrated) {
     return std::unexpected(migrated.error());
   }
   auto statements = Statements::prepare(db.get());
   if (!statements) {
     return std::unexpected(statements.error());
   }
-  return std::unique_ptr<SqliteStore>(new SqliteStore(db.release(), std::move(*statements),
-                                                      options.hub_name, path, identity.st_dev,
-                                                      identity.st_ino, lock.release()));
+  auto store = std::unique_ptr<SqliteStore>(
+      new SqliteStore(db.release(), std::move(*statements), options.hub_name, path,
+                      identity.st_dev, identity.st_ino, lock.release()));
+  store->read_only_ = options.read_only;
+  return store;
 }
 
 SqliteStore::SqliteStore(sqlite3* db, std::unique_ptr<Statements> statements, std::string hub_name,
@@ -674,6 +698,13 @@ void SqliteStore::rollback() {
 std::vector<StoreWriteResult> SqliteStore::apply(std::span<const StoreWrite> writes) {
   std::vector<StoreWriteResult> results;
   if (writes.empty()) {
+    return results;
+  }
+  if (read_only_) {
+    results.assign(
+        writes.size(),
+        std::unexpected(error(StoreErrorCode::kUnavailable,
+                              fmt::format("sqlite store {} is open read-only", path_.string()))));
     return results;
   }
   const std::string what = writes.size() == 1 ? describeWrite(writes.front())

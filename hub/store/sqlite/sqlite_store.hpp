@@ -38,6 +38,10 @@ struct SqliteStoreOptions {
   // tunnels named their hub (schema 2, record version 2) are this hub's. Empty: such a database
   // cannot be migrated nor such records loaded (the error says so).
   std::string hub_name{};
+  // Read the database and never write it (transit-hubd --migrate-store): the file must exist at
+  // the latest schema version; nothing is created, chmod-ed, migrated or switched to WAL; a
+  // shared lock (refused while a transit-hubd holds the file); every write fails kUnavailable.
+  bool read_only = false;
 };
 
 class SqliteStore final : public Store {
@@ -93,7 +97,8 @@ class SqliteStore final : public Store {
   std::filesystem::path path_;
   dev_t device_;  // identity of the opened database file, for check()
   ino_t inode_;
-  int lock_fd_;  // holds flock(LOCK_EX) on the database file: one process per store
+  int lock_fd_;             // holds flock(LOCK_EX) on the database file: one process per store
+  bool read_only_ = false;  // SqliteStoreOptions::read_only
 };
 
 }  // namespace transit::hub

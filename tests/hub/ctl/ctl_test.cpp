@@ -54,7 +54,8 @@ constexpr std::string_view kStaticSpoke =
     R"("created_at":"2026-11-26T06:30:00Z","updated_at":"2026-11-27T08:00:00Z"})";
 constexpr std::string_view kHub =
     R"({"name":"hub-a","asn":65000,"public_ip":"203.0.113.1","local_ip":"10.0.0.10",)"
-    R"("version":"0.1.0","drivers_mode":"real","store":"sqlite","revision":7,)"
+    R"("version":"0.1.0","drivers_mode":"real","store":{"location":"sqlite:/var/lib/th.db",)"
+    R"("state":"current","loaded":true,"revision":7,"since":null,"reason":null},"revision":7,)"
     R"("spokes":{"vpc":2,"site":1},"ready":true})";
 constexpr std::string_view kInvalidField =
     R"({"error":{"code":"invalid_field","message":"is not an IPv4 address",)"
@@ -444,10 +445,26 @@ TEST(Render, HubIsKeyValueLines) {
             "local_ip: 10.0.0.10\n"
             "version: 0.1.0\n"
             "drivers_mode: real\n"
-            "store: sqlite\n"
+            "store: sqlite:/var/lib/th.db (current, revision 7)\n"
             "revision: 7\n"
             "spokes: vpc=2, site=1\n"
             "ready: true\n");
+}
+
+TEST(Render, HubSaysWhenItsViewOfTheStoreIsStale) {
+  auto text = renderHub(json::parse(
+      R"({"name":"hub-a","store":{"location":"etcd:http://10.0.1.5:2379/th/","state":"stale",)"
+      R"("loaded":true,"revision":12,"since":"2026-11-26T06:30:00Z",)"
+      R"("reason":"etcd http://10.0.1.5:2379: connection refused"},"revision":12})"));
+  ASSERT_TRUE(text) << text.error();
+  EXPECT_NE(text->find("store: etcd:http://10.0.1.5:2379/th/ (STALE since 2026-11-26T06:30:00Z, "
+                       "revision 12: etcd http://10.0.1.5:2379: connection refused)\n"),
+            std::string::npos)
+      << *text;
+  // A hub older than the store object sends its location alone.
+  auto old = renderHub(json::parse(R"({"name":"hub-a","store":"sqlite:/var/lib/th.db"})"));
+  ASSERT_TRUE(old) << old.error();
+  EXPECT_NE(old->find("store: sqlite:/var/lib/th.db\n"), std::string::npos) << *old;
 }
 
 // ---- Exit codes and response interpretation -----------------------------------------------

@@ -62,5 +62,21 @@ TEST_F(ReadinessTest, ADaemonThatDoesNotAnswerIsNamed) {
   EXPECT_FALSE(Health::ready(health_.evaluate()));
 }
 
+TEST_F(ReadinessTest, AStaleViewOfTheStoreSaysSinceWhenAndWhy) {
+  store_.failNextWrites(1, StoreErrorCode::kUnavailable);
+  store_.failNextLoads(1 << 30, StoreErrorCode::kUnavailable);
+  peers::SpokeDraft draft;
+  draft.name = "prod-a";
+  draft.kind = "vpc";
+  draft.cidrs = std::vector<std::string>{"10.1.0.0/16"};
+  draft.asn = 64512;
+  draft.tunnels = std::vector<peers::TunnelDraft>{{"198.51.100.10", std::nullopt, std::nullopt}};
+  ASSERT_FALSE(registry_->create(draft).has_value());
+  const auto store = check("store");
+  EXPECT_FALSE(store.ok);
+  EXPECT_EQ(store.reason, "stale since 2026-11-26T06:30:00Z: memory store: injected fault");
+  store_.failNextLoads(0, StoreErrorCode::kUnavailable);
+}
+
 }  // namespace
 }  // namespace transit::hub

@@ -588,8 +588,14 @@ TEST_F(EtcdStoreWatch, EtcdKilledIsACutAndWritesAreHeardAgainAfterItsRestart) {
   ASSERT_TRUE(before.has_value()) << before.error().message;
   ASSERT_TRUE(heard.waitFor(*before));
 
+  EXPECT_EQ(watch->cut(), std::nullopt);
+
   etcd.kill();
   EXPECT_TRUE(heard.waitFor(0)) << ::testing::PrintToString(heard.revisions());
+  // The cut is known before its notice: the registry, reloading on it, finds the watch cut.
+  const auto cut = watch->cut();
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_THAT(*cut, HasSubstr("the etcd watch was cut"));
   etcd.start();
   heard.clear();
   const auto after = hub_b->create(siteSpoke());
@@ -597,6 +603,7 @@ TEST_F(EtcdStoreWatch, EtcdKilledIsACutAndWritesAreHeardAgainAfterItsRestart) {
   // The new watch starts after the last revision heard: this write is heard whether it came
   // before or after the watch was set up again.
   EXPECT_TRUE(heard.waitFor(*after)) << ::testing::PrintToString(heard.revisions());
+  EXPECT_EQ(watch->cut(), std::nullopt);  // following again
 }
 
 TEST_F(EtcdStoreWatch, AHungEtcdFailsTheLivenessCheckAndWritesAreHeardOnceItGoesOn) {

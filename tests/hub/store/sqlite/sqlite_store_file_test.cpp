@@ -1,9 +1,13 @@
-// SqliteStore and its file: one process per store, and a check that notices the file going away.
+// SqliteStore and its file: one process per store, a check that notices the file going away, and
+// the read-only open (--migrate-store) that never changes the file.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "hub/store/sqlite/sqlite_store.hpp"
 
@@ -81,6 +85,47 @@ TEST_F(SqliteStoreFile, CheckNoticesTheDatabaseFileDeletedOrReplaced) {
   std::filesystem::remove(file());
   std::filesystem::rename(dir_ / "moved.db", file());  // the original is back
   EXPECT_TRUE(store_->check().has_value());
+}
+
+std::string contents(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST_F(SqliteStoreFile, ReadOnlyReadsWhatIsStoredAndNeverWritesTheFile) {
+  peers::Spoke spoke;
+  spoke.name = "prod-a";
+  spoke.cidrs = {*Ipv4Prefix::parse("10.1.0.0/16")};
+  spoke.asn = 64512;
+  spoke.tunnels = {
+      {*Ipv4Address::parse("198.51.100.10"), *Ipv4Prefix::parse("169.254.1.0/30"), "stored.psk"}};
+  spoke.generation = 4;
+  spoke.route_tag = 7;
+  ASSERT_TRUE(store_->create(spoke).has_value());
+
+  SqliteStoreOptions read_only;
+  read_only.read_only = true;
+  auto held = SqliteStore::open(file(), read_only);  // a hub holds it
+  ASSERT_FALSE(held.has_value());
+  EXPECT_NE(held.error().message.find("in use by another process"), std::string::npos);
+
+  store_.reset();
+  const std::string before = contents(file());
+  auto reader = SqliteStore::open(file(), read_only);
+  ASSERT_TRUE(reader.has_value()) << reader.error().message;
+  auto loaded = (*reader)->load();
+  ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+  EXPECT_EQ(loaded->spokes, std::vector<peers::Spoke>{spoke});
+  auto refused = (*reader)->create(spoke);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("read-only"), std::string::npos);
+  reader->reset();
+  EXPECT_EQ(contents(file()), before);
+
+  auto missing = SqliteStore::open(dir_ / "none.db", read_only);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("does not exist"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "none.db"));
 }
 
 }  // namespace
