@@ -111,6 +111,9 @@ class Registry {
   struct Options {
     peers::ValidationContext validation;
     PskSource psk_source = peers::generatePsk;
+    // Inside /30s the hub uses itself (the HA pair's link): never allocated to a tunnel, and a
+    // client's inside_cidr that overlaps one is refused (422).
+    std::vector<Ipv4Prefix> reserved_inside;
   };
 
   // Loads every spoke from the store and starts the writer thread. Fails if the store cannot be

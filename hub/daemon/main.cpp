@@ -81,7 +81,7 @@ int run(const hub::Config& config) {
   auto reconciler_metrics = std::make_unique<hub::ReconcilerMetrics>(*metrics_registry);
   auto reconciler = std::make_unique<hub::Reconciler>(
       **registry, *drivers->tunnel, *drivers->routing, drivers->forwarding.get(), clock,
-      reconciler_metrics.get(), hub::reconcilerOptions(config));
+      reconciler_metrics.get(), hub::reconcilerOptions(config), drivers->pair_link.get());
   auto reconciler_subscription =
       (*registry)->subscribe([r = reconciler.get()](const auto&, auto) { r->wake(); });
   reconciler->start();
