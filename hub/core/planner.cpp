@@ -113,8 +113,46 @@ RouteOwners routeOwners(const DesiredState& desired, const PlanOptions& options,
   return owners;
 }
 
+std::optional<routing::PairLinkSpec> planPairLink(const PlanOptions& options) {
+  if (!options.pair) return std::nullopt;
+  const auto& pair = *options.pair;
+  routing::PairLinkSpec link;
+  link.vni = pair.vni;
+  link.port = pair.port;
+  link.local = options.local_address;
+  link.remote = pair.peer_local_ip;
+  link.underlay_device = pair.underlay_device;
+  link.inside = pair.inside;
+  link.address = pair.inside.host(options.hub_name < pair.peer_name ? 1 : 2);
+  link.mtu = pair.mtu;
+  return link;
+}
+
+namespace {
+
+routing::PeerHubSpec peerHub(const DesiredState& desired, const PlanOptions& options) {
+  const auto& pair = *options.pair;
+  const bool first = options.hub_name < pair.peer_name;
+  routing::PeerHubSpec peer;
+  peer.name = options.session_prefix + "pair";
+  peer.hub = pair.peer_name;
+  peer.interface = std::string(routing::kPairLinkDevice);
+  peer.local_address = pair.inside.host(first ? 1 : 2);
+  peer.neighbor_address = pair.inside.host(first ? 2 : 1);
+  peer.bfd_interval_ms = pair.bfd_interval_ms;
+  peer.bfd_multiplier = pair.bfd_multiplier;
+  for (const auto& [name, spoke] : desired.spokes) {
+    if (spoke->route_tag != 0)
+      peer.spokes.emplace(spoke->route_tag, routing::PeerHubSpec::Spoke{name, spoke->segment});
+  }
+  return peer;
+}
+
+}  // namespace
+
 Plan plan(const DesiredState& desired, const PlanOptions& options, const RoutePlanInputs& inputs) {
   Plan out;
+  out.pair_link = planPairLink(options);
   out.tunnels = planTunnels(desired, options);
   RoutingPlan routing = planRouting(desired, options, inputs);
   out.routing = std::move(routing.spec);
@@ -225,6 +263,7 @@ RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
       session.accepted = receiver->cidrs;
       session.import_limit = peers::effectiveImportLimit(*receiver);
       session.hold_time = receiver->bgp_hold_time_seconds.value_or(peers::kDefaultHoldTime);
+      session.bfd = receiver->bfd;
       session.keepalive = std::max<std::uint32_t>(1, session.hold_time / 3);
       session.segment = receiver->segment;
       session.export_segments.assign(export_segments.begin(), export_segments.end());
@@ -265,6 +304,7 @@ RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
     out.exports.emplace(name, std::move(exports));
   }
   out.spec.summaries.assign(summaries.begin(), summaries.end());
+  if (options.pair) out.spec.peer_hub = peerHub(desired, options);
   std::ranges::sort(out.spec.sessions, {}, &routing::BgpSessionSpec::name);
   std::ranges::sort(out.spec.statics, {}, &routing::StaticSpokeSpec::name);
   return out;

@@ -34,6 +34,7 @@
 #include "hub/core/registry.hpp"
 #include "peers/model/tunnel_driver.hpp"
 #include "routing/policy/forwarding_filter.hpp"
+#include "routing/policy/pair_link.hpp"
 #include "routing/policy/routing_driver.hpp"
 #include "routing/policy/summarize.hpp"
 
@@ -56,6 +57,21 @@ struct PlanOptions {
   std::vector<Ipv4Prefix> reserved;
   std::uint32_t not_preferred_prepend = 2;
   std::optional<std::uint32_t> not_preferred_med = 100;
+
+  // The HA pair (the config's `pair`): the other hub, the link between the two, BFD. Unset: a
+  // single hub (no link, no iBGP).
+  struct Pair {
+    std::string peer_name;      // the other hub's hub.name
+    Ipv4Address peer_local_ip;  // its instance address: the far end of the link
+    std::uint32_t vni = 4789;
+    std::uint16_t port = 4789;
+    Ipv4Prefix inside;  // the link's /30: the hub whose name sorts first takes .1
+    std::uint32_t mtu = 1450;
+    std::string underlay_device;  // empty: the device holding local_address
+    std::uint32_t bfd_interval_ms = 200;
+    std::uint32_t bfd_multiplier = 3;
+  };
+  std::optional<Pair> pair;
 };
 
 // What one spoke is sent, after summarisation. The API shows it (/v1/spokes/{name}/exports and,
@@ -119,11 +135,12 @@ struct RoutingPlan {
 };
 
 struct Plan {
-  std::vector<peers::TunnelSpec> tunnels;     // sorted by name
-  routing::RoutingSpec routing;               // sessions sorted by name
-  std::map<std::string, ExportPlan> exports;  // by spoke name
-  RouteOwners owners;                         // as RoutingPlan::owners
-  routing::ForwardingPolicy forwarding;       // planForwarding
+  std::optional<routing::PairLinkSpec> pair_link;  // planPairLink
+  std::vector<peers::TunnelSpec> tunnels;          // sorted by name
+  routing::RoutingSpec routing;                    // sessions sorted by name
+  std::map<std::string, ExportPlan> exports;       // by spoke name
+  RouteOwners owners;                              // as RoutingPlan::owners
+  routing::ForwardingPolicy forwarding;            // planForwarding
 };
 
 // The whole plan, once per pass: planTunnels, planRouting (from `inputs`) and planForwarding.
@@ -131,7 +148,12 @@ Plan plan(const DesiredState& desired, const PlanOptions& options,
           const RoutePlanInputs& inputs = {});
 // One TunnelSpec per spoke tunnel, sorted by name.
 std::vector<peers::TunnelSpec> planTunnels(const DesiredState& desired, const PlanOptions& options);
-// Sessions, statics, summaries and exports, from the routes and tunnels the daemons report.
+// The link between the hubs of the pair (none on a single hub): this hub's end of it. Its /30's
+// first usable address goes to the hub whose name sorts first, the second to the other.
+std::optional<routing::PairLinkSpec> planPairLink(const PlanOptions& options);
+// Sessions, statics, summaries and exports, from the routes and tunnels the daemons report. With
+// a pair, also the iBGP session with the other hub (RoutingSpec::peer_hub), which knows every
+// spoke of the registry by route tag and segment, those with no tunnel on this hub too.
 RoutingPlan planRouting(const DesiredState& desired, const PlanOptions& options,
                         const RoutePlanInputs& inputs);
 

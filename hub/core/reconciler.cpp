@@ -40,11 +40,13 @@ void indexStatus(ReconcileStatus& status, const DesiredState& desired, RouteOwne
 
 Reconciler::Reconciler(Registry& registry, peers::TunnelDriver& tunnels,
                        routing::RoutingDriver& routing, routing::ForwardingFilter* forwarding,
-                       const Clock& clock, PassRecorder* metrics, Options options)
+                       const Clock& clock, PassRecorder* metrics, Options options,
+                       routing::PairLinkDriver* pair_link)
     : registry_(registry),
       tunnels_(tunnels),
       routing_(routing),
       forwarding_(forwarding),
+      pair_link_(pair_link),
       clock_(clock),
       metrics_(metrics),
       options_(std::move(options)),
@@ -128,6 +130,8 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
   next->routes = last_routes_;
   next->bird_route_query_failures = route_query_failures_;
   reconcileTunnels(wanted, seen, *next, now);
+  // The link before BIRD: the iBGP session runs over it.
+  reconcilePairLink(wanted, *next, now);
   reconcileRouting(wanted, seen, *next, now);
   reconcileForwarding(wanted, *next, now);
   indexStatus(*next, *desired, wanted.owners);
@@ -140,7 +144,8 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
       std::ranges::all_of(
           next->sessions,
           [](const auto& s) { return s.second.object.state == ObjectState::kApplied; }) &&
-      (forwarding_ == nullptr || next->forwarding.state == ObjectState::kApplied);
+      (forwarding_ == nullptr || next->forwarding.state == ObjectState::kApplied) &&
+      (!next->pair || next->pair->link.state == ObjectState::kApplied);
   // Every object has been tried once both daemons answer; a spoke that keeps failing shows in
   // its own status and must not keep the whole hub out of service.
   if (next->pluto.up && next->bird.up && !initial_sync_done_) {
@@ -158,6 +163,7 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
   for (const auto& [name, removal] : removals_) earliest(removal);
   earliest(routing_object_.status);
   earliest(forwarding_object_.status);
+  earliest(pair_link_object_.status);
 
   if (metrics_ != nullptr) {
     const std::chrono::duration<double> took = clock_.monotonicNow() - now;
@@ -296,6 +302,11 @@ void Reconciler::reconcileRouting(const Plan& wanted, Observations& observations
   }
   std::map<std::string, routing::ObservedSession> seen;
   for (auto& session : observed->sessions) seen.emplace(session.name, std::move(session));
+  if (next.pair) {
+    if (const auto found = seen.find(next.pair->session_name); found != seen.end()) {
+      next.pair->session = found->second;
+    }
+  }
 
   const bool all_present = std::ranges::all_of(
       wanted.routing.sessions, [&](const auto& s) { return seen.contains(s.name); });
@@ -325,6 +336,47 @@ void Reconciler::reconcileForwarding(const Plan& wanted, ReconcileStatus& next, 
       [&](const routing::ForwardingPolicy& p) { return forwarding_->apply(p); }, "segment filter",
       now);
   next.forwarding = forwarding_object_.status;
+}
+
+void Reconciler::reconcilePairLink(const Plan& wanted, ReconcileStatus& next, TimePoint now) {
+  if (pair_link_ == nullptr) return;
+  if (!wanted.pair_link) {
+    // The pair left the configuration (or never was in it): a link left from before goes.
+    if (pair_link_removed_) return;
+    const std::string device(routing::kPairLinkDevice);
+    if (auto removed = pair_link_->remove(device); removed) {
+      pair_link_removed_ = true;
+      pair_link_object_ = {};
+    } else {
+      spdlog::warn("pair link: could not remove {}: {}", device, removed.error().message);
+    }
+    return;
+  }
+  const routing::PairLinkSpec& spec = *wanted.pair_link;
+  PairStatus status;
+  status.peer = options_.plan.pair ? options_.plan.pair->peer_name : "";
+  status.device = spec.device;
+  status.session_name = wanted.routing.peer_hub ? wanted.routing.peer_hub->name : "";
+  auto seen = pair_link_->observe(spec);
+  if (!seen) {
+    spdlog::warn("pair link: cannot look at {}: {}", spec.device, seen.error().message);
+    status.observe_error = seen.error().message;
+  } else if (seen->exists && !seen->matches) {
+    spdlog::info("pair link: {} differs ({}); making it again", spec.device, seen->differs);
+  }
+  const bool in_sync = seen && seen->matches;
+  const bool had_applied = pair_link_object_.applied.has_value();
+  reconcileObject(
+      pair_link_object_, spec, in_sync,
+      [&](const routing::PairLinkSpec& s) { return pair_link_->apply(s); }, "pair link", now);
+  pair_link_removed_ = false;
+  // What the kernel shows now: after an apply, look again (a few read commands).
+  if (pair_link_object_.status.state == ObjectState::kApplied && (!in_sync || !had_applied)) {
+    seen = pair_link_->observe(spec);
+  }
+  if (seen) status.observed = *seen;
+  status.link = pair_link_object_.status;
+  next.pair = std::move(status);
 }
 
 void Reconciler::start() {

@@ -31,6 +31,7 @@
 #include "hub/core/registry.hpp"
 #include "peers/model/tunnel_driver.hpp"
 #include "routing/policy/forwarding_filter.hpp"
+#include "routing/policy/pair_link.hpp"
 #include "routing/policy/routing_driver.hpp"
 
 namespace transit::hub {
@@ -72,6 +73,19 @@ struct DaemonStatus {
   std::string instance;  // the daemon's identity as last observed
 };
 
+// The HA pair: the link between the hubs and the iBGP session over it.
+struct PairStatus {
+  std::string peer;                    // the other hub's name
+  std::string device;                  // the link's device
+  ObjectStatus link;                   // the link as the hub makes it (applied / error)
+  routing::ObservedPairLink observed;  // what the kernel shows (after this pass's apply)
+  std::string observe_error;           // when the link could not be looked at
+  std::string session_name;            // the iBGP protocol
+  routing::ObservedSession session;    // what BIRD reports of it (empty before it runs)
+  // The link exists as specified and is up (transit_hub_pair_link_up).
+  bool linkUp() const { return observed.matches && observed.up; }
+};
+
 // Where a spoke's objects are in a ReconcileStatus, so readers need not re-index every time.
 struct SpokeIndex {
   std::map<int, std::string> tunnels;   // tunnel index -> key of ReconcileStatus::tunnels
@@ -99,6 +113,8 @@ struct ReconcileStatus {
   std::vector<std::optional<RouteOwner>> route_owners;  // [i]: the owner of routes[i], if any
   std::vector<Conflict> conflicts;  // findConflicts over `routes`, against the planned state
   std::map<std::string, SpokeIndex, std::less<>> spokes;  // every spoke with a tunnel or session
+  // The pair's link and iBGP session; none on a single hub.
+  std::optional<PairStatus> pair;
   // Segment isolation in the forwarding plane (routing/nft/nft_filter.hpp); stays pending when
   // the reconciler runs without a forwarding filter.
   ObjectStatus forwarding;
@@ -153,10 +169,13 @@ class Reconciler {
 
   // `forwarding`: segment isolation in forwarding; each pass makes the filter run
   // planForwarding's policy. nullptr: isolation is by routing only (the status's forwarding
-  // stays pending). Every reference and pointer must outlive the reconciler.
+  // stays pending). `pair_link`: makes the link between the hubs of the pair (options.plan.pair)
+  // exist, every pass before BIRD (only when it differs), and removes it when the pair leaves
+  // the configuration; nullptr: the hub makes no link. Every reference and pointer must outlive
+  // the reconciler.
   Reconciler(Registry& registry, peers::TunnelDriver& tunnels, routing::RoutingDriver& routing,
              routing::ForwardingFilter* forwarding, const Clock& clock, PassRecorder* metrics,
-             Options options);
+             Options options, routing::PairLinkDriver* pair_link = nullptr);
   ~Reconciler();  // stops the thread if it runs
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
@@ -186,6 +205,7 @@ class Reconciler {
                     ReconcileStatus& next, TimePoint now);
   void reconcileRouting(const Plan& plan, Observations& seen, ReconcileStatus& next, TimePoint now);
   void reconcileForwarding(const Plan& plan, ReconcileStatus& next, TimePoint now);
+  void reconcilePairLink(const Plan& plan, ReconcileStatus& next, TimePoint now);
   // The one apply rule (see Tracked). `in_sync`: the daemon reports that it runs what it was
   // given (the rule also requires that to be `wanted`).
   template <class Spec, class Apply>
@@ -198,6 +218,7 @@ class Reconciler {
   peers::TunnelDriver& tunnels_;
   routing::RoutingDriver& routing_;
   routing::ForwardingFilter* forwarding_;
+  routing::PairLinkDriver* pair_link_;
   const Clock& clock_;
   PassRecorder* metrics_;
   Options options_;
@@ -206,6 +227,10 @@ class Reconciler {
   std::map<std::string, Tracked<peers::TunnelSpec>> tunnel_objects_;  // by connection name
   Tracked<routing::RoutingSpec> routing_object_;                      // the include file as a whole
   Tracked<routing::ForwardingPolicy> forwarding_object_;  // the filter's table as a whole
+  Tracked<routing::PairLinkSpec> pair_link_object_;       // the link between the hubs
+  // Set when the link was removed (or found absent) while the pair is not configured; cleared
+  // when a link is applied. A hub without a pair looks for a leftover link once per start.
+  bool pair_link_removed_ = false;
   // Owned connections whose removal failed, until one succeeds (status: the failure, backoff).
   std::map<std::string, ObjectStatus> removals_;
   std::string pluto_instance_;

@@ -76,11 +76,24 @@ std::optional<HubError> Registry::adopt(StoreContents contents) {
   const auto cursor = inside_.cursor();  // freed /30s are not handed out again at once
   inside_ = routing::InsideAllocator{};
   inside_.seek(cursor);
+  // The pair's link /30 is never handed to a tunnel.
+  for (const auto& reserved : options_.reserved_inside) inside_.reserve(reserved);
   outside_.clear();
   tags_.clear();
   revision_ = contents.revision;
   seen_revision_ = contents.revision;
   for (auto& spoke : contents.spokes) {
+    for (const auto& tunnel : spoke.tunnels) {
+      for (const auto& reserved : options_.reserved_inside) {
+        if (reserved.overlaps(tunnel.inside_cidr)) {
+          return error(ErrorCode::kInvalid, "",
+                       fmt::format("stored spoke {} has a tunnel on {}, which the configuration "
+                                   "gives to the link between the hubs (pair.link.inside): choose "
+                                   "another /30 for the link",
+                                   spoke.name, tunnel.inside_cidr.toString()));
+        }
+      }
+    }
     const bool inside_taken = std::ranges::any_of(
         spoke.tunnels, [&](const peers::Tunnel& t) { return inside_.isUsed(t.inside_cidr); });
     if (inside_taken || !index(spoke)) {
@@ -600,6 +613,13 @@ std::optional<HubError> Registry::findConflict(const SpokeRequest& request) cons
   }
   for (std::size_t i = 0; i < request.tunnels.size(); ++i) {
     const auto& tunnel = request.tunnels[i];
+    for (const auto& reserved : options_.reserved_inside) {
+      if (tunnel.inside_cidr && reserved.overlaps(*tunnel.inside_cidr)) {
+        return error(ErrorCode::kInvalid, fmt::format("tunnels[{}].inside_cidr", i),
+                     fmt::format("{} overlaps {}, the link between the hubs of the pair",
+                                 tunnel.inside_cidr->toString(), reserved.toString()));
+      }
+    }
     if (auto owner = outside_.find(std::pair(tunnel.hub, tunnel.outside_ip.value()));
         owner != outside_.end()) {
       return error(ErrorCode::kConflict, fmt::format("tunnels[{}].outside_ip", i),

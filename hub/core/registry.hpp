@@ -146,6 +146,9 @@ class Registry {
     PskSource psk_source = peers::generatePsk;
     // While stale, how often the writer tries to catch up with the store (a reload).
     std::chrono::milliseconds catch_up_interval{1000};
+    // Inside /30s the hub uses itself (the HA pair's link): never allocated to a tunnel, and a
+    // client's inside_cidr that overlaps one is refused (422).
+    std::vector<Ipv4Prefix> reserved_inside;
   };
 
   // Loads every spoke from the store and starts the writer thread. Fails if the store holds

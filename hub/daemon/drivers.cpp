@@ -15,6 +15,7 @@
 #include "routing/base/recording_command_runner.hpp"
 #include "routing/bird/bird_driver.hpp"
 #include "routing/bird/dry_run_channel.hpp"
+#include "routing/link/pair_link.hpp"
 #include "routing/nft/nft_filter.hpp"
 
 namespace transit::hub {
@@ -58,6 +59,8 @@ std::expected<Drivers, std::string> liveDrivers(const Config& config,
   drivers.routing = std::make_unique<routing::BirdDriver>(options.bird);
   drivers.forwarding =
       std::make_unique<routing::NftForwardingFilter>(options.segment_filter, *drivers.runner);
+  drivers.pair_link =
+      std::make_unique<routing::VxlanPairLink>(routing::VxlanPairLinkOptions{}, *drivers.runner);
   spdlog::info("live drivers: pluto at {}, BIRD at {}",
                config.drivers.libreswan.ctl_socket.string(), config.drivers.bird.socket.string());
   return drivers;
@@ -75,6 +78,9 @@ std::expected<Drivers, std::string> dryRunDrivers(const Config& config,
   Drivers drivers;
   drivers.pluto = std::make_unique<peers::DryRunPluto>(options.libreswan, config.hub.local_ip);
   auto recording = std::make_unique<RecordingCommandRunner>();
+  drivers.pair_link_kernel =
+      std::make_unique<routing::DryRunPairLink>(routing::VxlanPairLinkOptions{});
+  recording->addAnswerer(drivers.pair_link_kernel->answerer());  // before pluto's `ip` answers
   recording->addAnswerer(drivers.pluto->answerer());
   recording->addAnswerer(
       [nft = options.segment_filter.nft](const auto& argv) { return nftAnswer(nft, argv); });
@@ -88,6 +94,8 @@ std::expected<Drivers, std::string> dryRunDrivers(const Config& config,
   drivers.routing = std::make_unique<routing::BirdDriver>(options.bird, *drivers.bird_channel);
   drivers.forwarding =
       std::make_unique<routing::NftForwardingFilter>(options.segment_filter, *drivers.runner);
+  drivers.pair_link =
+      std::make_unique<routing::VxlanPairLink>(routing::VxlanPairLinkOptions{}, *drivers.runner);
   spdlog::info("dry-run: rendering into {}; no daemon is driven", root.string());
   return drivers;
 }

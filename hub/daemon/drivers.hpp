@@ -20,19 +20,26 @@
 #include "peers/model/tunnel_driver.hpp"
 #include "routing/base/command_runner.hpp"
 #include "routing/bird/bird_channel.hpp"
+#include "routing/link/dry_run_pair_link.hpp"
 #include "routing/policy/forwarding_filter.hpp"
+#include "routing/policy/pair_link.hpp"
 #include "routing/policy/routing_driver.hpp"
 
 namespace transit::hub {
 
 struct Drivers {
   // The transports first: the drivers below hold references into them and go before them.
-  std::unique_ptr<CommandRunner> runner;               // PosixCommandRunner or recording
-  std::unique_ptr<peers::DryRunPluto> pluto;           // dry-run: answers the runner
+  std::unique_ptr<CommandRunner> runner;      // PosixCommandRunner or recording
+  std::unique_ptr<peers::DryRunPluto> pluto;  // dry-run: answers the runner
+  // dry-run: answers the runner's `ip` commands for the pair's link (before DryRunPluto).
+  std::unique_ptr<routing::DryRunPairLink> pair_link_kernel;
   std::unique_ptr<routing::BirdChannel> bird_channel;  // dry-run (live: BirdDriver's own client)
   std::unique_ptr<peers::TunnelDriver> tunnel;
   std::unique_ptr<routing::RoutingDriver> routing;
   std::unique_ptr<routing::ForwardingFilter> forwarding;
+  // The link between the hubs (VxlanPairLink over the runner); always made, so a hub whose pair
+  // left the configuration removes the link it made before.
+  std::unique_ptr<routing::PairLinkDriver> pair_link;
 };
 
 // By drivers.mode. Fails (the message says what) when the libreswan driver cannot start or, in

@@ -93,7 +93,7 @@ int run(const hub::Config& config) {
   auto reconciler_metrics = std::make_unique<hub::ReconcilerMetrics>(*metrics_registry);
   auto reconciler = std::make_unique<hub::Reconciler>(
       **registry, *drivers->tunnel, *drivers->routing, drivers->forwarding.get(), clock,
-      reconciler_metrics.get(), hub::reconcilerOptions(config));
+      reconciler_metrics.get(), hub::reconcilerOptions(config), drivers->pair_link.get());
   // The reconciler starts from the first loaded state: a hub started while the store is down
   // must not make pluto and BIRD match "no spokes" (that would tear every tunnel down).
   std::mutex reconciler_mutex;

@@ -27,6 +27,10 @@ void addReadinessChecks(Health& health, const Registry& registry, const Reconcil
     std::string reason;
     if (!status->pluto.up) reason = "pluto: " + status->pluto.error;
     if (!status->bird.up) reason += (reason.empty() ? "" : "; ") + ("BIRD: " + status->bird.error);
+    // The hub cannot make the link to the other hub: nothing it hands over would arrive.
+    if (status->pair && status->pair->link.state == ObjectState::kError) {
+      reason += (reason.empty() ? "" : "; ") + ("pair link: " + status->pair->link.last_error);
+    }
     return Health::Status{reason.empty(), reason};
   });
   health.add("initial_sync", [&reconciler, &serving] {

@@ -1,6 +1,7 @@
 // The daemon's readiness checks behind /readyz: "store" (the hub's view of the store is current,
 // else "stale since <RFC 3339 UTC>: <why>"; and the store takes writes), "drivers"
-// (pluto and BIRD answer) and "initial_sync" (the server serves and a first full pass has run).
+// (pluto and BIRD answer, and with a pair the hub could make the link to the other hub) and
+// "initial_sync" (the server serves and a first full pass has run).
 //
 // Owns nothing: the checks read state the registry and the reconciler already keep. Registered
 // once by main.cpp before the server starts; evaluated on HTTP threads (never blocking).

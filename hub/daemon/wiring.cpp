@@ -42,6 +42,7 @@ Registry::Options registryOptions(const Config& config) {
   options.validation.hub_addresses = {config.hub.public_ip, config.hub.local_ip};
   options.validation.hub_name = config.hub.name;
   if (config.pair) {
+    options.reserved_inside = {config.pair->link.inside};
     // A tunnel may be the other hub's, and no spoke may use the other hub's addresses either.
     options.validation.peer_hub = config.pair->peer.name;
     options.validation.hub_addresses.push_back(config.pair->peer.public_ip);
@@ -101,6 +102,18 @@ PlanOptions planOptions(const Config& config) {
   plan.reserved = config.routing.reserved;
   plan.not_preferred_prepend = config.routing.not_preferred_prepend;
   plan.not_preferred_med = config.routing.not_preferred_med;
+  if (config.pair) {
+    const auto& pair = *config.pair;
+    plan.pair = PlanOptions::Pair{pair.peer.name,
+                                  pair.peer.local_ip,
+                                  pair.link.vni,
+                                  pair.link.port,
+                                  pair.link.inside,
+                                  pair.link.mtu,
+                                  pair.link.underlay_device,
+                                  pair.bfd.interval_ms,
+                                  pair.bfd.multiplier};
+  }
   // The drivers touch only names with their prefix; the planner must name things with it.
   plan.tunnel_prefix = peers::LibreswanOptions{}.prefix;
   plan.session_prefix = routing::BirdOptions{}.protocol_prefix;

@@ -66,6 +66,9 @@ ReconcilerMetrics::ReconcilerMetrics(prometheus::Registry& registry)
                     .Add({{"daemon", "pluto"}})),
       bird_up_(gauge(registry, "transit_hub_daemon_up", "1 when the daemon answers the hub")
                    .Add({{"daemon", "bird"}})),
+      pair_link_family_(gauge(registry, "transit_hub_pair_link_up",
+                              "1 when the link to the other hub of the pair exists as configured "
+                              "and is up")),
       conflicts_(gauge(registry, "transit_hub_route_conflicts",
                        "Routes refused because they fall in another spoke's declared CIDRs")
                      .Add({})),
@@ -115,6 +118,13 @@ void ReconcilerMetrics::record(const ReconcileStatus& status, bool ok, double se
   duration_.Observe(seconds);
   pluto_up_.Set(status.pluto.up ? 1 : 0);
   bird_up_.Set(status.bird.up ? 1 : 0);
+  if (status.pair) {
+    if (pair_link_up_ == nullptr) pair_link_up_ = &pair_link_family_.Add({});
+    pair_link_up_->Set(status.pair->linkUp() ? 1 : 0);
+  } else if (pair_link_up_ != nullptr) {
+    pair_link_family_.Remove(pair_link_up_);  // the pair left the configuration
+    pair_link_up_ = nullptr;
+  }
   conflicts_.Set(static_cast<double>(status.conflicts.size()));
   if (status.bird_route_query_failures >= last_route_query_failures_) {
     route_query_failures_.Increment(

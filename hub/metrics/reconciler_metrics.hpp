@@ -34,6 +34,9 @@
 //   transit_hub_reconcile_total{result}                passes, result ok|error
 //   transit_hub_reconcile_duration_seconds             histogram of pass durations
 //   transit_hub_daemon_up{daemon}                      1 when pluto / bird answer
+//   transit_hub_pair_link_up                           1 when the link to the other hub of the
+//                                                      pair exists as configured and is up
+//                                                      (only on a hub with a pair)
 #pragma once
 
 #include <prometheus/counter.h>
@@ -78,6 +81,8 @@ class ReconcilerMetrics final : public PassRecorder {
   prometheus::Histogram& duration_;
   prometheus::Gauge& pluto_up_;
   prometheus::Gauge& bird_up_;
+  prometheus::Family<prometheus::Gauge>& pair_link_family_;
+  prometheus::Gauge* pair_link_up_ = nullptr;  // added with the first pass that has a pair
   prometheus::Gauge& conflicts_;
   prometheus::Counter& segment_dropped_;
   std::uint64_t last_segment_dropped_ = 0;  // the filter's counters restart when it is reloaded

@@ -33,6 +33,8 @@ json::object encodeSpokeRecord(const peers::Spoke& spoke) {
   // The API form holds every configured field; the record replaces what the API hides or
   // computes: tunnels with their PSKs, timestamps as seconds since the epoch.
   json::object o = peers::encodeSpokeForApi(spoke);
+  // Written only when set: a record without BFD stays readable by a hub that predates the field.
+  if (!spoke.bfd) o.erase("bfd");
   json::array tunnels;
   for (const auto& t : spoke.tunnels) {
     tunnels.push_back(json::object{{"hub", t.hub},

@@ -100,6 +100,9 @@ struct Spoke {
   std::optional<std::uint32_t> import_limit;
   // The BGP hold time of its sessions, 3-65535 s (keepalive a third of it). Unset: 30.
   std::optional<std::uint32_t> bgp_hold_time_seconds;
+  // BFD on its BGP sessions (a site with routing: bgp only; AWS VGWs do not speak BFD): a dead
+  // tunnel is seen within BFD's detection time instead of the hold time.
+  bool bfd = false;
   // IKE/IPsec parameters of both tunnels (AWS's tunnel options; defaults when not given).
   TunnelOptions tunnel_options;
   std::vector<Tunnel> tunnels;
@@ -139,6 +142,7 @@ struct SpokeDraft {
   std::optional<std::int64_t> export_limit;
   std::optional<std::int64_t> import_limit;
   std::optional<std::int64_t> bgp_hold_time_seconds;
+  std::optional<bool> bfd;
   // Decoded and validated with the JSON (peers/model/tunnel_options_json.hpp); unset: the defaults.
   std::optional<TunnelOptions> tunnel_options;
   std::optional<std::vector<TunnelDraft>> tunnels;

@@ -123,6 +123,7 @@ json::object encodeCommon(const Spoke& spoke) {
   } else {
     o["bgp_hold_time_seconds"] = nullptr;
   }
+  o["bfd"] = spoke.bfd;
   o["tunnel_options"] = encodeTunnelOptions(spoke.tunnel_options, spoke.kind == SpokeKind::kSite);
   return o;
 }
@@ -171,6 +172,10 @@ std::expected<SpokeDraft, FieldError> decodeSpokeDraft(const json::value& v) {
       if (key == "export_limit") out.export_limit = *number;
       if (key == "import_limit") out.import_limit = *number;
       if (key == "bgp_hold_time_seconds") out.bgp_hold_time_seconds = *number;
+    } else if (key == "bfd") {
+      if (value.is_null()) continue;
+      if (!value.is_bool()) return std::unexpected(typeError(key, "a boolean"));
+      out.bfd = value.get_bool();
     } else if (key == "tunnel_options") {
       auto options = decodeTunnelOptions(value, key);
       if (!options) {

@@ -190,6 +190,24 @@ std::optional<std::string> checkSpokeCidr(const Ipv4Prefix& cidr) {
   return specialRangeOf(cidr);
 }
 
+namespace {
+
+// `bfd`: only on BGP sessions with sites; AWS's VGWs do not speak BFD.
+std::expected<void, FieldError> validateBfd(const SpokeDraft& draft, Spoke& spoke) {
+  if (!draft.bfd || !*draft.bfd) return {};
+  if (spoke.routing != RoutingMode::kBgp) {
+    return std::unexpected(fieldError("bfd", "applies only to routing: bgp"));
+  }
+  if (spoke.kind != SpokeKind::kSite) {
+    return std::unexpected(fieldError(
+        "bfd", "applies only to kind: site (AWS virtual private gateways do not speak BFD)"));
+  }
+  spoke.bfd = true;
+  return {};
+}
+
+}  // namespace
+
 std::expected<SpokeRequest, FieldError> validateSpoke(const SpokeDraft& draft,
                                                       const ValidationContext& context) {
   SpokeRequest out;
@@ -296,6 +314,7 @@ std::expected<SpokeRequest, FieldError> validateSpoke(const SpokeDraft& draft,
       spoke.bgp_hold_time_seconds = static_cast<std::uint32_t>(*draft.bgp_hold_time_seconds);
     }
   }
+  if (auto bfd = validateBfd(draft, spoke); !bfd) return std::unexpected(bfd.error());
   // Validated when decoded (peers/model/tunnel_options_json.hpp).
   spoke.tunnel_options = draft.tunnel_options.value_or(TunnelOptions{});
   // The default, said or not, is one value (a spoke PUT back as read stays equal).

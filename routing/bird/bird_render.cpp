@@ -18,6 +18,16 @@ constexpr std::uint32_t kSegmentTag = 1;            // (local AS, 1, segment id)
 constexpr std::uint32_t kSpokeTag = kSpokeTagKind;  // (local AS, 2, spoke route tag)
 constexpr std::uint32_t kSummaryTag = 3;  // (local AS, 3, 0): a summary the hub originates
 
+// Routes learned from the other hub get this local preference (BIRD's default for the others is
+// 100). Local preference is compared before the AS path length, the origin and the MED, so a hub
+// that has its own working session with a spoke always routes to it directly, whatever the
+// spoke prepends or sets as MED on that session; the other hub's copy is used only without one.
+constexpr std::uint32_t kPairLocalPref = 50;
+// BFD on the sessions with sites that ask for it (over IPsec tunnels): 900 ms to notice a dead
+// tunnel without flapping on the jitter of the internet path. BIRD's default is 100 ms x 5.
+constexpr std::uint32_t kSiteBfdIntervalMs = 300;
+constexpr std::uint32_t kSiteBfdMultiplier = 3;
+
 constexpr std::uint32_t kMaxPrepend = 16;
 constexpr std::size_t kMaxSegmentName = 32;
 constexpr std::size_t kMaxSpokeName = 64;
@@ -67,6 +77,17 @@ std::string summariesName(const BirdOptions& options) {
   return options.protocol_prefix + "summaries";
 }
 
+std::string bfdName(const BirdOptions& options) { return options.protocol_prefix + "bfd"; }
+
+// A Linux interface name as BIRD's interface patterns take it literally: no pattern characters.
+bool isDeviceName(std::string_view name) {
+  if (name.empty() || name.size() > 15) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
 std::expected<void, DriverError> checkProtocolName(std::string_view what, const std::string& name,
                                                    const BirdOptions& options,
                                                    std::set<std::string>& names) {
@@ -76,9 +97,10 @@ std::expected<void, DriverError> checkProtocolName(std::string_view what, const 
         invalid(fmt::format("{} name '{}' must match [a-z0-9_]{{1,{}}} and start with '{}'", what,
                             name, kMaxBirdSymbol, options.protocol_prefix)));
   }
-  if (name == summariesName(options)) {
+  if (name == summariesName(options) || name == bfdName(options)) {
     return std::unexpected(
-        invalid(fmt::format("{} name '{}' is reserved for the hub's summaries", what, name)));
+        invalid(fmt::format("{} name '{}' is reserved for the hub's {}", what, name,
+                            name == bfdName(options) ? "BFD protocol" : "summaries")));
   }
   if (!names.insert(name).second) {
     return std::unexpected(invalid(fmt::format("duplicate protocol name '{}'", name)));
@@ -174,6 +196,39 @@ std::expected<void, DriverError> validate(const RoutingSpec& spec, const BirdOpt
     if (auto ok = checkSegment(owner, spoke.segment); !ok) return ok;
     if (auto ok = checkTag(owner, spoke.spoke, spoke.spoke_tag); !ok) return ok;
   }
+  if (spec.peer_hub) {
+    const auto& peer = *spec.peer_hub;
+    if (auto ok = checkProtocolName("peer hub session", peer.name, options, names); !ok) return ok;
+    const auto owner = fmt::format("peer hub session {}", peer.name);
+    if (auto ok = checkSpoke(owner, peer.hub); !ok) return ok;
+    if (!isDeviceName(peer.interface)) {
+      return std::unexpected(invalid(fmt::format(
+          "{}: link device '{}' must match [A-Za-z0-9_.-]{{1,15}}", owner, peer.interface)));
+    }
+    if (peer.local_address == peer.neighbor_address || peer.local_address.value() == 0 ||
+        peer.neighbor_address.value() == 0) {
+      return std::unexpected(
+          invalid(fmt::format("{}: link addresses {} and {} must differ", owner,
+                              peer.local_address.toString(), peer.neighbor_address.toString())));
+    }
+    if (peer.hold_time < 3 || peer.keepalive == 0 || peer.keepalive > peer.hold_time / 3) {
+      return std::unexpected(
+          invalid(fmt::format("{}: hold time {} and keepalive {} (needs hold >= 3, "
+                              "1 <= keepalive <= hold / 3)",
+                              owner, peer.hold_time, peer.keepalive)));
+    }
+    if (peer.bfd_interval_ms < 10 || peer.bfd_interval_ms > 10000 || peer.bfd_multiplier < 2 ||
+        peer.bfd_multiplier > 255) {
+      return std::unexpected(
+          invalid(fmt::format("{}: BFD interval {} ms (10-10000) or multiplier {} (2-255)", owner,
+                              peer.bfd_interval_ms, peer.bfd_multiplier)));
+    }
+    for (const auto& [tag, spoke] : peer.spokes) {
+      if (auto ok = checkSpoke(owner, spoke.name); !ok) return ok;
+      if (auto ok = checkSegment(owner, spoke.segment); !ok) return ok;
+      if (auto ok = checkTag(owner, spoke.name, tag); !ok) return ok;
+    }
+  }
   return {};
 }
 
@@ -194,6 +249,12 @@ TagIds assignIds(const RoutingSpec& spec) {
   for (const auto& spoke : spec.statics) {
     segments.insert(spoke.segment);
     ids.spokes.emplace(spoke.spoke, spoke.spoke_tag);
+  }
+  if (spec.peer_hub) {
+    for (const auto& [tag, spoke] : spec.peer_hub->spokes) {
+      segments.insert(spoke.segment);
+      ids.spokes.emplace(spoke.name, tag);
+    }
   }
   std::uint32_t next = 1;
   for (const auto& name : segments) ids.segments[name] = next++;
@@ -295,6 +356,7 @@ std::string renderSession(const RoutingSpec& spec, const TagIds& ids,
       "  # Compare MED between routes from different neighbour ASes too, so the lower MED a\n"
       "  # spoke sets wins across spokes (BIRD compares it only within one AS by default).\n"
       "  med metric on;\n"
+      "{bfd}"
       "  ipv4 {{\n"
       "    import keep filtered on;  # refused routes stay visible and counted\n"
       "    import limit {import_limit} action restart;\n"
@@ -321,7 +383,9 @@ std::string renderSession(const RoutingSpec& spec, const TagIds& ids,
       fmt::arg("export_limit", session.export_limit),
       fmt::arg("accepted", acceptedSet(session.accepted)),
       fmt::arg("tags", tagLines(as, ids, session.segment, session.spoke, "      ")),
-      fmt::arg("selection", exportSelection(as, ids, session)), fmt::arg("rewrite", rewrite));
+      fmt::arg("selection", exportSelection(as, ids, session)), fmt::arg("rewrite", rewrite),
+      fmt::arg("bfd",
+               session.bfd ? "  bfd on;  # the site asked for BFD (protocol bfd below)\n" : ""));
 }
 
 std::string renderStatic(const RoutingSpec& spec, const TagIds& ids, const StaticSpokeSpec& spoke) {
@@ -376,6 +440,123 @@ std::string renderSummaries(const RoutingSpec& spec, const BirdOptions& options)
       fmt::arg("tag", kSummaryTag), fmt::arg("routes", routes));
 }
 
+// "1, 4..6, 9": the tags as BIRD case labels, consecutive ones as ranges.
+std::string caseLabels(const std::vector<std::uint32_t>& tags) {
+  std::string out;
+  for (std::size_t i = 0; i < tags.size();) {
+    std::size_t j = i;
+    while (j + 1 < tags.size() && tags[j + 1] == tags[j] + 1) ++j;
+    if (!out.empty()) out += ", ";
+    out += j == i ? fmt::format("{}", tags[i]) : fmt::format("{}..{}", tags[i], tags[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+// BFD for the iBGP session on the link between the hubs (its own timers) and for the sessions
+// of sites that ask for it (kSiteBfd*). BIRD takes the first interface pattern that matches.
+std::string renderBfd(const RoutingSpec& spec, const BirdOptions& options) {
+  std::string interfaces;
+  if (spec.peer_hub) {
+    interfaces += fmt::format(
+        "  interface \"{0}\" {{  # the link to hub {1}\n"
+        "    min rx interval {2} ms;\n"
+        "    min tx interval {2} ms;\n"
+        "    multiplier {3};\n"
+        "  }};\n",
+        spec.peer_hub->interface, spec.peer_hub->hub, spec.peer_hub->bfd_interval_ms,
+        spec.peer_hub->bfd_multiplier);
+  }
+  interfaces += fmt::format(
+      "  interface \"*\" {{  # sites' tunnels\n"
+      "    min rx interval {0} ms;\n"
+      "    min tx interval {0} ms;\n"
+      "    multiplier {1};\n"
+      "  }};\n",
+      kSiteBfdIntervalMs, kSiteBfdMultiplier);
+  return fmt::format(
+      "\n# BFD: a dead peer is seen within interval x multiplier, and its BGP session goes down\n"
+      "# at once instead of after the hold time.\n"
+      "protocol bfd {} {{\n"
+      "{}"
+      "}}\n",
+      bfdName(options), interfaces);
+}
+
+// The iBGP session with the other hub over the link between the two.
+std::string renderPeerHub(const RoutingSpec& spec, const TagIds& ids, const PeerHubSpec& peer) {
+  const auto as = spec.local_as;
+  std::map<std::uint32_t, std::vector<std::uint32_t>> tags_of_segment;  // segment id -> tags
+  for (const auto& [tag, spoke] : peer.spokes) {
+    tags_of_segment[ids.segments.at(spoke.segment)].push_back(tag);
+  }
+  std::map<std::uint32_t, std::string> segment_names;
+  for (const auto& [name, id] : ids.segments) segment_names.emplace(id, name);
+  std::string retag;
+  if (tags_of_segment.empty()) {
+    retag = "      reject;  # no spoke in the registry\n";
+  } else {
+    // One lookup in a tree of case labels per route, however many spokes there are.
+    retag = fmt::format("      case filter(bgp_large_community, [({}, {}, *)]).min.data2 {{\n", as,
+                        kSpokeTag);
+    for (const auto& [segment, tags] : tags_of_segment) {
+      retag += fmt::format("        {}: bgp_large_community.add(({}, {}, {}));  # segment {}\n",
+                           caseLabels(tags), as, kSegmentTag, segment, segment_names.at(segment));
+    }
+    retag += "        else: reject;  # a spoke tag the registry does not hold\n";
+    retag += "      }\n";
+  }
+  return fmt::format(
+      "\n# iBGP with hub {hub}, the other hub of the pair, over the link between the two "
+      "({iface}).\n"
+      "# It gets the routes this hub learned from its spokes, with their tags, and the next hop\n"
+      "# of every route is this hub's address on the link; it sends those it learned from its "
+      "own.\n"
+      "protocol bgp {name} {{\n"
+      "  local {local} as {as};\n"
+      "  neighbor {neighbor} as {as};  # the same AS: iBGP\n"
+      "  direct;  # the other hub's address is on the link (BIRD's iBGP default is multihop)\n"
+      "  hold time {hold};\n"
+      "  keepalive time {keepalive};\n"
+      "  connect delay time 0;\n"
+      "  connect retry time 5;\n"
+      "  bfd on;  # timers: the link's interface in protocol bfd\n"
+      "  ipv4 {{\n"
+      "    next hop self;  # spokes' inside addresses mean nothing to the other hub\n"
+      "    gateway direct;  # the next hop is the other hub's address on the link\n"
+      "    import keep filtered on;\n"
+      "    import filter {{\n"
+      "      # Only what the other hub learned from a spoke (its spoke tag), never its summaries.\n"
+      "      if ! (bgp_large_community ~ [({as}, {spoke_kind}, *)]) then reject;\n"
+      "      if ({as}, {summary}, 0) ~ bgp_large_community then reject;\n"
+      "      # Segment ids are per hub: this file's, from the spoke tag.\n"
+      "      bgp_large_community.delete([({as}, {segment_kind}, *)]);\n"
+      "{retag}"
+      "      # Below this hub's own sessions: a spoke it has a working session with is reached\n"
+      "      # directly, whatever AS path or MED the other hub's copy has.\n"
+      "      bgp_local_pref = {local_pref};\n"
+      "      accept;\n"
+      "    }};\n"
+      "    export filter {{\n"
+      "      # Only routes this hub learned from its spokes (BGP and static), tags kept: never\n"
+      "      # the summaries, never a route learned from the other hub (sent back to where it\n"
+      "      # came from; BIRD's iBGP rule would also hold it back).\n"
+      "      if proto = \"{name}\" then reject;\n"
+      "      if ({as}, {summary}, 0) ~ bgp_large_community then reject;\n"
+      "      if ! (bgp_large_community ~ [({as}, {spoke_kind}, *)]) then reject;\n"
+      "      accept;\n"
+      "    }};\n"
+      "  }};\n"
+      "}}\n",
+      fmt::arg("hub", peer.hub), fmt::arg("iface", peer.interface), fmt::arg("name", peer.name),
+      fmt::arg("local", peer.local_address.toString()),
+      fmt::arg("neighbor", peer.neighbor_address.toString()), fmt::arg("as", as),
+      fmt::arg("hold", peer.hold_time), fmt::arg("keepalive", peer.keepalive),
+      fmt::arg("spoke_kind", kSpokeTag), fmt::arg("summary", kSummaryTag),
+      fmt::arg("segment_kind", kSegmentTag), fmt::arg("retag", retag),
+      fmt::arg("local_pref", kPairLocalPref));
+}
+
 }  // namespace
 
 bool isBirdName(std::string_view name) {
@@ -401,6 +582,9 @@ std::expected<std::string, DriverError> renderInclude(const RoutingSpec& spec,
   for (const auto& session : spec.sessions) out += renderSession(spec, ids, session);
   for (const auto& spoke : spec.statics) out += renderStatic(spec, ids, spoke);
   if (!spec.summaries.empty()) out += renderSummaries(spec, options);
+  const bool any_bfd = spec.peer_hub || std::ranges::any_of(spec.sessions, &BgpSessionSpec::bfd);
+  if (any_bfd) out += renderBfd(spec, options);
+  if (spec.peer_hub) out += renderPeerHub(spec, ids, *spec.peer_hub);
   return out;
 }
 

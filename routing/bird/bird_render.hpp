@@ -16,6 +16,14 @@
 //    prepends and MED are applied and our tags stripped. `export limit K action block`.
 //  - static spokes: one static protocol each, multipath over the usable next hops, same tags.
 //  - summaries: one static protocol, unreachable routes, preference 10, tagged (AS,3,0).
+//  - the pair (RoutingSpec::peer_hub): iBGP with the other hub over the link between the two,
+//    `direct`, `next hop self`, BFD. Import: only routes with a spoke tag the registry holds, not
+//    the other hub's summaries; the segment tag is replaced by this file's id for the spoke's
+//    segment (one `case` on the spoke tag), local preference 50 so a hub's own session with a
+//    spoke always wins over the other hub's copy. Export: only routes this hub learned from its
+//    spokes (never summaries, never iBGP-learned ones), tags kept. Spoke sessions export the
+//    re-tagged routes by the same segment and own-spoke rules as their own.
+//  - BFD (`protocol bfd`): when there is a pair or a session with `bfd`.
 // A spoke's id in the tags is its route tag (the registry's, the same on every hub); segment
 // ids hold within one rendered file. A comment table at the file's top names them all.
 #pragma once

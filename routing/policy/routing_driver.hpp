@@ -48,6 +48,9 @@ struct BgpSessionSpec {
   std::uint32_t export_limit = 100;
   std::uint32_t prepend = 0;         // extra copies of the hub's ASN on every exported path
   std::optional<std::uint32_t> med;  // MED on every exported route
+  // BFD on the session (a site that asks for it; AWS VGWs do not speak BFD): a dead tunnel is
+  // seen within BFD's detection time instead of the hold time.
+  bool bfd = false;
 
   bool operator==(const BgpSessionSpec&) const = default;
 };
@@ -64,6 +67,31 @@ struct StaticSpokeSpec {
   bool operator==(const StaticSpokeSpec&) const = default;
 };
 
+// The iBGP session with the other hub of the pair, over the link between the two (a VXLAN
+// device both hubs own, so the next hop is directly connected and the VPC's router, which knows
+// no spoke prefix, never sees a packet addressed to a spoke). Both hubs have the same AS.
+struct PeerHubSpec {
+  std::string name;              // protocol name: hub prefix + "pair" (a-z0-9_)
+  std::string hub;               // the other hub's name (for comments and logs)
+  std::string interface;         // the link's device ("th-pair"): BFD runs on it
+  Ipv4Address local_address;     // this hub's address on the link
+  Ipv4Address neighbor_address;  // the other hub's address on the link
+  std::uint32_t hold_time = 9;   // BFD sees a dead peer first; the hold time is the fallback
+  std::uint32_t keepalive = 3;
+  std::uint32_t bfd_interval_ms = 200;  // BFD's min rx and tx interval
+  std::uint32_t bfd_multiplier = 3;
+  // Every spoke of the registry by route tag, those with no tunnel on this hub too. A route
+  // learned from the other hub is re-tagged with this file's segment id from its spoke tag
+  // (segment ids differ between hubs); a route with no tag of this map is refused.
+  struct Spoke {
+    std::string name;
+    std::string segment;
+    bool operator==(const Spoke&) const = default;
+  };
+  std::map<std::uint32_t, Spoke> spokes;
+  bool operator==(const PeerHubSpec&) const = default;
+};
+
 struct RoutingSpec {
   std::uint32_t local_as = 0;
   Ipv4Address router_id;
@@ -73,6 +101,7 @@ struct RoutingSpec {
   // (so traffic to covered but unrouted space stops at the hub) with a preference below every
   // learned route, so a summary equal to a real route never displaces it. Sorted, unique.
   std::vector<Ipv4Prefix> summaries;
+  std::optional<PeerHubSpec> peer_hub;  // the HA pair's iBGP session; none on a single hub
   bool operator==(const RoutingSpec&) const = default;
 };
 
@@ -108,6 +137,9 @@ inline std::map<std::uint32_t, std::string> spokeTagIds(const RoutingSpec& spec)
   std::map<std::uint32_t, std::string> ids;
   for (const auto& session : spec.sessions) ids.emplace(session.spoke_tag, session.spoke);
   for (const auto& spoke : spec.statics) ids.emplace(spoke.spoke_tag, spoke.spoke);
+  if (spec.peer_hub) {
+    for (const auto& [tag, spoke] : spec.peer_hub->spokes) ids.emplace(tag, spoke.name);
+  }
   return ids;
 }
 

@@ -24,6 +24,7 @@ RULE = {
     "routing/policy": [FLOOR],
     "routing/bird": [FLOOR, "routing/policy"],
     "routing/nft": [FLOOR, "routing/policy"],
+    "routing/link": [FLOOR, "routing/policy"],
     "peers/model": [FLOOR],
     "peers/aws": [FLOOR, "peers/model"],
     "peers/export": [FLOOR, "peers/model"],

@@ -25,6 +25,7 @@
 #include "hub/metrics/reconciler_metrics.hpp"
 #include "tests/fakes/fake_drivers.hpp"
 #include "tests/fakes/fake_forwarding_filter.hpp"
+#include "tests/fakes/fake_pair_link.hpp"
 #include "tests/fakes/manual_clock.hpp"
 #include "tests/fakes/memory_store.hpp"
 
@@ -36,6 +37,9 @@ struct HubHarnessOptions {
   std::map<std::string, std::vector<std::string>> segments;
   bool forwarding_filter = false;  // give the reconciler `filter` (segment isolation)
   bool reconciler = true;          // build a reconciler (a registry-only test says false)
+  // The HA pair (this hub is "hub-a"): the reconciler gets `pair_link` and plans the link and
+  // the iBGP session; the registry keeps the link's /30 from tunnels.
+  std::optional<hub::PlanOptions::Pair> pair;
 };
 
 // A harness without a reconciler: the registry alone.
@@ -61,6 +65,7 @@ class HubHarness {
     hub::Registry::Options registry_options;
     registry_options.validation.hub_asn = options_.hub_asn;
     registry_options.validation.hub_name = "hub-a";
+    if (options_.pair) registry_options.reserved_inside = {options_.pair->inside};
     auto created = hub::Registry::create(store, clock, nullptr, std::move(registry_options));
     if (!created) throw std::runtime_error("HubHarness: the registry could not start");
     this->registry = std::move(*created);
@@ -76,15 +81,17 @@ class HubHarness {
     options.plan.hub_name = "hub-a";
     options.plan.router_id = options.plan.public_address;
     options.plan.segments = options_.segments;
+    if (options_.pair) options.plan.hub_name = "hub-a";
+    options.plan.pair = options_.pair;
     return options;
   }
 
   // A new reconciler with no memory, as after a restart of transit-hubd.
   void restartReconciler() {
     reconciler.reset();
-    reconciler = std::make_unique<hub::Reconciler>(*registry, tunnels, routing,
-                                                   options_.forwarding_filter ? &filter : nullptr,
-                                                   clock, &metrics, reconcilerOptions());
+    reconciler = std::make_unique<hub::Reconciler>(
+        *registry, tunnels, routing, options_.forwarding_filter ? &filter : nullptr, clock,
+        &metrics, reconcilerOptions(), options_.pair ? &pair_link : nullptr);
   }
 
   // The status of the last pass.
@@ -102,6 +109,7 @@ class HubHarness {
   fakes::FakeTunnelDriver tunnels;
   fakes::FakeRoutingDriver routing;
   fakes::FakeForwardingFilter filter;
+  fakes::FakePairLink pair_link;
   prometheus::Registry prometheus;
   hub::ReconcilerMetrics metrics{prometheus};
   std::unique_ptr<hub::Registry> registry;

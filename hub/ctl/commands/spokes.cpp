@@ -144,6 +144,7 @@ std::expected<json::object, std::string> buildSpokeBody(const SpokeAddFlags& fla
   if (flags.segment) {
     body["segment"] = *flags.segment;
   }
+  if (flags.bfd) body["bfd"] = true;  // the hub says when a spoke may not have it
   json::array tunnels;
   for (const auto& text : flags.tunnels) {
     auto spec = parseTunnelSpec(text);
@@ -220,6 +221,8 @@ void SpokeAdd::setup(CLI::App& app) {
           ->type_name("HUB");
   auto* segment_option =
       app.add_option("--segment", segment, "segment (default: default)")->type_name("SEG");
+  auto* bfd_option =
+      app.add_flag("--bfd", bfd, "BFD on the BGP sessions (a site with routing bgp)");
   auto* tunnel_option =
       app.add_option("--tunnel", tunnels,
                      std::string(kTunnelForm) + "; one to four times, at most twice per hub")
@@ -230,14 +233,16 @@ void SpokeAdd::setup(CLI::App& app) {
                                      "too must equal the file's name")
                           ->type_name("FILE|-");
   for (auto* other : {kind_option, cidr_option, routing_option, asn_option, preferred_hub_option,
-                      segment_option, tunnel_option}) {
+                      segment_option, bfd_option, tunnel_option}) {
     file_option->excludes(other);
   }
 }
 
 SpokeAddFlags SpokeAdd::flags() const {
-  return SpokeAddFlags{name.value_or(""), kind.value_or(""), cidrs,  routing, asn,
-                       preferred_hub,     segment,           tunnels};
+  SpokeAddFlags out{name.value_or(""), kind.value_or(""), cidrs,  routing, asn,
+                    preferred_hub,     segment,           tunnels};
+  out.bfd = bfd;
+  return out;
 }
 
 std::expected<ApiRequest, std::string> SpokeAdd::request(const Session& session) const {

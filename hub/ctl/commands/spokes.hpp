@@ -40,6 +40,7 @@ struct SpokeAddFlags {
   std::optional<std::string> preferred_hub;
   std::optional<std::string> segment;
   std::vector<std::string> tunnels;  // raw --tunnel values
+  bool bfd = false;                  // --bfd: BFD on the sessions (sites with bgp)
 };
 
 // The spoke JSON a POST carries. Reads each psk-file (trailing whitespace trimmed). asn only for
@@ -52,7 +53,7 @@ std::expected<boost::json::object, std::string> spokeBodyFromFile(
     std::string_view text, const std::optional<std::string>& name);
 
 // `spoke add [NAME] --kind KIND --cidr CIDR... [--routing MODE] [--asn N] [--preferred-hub HUB]
-// [--segment SEG] --tunnel SPEC...`, or `spoke add [NAME] --file FILE|-`: POST /v1/spokes.
+// [--segment SEG] [--bfd] --tunnel SPEC...`, or `spoke add [NAME] --file FILE|-`: POST /v1/spokes.
 // Prints "Created spoke NAME (generation N)" and the spoke.
 struct SpokeAdd final : ApiCommand {
   std::optional<std::string> name;  // NAME; with --file it must equal the file's name
@@ -63,7 +64,8 @@ struct SpokeAdd final : ApiCommand {
   std::optional<std::string> preferred_hub;
   std::optional<std::string> segment;
   std::vector<std::string> tunnels;  // raw --tunnel values
-  std::optional<std::string> file;   // --file: a path, or "-" for stdin
+  bool bfd = false;
+  std::optional<std::string> file;  // --file: a path, or "-" for stdin
 
   void setup(CLI::App& app) override;
   std::expected<ApiRequest, std::string> request(const Session& session) const override;

@@ -6,6 +6,7 @@
 
 #include "hub/core/reconciler.hpp"
 #include "hub/daemon/drivers.hpp"
+#include "hub/daemon/wiring.hpp"
 #include "routing/base/file_io.hpp"
 #include "tests/fakes/log_capture.hpp"
 #include "tests/fakes/manual_clock.hpp"
@@ -162,6 +163,39 @@ TEST_F(DryRunDaemonTest, AQuietPassLogsNothing) {
                         clock_, nullptr, options);
   ASSERT_TRUE(registry_->create(spoke("prod-a", "10.1.0.0/16", "198.51.100.10", "prod")));
   reconciler.runOnce();
+  fakes::LogCapture log;
+  reconciler.runOnce();
+  EXPECT_EQ(log.text(), "");
+}
+
+// The pair's link in dry-run: the `ip` commands live mode would run are logged once, the BIRD
+// include has the iBGP session, and a quiet pass after it logs nothing (the link is in place).
+TEST_F(DryRunDaemonTest, ThePairsLinkIsMadeOnceAndTheIncludeHasTheIbgpSession) {
+  auto config = dryRunConfig(root());
+  Config::Pair pair;
+  pair.peer = {"hub-b", ip("198.51.100.2"), ip("10.0.1.20")};
+  config.pair = pair;
+  auto drivers = std::move(*makeDrivers(config));
+  Reconciler reconciler(*registry_, *drivers.tunnel, *drivers.routing, drivers.forwarding.get(),
+                        clock_, nullptr, reconcilerOptions(config), drivers.pair_link.get());
+  ASSERT_TRUE(registry_->create(spoke("prod-a", "10.1.0.0/16", "198.51.100.10", "prod")));
+  {
+    fakes::LogCapture log;
+    reconciler.runOnce();
+    EXPECT_NE(log.text().find("dry-run: would run: ip link add th-pair type vxlan id 4789 local "
+                              "10.0.0.10 remote 10.0.1.20 dstport 4789 dev"),
+              std::string::npos)
+        << log.text();
+    EXPECT_NE(log.text().find("dry-run: would run: ip addr add 169.254.253.253/30 dev th-pair"),
+              std::string::npos)
+        << log.text();
+  }
+  const auto status = reconciler.status();
+  ASSERT_TRUE(status->pair.has_value());
+  EXPECT_TRUE(status->pair->linkUp());
+  const auto include = read(root() / "bird" / "transit-hub.conf");
+  EXPECT_NE(include.find("protocol bgp th_pair {"), std::string::npos) << include;
+  EXPECT_NE(include.find("neighbor 169.254.253.254 as 65000;"), std::string::npos);
   fakes::LogCapture log;
   reconciler.runOnce();
   EXPECT_EQ(log.text(), "");

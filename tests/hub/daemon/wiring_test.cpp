@@ -124,6 +124,34 @@ TEST(WiringTest, ThePairsOtherHubIsKnownToValidationAndTheApi) {
   EXPECT_EQ(info.peer->public_ip, ip("203.0.113.30"));
 }
 
+TEST(WiringTest, EveryPairKeyReachesThePlannerAndTheRegistryKeepsTheLinksSlash30) {
+  auto config = fullConfig();
+  EXPECT_FALSE(planOptions(config).pair.has_value());
+  EXPECT_TRUE(registryOptions(config).reserved_inside.empty());
+  Config::Pair pair;
+  pair.peer = {"hub-a", ip("198.51.100.7"), ip("10.0.1.7")};
+  pair.link.vni = 900;
+  pair.link.port = 8472;
+  pair.link.inside = *Ipv4Prefix::parse("169.254.250.0/30");
+  pair.link.mtu = 8950;
+  pair.link.underlay_device = "ens6";
+  pair.bfd = {500, 5};
+  config.pair = pair;
+  const auto plan = planOptions(config).pair;
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->peer_name, "hub-a");
+  EXPECT_EQ(plan->peer_local_ip, ip("10.0.1.7"));
+  EXPECT_EQ(plan->vni, 900u);
+  EXPECT_EQ(plan->port, 8472);
+  EXPECT_EQ(plan->inside, *Ipv4Prefix::parse("169.254.250.0/30"));
+  EXPECT_EQ(plan->mtu, 8950u);
+  EXPECT_EQ(plan->underlay_device, "ens6");
+  EXPECT_EQ(plan->bfd_interval_ms, 500u);
+  EXPECT_EQ(plan->bfd_multiplier, 5u);
+  EXPECT_EQ(registryOptions(config).reserved_inside,
+            std::vector<Ipv4Prefix>{*Ipv4Prefix::parse("169.254.250.0/30")});
+}
+
 TEST(WiringTest, ListenersAreOpenOnlyWhenUnauthenticated) {
   const auto list = listeners(fullConfig());
   ASSERT_EQ(list.size(), 2u);

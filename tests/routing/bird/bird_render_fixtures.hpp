@@ -121,6 +121,29 @@ StaticSpokeSpec staticSpoke(std::string name, std::string spoke, std::uint32_t t
   return spec;
 }
 
+// The lab spec on hub-a of a pair: two VGW spokes and a site here, plus a static spoke and a
+// spoke in another segment that are connected only to hub-b. Segment ids: default 1, dev 2.
+// Route tags: vpc-a 1, vpc-b 2, site-1 3, static-c 4 (default), dev-d 5 (dev).
+[[maybe_unused]] RoutingSpec pairSpec() {
+  RoutingSpec spec = labSpec();
+  spec.sessions[0].bfd = true;  // site-1 asks for BFD
+  spec.statics = {staticSpoke("th_static_c_static", "static-c", 4, "default", {net("10.4.0.0/16")},
+                              {ip("169.254.40.1")})};
+  PeerHubSpec peer;
+  peer.name = "th_pair";
+  peer.hub = "hub-b";
+  peer.interface = "th-pair";
+  peer.local_address = ip("169.254.253.253");
+  peer.neighbor_address = ip("169.254.253.254");
+  peer.spokes = {{1, {"vpc-a", "default"}},
+                 {2, {"vpc-b", "default"}},
+                 {3, {"site-1", "default"}},
+                 {4, {"static-c", "default"}},
+                 {5, {"dev-d", "dev"}}};
+  spec.peer_hub = peer;
+  return spec;
+}
+
 BirdOptions labOptions() {
   BirdOptions options;
   options.router_id = ip("10.255.0.1");

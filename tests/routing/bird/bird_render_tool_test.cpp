@@ -68,6 +68,22 @@ TEST_F(BirdParse, EdgeCasesParse) {
   EXPECT_EQ(parse(*text), 0) << errors_ << "\n" << *text;
 }
 
+// The pair: the iBGP session with its import re-tagging `case`, BFD on the link and on a site's
+// session, two BGP spokes, a static spoke and a spoke only the other hub has.
+TEST_F(BirdParse, RenderedPairParses) {
+  const auto text = renderInclude(pairSpec(), labOptions());
+  ASSERT_TRUE(text.has_value()) << text.error().message;
+  EXPECT_EQ(parse(*text), 0) << errors_ << "\n" << *text;
+}
+
+TEST_F(BirdParse, RenderedPairWithNoSpokeInTheRegistryParses) {
+  auto spec = pairSpec();
+  spec.peer_hub->spokes.clear();
+  const auto text = renderInclude(spec, labOptions());
+  ASSERT_TRUE(text.has_value()) << text.error().message;
+  EXPECT_EQ(parse(*text), 0) << errors_ << "\n" << *text;
+}
+
 TEST_F(BirdParse, MainGoldenDiffersFromTheParsedOneOnlyInTheIncludePath) {
   auto options = labOptions();
   auto golden = readFile(dataPath("golden_main.conf"));
