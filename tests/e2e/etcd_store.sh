@@ -16,14 +16,15 @@ require_tools curl openssl python3 sha256sum etcd
 
 etcd_ports
 
-spoke_add() {  # spoke_add NAME CIDR OUTSIDE: on the current hub ($HUB_URL)
-  ctl --json spoke add "$1" --kind vpc --cidr "$2" --asn 64512 --tunnel "$3"
+spoke_add() {  # spoke_add NAME CIDR OUTSIDE: on the current hub ($HUB_URL), one tunnel per hub
+  ctl --json spoke add "$1" --kind vpc --cidr "$2" --asn 64512 --tunnel "$3,hub=hub-a" \
+    --tunnel "$3,hub=hub-b"
 }
 
 make_token admin
 start_etcd first
-hub_config hub-a "$E2E_TMP/hub-a.yaml"
-hub_config hub-b "$E2E_TMP/hub-b.yaml"
+hub_config hub-a "$E2E_TMP/hub-a.yaml" /e2e/ hub-b
+hub_config hub-b "$E2E_TMP/hub-b.yaml" /e2e/ hub-a
 
 start_hub "$E2E_TMP/hub-a.yaml" "$E2E_TMP/hub-a.log"
 A_URL=$HUB_URL A_PID=$HUB_PID

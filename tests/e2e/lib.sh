@@ -337,11 +337,22 @@ start_etcd() {
   pass "etcd $1 on $ETCD_URL"
 }
 
-# hub_config NAME FILE [PREFIX]: a dry-run hub named NAME on the etcd at ETCD_URL (key prefix
-# PREFIX, default /e2e/), its own dry-run directory $E2E_TMP/dry-NAME; token TOKEN_HASH.
+# hub_config NAME FILE [PREFIX] [PEER]: a dry-run hub named NAME on the etcd at ETCD_URL (key
+# prefix PREFIX, default /e2e/), its own dry-run directory $E2E_TMP/dry-NAME; token TOKEN_HASH.
+# With PEER (hub-a or hub-b), NAME and PEER are the two hubs of a pair (hub-a 203.0.113.10 /
+# 10.0.0.10, hub-b 203.0.113.20 / 10.0.0.20).
 hub_config() {
   write_config "$2" unused.db "$TOKEN_HASH"
   sed -i -e "s|^  name: hub-a$|  name: $1|" \
     -e "s|^  sqlite: .*|  etcd: {endpoints: [\"$ETCD_URL\"], prefix: ${3:-/e2e/}}|" \
     -e "s|^  mode: dry-run$|  mode: dry-run\n  dry_run_dir: $E2E_TMP/dry-$1|" "$2"
+  if [[ -n "${4:-}" ]]; then
+    local -A host=([hub-a]=10 [hub-b]=20)
+    sed -i -e "s|^  public_ip: .*|  public_ip: 203.0.113.${host[$1]}|" \
+      -e "s|^  local_ip: .*|  local_ip: 10.0.0.${host[$1]}|" "$2"
+    {
+      echo "pair:"
+      echo "  peer: {name: $4, public_ip: 203.0.113.${host[$4]}, local_ip: 10.0.0.${host[$4]}}"
+    } >>"$2"
+  fi
 }

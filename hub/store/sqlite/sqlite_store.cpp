@@ -633,7 +633,7 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
     return std::unexpected(configured.error());
   }
   if (auto migrated = options.read_only ? std::expected<void, StoreError>{}
-                                         : migrate(db.get(), options.hub_name);
+                                        : migrate(db.get(), options.hub_name);
       !migrated) {
     return std::unexpected(migrated.error());
   }
@@ -641,9 +641,9 @@ std::expected<std::unique_ptr<SqliteStore>, StoreError> SqliteStore::open(
   if (!statements) {
     return std::unexpected(statements.error());
   }
-  auto store = std::unique_ptr<SqliteStore>(
-      new SqliteStore(db.release(), std::move(*statements), options.hub_name, path,
-                      identity.st_dev, identity.st_ino, lock.release()));
+  auto store = std::unique_ptr<SqliteStore>(new SqliteStore(db.release(), std::move(*statements),
+                                                            options.hub_name, path, identity.st_dev,
+                                                            identity.st_ino, lock.release()));
   store->read_only_ = options.read_only;
   return store;
 }

@@ -50,6 +50,7 @@ class RegistryOutage : public ::testing::Test {
   std::unique_ptr<Registry> makeHub(RegistryRecorder* metrics = nullptr) {
     Registry::Options options;
     options.validation.hub_asn = 65000;
+    options.validation.hub_name = "hub-a";
     options.catch_up_interval = std::chrono::milliseconds(20);
     auto created = Registry::create(store_, clock_, metrics, std::move(options));
     EXPECT_TRUE(created.has_value()) << created.error().message;

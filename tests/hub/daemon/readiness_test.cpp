@@ -14,7 +14,9 @@ namespace {
 class ReadinessTest : public ::testing::Test {
  protected:
   ReadinessTest() {
-    registry_ = std::move(*Registry::create(store_, clock_, nullptr, Registry::Options{}));
+    Registry::Options options;
+    options.validation.hub_name = "hub-a";
+    registry_ = std::move(*Registry::create(store_, clock_, nullptr, std::move(options)));
     reconciler_ = std::make_unique<Reconciler>(*registry_, tunnels_, routing_, nullptr, clock_,
                                                nullptr, Reconciler::Options{});
     addReadinessChecks(health_, *registry_, *reconciler_, serving_);

@@ -23,6 +23,7 @@ SpokeDraft site(std::string kind = "site", std::optional<std::string> routing = 
 ValidationContext context() {
   ValidationContext c;
   c.hub_asn = 65000;
+  c.hub_name = "hub-a";
   return c;
 }
 

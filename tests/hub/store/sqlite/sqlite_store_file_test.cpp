@@ -97,8 +97,8 @@ TEST_F(SqliteStoreFile, ReadOnlyReadsWhatIsStoredAndNeverWritesTheFile) {
   spoke.name = "prod-a";
   spoke.cidrs = {*Ipv4Prefix::parse("10.1.0.0/16")};
   spoke.asn = 64512;
-  spoke.tunnels = {
-      {*Ipv4Address::parse("198.51.100.10"), *Ipv4Prefix::parse("169.254.1.0/30"), "stored.psk"}};
+  spoke.tunnels = {{*Ipv4Address::parse("198.51.100.10"), *Ipv4Prefix::parse("169.254.10.0/30"),
+                    "stored.psk", "hub-a"}};
   spoke.generation = 4;
   spoke.route_tag = 7;
   ASSERT_TRUE(store_->create(spoke).has_value());
