@@ -7,19 +7,17 @@
 // Owns those devices (never one with another if_id or kind). The TCP MSS clamp on them is the
 // forwarding plane's (routing::ForwardingPolicy::mss_clamp, loaded by routing/nft). Called by
 // LibreswanDriver on the reconciler's thread; each call runs a few short `ip` commands (argv, no
-// shell) through a CommandRunner.
+// shell) through IpJson (routing/base/ip_json.hpp) over a CommandRunner.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <expected>
-#include <optional>
 #include <string>
-#include <string_view>
-#include <vector>
 
 #include "peers/model/tunnel_driver.hpp"
 #include "routing/base/command_runner.hpp"
+#include "routing/base/ip_json.hpp"
 
 namespace transit::peers {
 
@@ -34,7 +32,7 @@ struct XfrmLinkOptions {
 class XfrmLinks {
  public:
   XfrmLinks(XfrmLinkOptions options, CommandRunner& runner)
-      : options_(std::move(options)), runner_(runner) {}
+      : options_(std::move(options)), ip_(options_.ip, options_.command_timeout, runner) {}
 
   // Makes ipsecN (N = spec.interface_id) an XFRM interface with if_id N, spec.mtu, the one IPv4
   // address hub_inside/len(inside_cidr), and up. Idempotent: a healthy link costs only read
@@ -46,28 +44,10 @@ class XfrmLinks {
   std::expected<void, DriverError> remove(std::uint32_t interface_id);
 
  private:
-  struct Link {
-    bool exists = false;                 // the device is there at all
-    std::string kind;                    // linkinfo.info_kind ("" when ip prints none)
-    std::optional<std::uint32_t> if_id;  // linkinfo.info_data.if_id
-    std::uint32_t mtu = 0;
-    bool up = false;  // administratively up (the UP flag)
-  };
-  struct Address {
-    std::string local;
-    int prefix_length = 0;
-  };
-
-  // run: a failure to start is kNeedsDependency, a timeout kTransient. runOk (stdout) also
-  // makes a signal or non-zero exit kTransient, with the command and stderr's first line.
-  std::expected<CommandResult, DriverError> run(const std::vector<std::string>& argv);
-  std::expected<std::string, DriverError> runOk(const std::vector<std::string>& argv);
-  std::expected<Link, DriverError> readLink(const std::string& device);
-  std::expected<std::vector<Address>, DriverError> readAddresses(const std::string& device);
   std::expected<std::string, DriverError> underlayFor(Ipv4Address local);
 
   XfrmLinkOptions options_;
-  CommandRunner& runner_;
+  IpJson ip_;
 };
 
 }  // namespace transit::peers

@@ -2,7 +2,7 @@
 // through a CommandRunner and classifying the outcome as a DriverError, naming a command in a
 // message, and writing the files a driver owns atomically.
 //
-// Owns nothing; free functions. Called by XfrmLinks, LibreswanDriver (peers/) and
+// Owns nothing; free functions. Called by IpJson, LibreswanDriver (peers/) and
 // NftForwardingFilter (routing/nft) on the reconciler's thread; runCommand blocks as long as the
 // command runs. Messages name the command and quote the first line of its stderr, never a file's
 // content: a caller whose command line or stderr can hold a secret must scrub the message itself.

@@ -6,17 +6,16 @@
 // spec's name when it is VXLAN; never touches one of another kind.
 //
 // Called by the reconciler on its thread; each call runs a few short `ip` commands (argv, no
-// shell) through a CommandRunner (a RecordingCommandRunner in dry-run).
+// shell) through IpJson (routing/base/ip_json.hpp) over a CommandRunner (a
+// RecordingCommandRunner in dry-run).
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <expected>
-#include <optional>
 #include <string>
-#include <vector>
 
 #include "routing/base/command_runner.hpp"
+#include "routing/base/ip_json.hpp"
 #include "routing/policy/pair_link.hpp"
 
 namespace transit::routing {
@@ -29,7 +28,7 @@ struct VxlanPairLinkOptions {
 class VxlanPairLink final : public PairLinkDriver {
  public:
   VxlanPairLink(VxlanPairLinkOptions options, CommandRunner& runner)
-      : options_(std::move(options)), runner_(runner) {}
+      : options_(std::move(options)), ip_(options_.ip, options_.command_timeout, runner) {}
 
   std::expected<void, DriverError> apply(const PairLinkSpec& spec) override;
   std::expected<ObservedPairLink, DriverError> observe(const PairLinkSpec& spec) override;
@@ -39,33 +38,13 @@ class VxlanPairLink final : public PairLinkDriver {
   static std::expected<void, DriverError> check(const PairLinkSpec& spec);
 
  private:
-  struct Link {
-    bool exists = false;
-    std::string kind;  // linkinfo.info_kind
-    std::optional<std::uint32_t> vni;
-    std::optional<std::uint32_t> port;
-    std::string local;
-    std::string remote;
-    std::string underlay;  // info_data.link: the device it is bound to
-    std::uint32_t mtu = 0;
-    bool admin_up = false;  // the UP flag
-    bool lower_up = false;  // the LOWER_UP flag
-  };
-  struct Address {
-    std::string local;
-    int prefix_length = 0;
-  };
-
-  std::expected<std::string, DriverError> runOk(const std::vector<std::string>& argv);
-  std::expected<Link, DriverError> readLink(const std::string& device);
-  std::expected<std::vector<Address>, DriverError> readAddresses(const std::string& device);
   std::expected<std::string, DriverError> underlayFor(const PairLinkSpec& spec);
   // What differs between `link` and the VXLAN parameters of `spec` ("" when nothing).
-  static std::string vxlanDiffers(const Link& link, const PairLinkSpec& spec,
+  static std::string vxlanDiffers(const IpLink& link, const PairLinkSpec& spec,
                                   const std::string& underlay);
 
   VxlanPairLinkOptions options_;
-  CommandRunner& runner_;
+  IpJson ip_;
 };
 
 }  // namespace transit::routing
