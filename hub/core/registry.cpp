@@ -303,7 +303,10 @@ bool Registry::catchUp() {
     markCurrent();
   }
   const auto last = published_.latest();
-  if (last == nullptr || last->revision != revision_ || !last->loaded) publish();
+  if (last == nullptr || last->revision != revision_ || !last->loaded ||
+      published_seen_ != seen_revision_) {
+    publish();
+  }
   return true;
 }
 
@@ -797,6 +800,7 @@ void Registry::publish() {
                         state->count(peers::SpokeKind::kSite));
   }
   published_.publish(std::move(state));
+  published_seen_ = seen_revision_;
   reportView();
 }
 

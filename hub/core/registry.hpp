@@ -349,6 +349,11 @@ class Registry {
   // an own write only when it directly follows (a gap means another writer wrote in between, so
   // the watch's notice of it reloads). Revisions the watch reports up to here reload nothing.
   std::uint64_t seen_revision_ = 0;
+  // seen_revision_ when the working state was last published: the published state has every
+  // change up to here. An own write that did not directly follow publishes a state without
+  // the other writer's change in between; the reload that brings that change must publish
+  // although the revision is the same.
+  std::uint64_t published_seen_ = 0;
   routing::PrefixIndex cidrs_;       // every spoke's declared CIDRs
   routing::InsideAllocator inside_;  // every tunnel's inside /30
   // (hub, tunnel outside address) -> spoke: an address is unique per hub (a site with one

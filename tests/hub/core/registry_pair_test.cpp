@@ -89,6 +89,47 @@ class RegistryPair : public ::testing::Test {
     Store& store_;
   };
 
+  // The store with its watch's notices held back (hold()) until deliver(): the other hub's
+  // change reaches this hub late, after this hub's own next write.
+  class HeldWatch final : public Store {
+   public:
+    explicit HeldWatch(Store& store) : store_(store) {}
+    std::expected<StoreContents, StoreError> load() override { return store_.load(); }
+    std::vector<StoreWriteResult> apply(std::span<const StoreWrite> writes) override {
+      return store_.apply(writes);
+    }
+    std::string describe() const override { return store_.describe(); }
+    std::expected<void, StoreError> check() const override { return store_.check(); }
+    std::unique_ptr<StoreWatch> watch(StoreChanged changed) override {
+      changed_ = std::move(changed);
+      return store_.watch([this](std::uint64_t revision) {
+        std::lock_guard lock(mutex_);
+        if (holding_) {
+          held_.push_back(revision);
+        } else {
+          changed_(revision);
+        }
+      });
+    }
+    void hold() {
+      std::lock_guard lock(mutex_);
+      holding_ = true;
+    }
+    void deliver() {
+      std::lock_guard lock(mutex_);
+      holding_ = false;
+      for (const std::uint64_t revision : held_) changed_(revision);
+      held_.clear();
+    }
+
+   private:
+    Store& store_;
+    StoreChanged changed_;  // set before any notice can come
+    std::mutex mutex_;
+    bool holding_ = false;
+    std::vector<std::uint64_t> held_;
+  };
+
   fakes::MemoryStore store_;
   Unwatched unwatched_{store_};
   fakes::ManualClock clock_;
@@ -261,6 +302,30 @@ TEST_F(RegistryPair, AWriteOnOneHubReachesTheOtherHubsPublishedState) {
 
   ASSERT_TRUE(a->remove("prod-a", 2));
   EXPECT_TRUE(eventually(*b, [](const DesiredState& s) { return s.spokes.empty(); }));
+}
+
+// The other hub's change, heard of only after an own write that landed after it: the own write
+// published a state without that change, at the revision the reload then reads. The reload
+// must publish all the same, or the hub serves and runs a state without the other hub's change
+// until something else changes.
+TEST_F(RegistryPair, AChangeHeardOfAfterAnOwnLaterWriteIsPublished) {
+  auto a = followingHub();
+  HeldWatch held(store_);
+  auto b = makeHub(held);
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  ASSERT_TRUE(a->create(vpcDraft("prod-b", "10.2.0.0/16", "198.51.100.20")));
+  ASSERT_TRUE(eventually(*b, [](const DesiredState& s) { return s.spokes.size() == 2; }));
+
+  held.hold();
+  ASSERT_TRUE(a->remove("prod-a", 1));
+  auto limited = vpcDraft("prod-b", "10.2.0.0/16", "198.51.100.20");
+  limited.export_limit = 70;
+  ASSERT_TRUE(b->replace("prod-b", limited, 1));  // lands after a's removal
+  EXPECT_TRUE(spokeOf(*b, "prod-a") != nullptr);  // b has not heard of the removal yet
+  held.deliver();
+  EXPECT_TRUE(eventually(*b, [](const DesiredState& s) { return !s.spokes.contains("prod-a"); }));
+  EXPECT_EQ(spokeOf(*b, "prod-b")->export_limit, 70u);
+  EXPECT_EQ(b->snapshot()->revision, store_.load()->revision);
 }
 
 // A hub that follows the store stages on what the other hub wrote: the allocation it makes is
