@@ -57,7 +57,8 @@ struct RecordedRequest {
   std::string user_agent;
   std::string if_match;
   std::string body;
-  std::string sni;  // the TLS server name the client asked for; empty over plain HTTP
+  std::string sni;             // the TLS server name the client asked for; empty over plain HTTP
+  std::string require_leader;  // etcd's gRPC metadata header Grpc-Metadata-hasleader
 };
 
 class CannedHttpServer {
@@ -137,7 +138,8 @@ class CannedHttpServer {
           std::string(request[http::field::accept]),
           std::string(request[http::field::content_type]),
           std::string(request[http::field::user_agent]),
-          std::string(request[http::field::if_match]), request.body(), sni});
+          std::string(request[http::field::if_match]), request.body(), sni,
+          std::string(request["Grpc-Metadata-hasleader"])});
     }
     if (canned.silent) {  // until the client gives up and closes
       char byte = 0;

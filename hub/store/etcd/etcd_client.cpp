@@ -54,6 +54,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t kMaxAnswer = 64 * 1024 * 1024;
 constexpr std::string_view kAuthenticatePath = "/v3/auth/authenticate";
+// gRPC metadata etcd's gateway passes on: with "true", a member that has no leader answers
+// "etcdserver: no leader" at once (etcd's interceptors check it for every call).
+constexpr std::string_view kRequireLeader = "Grpc-Metadata-hasleader";
 
 struct Endpoint {
   std::string url;   // "https://10.0.1.5:2379", as messages name it
@@ -342,6 +345,10 @@ struct EtcdClient::State {
     request.set(http::field::user_agent, "transit-hubd/" TRANSIT_HUB_VERSION);
     request.set(http::field::content_type, "application/json");
     request.set(http::field::accept, "application/json");
+    // A member without a leader refuses at once ("etcdserver: no leader", 503) instead of
+    // holding the request until its own timeout (7 s by default): the request moves on to the
+    // next endpoint, and a write it refused so was never proposed.
+    request.set(kRequireLeader, "true");
     if (with_token && !token.empty()) request.set(http::field::authorization, token);
     request.keep_alive(true);
     request.body() = body;

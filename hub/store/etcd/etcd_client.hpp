@@ -14,7 +14,10 @@
 // answered "request timed out" or 500 (its proposal may still commit), is never sent again: it
 // fails kUnavailable with outcome_unknown set, and the caller reads to find out. Each endpoint
 // gets `timeout` for one request (`connect_timeout` of it to connect). An answer that came only
-// after another endpoint failed is logged at warn with why the others failed.
+// after another endpoint failed is logged at warn with why the others failed. Every request
+// requires a leader (gRPC metadata hasleader): a member cut off from the others answers "no
+// leader" at once, never proposes the write, and the request moves on, instead of holding it
+// for etcd's request timeout (7 s) and answering "request timed out".
 // Auth: with a user, the first request authenticates (/v3/auth/authenticate) and every request
 // carries the token in the Authorization header; an answer 401 (the token expired or etcd
 // restarted) authenticates again, once, and sends the request again.

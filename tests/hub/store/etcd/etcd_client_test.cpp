@@ -64,6 +64,7 @@ TEST(EtcdClient, PostsJsonToThePathAndReturnsTheAnswer) {
   EXPECT_EQ(requests[0].content_type, "application/json");
   EXPECT_EQ(requests[0].host, "127.0.0.1:" + server.port());
   EXPECT_EQ(requests[0].authorization, "");
+  EXPECT_EQ(requests[0].require_leader, "true");  // a member without a leader refuses at once
   EXPECT_EQ(json::parse(requests[0].body), json::parse(R"({"key":"YQ=="})"));
 }
 
