@@ -548,7 +548,60 @@ std::expected<etcd::TxnResponse, StoreError> parseTxn(std::expected<json::value,
   return std::move(*txn);
 }
 
+// Whether `kv` (nullptr: the key absent) is what a write left: `written`, or no key.
+bool holdsWritten(const etcd::KeyValue* kv, const std::optional<std::string>& written) {
+  return written ? kv != nullptr && kv->value == *written : kv == nullptr;
+}
+
 }  // namespace
+
+std::expected<etcd::TxnResponse, StoreError> EtcdStore::sendTxn(
+    const json::value& request, std::size_t failure_ops, std::string_view what,
+    const std::string& key, const std::optional<std::string>& written) {
+  auto answer = transport_->post(kTxnPath, request);
+  bool resent = false;
+  if (!answer && answer.error().outcome_unknown) {
+    // A linearizable read is served only by a leader that has committed an entry of its own
+    // term, so the lost proposal has committed by now or never will: the key says which.
+    auto read = transport_->post(kRangePath, etcd::rangeRequest(key));
+    auto range = read
+                     ? etcd::parseRangeResponse(*read)
+                     : std::expected<etcd::RangeResponse, EtcdError>(std::unexpected(read.error()));
+    if (range) {
+      const etcd::KeyValue* kv = range->kvs.empty() ? nullptr : &range->kvs.front();
+      if (holdsWritten(kv, written)) {
+        spdlog::warn("etcd store: the answer to the {} was lost ({}); etcd applied it", what,
+                     answer.error().message);
+        heard(std::nullopt, false);
+        etcd::TxnResponse applied;
+        applied.succeeded = true;
+        applied.revision = kv != nullptr ? kv->mod_revision : range->revision;
+        return applied;
+      }
+      spdlog::warn(
+          "etcd store: the answer to the {} was lost ({}); etcd did not apply it: "
+          "sending it again",
+          what, answer.error().message);
+      answer = transport_->post(kTxnPath, request);
+      resent = true;
+    }
+  }
+  if (!answer) {
+    StoreError failure = fromEtcd(answer.error(), what);
+    heard(failure, answer.error().kind == EtcdErrorKind::kUnavailable);
+    return std::unexpected(std::move(failure));
+  }
+  heard(std::nullopt, false);
+  auto txn = parseTxn(std::move(*answer), failure_ops, what);
+  // The first send can still have landed after the read (a slow commit, no lost leader): then
+  // this one's compares fail on the key as the first one left it.
+  if (resent && txn && !txn->succeeded && holdsWritten(found(txn->responses[0]), written)) {
+    const etcd::KeyValue* kv = found(txn->responses[0]);
+    txn->succeeded = true;
+    if (kv != nullptr) txn->revision = kv->mod_revision;
+  }
+  return txn;
+}
 
 StoreWriteResult EtcdStore::writeCreate(const peers::Spoke& spoke) {
   const std::string what = fmt::format("create of spoke '{}'", spoke.name);
@@ -556,15 +609,16 @@ StoreWriteResult EtcdStore::writeCreate(const peers::Spoke& spoke) {
   if (auto twice = listedTwice(claims, spoke.name)) return std::unexpected(std::move(*twice));
   const std::string key = spokeKey(spoke.name);
   std::vector<etcd::Compare> compare{etcd::absent(key)};
-  std::vector<etcd::RequestOp> success{etcd::putOp(key, encodeRecord(spoke))};
+  const std::string record = encodeRecord(spoke);
+  std::vector<etcd::RequestOp> success{etcd::putOp(key, record)};
   std::vector<etcd::RequestOp> failure{etcd::rangeOp(key)};
   for (const Claim& claim : claims) {
     compare.push_back(etcd::absent(claim.key));
     success.push_back(etcd::putOp(claim.key, spoke.name));
     failure.push_back(etcd::rangeOp(claim.key));
   }
-  auto txn = parseTxn(post(kTxnPath, etcd::txnRequest(compare, success, failure), what),
-                      failure.size(), what);
+  auto txn =
+      sendTxn(etcd::txnRequest(compare, success, failure), failure.size(), what, key, record);
   if (!txn) return std::unexpected(txn.error());
   if (txn->succeeded) return static_cast<std::uint64_t>(txn->revision);
   if (found(txn->responses[0]) != nullptr) {
@@ -603,8 +657,9 @@ StoreWriteResult EtcdStore::writeReplace(const peers::Spoke& spoke,
     if (held.erase(claim.key) == 0) added.push_back(&claim);
   }
   const std::string key = spokeKey(spoke.name);
+  const std::string record = encodeRecord(spoke);
   std::vector<etcd::Compare> compare{etcd::unchangedSince(key, before.mod_revision)};
-  std::vector<etcd::RequestOp> success{etcd::putOp(key, encodeRecord(spoke))};
+  std::vector<etcd::RequestOp> success{etcd::putOp(key, record)};
   std::vector<etcd::RequestOp> failure{etcd::rangeOp(key)};
   for (const Claim* claim : added) {
     compare.push_back(etcd::absent(claim->key));
@@ -612,8 +667,8 @@ StoreWriteResult EtcdStore::writeReplace(const peers::Spoke& spoke,
     failure.push_back(etcd::rangeOp(claim->key));
   }
   for (const std::string& dropped : held) success.push_back(etcd::deleteOp(dropped));
-  auto txn = parseTxn(post(kTxnPath, etcd::txnRequest(compare, success, failure), what),
-                      failure.size(), what);
+  auto txn =
+      sendTxn(etcd::txnRequest(compare, success, failure), failure.size(), what, key, record);
   if (!txn) return std::unexpected(txn.error());
   if (txn->succeeded) return static_cast<std::uint64_t>(txn->revision);
   const etcd::KeyValue* now = found(txn->responses[0]);
@@ -661,8 +716,8 @@ StoreWriteResult EtcdStore::writeRemove(std::string_view name, std::uint64_t exp
   std::vector<etcd::RequestOp> success{etcd::deleteOp(key)};
   for (const std::string& claim : held) success.push_back(etcd::deleteOp(claim));
   const std::vector<etcd::RequestOp> failure{etcd::rangeOp(key)};
-  auto txn = parseTxn(post(kTxnPath, etcd::txnRequest(compare, success, failure), what),
-                      failure.size(), what);
+  auto txn =
+      sendTxn(etcd::txnRequest(compare, success, failure), failure.size(), what, key, std::nullopt);
   if (!txn) return std::unexpected(txn.error());
   if (txn->succeeded) return static_cast<std::uint64_t>(txn->revision);
   const etcd::KeyValue* now = found(txn->responses[0]);

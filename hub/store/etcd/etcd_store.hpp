@@ -19,7 +19,8 @@
 //   on every claim the new record adds), dropping the claims it no longer holds.
 // A refused txn reads the keys in its failure branch, in the same revision, and reports what
 // held (gone: kNotFound; changed: kConflict; a claim: kConflict naming the holder, in the words
-// SqliteStore uses). A write is acknowledged only once etcd answered that it succeeded.
+// SqliteStore uses). A write is acknowledged only once etcd answered that it succeeded, or a
+// read showed that it did when its answer was lost (sendTxn()).
 // Revisions: the store's revision is etcd's (header.revision), shared with every key in the
 // cluster; it advances by one per write of this store when nothing else writes to etcd. An
 // empty etcd is at revision 1.
@@ -124,6 +125,18 @@ class EtcdStore final : public Store {
   std::expected<boost::json::value, StoreError> post(std::string_view path,
                                                      const boost::json::value& body,
                                                      std::string_view what);
+  // Sends a write's txn (`failure_ops` ranges in its failure branch, the first of them the
+  // spoke's key) and parses etcd's answer. When the answer is lost (etcd may or may not have
+  // applied it: the leader died with the proposal, a connection broke), it reads the spoke's
+  // key to find out: `written` there (nullopt: the key absent) means it was applied, and the
+  // answer is a success at that key's revision; otherwise the txn is sent once more, which its
+  // compares make safe (it cannot apply twice, nor over another writer's change). Only a
+  // read that fails too leaves the outcome unknown (kUnavailable, "etcd may still apply it").
+  std::expected<etcd::TxnResponse, StoreError> sendTxn(const boost::json::value& request,
+                                                       std::size_t failure_ops,
+                                                       std::string_view what,
+                                                       const std::string& key,
+                                                       const std::optional<std::string>& written);
   void heard(const std::optional<StoreError>& failure, bool transient) const;
 
   std::unique_ptr<EtcdTransport> transport_;

@@ -312,13 +312,86 @@ TEST_F(EtcdStoreTest, ABatchStopsAtAnUnavailableEtcd) {
   EXPECT_EQ(etcd_->calls().size(), 1U);
 }
 
-TEST_F(EtcdStoreTest, AWriteWithoutAnAnswerSaysItMayStillApply) {
-  EtcdError lost{EtcdErrorKind::kUnavailable, "etcd http://10.0.1.5:2379: no answer"};
+// What the client reports when etcd's leader died with the write's proposal: the member waited
+// for its request timeout, and the write may yet commit or never.
+EtcdError lostAnswer() {
+  EtcdError lost{EtcdErrorKind::kUnavailable,
+                 "etcd http://10.0.1.5:2379 could not serve /v3/kv/txn: etcdserver: request timed "
+                 "out, possibly due to previous leader failure (HTTP 503)"};
   lost.outcome_unknown = true;
-  etcd_->fail(lost);
+  return lost;
+}
+
+// A write whose answer was lost is settled by reading the spoke's key (linearizable: the new
+// leader has committed the lost proposal by then, or it never will).
+TEST_F(EtcdStoreTest, AWriteWhoseAnswerWasLostButThatLandedSucceeds) {
+  etcd_->fail(lostAnswer());
+  etcd_->answer(rangeAnswer(14, {kv(kSpokeKey, record(vpcSpoke()), 13)}));
+  EXPECT_EQ(store_->create(vpcSpoke()), 13U);  // the revision it landed at
+  const auto calls = etcd_->calls();
+  ASSERT_EQ(calls.size(), 2U);
+  EXPECT_EQ(calls[1].path, "/v3/kv/range");
+  EXPECT_EQ(unb64(calls[1].body.at("key")), kSpokeKey);
+  EXPECT_FALSE(calls[1].body.as_object().contains("serializable"));
+}
+
+TEST_F(EtcdStoreTest, AWriteWhoseAnswerWasLostAndThatDidNotLandIsSentAgain) {
+  etcd_->fail(lostAnswer());
+  etcd_->answer(rangeAnswer(12, {}));
+  etcd_->answer(R"({"header":{"revision":"13"},"succeeded":true,"responses":[]})");
+  EXPECT_EQ(store_->create(vpcSpoke()), 13U);
+  const auto calls = etcd_->calls();
+  ASSERT_EQ(calls.size(), 3U);
+  EXPECT_EQ(calls[2].path, "/v3/kv/txn");
+  EXPECT_EQ(calls[2].body, calls[0].body);  // the same guarded txn: it cannot apply twice
+
+  // A replace whose key still holds the version it replaces was not applied either.
+  Spoke changed = vpcSpoke();
+  changed.generation = 2;
+  changed.segment = "prod";
+  etcd_->answer(rangeAnswer(13, {kv(kSpokeKey, record(vpcSpoke()), 13)}));
+  etcd_->fail(lostAnswer());
+  etcd_->answer(rangeAnswer(13, {kv(kSpokeKey, record(vpcSpoke()), 13)}));
+  etcd_->answer(R"({"header":{"revision":"14"},"succeeded":true,"responses":[]})");
+  EXPECT_EQ(store_->replace(changed, 1), 14U);
+}
+
+TEST_F(EtcdStoreTest, ASecondSendThatFindsTheFirstLandedSucceeds) {
+  // The read came before the first send committed (slow, not lost): the second send's guard
+  // fails on the key as the first one left it.
+  etcd_->fail(lostAnswer());
+  etcd_->answer(rangeAnswer(12, {}));
+  etcd_->answer(refusedTxn(13, {kv(kSpokeKey, record(vpcSpoke()), 13), "", "", ""}));
+  EXPECT_EQ(store_->create(vpcSpoke()), 13U);
+  // ... and another writer's spoke of that name is still a conflict.
+  Spoke other = vpcSpoke();
+  other.export_limit = 70;
+  etcd_->fail(lostAnswer());
+  etcd_->answer(rangeAnswer(14, {}));
+  etcd_->answer(refusedTxn(15, {kv(kSpokeKey, record(other), 15), "", "", ""}));
+  const auto refused = store_->create(vpcSpoke());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, StoreErrorCode::kConflict);
+}
+
+TEST_F(EtcdStoreTest, ARemovalWhoseAnswerWasLostLandedWhenTheKeyIsGone) {
+  etcd_->answer(rangeAnswer(8, {kv(kSpokeKey, record(vpcSpoke()), 7)}));
+  etcd_->fail(lostAnswer());
+  etcd_->answer(rangeAnswer(10, {}));
+  EXPECT_EQ(store_->remove("prod-a", 1), 10U);
+  EXPECT_EQ(etcd_->calls().size(), 3U);
+}
+
+TEST_F(EtcdStoreTest, AWriteWhoseAnswerWasLostStaysUnknownWhenEtcdCannotBeRead) {
+  etcd_->fail(lostAnswer());
+  etcd_->fail(EtcdError{EtcdErrorKind::kUnavailable,
+                        "no etcd endpoint could serve /v3/kv/range: etcdserver: no leader"});
   const auto created = store_->create(vpcSpoke());
   ASSERT_FALSE(created.has_value());
+  EXPECT_EQ(created.error().code, StoreErrorCode::kUnavailable);
+  EXPECT_THAT(created.error().message, HasSubstr("request timed out"));
   EXPECT_THAT(created.error().message, HasSubstr("etcd may still apply it"));
+  EXPECT_EQ(etcd_->calls().size(), 2U);  // never sent again without knowing
 }
 
 TEST_F(EtcdStoreTest, CheckAnswersFromTheLastCallAndProbesAfterAQuietSpell) {
