@@ -277,7 +277,7 @@ void Registry::writerLoop() {
     if (changed != 0) {
       followStore(changed);
     } else if (!woken) {
-      catchUp();
+      catchUp(/*ask_first=*/true);
     }
     if (!batch.empty()) runBatch(batch);
   }
@@ -287,10 +287,23 @@ void Registry::followStore(std::uint64_t revision) {
   if (view_.current && revision != kUnknownRevision && revision <= seen_revision_) {
     return;  // all of it seen
   }
-  if (catchUp()) spdlog::debug("followed the store to revision {}", revision_);
+  // A notice from a watch that follows (again) says the store answers: reload without asking.
+  const bool following = !watch_ || !watch_->cut();
+  if (catchUp(/*ask_first=*/!following)) {
+    spdlog::debug("followed the store to revision {}", revision_);
+  }
 }
 
-bool Registry::catchUp() {
+bool Registry::catchUp(bool ask_first) {
+  if (view_.current) {
+    if (auto cut = watch_ ? watch_->cut() : std::nullopt) markStale(*cut);
+  }
+  if (ask_first && !view_.current) {
+    if (auto down = store_.check(); !down) {
+      markStale(down.error().message);
+      return false;
+    }
+  }
   if (!refresh()) {
     reportView();  // the seconds it has been stale
     return false;
@@ -371,7 +384,7 @@ HubError Registry::staleRefusal() const {
 void Registry::runBatch(std::deque<Pending>& batch) {
   // Stale: catch up first, so the commands are staged on what is stored; a store that cannot
   // even be read cannot take the writes either, and nothing is staged on an old state.
-  if (!view_.current && !catchUp()) {
+  if (!view_.current && !catchUp(/*ask_first=*/true)) {
     const HubError refusal = staleRefusal();
     spdlog::debug("{} command(s) answered 503: the store is unavailable", batch.size());
     for (auto& pending : batch) pending.completion(std::unexpected(refusal));

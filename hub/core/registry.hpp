@@ -303,8 +303,13 @@ class Registry {
   // The store says it changed up to `revision` (kUnknownRevision: it may have missed changes):
   // reload and publish unless this registry has seen that revision (its own writes).
   void followStore(std::uint64_t revision);
-  // While stale: reload and publish; current again when that worked and the watch follows.
-  bool catchUp();
+  // Reload and publish (unless the published state already has everything seen); current
+  // again when that worked and the watch follows. A cut watch makes a current view stale first,
+  // before the reload: a store that cannot be reached can take seconds to fail it. While
+  // stale and `ask_first`, the store's check() comes first, and a store that says it is down
+  // is not reloaded (a reload that cannot work would hold the writer, and every command queued
+  // behind it, for the store's timeouts).
+  bool catchUp(bool ask_first);
   // The view of the store turns stale (or stays so, with a new reason) / current.
   void markStale(std::string reason);
   void markCurrent();

@@ -12,7 +12,9 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "hub/core/registry.hpp"
@@ -48,11 +50,14 @@ class RegistryOutage : public ::testing::Test {
   void SetUp() override { spdlog::set_level(spdlog::level::off); }
 
   std::unique_ptr<Registry> makeHub(RegistryRecorder* metrics = nullptr) {
+    return makeHubOn(store_, metrics);
+  }
+  std::unique_ptr<Registry> makeHubOn(Store& store, RegistryRecorder* metrics = nullptr) {
     Registry::Options options;
     options.validation.hub_asn = 65000;
     options.validation.hub_name = "hub-a";
     options.catch_up_interval = std::chrono::milliseconds(20);
-    auto created = Registry::create(store_, clock_, metrics, std::move(options));
+    auto created = Registry::create(store, clock_, metrics, std::move(options));
     EXPECT_TRUE(created.has_value()) << created.error().message;
     return created ? std::move(*created) : nullptr;
   }
@@ -77,6 +82,49 @@ class RegistryOutage : public ::testing::Test {
    private:
     std::atomic<int> count_{0};
     Registry::Subscription subscription_;
+  };
+
+  // The store whose load() waits while closed: a reload that takes its time (an etcd that does
+  // not answer: connect timeouts, endpoint after endpoint).
+  class GatedLoads final : public Store {
+   public:
+    explicit GatedLoads(Store& store) : store_(store) {}
+    std::expected<StoreContents, StoreError> load() override {
+      std::unique_lock lock(mutex_);
+      ++waiting_;
+      cv_.wait(lock, [this] { return open_; });
+      --waiting_;
+      lock.unlock();
+      return store_.load();
+    }
+    std::vector<StoreWriteResult> apply(std::span<const StoreWrite> writes) override {
+      return store_.apply(writes);
+    }
+    std::string describe() const override { return store_.describe(); }
+    std::expected<void, StoreError> check() const override { return store_.check(); }
+    std::unique_ptr<StoreWatch> watch(StoreChanged changed) override {
+      return store_.watch(std::move(changed));
+    }
+    void close() {
+      std::lock_guard lock(mutex_);
+      open_ = false;
+    }
+    void open() {
+      std::lock_guard lock(mutex_);
+      open_ = true;
+      cv_.notify_all();
+    }
+    int waiting() const {
+      std::lock_guard lock(mutex_);
+      return waiting_;
+    }
+
+   private:
+    Store& store_;
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    bool open_ = true;
+    int waiting_ = 0;
   };
 
   fakes::MemoryStore store_;
@@ -181,6 +229,54 @@ TEST_F(RegistryOutage, ACutWatchKeepsTheViewStaleUntilItFollowsAgain) {
   ASSERT_TRUE(eventually([&] { return a->storeView().current && b->storeView().current; }));
   EXPECT_EQ(a->storeView().reason, "");
   EXPECT_EQ(a->snapshot()->spokes.size(), 3u);
+}
+
+// The view turns stale when the watch is cut, not only once the reload the cut starts has failed:
+// a store that cannot be reached takes its timeouts to fail it, and reads meanwhile must carry
+// the stale marker.
+TEST_F(RegistryOutage, ACutWatchMakesTheViewStaleBeforeItsReloadEnds) {
+  GatedLoads gated(store_);
+  auto a = makeHubOn(gated);
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  gated.close();
+  store_.cutWatches("the etcd watch was cut: etcd ended the watch stream");
+  ASSERT_TRUE(eventually([&] { return gated.waiting() == 1; }));  // the reload is under way
+  EXPECT_FALSE(a->storeView().current);
+  EXPECT_EQ(a->storeView().reason, "the etcd watch was cut: etcd ended the watch stream");
+  gated.open();
+  store_.resumeWatches();
+  EXPECT_TRUE(eventually([&] { return a->storeView().current; }));
+  EXPECT_EQ(a->snapshot()->spokes.size(), 1u);
+}
+
+// While stale, a store whose check() says it is down is not reloaded for every command and
+// every tick: a command is answered 503 at once instead of waiting behind a reload that cannot
+// work (an unreachable etcd makes each one take its connect timeouts).
+TEST_F(RegistryOutage, WhileTheStoreSaysItIsDownCommandsAreAnsweredWithoutAReload) {
+  auto a = makeHub();
+  ASSERT_TRUE(a->create(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10")));
+  store_.setCheckProblem("etcd store: the etcd member reports no leader");
+  store_.failNextLoads(kAlways, StoreErrorCode::kUnavailable);
+  const int loads = store_.loads();
+  store_.cutWatches("the etcd watch was cut: etcd ended the watch stream");
+  ASSERT_TRUE(eventually([&] { return !a->storeView().current; }));
+  const int applies = store_.applies();
+  auto refused = a->create(vpcDraft("prod-b", "10.2.0.0/16", "198.51.100.20"));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(refused.error().message.find("reports no leader"), std::string::npos)
+      << refused.error().message;
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // five catch-up ticks
+  EXPECT_EQ(store_.loads(), loads);                             // no reload was tried
+  EXPECT_EQ(store_.applies(), applies);
+
+  // The store answers again: a tick reloads, and writes work.
+  store_.setCheckProblem(std::nullopt);
+  store_.failNextLoads(0, StoreErrorCode::kUnavailable);
+  store_.resumeWatches();
+  ASSERT_TRUE(eventually([&] { return a->storeView().current; }));
+  auto created = a->create(vpcDraft("prod-b", "10.2.0.0/16", "198.51.100.20"));
+  EXPECT_TRUE(created.has_value()) << created.error().message;
 }
 
 TEST_F(RegistryOutage, AHubStartedWhileTheStoreIsDownPublishesAnUnloadedStateThenLoads) {
