@@ -10,7 +10,12 @@ pass() { echo "ok: $*"; }
 fail() {
   echo "FAIL: $*" >&2
   "${lab}" status >&2 || true
-  tail -n 20 "${STATE}/hub/hubd/transit-hubd.log" >&2 2>/dev/null || true
+  local log
+  for log in "${STATE}"/*/hubd/transit-hubd.log; do  # the hub's, or each hub's of the pair
+    [[ -f "${log}" ]] || continue
+    echo "--- ${log}" >&2
+    tail -n 20 "${log}" >&2 || true
+  done
   exit 1
 }
 cleanup() { "${lab}" down >/dev/null 2>&1 || true; }
