@@ -15,23 +15,13 @@
 #include <chrono>
 #include <thread>
 
+#include "tests/fakes/shell.hpp"
+
 namespace transit::routing {
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
-    char buffer[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
-    ::pclose(pipe);
-  }
-  return out;
-}
-
-bool ok(const std::string& command) {
-  return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
-}
+std::string run(const std::string& command) { return fakes::shellOutput(command); }
+bool ok(const std::string& command) { return fakes::shellOk(command); }
 
 // The namespaces and links; everything is removed in the destructor, whatever happened.
 class Lab {
