@@ -21,22 +21,12 @@
 #include "hub/metrics/hub_metrics.hpp"
 #include "tests/fakes/manual_clock.hpp"
 #include "tests/fakes/memory_store.hpp"
+#include "tests/hub/core/registry_drafts.hpp"
 
 namespace transit::hub {
 namespace {
 
 constexpr int kAlways = 1 << 30;  // failNextLoads: until told otherwise
-
-peers::SpokeDraft vpcDraft(std::string name, std::string cidr, std::string outside) {
-  peers::SpokeDraft d;
-  d.name = std::move(name);
-  d.kind = "vpc";
-  d.cidrs = std::vector<std::string>{std::move(cidr)};
-  d.asn = 64512;
-  d.tunnels = std::vector<peers::TunnelDraft>{
-      peers::TunnelDraft{std::move(outside), std::nullopt, std::nullopt}};
-  return d;
-}
 
 double gauge(prometheus::Registry& registry, const std::string& name) {
   for (const auto& family : registry.Collect()) {

@@ -12,20 +12,10 @@
 #include "hub/core/registry.hpp"
 #include "tests/fakes/manual_clock.hpp"
 #include "tests/fakes/memory_store.hpp"
+#include "tests/hub/core/registry_drafts.hpp"
 
 namespace transit::hub {
 namespace {
-
-peers::SpokeDraft vpcDraft(std::string name, std::string cidr, std::string outside) {
-  peers::SpokeDraft d;
-  d.name = std::move(name);
-  d.kind = "vpc";
-  d.cidrs = std::vector<std::string>{std::move(cidr)};
-  d.asn = 64512;
-  d.tunnels = std::vector<peers::TunnelDraft>{
-      peers::TunnelDraft{std::move(outside), std::nullopt, std::nullopt}};
-  return d;
-}
 
 // The draft that keeps `spoke` as it is (its tunnels keep their inside /30 and PSK by omission).
 peers::SpokeDraft draftOf(const peers::Spoke& spoke) {
