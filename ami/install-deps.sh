@@ -17,7 +17,14 @@ BUILD_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev
   libsqlite3-dev libyaml-cpp-dev libpugixml-dev libspdlog-dev libcli11-dev
-  libsystemd-dev libssl-dev ccache clang-format
+  libsystemd-dev libssl-dev ccache clang-format lld
+)
+# The Debian package and the appliance image: help2man (the manual pages, from --help), lintian
+# and man-db/file/bsdextrautils (the package test), packer (the AMI template's validation),
+# mmdebstrap, qemu, genisoimage and e2fsprogs (the image test builds and boots a Debian 12 image).
+IMAGE_PACKAGES=(
+  help2man lintian man-db file bsdextrautils packer
+  mmdebstrap qemu-system-x86 qemu-utils genisoimage e2fsprogs
 )
 # Run-time and test tools: prometheus (promtool and a real scrape in the e2e tests), wrk
 # (benchmarks), curl, sqlite3, openssl (tokens, test certificates), python3 (JSON checks in tests),
@@ -36,7 +43,7 @@ DAEMON_PACKAGES=(
 )
 
 missing=()
-for p in "${BUILD_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${DAEMON_PACKAGES[@]}"; do
+for p in "${BUILD_PACKAGES[@]}" "${IMAGE_PACKAGES[@]}" "${TOOL_PACKAGES[@]}" "${DAEMON_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$p")
   fi

@@ -55,6 +55,8 @@ class CommandLine {
     app_.footer(std::string(kFooter));
     app_.require_subcommand(1);
     app_.fallthrough();
+    // `--version` as well as the `version` command: what packaging tools and users try first.
+    app_.set_version_flag("--version", "transit-hubctl " TRANSIT_HUB_VERSION);
     app_.failure_message([](const CLI::App*, const CLI::Error& error) {
       return "error: " + std::string(error.what()) + "\nRun with --help for more information.\n";
     });

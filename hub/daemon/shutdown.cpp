@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "hub/daemon/watchdog.hpp"
+
 namespace transit::hub {
 
 namespace asio = boost::asio;
@@ -22,10 +24,12 @@ void serveUntilSignal(asio::io_context& io, http::Server& server, unsigned threa
   // the latest after grace_period, when whatever is left is closed).
   asio::signal_set signals(io, SIGINT, SIGTERM);
   asio::steady_timer grace(io);
+  Watchdog watchdog(io);  // pings systemd from this io_context while it serves
   signals.async_wait([&](boost::system::error_code ec, int signal) {
     if (ec) return;
     spdlog::info("signal {} received, shutting down", signal);
     sd_notify(0, "STOPPING=1");
+    watchdog.stop();
     server.stop();
     grace.expires_after(grace_period);
     grace.async_wait([&](boost::system::error_code timer_ec) {

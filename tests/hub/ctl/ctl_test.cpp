@@ -603,6 +603,13 @@ TEST(CommandLine, VersionNeedsNoServerOrToken) {
   EXPECT_EQ(result.out, "transit-hubctl " TRANSIT_HUB_VERSION "\n");
 }
 
+TEST(CommandLine, VersionFlagPrintsTheSameWithoutACommand) {
+  auto result = run({"--version"}, Environment{});
+  EXPECT_EQ(result.code, 0);
+  EXPECT_EQ(result.out, "transit-hubctl " TRANSIT_HUB_VERSION "\n");
+  EXPECT_EQ(result.err, "");
+}
+
 TEST(CommandLine, UnknownFlagIsAUsageError) { EXPECT_EQ(run({"--bogus", "hub"}).code, 2); }
 
 TEST(CommandLine, MissingTokenIsAUsageErrorBeforeAnyConnection) {
