@@ -29,12 +29,12 @@ build() {
   shift 2
   step "Building ${target} in ${dir#"$repo"/}"
   cmake -S "$repo" -B "$dir" -G Ninja -DTRANSIT_WERROR=ON "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs" --target "$target"
+  nice -n "${TRANSIT_NICE:-0}" cmake --build "$dir" -j "$jobs" --target "$target"
 }
 
 run_hub() {
   install_deps
-  build "$build" all -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  build "$build" all -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRANSIT_UNIT_TESTS=OFF
   local state=$repo/.run
   local listen=${TRANSIT_HUB_LISTEN:-127.0.0.1:8080}
   install -d -m 0700 "$state"
@@ -89,12 +89,28 @@ run_ctest() {
 
 run_tests() {
   install_deps
-  build "$build" all -DCMAKE_BUILD_TYPE=RelWithDebInfo
-  step "Running every test (unit and end-to-end)"
-  run_ctest "$build"
-  # Only the unit tests run under the sanitizers, so only they are built.
-  build "$repo/build-asan" unit_tests -DCMAKE_BUILD_TYPE=Debug -DTRANSIT_SANITIZE=ON \
-    -DTRANSIT_BENCH=OFF
+  # The product build: everything but the unit tests, which are built and run once, under
+  # ASan+UBSan, below.
+  build "$build" all -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRANSIT_UNIT_TESTS=OFF
+  # The product build's tests (tool, e2e, static, package, lab, image) spend most of their time
+  # waiting on daemons, timers and a virtual machine, so the sanitizer build runs meanwhile, at
+  # the lowest priority: the tests' daemons always come first.
+  step "Running the product build's tests (tool, e2e, static, package, lab, image) in the" \
+    "background; their output follows the sanitizer build's"
+  local tests_log="$build/ctest-all.log"
+  (run_ctest "$build" >"$tests_log" 2>&1) &
+  local tests_pid=$!
+  local asan_ok=0
+  # Only the unit tests run under the sanitizers, so only they are built; line tables (-g1) are
+  # all a sanitizer report needs.
+  TRANSIT_NICE=19 build "$repo/build-asan" unit_tests -DCMAKE_BUILD_TYPE=Debug \
+    -DTRANSIT_SANITIZE=ON -DTRANSIT_BENCH=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 || asan_ok=$?
+  local tests_ok=0
+  wait "$tests_pid" || tests_ok=$?
+  step "The product build's tests"
+  cat "$tests_log"
+  ((tests_ok == 0)) || { echo "error: the product build's tests failed" >&2; return 1; }
+  ((asan_ok == 0)) || { echo "error: the sanitizer build failed" >&2; return 1; }
   step "Running the unit tests under ASan+UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     run_ctest "$repo/build-asan" -L unit
@@ -102,7 +118,7 @@ run_tests() {
 
 run_lab() {
   install_deps
-  build "$build" all -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  build "$build" all -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRANSIT_UNIT_TESTS=OFF
   local lab=$repo/tests/lab/lab
   "$lab" down >/dev/null 2>&1 || true
   local follower=""

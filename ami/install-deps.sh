@@ -31,7 +31,8 @@ IMAGE_PACKAGES=(
 # etcd-server (/usr/bin/etcd for the etcd store's tool tests, which start their own private etcd
 # on free loopback ports; the package's own service is disabled below when this script installs it).
 TOOL_PACKAGES=(
-  prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3 jq etcd-server
+  prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3 python3-yaml jq
+  etcd-server
 )
 
 # The daemons the hub drives, and the lab's peers of other makes: libreswan (pluto), BIRD 2, FRR

@@ -4,7 +4,7 @@
 # so a pass means packer really checked the amazon-ebs source.
 # Runs in a temporary copy of the template, so nothing is written to the repository. The file
 # provisioners stat their sources at validate time: the copy gets a placeholder .deb, and the
-# repository's ami/provision.sh (a placeholder when this tree has none).
+# repository's ami/provision.sh.
 # No -only: `-only` takes TYPE.NAME (amazon-ebs.hub); any other name matches nothing and packer
 # then validates nothing and exits 0.
 set -euo pipefail
@@ -21,12 +21,8 @@ trap 'rm -rf "$tmp"' EXIT
 export CHECKPOINT_DISABLE=1 PACKER_CACHE_DIR=$tmp/cache
 mkdir -p "$tmp/ami/packer"
 cp "$template" "$tmp/ami/packer/transit-hub.pkr.hcl"
-if [[ -f $root/ami/provision.sh ]]; then
-  cp "$root/ami/provision.sh" "$tmp/ami/provision.sh"
-else
-  echo "note: $root/ami/provision.sh does not exist; validating with a placeholder"
-  echo '#!/bin/bash' >"$tmp/ami/provision.sh"
-fi
+[[ -f $root/ami/provision.sh ]] || { echo "FAIL: $root/ami/provision.sh does not exist" >&2; exit 1; }
+cp "$root/ami/provision.sh" "$tmp/ami/provision.sh"
 echo placeholder >"$tmp/transit-hub_0.0.0-test_amd64.deb"
 cd "$tmp"
 vars=(-var "deb=$tmp/transit-hub_0.0.0-test_amd64.deb" -var version=0.0.0-test)
