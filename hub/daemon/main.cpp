@@ -254,6 +254,7 @@ int main(int argc, char** argv) {
                      "are then asked from the EC2 instance metadata; api.tls may be self-signed), "
                      "then exit. Refuses, writing nothing, if the --config file exists or the "
                      "result is not a valid configuration");
+  bootstrap_option->type_name("USER_DATA");
   bootstrap_option->excludes("--check");
   bootstrap_option->excludes(migrate_flag);
   app.set_version_flag("--version", std::string("transit-hubd ") + TRANSIT_HUB_VERSION);
