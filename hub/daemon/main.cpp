@@ -8,6 +8,11 @@
 //   transit-hubd --migrate-store --from-sqlite DB --config FILE
 //                                        copy a single hub's SQLite registry into the etcd
 //                                        store FILE names (migrate_store.hpp), then exit
+//   transit-hubd --bootstrap USER_DATA --config FILE
+//                                        first boot: write FILE from the cloud-init user data,
+//                                        asking the instance metadata for what it leaves out
+//                                        (bootstrap.hpp), then exit (0; 2: fix the input; 1: the
+//                                        metadata or a file failed)
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
@@ -21,6 +26,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "http/api.hpp"
 #include "http/api_metrics.hpp"
@@ -30,9 +36,12 @@
 #include "hub/core/clock.hpp"
 #include "hub/core/reconciler.hpp"
 #include "hub/core/registry.hpp"
+#include "hub/daemon/bootstrap.hpp"
 #include "hub/daemon/drivers.hpp"
+#include "hub/daemon/imds.hpp"
 #include "hub/daemon/migrate_store.hpp"
 #include "hub/daemon/readiness.hpp"
+#include "hub/daemon/self_signed.hpp"
 #include "hub/daemon/shutdown.hpp"
 #include "hub/daemon/store_factory.hpp"
 #include "hub/daemon/wiring.hpp"
@@ -185,6 +194,37 @@ int migrate(const hub::Config& config, const std::string& sqlite_path) {
   return 0;
 }
 
+// --bootstrap: the real instance metadata client and certificate maker; one line on stdout
+// (what was written) or on stderr (why nothing was).
+int bootstrap(const std::string& user_data, const std::string& out) {
+  auto logger = spdlog::stderr_color_mt("transit-hubd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  auto imds_options = hub::imdsOptionsFromEnvironment();
+  if (!imds_options) {
+    fmt::print(stderr, "transit-hubd: bootstrap: {}\n", imds_options.error());
+    return kExitConfig;
+  }
+  hub::SystemClock clock;
+  hub::ImdsClient imds(*imds_options, clock,
+                       [](std::chrono::milliseconds pause) { std::this_thread::sleep_for(pause); });
+  const hub::BootstrapDeps deps{
+      .metadata = [&imds](std::string_view item) { return imds.get(item); },
+      .certificate =
+          [&clock](const std::filesystem::path& dir, const hub::SelfSignedRequest& request) {
+            return hub::ensureSelfSignedFiles(dir, request, clock.now());
+          },
+  };
+  auto report = hub::runBootstrap(user_data, out, deps);
+  if (!report) {
+    fmt::print(stderr, "transit-hubd: bootstrap: {}\n", report.error().message);
+    return report.error().kind == hub::BootstrapError::Kind::kInvalid ? kExitConfig : kExitRuntime;
+  }
+  fmt::print("transit-hubd: bootstrap: {}\n", report->summary());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -206,6 +246,17 @@ int main(int argc, char** argv) {
                  "the SQLite database to migrate (with --migrate-store)")
       ->needs(migrate_flag);
   migrate_flag->excludes("--check");
+  std::string bootstrap_user_data;
+  auto* bootstrap_option =
+      app.add_option("--bootstrap", bootstrap_user_data,
+                     "first boot: write the --config file from this cloud-init user data (the "
+                     "configuration's schema; hub.public_ip and hub.local_ip may be left out and "
+                     "are then asked from the EC2 instance metadata; api.tls may be self-signed), "
+                     "then exit. Refuses, writing nothing, if the --config file exists or the "
+                     "result is not a valid configuration");
+  bootstrap_option->type_name("USER_DATA");
+  bootstrap_option->excludes("--check");
+  bootstrap_option->excludes(migrate_flag);
   app.set_version_flag("--version", std::string("transit-hubd ") + TRANSIT_HUB_VERSION);
   CLI11_PARSE(app, argc, argv);
 
@@ -213,6 +264,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "transit-hubd: --migrate-store needs --from-sqlite PATH\n");
     return kExitConfig;
   }
+  if (*bootstrap_option) return bootstrap(bootstrap_user_data, config_path);
   auto config = hub::loadConfig(config_path);
   if (!config) {
     fmt::print(stderr, "transit-hubd: {}: {}\n", config_path, config.error().toString());

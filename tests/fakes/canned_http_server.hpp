@@ -20,6 +20,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -28,6 +29,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -59,6 +61,16 @@ struct RecordedRequest {
   std::string body;
   std::string sni;             // the TLS server name the client asked for; empty over plain HTTP
   std::string require_leader;  // etcd's gRPC metadata header Grpc-Metadata-hasleader
+  // Every header as sent, by name (e.g. the instance metadata's X-aws-ec2-metadata-token).
+  std::vector<std::pair<std::string, std::string>> fields = {};
+
+  // The value of the header `name` (case-insensitive); empty when it was not sent.
+  std::string field(std::string_view name) const {
+    for (const auto& [key, value] : fields) {
+      if (boost::beast::iequals(key, name)) return value;
+    }
+    return "";
+  }
 };
 
 class CannedHttpServer {
@@ -139,7 +151,7 @@ class CannedHttpServer {
           std::string(request[http::field::content_type]),
           std::string(request[http::field::user_agent]),
           std::string(request[http::field::if_match]), request.body(), sni,
-          std::string(request["Grpc-Metadata-hasleader"])});
+          std::string(request["Grpc-Metadata-hasleader"]), headerFields(request)});
     }
     if (canned.silent) {  // until the client gives up and closes
       char byte = 0;
@@ -159,6 +171,15 @@ class CannedHttpServer {
     response.keep_alive(false);
     response.prepare_payload();
     http::write(stream, response, ec);
+  }
+
+  template <class Request>
+  static std::vector<std::pair<std::string, std::string>> headerFields(const Request& request) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& field : request) {
+      out.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    return out;
   }
 
   std::vector<CannedResponse> canned_;
