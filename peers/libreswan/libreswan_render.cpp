@@ -86,6 +86,13 @@ std::string renderConnection(const TunnelSpec& spec, const LibreswanOptions& opt
   if (options.links == TunnelLinks::kXfrm) {
     // pluto creates (or reuses) ipsecN with XFRM if_id N; the hub sets address, MTU and MSS.
     out += fmt::format("\tipsec-interface={}\n", spec.interface_id);
+    // Every tunnel's policy is 0/0 <-> 0/0, told apart in the kernel by its XFRM if_id. pluto
+    // 4.10 installs a second connection with the same selectors only when both agree on the next
+    // hop, which defaults to each one's peer ("cannot route -- route already in use"), and both
+    // allow overlapping policies ("cannot install eroute -- it is in use"). The gateway of the
+    // route to the peer (on EC2 the VPC router, for every peer) is the same for all.
+    out += "\tleftnexthop=%defaultroute\n";
+    out += "\toverlapip=yes\n";
   } else {
     // The inside links exist already (veths in the lab). Without an interface the 0/0 <-> 0/0
     // policy would, on a kernel with ESP, capture all of the host's traffic. A per-tunnel mark

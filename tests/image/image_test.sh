@@ -30,8 +30,8 @@ trap cleanup EXIT
 show_logs() {
   echo "----- the VM's console (last 150 lines) -----"
   tail -n 150 "$work/console.log" 2>/dev/null || true
-  echo "----- the in-VM test's results -----"
-  cat "$work/results.log" 2>/dev/null || true
+  echo "----- the in-VM test's results (and, after a failure, its log and the hub's journal) -----"
+  tr -d '\r' <"$work/results.log" 2>/dev/null || true
 }
 fail() {
   log "FAIL: $*"
@@ -81,11 +81,11 @@ finished=$(date +%s)
 
 # The in-VM test writes "ok NAME: DETAIL" / "not ok NAME: DETAIL" lines and, last, "done".
 tr -d '\r' <"$work/results.log" >"$work/results.txt"
-cat "$work/results.txt"
 grep -qx 'done' "$work/results.txt" || fail "the in-VM test did not finish (no 'done' line)"
 grep -q '^not ok ' "$work/results.txt" && fail "checks failed in the VM"
 grep -q '^ok ' "$work/results.txt" || fail "the in-VM test reported no check"
 # The console carries what transit-hub-bootstrap.service said about the bad user data.
 grep -q 'transit-hubd: bootstrap: .*user-data.yaml: ' "$work/console.log" ||
   fail "the bootstrap's error about bad user data did not reach the console"
+cat "$work/results.txt"
 log "OK: image built in $((built - start)) s, VM ran $((finished - built)) s, total $((finished - start)) s"

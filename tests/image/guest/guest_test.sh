@@ -123,13 +123,25 @@ ip_offset() { local base=${1%/*}; echo "${base%.*}.$((${base##*.} + $2))"; }
 
 step_fail() { notok "$1" "$2"; exit 1; }
 
-ip link add br-ul type bridge && ip addr add 198.51.100.1/24 dev br-ul && ip link set br-ul up ||
-  step_fail underlay "cannot make the underlay bridge"
+# The spokes sit behind a router, as the Internet is behind the VPC router for an EC2 instance:
+# the hub reaches every peer through one gateway, its default route (namespace inet).
+{
+  ip netns add inet &&
+    ip link add up0 type veth peer name eth0 netns inet &&
+    ip addr add 100.64.0.2/30 dev up0 && ip link set up0 up &&
+    ip route replace default via 100.64.0.1 dev up0 &&
+    nsx inet ip link set lo up && nsx inet ip link set eth0 up &&
+    nsx inet ip addr add 100.64.0.1/30 dev eth0 &&
+    nsx inet ip route add "${HUB_IP}/32" via 100.64.0.2 &&
+    nsx inet ip link add br-ul type bridge && nsx inet ip link set br-ul up &&
+    nsx inet ip addr add 198.51.100.1/24 dev br-ul &&
+    nsx inet sysctl -qw net.ipv4.ip_forward=1
+} || step_fail underlay "cannot make the router namespace"
 for s in "${SPOKES[@]}"; do
   sp=$(field "$s" 1)
   ip netns add "$sp"
-  ip link add "ul-$sp" type veth peer name eth0 netns "$sp"
-  ip link set "ul-$sp" master br-ul up
+  nsx inet ip link add "ul-$sp" type veth peer name eth0 netns "$sp"
+  nsx inet ip link set "ul-$sp" master br-ul up
   nsx "$sp" ip link set lo up
   nsx "$sp" ip link set eth0 up
   while read -r t; do
@@ -143,7 +155,7 @@ for s in "${SPOKES[@]}"; do
   nsx "$sp" sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
     net.ipv4.conf.default.rp_filter=0
 done
-ok underlay "br-ul 198.51.100.1/24 in the root namespace; vpc-a, vpc-b, site-1 reach ${HUB_IP} through it"
+ok underlay "vpc-a, vpc-b and site-1 reach the hub ${HUB_IP} through a router (namespace inet), the hub's default route"
 
 # Onboarding through the API, as an operator does.
 spoke_json() {
@@ -169,8 +181,11 @@ for s in "${SPOKES[@]}"; do
 done
 
 # VGW stand-ins: pluto in the namespace (its own run directory, NSS db and secrets), one
-# route-based connection per tunnel on an XFRM interface made beforehand with the VGW's inside
-# address (pluto uses an existing ipsecN), and FRR's bgpd to the hub's inside addresses.
+# route-based connection per tunnel (ipsec-interface=N: pluto 4.10 makes ipsecN when the SA is
+# up; an ipsec1 that exists before its first such connection makes it refuse them all), the
+# VGW's inside address put on ipsecN once it exists, and FRR's bgpd to the hub's inside
+# addresses. leftnexthop: pluto routes the SA's ESP packets to the peer through that next hop
+# (its default is the peer itself, which is not on this link).
 readonly SPOKE_IKE='aes256-sha2_256;dh14,aes128-sha2_256;dh14,aes_gcm256-sha2_256;dh14'
 readonly SPOKE_ESP='aes256-sha2_256;dh14,aes128-sha2_256;dh14,aes_gcm256;dh14'
 start_vgw() {
@@ -182,10 +197,7 @@ start_vgw() {
   : >"$d/conns.conf"
   (umask 077 && : >"$d/ipsec.secrets")
   while read -r t; do
-    i=$(field "$t" 2) oip=$(field "$t" 3) cidr_in=$(field "$t" 4)
-    nsx "$sp" ip link add "ipsec$i" type xfrm dev eth0 if_id "$i"
-    nsx "$sp" ip addr add "$(ip_offset "$cidr_in" 1)/30" dev "ipsec$i"
-    nsx "$sp" ip link set "ipsec$i" mtu 1399 up
+    i=$(field "$t" 2) oip=$(field "$t" 3)
     cat >>"$d/conns.conf" <<EOF
 conn $sp-t$i
 	auto=add
@@ -204,6 +216,7 @@ conn $sp-t$i
 	retransmit-timeout=30s
 	dpdaction=clear
 	ipsec-interface=$i
+	leftnexthop=%defaultroute
 
 EOF
     printf '%s %s : PSK "%s"\n' "$oip" "$HUB_IP" "$(field "$t" 5)" >>"$d/ipsec.secrets"
@@ -243,12 +256,23 @@ EOF
     -i "$d/frr/zebra.pid" -z "$d/frr/zserv.api" --vty_socket "$d/frr" --log "file:$d/frr/zebra.log" &&
     wait_until 20 test -S "$d/frr/zebra.vty" &&
     nsx "$sp" /usr/lib/frr/bgpd -d -F traditional -A 127.0.0.1 -f "$d/frr/bgpd.conf" \
-      -i "$d/frr/bgpd.pid" -z "$d/frr/zserv.api" --vty_socket "$d/frr" --log "file:$d/frr/bgpd.log"
+      -i "$d/frr/bgpd.pid" -z "$d/frr/zserv.api" --vty_socket "$d/frr" --log "file:$d/frr/bgpd.log" ||
+    return 1
+  # The hub initiates; each ipsecN appears with its SA.
+  while read -r t; do
+    i=$(field "$t" 2)
+    wait_until 120 nsx "$sp" ip link show dev "ipsec$i" >/dev/null 2>&1 || {
+      echo "$sp: ipsec$i did not appear (no SA): $(tail -n 3 "$d/pluto.log")"
+      return 1
+    }
+    nsx "$sp" ip addr add "$(ip_offset "$(field "$t" 4)" 1)/30" dev "ipsec$i"
+    nsx "$sp" ip link set "ipsec$i" mtu 1399 up
+  done < <(tunnels_of "$sp")
 }
 for sp in vpc-a vpc-b; do
   for s in "${SPOKES[@]}"; do [[ $(field "$s" 1) == "$sp" ]] && line=$s; done
-  start_vgw "$line" && ok "stand-in.$sp" "pluto (ipsec1, ipsec2 XFRM interfaces) and FRR bgpd" ||
-    step_fail "stand-in.$sp" "could not start: $(tail -5 "$WORK/$sp/pluto.log" "$WORK/$sp/addconn.log" 2>&1 | tr '\n' ' ')"
+  start_vgw "$line" && ok "stand-in.$sp" "pluto (SAs up, ipsec1 and ipsec2 with the VGW's inside addresses) and FRR bgpd" ||
+    step_fail "stand-in.$sp" "could not start: $(tail -n 5 "$WORK/$sp/pluto.log" "$WORK/$sp/addconn.log" 2>&1 | tr '\n' ' ')"
 done
 
 # The site: the hub's generated configuration for strongSwan and BIRD, loaded unmodified.
@@ -358,7 +382,11 @@ nft list table inet transit_hub_mss >"$WORK/mss.nft" 2>&1 && grep -q 'maxseg siz
   notok hub.mss_clamp "$(head -c 400 "$WORK/mss.nft")"
 
 # ESP counters before and after traffic across the hub.
-esp_bytes() { ip -s xfrm state | awk '/^\s+[0-9]+\(bytes\)/ {sum += $1} END {print sum + 0}'; }
+# The current byte counts of every SA ("  1234(bytes), 21(packets)"; the limits say "soft" first).
+esp_bytes() {
+  ip -s xfrm state | grep -oE '[0-9]+\(bytes\), [0-9]+\(packets\)' |
+    awk -F'(' '{sum += $1} END {print sum + 0}'
+}
 before=$(esp_bytes)
 ping_ok() { nsx "$1" ping -q -c 5 -i 0.2 -W 2 -I "$2" "$3" >/dev/null 2>&1; }
 wait_until 60 ping_ok vpc-a 10.1.0.1 10.2.0.1 &&

@@ -90,6 +90,16 @@ TEST(LibreswanRender, XfrmModeNamesTheInterfaceAndSetsNoMark) {
   EXPECT_EQ(text.find("mark="), std::string::npos);
 }
 
+// pluto 4.10 installs a second 0/0 <-> 0/0 connection only when both agree on the next hop and
+// allow overlapping policies (seen in the image test: every tunnel but the first failed its Child
+// SA with "cannot route -- route already in use", then "cannot install eroute -- it is in use").
+TEST(LibreswanRender, XfrmModeTakesTheNextHopOfTheRouteSoEveryTunnelAgrees) {
+  const auto text = renderConnection(vpcTunnel(), xfrm());
+  EXPECT_NE(text.find("\tleftnexthop=%defaultroute\n"), std::string::npos);
+  EXPECT_NE(text.find("\toverlapip=yes\n"), std::string::npos);
+  EXPECT_EQ(renderConnection(vpcTunnel(), external()).find("nexthop"), std::string::npos);
+}
+
 TEST(LibreswanRender, ExternalModeConfinesThePolicyWithAMarkAndNoInterface) {
   const auto text = renderConnection(vpcTunnel(), external());
   EXPECT_NE(text.find("\tmark=101/0xffffffff\n"), std::string::npos);
