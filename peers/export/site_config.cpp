@@ -145,7 +145,8 @@ using Hubs = std::span<const SiteConfigHub>;
 
 // One tunnel from the site's side.
 struct SiteTunnel {
-  int index = 1;      // 1-4, the site's number for it: also the XFRM if_id
+  int index = 1;      // 1-4, the site's number for it
+  int if_id = 1;      // its XFRM interface's if_id: index, or 10 + index for libreswan (below)
   int hub_index = 1;  // 1 or 2: its place among its hub's tunnels (the hub's names use it)
   const SiteConfigHub* hub = nullptr;  // the hub at the other end
   const Tunnel* tunnel = nullptr;
@@ -157,7 +158,10 @@ struct SiteTunnel {
 
 enum class LinkNaming {
   kXfrmHub,  // xfrm-hubN: any name works for strongSwan
-  kIpsec,    // ipsecN: the device libreswan's ipsec-interface=N uses (and reuses when it exists)
+  // ipsecN, N = 10 + index: the device libreswan's ipsec-interface=N uses (and reuses when it
+  // exists). Never ipsec1: pluto 4.10 probes for XFRM interfaces by making ipsec1 at its first
+  // such connection, and when ipsec1 already exists it refuses XFRM interfaces until restarted.
+  kIpsec,
 };
 
 // The spoke's tunnels, hub by hub in the order of `hubs`, each hub's in the spoke's order.
@@ -175,7 +179,9 @@ std::vector<SiteTunnel> siteTunnels(const Spoke& spoke, Hubs hubs, LinkNaming na
       view.site_inside = peerInsideAddress(SpokeKind::kSite, own.tunnel->inside_cidr);
       view.hub_inside = hubInsideAddress(SpokeKind::kSite, own.tunnel->inside_cidr);
       view.conn = fmt::format("{}-t{}", hub.name, own.index);
-      view.device = fmt::format("{}{}", naming == LinkNaming::kIpsec ? "ipsec" : "xfrm-hub", index);
+      view.if_id = naming == LinkNaming::kIpsec ? 10 + index : index;
+      view.device =
+          fmt::format("{}{}", naming == LinkNaming::kIpsec ? "ipsec" : "xfrm-hub", view.if_id);
       out.push_back(std::move(view));
     }
   }
@@ -281,7 +287,7 @@ SiteConfigFile renderLinks(const Spoke& spoke, Hubs hubs, const std::vector<Site
                          t.index, t.tunnel->outside_ip.toString(), t.hub->public_ip.toString(),
                          t.hub->name, t.hub_index, t.hub_inside.toString());
     }
-    out += fmt::format("link {} {} {}/{}\n", t.device, t.index, t.site_inside.toString(),
+    out += fmt::format("link {} {} {}/{}\n", t.device, t.if_id, t.site_inside.toString(),
                        t.tunnel->inside_cidr.length());
   }
   std::string devices;
@@ -437,8 +443,8 @@ std::string renderSwanctlConnection(const Spoke& spoke, const SiteTunnel& t) {
   out += fmt::format("        replay_window = {}\n", options.replay_window);
   out += fmt::format("        # XFRM interface {} (no routes are installed for if_id children)\n",
                      t.device);
-  out += fmt::format("        if_id_in = {}\n", t.index);
-  out += fmt::format("        if_id_out = {}\n", t.index);
+  out += fmt::format("        if_id_in = {}\n", t.if_id);
+  out += fmt::format("        if_id_out = {}\n", t.if_id);
   out += "        dpd_action = restart\n";
   out += "        start_action = start\n";
   if (startupAction(options, true) == StartupAction::kAdd) {
@@ -533,8 +539,12 @@ SiteConfigFile renderLibreswanConf(const Spoke& spoke, Hubs hubs,
     out += "\tdpdaction=restart\n";
     out += fmt::format("\treplay-window={}\n", options.replay_window);
     out += "\tencapsulation=auto\n";
-    out += fmt::format("\t# XFRM interface {} (if_id {})\n", t.device, t.index);
-    out += fmt::format("\tipsec-interface={}\n", t.index);
+    out += fmt::format("\t# XFRM interface {} (if_id {})\n", t.device, t.if_id);
+    out += fmt::format("\tipsec-interface={}\n", t.if_id);
+    // Every tunnel is 0/0 <-> 0/0: pluto 4.10 installs the second one only when both agree on
+    // the next hop (the gateway of the route to the hub) and allow overlapping policies.
+    out += "\tleftnexthop=%defaultroute\n";
+    out += "\toverlapip=yes\n";
   }
   return SiteConfigFile{path, std::move(out),
                         fmt::format("libreswan connections of the tunnels; goes in /etc/{}", path),

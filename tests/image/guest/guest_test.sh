@@ -71,7 +71,6 @@ else
   notok hub.started "transit-hubd.service is $(systemctl is-active transit-hubd.service)"
   exit 1
 fi
-info boot "$(systemd-analyze time 2>/dev/null | head -1)"
 [[ $(systemctl is-active transit-hub-bootstrap.service) == active ]] &&
   ok bootstrap.ran "transit-hub-bootstrap.service: $(journalctl -b -u transit-hub-bootstrap -o cat | grep -m1 'wrote')" ||
   notok bootstrap.ran "transit-hub-bootstrap.service is $(systemctl is-active transit-hub-bootstrap.service)"
