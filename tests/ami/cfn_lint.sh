@@ -6,10 +6,22 @@
 set -euo pipefail
 root=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 region=eu-west-1
-command -v cfn-lint >/dev/null || {
+# The Python cfn-lint these machines carry is a pip install (often pyenv's, which a
+# non-interactive shell's PATH may lack); Debian packages none.
+cfn_lint=$(command -v cfn-lint || true)
+if [[ -z $cfn_lint ]]; then
+  for c in "${HOME:-/root}"/.pyenv/shims/cfn-lint "${HOME:-/root}"/.pyenv/versions/*/bin/cfn-lint \
+    /root/.pyenv/shims/cfn-lint /root/.pyenv/versions/*/bin/cfn-lint /usr/local/bin/cfn-lint; do
+    if [[ -x $c ]]; then cfn_lint=$c; break; fi
+  done
+fi
+[[ -n $cfn_lint ]] || {
   echo "FAIL: cfn-lint is not installed (Python cfn-lint: pip install cfn-lint)" >&2
   exit 1
 }
+# pyenv's shim needs its root to find the interpreter.
+[[ $cfn_lint == */.pyenv/* ]] && export PYENV_ROOT=${cfn_lint%%/.pyenv/*}/.pyenv
+cfn-lint() { "$cfn_lint" "$@"; }
 mapfile -t templates < <(find "$root/ami/cloudformation/" -type f \
   \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' -o -name '*.template' \) | sort)
 ((${#templates[@]} > 0)) || { echo "FAIL: no templates under $root/ami/cloudformation" >&2; exit 1; }
