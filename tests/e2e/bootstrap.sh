@@ -99,16 +99,8 @@ pass "the metadata token is written nowhere"
 # The hub serves HTTPS with the self-signed certificate, verified for the local address.
 e2e_spawn "$E2E_TMP/hub.log" "$HUBD" --config "$GOOD/hub.yaml"
 HUB_PID=$SPAWNED_PID
-PORT=""
-for ((i = 0; i < E2E_READY_TIMEOUT * 20; i++)); do
-  PORT="$(sed -n 's/^transit-hubd: listening on 127\.0\.0\.1:\([0-9][0-9]*\) (https)$/\1/p' \
-    "$E2E_TMP/hub.log" | head -n 1)"
-  [[ -n "$PORT" ]] && break
-  kill -0 "$HUB_PID" 2>/dev/null || fail "the bootstrapped hub starts (expected https," \
-    "got log: $(e2e_excerpt "$(cat "$E2E_TMP/hub.log")"))"
-  sleep 0.05
-done
-[[ -n "$PORT" ]] || fail "the bootstrapped hub prints its port (expected an https listener)"
+wait_hub_port "$HUB_PID" "$E2E_TMP/hub.log" https
+PORT=$HUB_PORT
 CODE=""
 for ((i = 0; i < E2E_READY_TIMEOUT * 20; i++)); do
   CODE="$(curl --noproxy '*' -s -m 2 -o /dev/null -w '%{http_code}' --cacert "$GOOD/tls/cert.pem" \

@@ -257,26 +257,33 @@ e2e_spawn() {
   E2E_PIDS+=("$SPAWNED_PID")
 }
 
-# start_hub CONFIG LOG: starts transit-hubd, reads its port from the "listening on" line, polls
-# /healthz until 200. Sets HUB_PID, HUB_PORT, HUB_URL.
-start_hub() {
-  local config="$1" log="$2" i
-  e2e_spawn "$log" "$HUBD" --config "$config"
-  HUB_PID=$SPAWNED_PID
+# wait_hub_port PID LOG SCHEME: waits for transit-hubd's "listening on 127.0.0.1:PORT (SCHEME)"
+# line in LOG (SCHEME http or https) while PID lives; sets HUB_PORT.
+wait_hub_port() {
+  local pid="$1" log="$2" scheme="$3" i
   HUB_PORT=""
   for ((i = 0; i < E2E_READY_TIMEOUT * 20; i++)); do
-    HUB_PORT="$(sed -n 's/^transit-hubd: listening on 127\.0\.0\.1:\([0-9][0-9]*\) (http)$/\1/p' \
+    HUB_PORT="$(sed -n "s/^transit-hubd: listening on 127\.0\.0\.1:\([0-9][0-9]*\) ($scheme)\$/\1/p" \
       "$log" | head -n 1)"
     [[ -n "$HUB_PORT" ]] && break
-    if ! kill -0 "$HUB_PID" 2>/dev/null; then
+    if ! kill -0 "$pid" 2>/dev/null; then
       fail "transit-hubd starts (expected a 'listening on' line," \
         "got an exit; log: $(e2e_excerpt "$(cat "$log")"))"
     fi
     sleep 0.05
   done
   [[ -n "$HUB_PORT" ]] ||
-    fail "transit-hubd prints its port (expected within ${E2E_READY_TIMEOUT}s," \
+    fail "transit-hubd prints its port (expected a $scheme listener within ${E2E_READY_TIMEOUT}s," \
       "got log: $(e2e_excerpt "$(cat "$log")"))"
+}
+
+# start_hub CONFIG LOG: starts transit-hubd, reads its port from the "listening on" line, polls
+# /healthz until 200. Sets HUB_PID, HUB_PORT, HUB_URL.
+start_hub() {
+  local config="$1" log="$2" i
+  e2e_spawn "$log" "$HUBD" --config "$config"
+  HUB_PID=$SPAWNED_PID
+  wait_hub_port "$HUB_PID" "$log" http
   HUB_URL="http://127.0.0.1:$HUB_PORT"
   local code=""
   for ((i = 0; i < E2E_READY_TIMEOUT * 20; i++)); do
