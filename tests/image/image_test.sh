@@ -3,8 +3,7 @@
 #   image_test.sh DEB
 # 1. builds a bootable Debian 12 image with the AMI's provisioning script and DEB
 #    (build_image.sh; its slow base layer is cached outside the clone);
-# 2. boots it under qemu (TCG, one vCPU: a second one booted no faster and took a second host
-#    core) with cloud-init user data on a NoCloud seed: the hub's
+# 2. boots it under qemu (TCG, two vCPUs) with cloud-init user data on a NoCloud seed: the hub's
 #    configuration (user-data.yaml, turned into hub.yaml by transit-hub-bootstrap.service) and a
 #    runcmd that starts the in-VM test (guest/guest_test.sh) once the system is up;
 # 3. reads the in-VM test's results from the VM's second serial port; the first is the console.
@@ -59,7 +58,7 @@ genisoimage -quiet -output "$work/seed.iso" -volid cidata -joliet -rock \
 log "booting the VM (qemu, TCG; at most ${VM_TIMEOUT_S} s)"
 : >"$work/console.log"
 : >"$work/results.log"
-qemu-system-x86_64 -accel tcg -machine q35 -cpu max -smp 1 -m 2048 \
+qemu-system-x86_64 -accel tcg -machine q35 -cpu max -smp 2 -m 2048 \
   -kernel "$work/image/vmlinuz" -initrd "$work/image/initrd.img" \
   -append "root=/dev/vda rw console=ttyS0" \
   -drive "file=$work/image/root.raw,if=virtio,format=raw" \
