@@ -207,7 +207,11 @@ done
 [[ -n "${gap}" ]] || fail "some summary covers space that no /26 routes"
 hub ip route get "${hosts[0]}" | grep -q "via 169.254.10" ||
   fail "the hub forwards ${hosts[0]} on vpc-a's /26, not the summary"
-{ hub ip route get "${gap}" 2>&1 || true; } | grep -q "No route to host" ||
+# The summary's unreachable route reaches the kernel after BIRD's next export: wait for it (a
+# loaded machine once looked before it was there).
+summary_unreachable() { { hub ip route get "${gap}" 2>&1 || true; } | grep -q "No route to host"; }
+for ((i = 0; i < 30; i++)); do summary_unreachable && break; sleep 1; done
+summary_unreachable ||
   fail "the hub has no route for ${gap} (covered by a summary, routed by no spoke)"
 pass "longest prefix: the hub forwards on the /26s; ${gap} (summarized, unrouted) is unreachable at the hub"
 unreachable="$("${lab}" exec site-1 -- bash -c 'for a in "$@"; do
