@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "routing/base/prefix.hpp"
+#include "routing/base/text.hpp"
 
 namespace transit::hub {
 namespace {
@@ -43,13 +44,6 @@ constexpr std::uint64_t kBodyLimit = 4096;
 std::string durationText(std::chrono::milliseconds duration) {
   if (duration.count() % 1000 == 0) return fmt::format("{} s", duration.count() / 1000);
   return fmt::format("{} ms", duration.count());
-}
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return text.substr(first, last - first + 1);
 }
 
 // Answers that say "not now": sent again while the budget lasts.
@@ -166,7 +160,7 @@ std::expected<void, ImdsError> ImdsClient::fetchToken() {
         ImdsError{fmt::format("instance metadata: PUT {}: {}", kTokenTarget, answer->status),
                   answer->status});
   }
-  const auto token = trim(answer->body);
+  const auto token = routing::trim(answer->body);
   if (token.empty()) {
     return std::unexpected(
         ImdsError{fmt::format("instance metadata: PUT {}: the answer holds no token", kTokenTarget),
@@ -184,7 +178,7 @@ std::expected<std::string, ImdsError> ImdsClient::get(std::string_view item) {
     }
     auto answer = request(false, target, kTokenHeader, token_);
     if (!answer) return std::unexpected(answer.error());
-    if (answer->status == 200) return std::string(trim(answer->body));
+    if (answer->status == 200) return std::string(routing::trim(answer->body));
     if (answer->status == 401 && round == 0) {
       token_.clear();  // expired or refused: one new token, then the answer stands
       continue;

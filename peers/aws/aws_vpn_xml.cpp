@@ -11,6 +11,7 @@
 
 #include "peers/model/spoke_validation.hpp"
 #include "routing/base/inside_network.hpp"
+#include "routing/base/text.hpp"
 
 namespace transit::peers {
 namespace {
@@ -39,11 +40,8 @@ std::string join(std::string_view base, std::string_view name) {
 
 bool isXmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && isXmlSpace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && isXmlSpace(text.back())) text.remove_suffix(1);
-  return text;
-}
+// XML's white space (space, tab, line feed, carriage return).
+std::string_view trim(std::string_view text) { return routing::trim(text, " \t\n\r"); }
 
 bool isLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool isDigit(char c) { return c >= '0' && c <= '9'; }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "routing/base/text.hpp"
+
 namespace transit::routing {
 namespace {
 
@@ -102,12 +104,7 @@ BirdReplyReader::Status BirdReplyReader::next(BirdReply& out) {
   }
 }
 
-std::string_view trimBlanks(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
+std::string_view trimBlanks(std::string_view text) { return trim(text, kBlanks); }
 
 std::string_view nextToken(std::string_view& text) {
   const auto start = text.find_first_not_of(" \t");
