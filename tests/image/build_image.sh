@@ -4,6 +4,9 @@
 # needs (the spokes' stand-ins and the in-VM test).
 #   build_image.sh DEB OUT_DIR
 # Writes OUT_DIR/root.raw (ext4, label root), OUT_DIR/vmlinuz and OUT_DIR/initrd.img.
+#   build_image.sh --base DEB
+# Only makes sure the base layer for DEB is in the cache (CTest's image.base, which downloads it
+# while the lab tests run, before image.appliance needs it).
 #
 # Two layers:
 #   base   mmdebstrap (minbase + the AMI's package list: netplan, systemd-networkd and -resolved,
@@ -17,8 +20,13 @@
 #          ext4 file system made from the tree (mkfs.ext4 -d: no loop device, no mount).
 set -euo pipefail
 
+base_only=false
+if [[ ${1:-} == --base ]]; then
+  base_only=true
+  shift
+fi
 deb=$(realpath -e "$1")
-out=$(realpath -m "$2")
+$base_only || out=$(realpath -m "$2")
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${TRANSIT_IMAGE_CACHE:-/var/cache/transit-hub/image}
 log() { printf '%s build_image: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -94,6 +102,10 @@ if [[ ! -f $base/base.tar ]]; then
   find "$cache" -maxdepth 1 -name 'base-*' ! -name "base-$key" -exec rm -rf {} +
 else
   log "base layer $key from the cache"
+fi
+if $base_only; then
+  log "base layer $key ready: $base"
+  exit 0
 fi
 
 log "provisioning: ami/provision.sh with $(basename "$deb")"
