@@ -99,8 +99,9 @@ for page in usr/share/man/man8/transit-hubd.8.gz usr/share/man/man1/transit-hubc
   grep -q -- '--config' <<<"$text" || grep -q -- '--url\|spoke' <<<"$text" ||
     fail "$page does not describe the options"
 done
-MANWIDTH=100 man -l "$work/root/usr/share/man/man8/transit-hubd.8.gz" | col -b |
-  grep -q -- '--bootstrap' || fail "transit-hubd(8) does not describe --bootstrap"
+# Read whole before grep: `man | grep -q` under pipefail fails when grep stops reading early.
+text=$(MANWIDTH=100 man -l "$work/root/usr/share/man/man8/transit-hubd.8.gz" | col -b)
+grep -q -- '--bootstrap' <<<"$text" || fail "transit-hubd(8) does not describe --bootstrap"
 
 echo "== the hub's unit"
 # The hardened unit's exposure, as systemd rates it (9.6 UNSAFE for a plain unit).
