@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 #include <string>
 
@@ -49,6 +53,8 @@ constexpr Route kRoutes[] = {
     {verb::get, "/metrics", now<handlers::metrics>, Access::kOperational},
 };
 
+bool isRead(verb method) { return method == verb::get || method == verb::head; }
+
 Response unauthorized() {
   Response r = errorResponse(401, "unauthorized", "a valid bearer token is required");
   r.headers.emplace_back("WWW-Authenticate", "Bearer");
@@ -63,17 +69,96 @@ Api::Api(HandlerContext context, TokenAuth auth, ApiMetrics& metrics)
     : context_(std::move(context)), auth_(std::move(auth)), metrics_(metrics) {}
 
 asio::awaitable<Response> Api::handle(Request request, bool operational_open) {
-  const auto start = context_.clock.monotonicNow();
-  std::string_view route_label = "unmatched";
-  Response response = co_await dispatch(request, operational_open, route_label);
-  const std::chrono::duration<double> elapsed = context_.clock.monotonicNow() - start;
+  Exchange exchange = begin(request, operational_open);
+  co_return co_await complete(std::move(exchange), std::move(request));
+}
+
+Api::Exchange Api::begin(const Request& head, bool operational_open) const {
+  Exchange exchange;
+  exchange.start_ = context_.clock.monotonicNow();
+  auto refuse = [&exchange](Response response) {
+    exchange.refusal_ = std::move(response);
+    return std::move(exchange);
+  };
+  auto url = boost::urls::parse_origin_form(head.target);
+  if (!url) {
+    return refuse(errorResponse(400, "bad_request", "the request target is not a valid path"));
+  }
+  // Matching is on the encoded path (see route_match.hpp).
+  const std::string_view path = url->encoded_path();
+
+  const auto selection = request::selectRoute(kRoutes, head.method, path);
+  const Route* route = selection.index ? &kRoutes[*selection.index] : nullptr;
+
+  // Authentication comes before routing on /v1, so an anonymous caller learns nothing about
+  // which paths exist.
+  const bool is_v1 = path == "/v1" || path.starts_with("/v1/");
+  const bool operational = route != nullptr && route->access == Access::kOperational;
+  if (is_v1 || (operational && !operational_open)) {
+    exchange.token_ = auth_.authenticate(head.authorization);
+    if (exchange.token_ == nullptr) {
+      if (route != nullptr) exchange.route_label_ = route->pattern;
+      return refuse(unauthorized());
+    }
+  }
+  if (!selection.path_known) {
+    return refuse(errorResponse(404, "not_found", "no such API path"));
+  }
+  if (route == nullptr) {
+    const std::string& allow = selection.allow;
+    Response r =
+        errorResponse(405, "method_not_allowed", "method not allowed here; allowed: " + allow);
+    r.headers.emplace_back("Allow", allow);
+    return refuse(std::move(r));
+  }
+  exchange.route_label_ = route->pattern;
+  exchange.route_ = route;
+  auto params = request::decodeParams(selection.captures);
+  if (!params) {
+    return refuse(std::move(params.error()));
+  }
+  exchange.params_ = std::move(*params);
+  if (route->access == Access::kAdmin && exchange.token_->role != hub::Role::kAdmin) {
+    return refuse(
+        errorResponse(403, "forbidden",
+                      "token '" + exchange.token_->name + "' has the read role; this needs admin"));
+  }
+  return exchange;
+}
+
+asio::awaitable<Response> Api::complete(Exchange exchange, Request request) {
+  if (exchange.refusal_) {
+    Response refusal = std::move(*exchange.refusal_);
+    co_return finish(exchange, request, std::move(refusal));
+  }
+  const Route& route = *exchange.route_;
+  // Started during a store outage and not loaded yet: the empty state means "not known", so the
+  // reads that would show it answer 503 (/v1/hub says why; writes get the registry's 503).
+  if (isRead(request.method) && route.pattern != "/v1/hub" && route.pattern != "/v1/openapi.yaml" &&
+      route.pattern.starts_with("/v1/")) {
+    if (const auto view = context_.registry.storeView(); !view.loaded) {
+      co_return finish(exchange, request,
+                       notLoadedResponse(view, context_.registry.storeDescription()));
+    }
+  }
+  Response response = co_await route.handler(request, exchange.params_, context_);
+  co_return finish(exchange, request, std::move(response));
+}
+
+Response Api::finish(const Exchange& exchange, const Request& request, Response response) {
+  const std::chrono::duration<double> elapsed = context_.clock.monotonicNow() - exchange.start_;
   const auto method = boost::beast::http::to_string(request.method);
+  const std::string_view route_label = exchange.route_label_;
   metrics_.observe(route_label, method, response.status, elapsed.count());
   if (route_label.starts_with("/v1/")) {
-    response.headers.emplace_back("Cache-Control", "no-store");
+    // Every /v1 answer is no-store; once (a handler may have said so already).
+    const bool said = std::ranges::any_of(response.headers, [](const auto& header) {
+      return boost::beast::iequals(header.first, "Cache-Control");
+    });
+    if (!said) response.headers.emplace_back("Cache-Control", "no-store");
     // A read answered from a state the store may have moved past says so (not to a caller
     // that did not authenticate: it learns nothing of the hub).
-    if (request.method == verb::get && response.status != 401) {
+    if (isRead(request.method) && response.status != 401) {
       if (const auto view = context_.registry.storeView(); !view.current) {
         response.headers.emplace_back(std::string(kStaleHeader), staleHeaderValue(view));
       }
@@ -81,62 +166,16 @@ asio::awaitable<Response> Api::handle(Request request, bool operational_open) {
   }
   spdlog::debug("{} {} -> {} ({:.3f} ms)", method, route_label, response.status,
                 elapsed.count() * 1e3);
-  co_return response;
+  return response;
 }
 
-asio::awaitable<Response> Api::dispatch(const Request& request, bool operational_open,
-                                        std::string_view& route_label) {
-  auto url = boost::urls::parse_origin_form(request.target);
-  if (!url) {
-    co_return errorResponse(400, "bad_request", "the request target is not a valid path");
+void Api::refusedUnread(std::string_view method, unsigned status, std::string_view reason,
+                        std::string_view peer) {
+  metrics_.count("unread", method, status);
+  if (const auto held_back = unread_log_.admit(context_.clock.monotonicNow())) {
+    spdlog::info("refused a request from {} before reading it: {} ({}){}", peer, status, reason,
+                 *held_back > 0 ? fmt::format("; {} more refusals not logged", *held_back) : "");
   }
-  // Matching is on the encoded path (see route_match.hpp).
-  const std::string_view path = url->encoded_path();
-
-  const auto selection = request::selectRoute(kRoutes, request.method, path);
-  const Route* route = selection.index ? &kRoutes[*selection.index] : nullptr;
-
-  // Authentication comes before routing on /v1, so an anonymous caller learns nothing about
-  // which paths exist.
-  const bool is_v1 = path == "/v1" || path.starts_with("/v1/");
-  const bool operational = route != nullptr && route->access == Access::kOperational;
-  const hub::ApiToken* token = nullptr;
-  if (is_v1 || (operational && !operational_open)) {
-    token = auth_.authenticate(request.authorization);
-    if (token == nullptr) {
-      if (route != nullptr) route_label = route->pattern;
-      co_return unauthorized();
-    }
-  }
-  if (!selection.path_known) {
-    co_return errorResponse(404, "not_found", "no such API path");
-  }
-  if (route == nullptr) {
-    const std::string& allow = selection.allow;
-    Response r =
-        errorResponse(405, "method_not_allowed", "method not allowed here; allowed: " + allow);
-    r.headers.emplace_back("Allow", allow);
-    co_return r;
-  }
-  route_label = route->pattern;
-  auto params = request::decodeParams(selection.captures);
-  if (!params) {
-    co_return params.error();
-  }
-  if (route->access == Access::kAdmin && token->role != hub::Role::kAdmin) {
-    co_return errorResponse(403, "forbidden",
-                            "token '" + token->name + "' has the read role; this needs admin");
-  }
-
-  // Started during a store outage and not loaded yet: the empty state means "not known", so the
-  // reads that would show it answer 503 (/v1/hub says why; writes get the registry's 503).
-  if (request.method == verb::get && route->pattern != "/v1/hub" &&
-      route->pattern != "/v1/openapi.yaml" && route->pattern.starts_with("/v1/")) {
-    if (const auto view = context_.registry.storeView(); !view.loaded) {
-      co_return notLoadedResponse(view, context_.registry.storeDescription());
-    }
-  }
-  co_return co_await route->handler(request, *params, context_);
 }
 
 }  // namespace transit::http

@@ -12,23 +12,55 @@ ApiMetrics::ApiMetrics(prometheus::Registry& registry)
       durations_(prometheus::BuildHistogram()
                      .Name("transit_hub_api_request_duration_seconds")
                      .Help("REST API request handling time, by route template and method")
-                     .Register(registry)) {}
+                     .Register(registry)),
+      refused_(prometheus::BuildCounter()
+                   .Name("transit_hub_api_connections_refused_total")
+                   .Help("REST API connections refused or not accepted, by reason (limit: "
+                         "api.max_connections; resources: no descriptors or memory)")
+                   .Register(registry)),
+      connections_(prometheus::BuildGauge()
+                       .Name("transit_hub_api_connections")
+                       .Help("REST API connections open now")
+                       .Register(registry)
+                       .Add({})) {
+  for (const char* reason : {"limit", "resources", "accept_error"}) {
+    refused_.Add({{"reason", reason}});
+  }
+}
+
+prometheus::Counter* ApiMetrics::counter(std::string_view route, std::string_view method,
+                                         const std::string& code) {
+  auto& c = counters_[fmt::format("{} {} {}", route, method, code)];
+  if (c == nullptr) {
+    c = &requests_.Add(
+        {{"route", std::string(route)}, {"method", std::string(method)}, {"code", code}});
+  }
+  return c;
+}
+
+void ApiMetrics::count(std::string_view route, std::string_view method, unsigned status) {
+  const std::string code = std::to_string(status);
+  prometheus::Counter* c = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    c = counter(route, method, code);
+  }
+  c->Increment();
+}
+
+void ApiMetrics::connectionRefused(std::string_view reason) {
+  refused_.Add({{"reason", std::string(reason)}}).Increment();
+}
 
 void ApiMetrics::observe(std::string_view route, std::string_view method, unsigned status,
                          double seconds) {
   const std::string code = std::to_string(status);
-  const std::string counter_key = fmt::format("{} {} {}", route, method, code);
   const std::string histogram_key = fmt::format("{} {}", route, method);
-  prometheus::Counter* counter = nullptr;
+  prometheus::Counter* requests = nullptr;
   prometheus::Histogram* histogram = nullptr;
   {
     std::lock_guard lock(mutex_);
-    auto& c = counters_[counter_key];
-    if (c == nullptr) {
-      c = &requests_.Add(
-          {{"route", std::string(route)}, {"method", std::string(method)}, {"code", code}});
-    }
-    counter = c;
+    requests = counter(route, method, code);
     auto& h = histograms_[histogram_key];
     if (h == nullptr) {
       // 0.5 ms to 10 s: loopback GETs sit at the bottom, durable writes in the middle.
@@ -39,7 +71,7 @@ void ApiMetrics::observe(std::string_view route, std::string_view method, unsign
     }
     histogram = h;
   }
-  counter->Increment();
+  requests->Increment();
   histogram->Observe(seconds);
 }
 

@@ -1,5 +1,6 @@
 #include "http/server.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -9,12 +10,15 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <chrono>
+#include <sstream>
 
 #include "http/codec/responses.hpp"
 
@@ -27,17 +31,31 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto kReadTimeout = 30s;  // to receive a whole request, once it has started
-constexpr auto kIdleTimeout = 60s;  // between requests on a kept-alive connection
+// The idle and header timeouts are the server's Limits.
+constexpr auto kReadTimeout = 30s;  // for the whole body, from the end of the header on
 constexpr auto kWriteTimeout = 30s;
 constexpr auto kHandshakeTimeout = 10s;
 constexpr auto kLingerTimeout = 2s;  // to drain a refused request's body
 constexpr std::size_t kLingerBytes = 64 * 1024 * 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 16 * 1024;
+// The connection's read buffer holds what the parser has not consumed: a header, one chunk's
+// size line, the trailer. Its cap bounds those (Beast's limits count header and body bytes,
+// not chunk lines or trailers), and so a connection's memory.
+constexpr std::size_t kMaxBufferBytes = 64 * 1024;
+// Chunk extensions carry nothing this API reads: a request's total is capped.
+constexpr std::size_t kMaxChunkExtensionBytes = 1024;
 constexpr unsigned kHttp11 = 11;  // the version to answer a request whose header is unreadable
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+// After an accept fails for want of descriptors or memory, the next try waits this long (at
+// once it would spin: the pending connection stays in the backlog and fails again).
+constexpr auto kAcceptBackoff = 100ms;
 
-bhttp::response<bhttp::string_body> toBeast(Response&& r, unsigned version, bool keep_alive) {
+bool isHead(bhttp::verb method) { return method == bhttp::verb::head; }
+
+// `head`: the answer to a HEAD request: the GET's status and headers (its Content-Length too),
+// no body.
+bhttp::response<bhttp::string_body> toBeast(Response&& r, unsigned version, bool keep_alive,
+                                            bool head) {
   bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(r.status), version};
   out.set(bhttp::field::server, "transit-hubd");
   if (!r.content_type.empty()) {
@@ -46,21 +64,35 @@ bhttp::response<bhttp::string_body> toBeast(Response&& r, unsigned version, bool
   for (auto& [name, value] : r.headers) {
     out.insert(name, value);
   }
-  out.body() = std::move(r.body);
   out.keep_alive(keep_alive);
-  out.prepare_payload();
+  if (head) {
+    out.content_length(r.body.size());
+  } else {
+    out.body() = std::move(r.body);
+    out.prepare_payload();
+  }
   return out;
 }
 
-Request fromBeast(bhttp::request<bhttp::string_body>&& in) {
+// The request as the API sees it, without its body (read later, if the API admits it).
+Request headOf(const bhttp::request<bhttp::string_body>& in) {
   Request r;
   r.method = in.method();
   r.target = std::string(in.target());
   r.authorization = std::string(in[bhttp::field::authorization]);
   r.content_type = std::string(in[bhttp::field::content_type]);
   r.if_match = std::string(in[bhttp::field::if_match]);
-  r.body = std::move(in.body());
   return r;
+}
+
+std::string methodLabel(bhttp::verb method) {
+  return method == bhttp::verb::unknown ? "unknown" : std::string(bhttp::to_string(method));
+}
+
+// An accept error that will repeat at once if retried at once.
+bool isResourceShortage(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory || ec == boost::system::errc::too_many_files_open_in_system;
 }
 
 }  // namespace
@@ -74,6 +106,12 @@ class Server::Sessions {
     connections_.remove_if([](const std::weak_ptr<Connection>& c) { return c.expired(); });
     connections_.push_back(connection);
     ++live_;
+  }
+
+  // Sessions whose coroutine has not finished (connections open or closing).
+  std::size_t live() {
+    std::lock_guard lock(mutex_);
+    return live_;
   }
 
   // A session's coroutine has finished.
@@ -140,11 +178,13 @@ class Session final : public Server::Connection,
                       public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <typename... Args>
-  Session(Api& api, std::shared_ptr<Server::Sessions> sessions, bool operational_open,
-          Args&&... args)
+  Session(Api& api, std::shared_ptr<Server::Sessions> sessions, const Server::Limits& limits,
+          bool operational_open, std::string peer, Args&&... args)
       : api_(api),
         sessions_(std::move(sessions)),
+        limits_(limits),
         operational_open_(operational_open),
+        peer_(std::move(peer)),
         stream_(std::forward<Args>(args)...) {}
 
   // Runs on the session's strand, between two steps of run(): `busy_` is stable there.
@@ -169,7 +209,7 @@ class Session final : public Server::Connection,
         co_return;
       }
     }
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer(kMaxBufferBytes);
     // The server's draining state is checked at the top of each exchange: a session that has
     // answered its last request ends instead of waiting for another.
     while (!sessions_->draining()) {
@@ -195,68 +235,121 @@ class Session final : public Server::Connection,
   }
 
   // Reads one request and writes its response. False when the connection must end. While it
-  // waits for a request header the session is idle (drain() closes it); from the header on it is
-  // busy: it runs the handler and answers, even when the server drains meanwhile.
+  // waits for a request the session is idle (drain() closes it); once the header is in hand it
+  // is busy: it runs the handler and answers, even when the server drains meanwhile.
+  // Timeouts: the idle timeout for a request's first byte, then the header timeout for the rest
+  // of its header (a client sending a byte a second holds a connection 10 s, not 60), and
+  // kReadTimeout for the body. The API decides on the header alone whether the caller may go on; a
+  // refused request's body is never read into memory.
   asio::awaitable<bool> serveOne(beast::flat_buffer& buffer, bool& keep_alive) {
+    std::size_t chunk_extension_bytes = 0;
+    auto on_chunk_header = [&chunk_extension_bytes](std::uint64_t, std::string_view extensions,
+                                                    boost::system::error_code& ec) {
+      chunk_extension_bytes += extensions.size();
+      if (chunk_extension_bytes > kMaxChunkExtensionBytes) {
+        ec = bhttp::error::bad_chunk_extension;
+      }
+    };
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
     parser.body_limit(kMaxBodyBytes);
+    parser.on_chunk_header(on_chunk_header);
 
-    beast::get_lowest_layer(stream_).expires_after(buffer.size() > 0 ? kReadTimeout : kIdleTimeout);
     busy_ = false;
+    if (buffer.size() == 0) {
+      beast::get_lowest_layer(stream_).expires_after(limits_.idle_timeout);
+      auto [ec, n] =
+          co_await stream_.async_read_some(buffer.prepare(kMaxHeaderBytes), tuple_awaitable);
+      if (ec) co_return false;  // idle timeout, closed, drained: no request was started
+      buffer.commit(n);
+    }
+    beast::get_lowest_layer(stream_).expires_after(limits_.header_timeout);
     auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer, parser, tuple_awaitable);
     if (ec) {
-      co_return co_await refuse(ec, kHttp11);
+      co_return co_await refuse(ec, kHttp11, methodLabel(parser.get().method()));
     }
     if (!lowestSocket(stream_).is_open()) {
       co_return false;  // drained while the header's completion was queued: nothing was run
     }
     busy_ = true;
     auto& header = parser.get();
-    if (auto length = parser.content_length(); length && *length > kMaxBodyBytes) {
-      co_return co_await refuse(bhttp::error::body_limit, header.version());
+    const unsigned version = header.version();
+    keep_alive = header.keep_alive();
+    const bool head = isHead(header.method());
+
+    Request request = headOf(header);
+    Api::Exchange exchange = api_.begin(request, operational_open_);
+    if (exchange.refused()) {
+      // A body the caller may not send is not read: answered with "Connection: close" and a
+      // lingering close when one is on its way.
+      const bool body_pending = !parser.is_done();
+      keep_alive = keep_alive && !body_pending;
+      Response response = co_await api_.complete(std::move(exchange), std::move(request));
+      if (sessions_->draining()) keep_alive = false;
+      if (!co_await write(toBeast(std::move(response), version, keep_alive, head))) {
+        co_return false;
+      }
+      if (body_pending) co_await linger();
+      co_return keep_alive;
     }
-    if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
-      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, header.version()};
+    if (auto length = parser.content_length(); length && *length > kMaxBodyBytes) {
+      co_return co_await refuse(bhttp::error::body_limit, version, methodLabel(header.method()));
+    }
+    if (beast::iequals(header[bhttp::field::expect], "100-continue") && !parser.is_done()) {
+      bhttp::response<bhttp::empty_body> go_on{bhttp::status::continue_, version};
+      beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
       auto [wec, wn] = co_await bhttp::async_write(stream_, go_on, tuple_awaitable);
       if (wec) co_return false;
     }
     beast::get_lowest_layer(stream_).expires_after(kReadTimeout);
     std::tie(ec, n) = co_await bhttp::async_read(stream_, buffer, parser, tuple_awaitable);
     if (ec) {
-      co_return co_await refuse(ec, header.version());
+      co_return co_await refuse(ec, version, methodLabel(header.method()));
     }
-    auto request = parser.release();
-    const unsigned version = request.version();
-    keep_alive = request.keep_alive();
+    request.body = std::move(parser.get().body());
+    keep_alive = parser.get().keep_alive();
     // The handler may wait for the store; the connection's timer must not cut it off meanwhile.
     beast::get_lowest_layer(stream_).expires_never();
-    Response response = co_await api_.handle(fromBeast(std::move(request)), operational_open_);
+    Response response = co_await api_.complete(std::move(exchange), std::move(request));
     if (sessions_->draining()) {
       keep_alive = false;  // answered with "Connection: close"; run() ends after the write
     }
-    auto message = toBeast(std::move(response), version, keep_alive);
-    beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
-    auto [wec, wn] = co_await bhttp::async_write(stream_, message, tuple_awaitable);
-    co_return !wec;
+    co_return co_await write(toBeast(std::move(response), version, keep_alive, head));
   }
 
-  // Answers a request that cannot be read (too large, malformed) and ends the connection.
-  asio::awaitable<bool> refuse(boost::system::error_code ec, unsigned version) {
+  asio::awaitable<bool> write(bhttp::response<bhttp::string_body> message) {
+    beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
+    auto [ec, n] = co_await bhttp::async_write(stream_, message, tuple_awaitable);
+    co_return !ec;
+  }
+
+  // Answers a request that cannot be read (too large, malformed) and ends the connection. A
+  // timeout or a closed connection gets no answer (Beast has closed the socket).
+  asio::awaitable<bool> refuse(boost::system::error_code ec, unsigned version, std::string method) {
     std::optional<Response> answer;
+    std::string_view reason;
     if (ec == bhttp::error::body_limit) {
       answer = errorResponse(413, "payload_too_large", "the body is larger than 1 MiB");
+      reason = "body over 1 MiB";
     } else if (ec == bhttp::error::header_limit) {
       answer = errorResponse(431, "header_too_large", "the request header is larger than 16 KiB");
+      reason = "header over 16 KiB";
+    } else if (ec == bhttp::error::buffer_overflow) {
+      answer = errorResponse(400, "bad_request",
+                             "a chunk size line or the trailer is larger than 64 KiB");
+      reason = "chunk line or trailer over 64 KiB";
+    } else if (ec == bhttp::error::bad_chunk_extension) {
+      answer =
+          errorResponse(400, "bad_request", "chunk extensions are limited to 1 KiB per request");
+      reason = "chunk extensions";
     } else if (ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category() &&
                ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message) {
       answer = errorResponse(400, "bad_request", "malformed HTTP request: " + ec.message());
+      reason = "malformed";
     }
     if (answer) {
-      auto message = toBeast(std::move(*answer), version, false);
-      beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
-      auto [wec, wn] = co_await bhttp::async_write(stream_, message, tuple_awaitable);
-      if (!wec) {
+      api_.refusedUnread(method, answer->status, reason, peer_);
+      if (co_await write(toBeast(std::move(*answer), version, false, false))) {
         co_await linger();
       }
     }
@@ -283,22 +376,24 @@ class Session final : public Server::Connection,
 
   Api& api_;
   std::shared_ptr<Server::Sessions> sessions_;
+  const Server::Limits limits_;
   bool operational_open_;
+  std::string peer_;  // "address:port", for log lines
   Stream stream_;
   bool busy_ = false;  // a request is in hand (on the strand only)
 };
 
 }  // namespace
 
-Server::Server(asio::io_context& io, Api& api)
-    : io_(io), api_(api), sessions_(std::make_shared<Sessions>()) {}
+Server::Server(asio::io_context& io, Api& api, Limits limits)
+    : io_(io), api_(api), limits_(limits), sessions_(std::make_shared<Sessions>()) {}
 
 Server::~Server() { stop(); }
 
 std::expected<std::unique_ptr<Server>, std::string> Server::create(
     asio::io_context& io, Api& api, const std::vector<Listener>& listeners,
-    const std::optional<hub::TlsConfig>& tls) {
-  std::unique_ptr<Server> server(new Server(io, api));
+    const std::optional<hub::TlsConfig>& tls, Limits limits) {
+  std::unique_ptr<Server> server(new Server(io, api, limits));
   if (tls) {
     server->tls_.emplace(asio::ssl::context::tls_server);
     auto& ctx = *server->tls_;
@@ -332,7 +427,8 @@ std::expected<std::unique_ptr<Server>, std::string> Server::create(
       return std::unexpected("cannot listen on " + listener.address.toString() + ": " +
                              ec.message());
     }
-    server->bound_.push_back(Bound{std::move(acceptor), listener.operational_open});
+    server->bound_.push_back(Bound{std::move(acceptor), asio::steady_timer(io),
+                                   listener.operational_open, listener.address.toString()});
   }
   return server;
 }
@@ -344,35 +440,85 @@ void Server::start() {
 }
 
 void Server::accept(Bound& bound) {
-  bound.acceptor.async_accept(
-      asio::make_strand(io_), [this, &bound](boost::system::error_code ec, tcp::socket socket) {
-        if (ec) {
-          if (ec != asio::error::operation_aborted) {
-            spdlog::warn("accept failed: {}", ec.message());
-            if (bound.acceptor.is_open()) accept(bound);
-          }
-          return;
-        }
-        socket.set_option(tcp::no_delay(true), ec);
-        if (tls_) {
-          spawn(std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-              api_, sessions_, bound.operational_open, std::move(socket), *tls_));
-        } else {
-          spawn(std::make_shared<Session<beast::tcp_stream>>(
-              api_, sessions_, bound.operational_open, std::move(socket)));
-        }
+  bound.acceptor.async_accept(asio::make_strand(io_), [this, &bound](boost::system::error_code ec,
+                                                                     tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !bound.acceptor.is_open()) return;
+    if (ec) {
+      // Out of descriptors or memory: the pending connection stays in the backlog and
+      // would fail again at once, so wait before the next try (logged at most a few times
+      // a minute; transit_hub_api_connections_refused_total counts every one).
+      const bool shortage = isResourceShortage(ec);
+      api_.metrics().connectionRefused(shortage ? "resources" : "accept_error");
+      if (const auto held_back = accept_log_.admit(std::chrono::steady_clock::now())) {
+        spdlog::warn(
+            "accept failed on {}: {}{}", bound.name, ec.message(),
+            *held_back > 0 ? fmt::format(" ({} more failures not logged)", *held_back) : "");
+      }
+      if (!shortage) {
         accept(bound);
+        return;
+      }
+      bound.backoff.expires_after(kAcceptBackoff);
+      bound.backoff.async_wait([this, &bound](boost::system::error_code timer_ec) {
+        if (!timer_ec && bound.acceptor.is_open()) accept(bound);
       });
+      return;
+    }
+    std::string peer = "unknown";
+    if (const auto remote = socket.remote_endpoint(ec); !ec) {
+      peer = fmt::format("{}:{}", remote.address().to_string(), remote.port());
+    }
+    if (sessions_->live() >= limits_.max_connections) {
+      refuseConnection(std::move(socket), std::move(peer));
+      accept(bound);
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    if (tls_) {
+      spawn(std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          api_, sessions_, limits_, bound.operational_open, std::move(peer), std::move(socket),
+          *tls_));
+    } else {
+      spawn(std::make_shared<Session<beast::tcp_stream>>(
+          api_, sessions_, limits_, bound.operational_open, std::move(peer), std::move(socket)));
+    }
+    accept(bound);
+  });
+}
+
+// Beyond max_connections: a plain-HTTP client reads a 503 that says why (a TLS one cannot, and
+// is closed); the socket is closed either way. The write is best effort and never waits: a
+// client that does not read it loses nothing it was promised.
+void Server::refuseConnection(tcp::socket socket, std::string peer) {
+  api_.metrics().connectionRefused("limit");
+  api_.refusedUnread("unknown", 503, "connection limit reached", peer);
+  boost::system::error_code ec;
+  if (!tls_) {
+    static const std::string kRefusal = [] {
+      Response r = errorResponse(503, "too_many_connections",
+                                 "the hub has reached its connection limit; try again later");
+      r.headers.emplace_back("Retry-After", "1");
+      std::ostringstream wire;
+      wire << toBeast(std::move(r), kHttp11, false, false);
+      return wire.str();
+    }();
+    socket.non_blocking(true, ec);
+    if (!ec) socket.write_some(asio::buffer(kRefusal), ec);
+  }
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  socket.close(ec);
 }
 
 template <typename SessionPtr>
 void Server::spawn(SessionPtr session) {
   track(session);
   auto executor = session->executor();
+  api_.metrics().connectionOpened();
   asio::co_spawn(
       executor,
       [session = std::move(session)]() -> asio::awaitable<void> { co_await session->run(); },
-      [sessions = sessions_](const std::exception_ptr& failure) {
+      [sessions = sessions_, &metrics = api_.metrics()](const std::exception_ptr& failure) {
+        metrics.connectionClosed();
         sessions->ended();
         if (!failure) return;
         try {
@@ -390,6 +536,7 @@ void Server::stop() {
   for (auto& bound : bound_) {
     boost::system::error_code ignored;
     bound.acceptor.close(ignored);
+    bound.backoff.cancel();
   }
   for (const auto& connection : sessions_->connections()) connection->drain();
 }

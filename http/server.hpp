@@ -2,8 +2,12 @@
 //
 // Owns: the acceptors and the live connections. Runs on the io_context it is given (the daemon
 // runs that on api.threads threads); each connection is one coroutine on its own strand. A
-// session reads one request at a time (pipelined requests wait their turn), caps the body at
-// 1 MiB (413), answers "Expect: 100-continue", and times out idle or slow peers.
+// session reads one request at a time (pipelined requests wait their turn), caps the header at
+// 16 KiB (431), the body at 1 MiB (413), chunk lines and trailers at 64 KiB, answers "Expect:
+// 100-continue", lets the API refuse a request on its header before reading its body, answers
+// HEAD without a body, and times out idle or slow peers (60 s idle, 10 s for a header, 30 s for
+// a body). Connections beyond Limits::max_connections get a 503 and are closed; an accept that
+// fails for want of descriptors is retried after 100 ms, not at once.
 //
 // Shutdown (stop()): the acceptors close and the server drains. A session waiting for a request
 // (or in its TLS handshake) is closed at once; a session with a request in hand reads it, runs
@@ -15,6 +19,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <expected>
 #include <functional>
 #include <list>
@@ -26,10 +32,20 @@
 
 #include "http/api.hpp"
 #include "hub/config/config.hpp"
+#include "routing/base/log_limiter.hpp"
 
 namespace transit::http {
 
 inline constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
+
+struct ServerLimits {
+  // Open connections, all listeners together; one more is answered 503 and closed.
+  std::size_t max_connections = 4096;
+  // For a request's first byte (a new connection's, or the next on a kept-alive one).
+  std::chrono::milliseconds idle_timeout = std::chrono::seconds(60);
+  // For the rest of a request's header, from its first byte on.
+  std::chrono::milliseconds header_timeout = std::chrono::seconds(10);
+};
 
 class Server {
  public:
@@ -37,11 +53,12 @@ class Server {
     hub::ListenAddress address;
     bool operational_open = true;  // /healthz, /readyz, /metrics without a token
   };
+  using Limits = ServerLimits;
 
   // Binds every listener (port 0 picks a free port). Fails with a message naming the address.
   static std::expected<std::unique_ptr<Server>, std::string> create(
       boost::asio::io_context& io, Api& api, const std::vector<Listener>& listeners,
-      const std::optional<hub::TlsConfig>& tls);
+      const std::optional<hub::TlsConfig>& tls, Limits limits = {});
   ~Server();
 
   void start();
@@ -70,17 +87,22 @@ class Server {
  private:
   struct Bound {
     boost::asio::ip::tcp::acceptor acceptor;
+    boost::asio::steady_timer backoff;  // the wait after an accept failed for want of resources
     bool operational_open;
+    std::string name;  // "address:port", for log lines
   };
-  Server(boost::asio::io_context& io, Api& api);
+  Server(boost::asio::io_context& io, Api& api, Limits limits);
 
   void accept(Bound& bound);
+  void refuseConnection(boost::asio::ip::tcp::socket socket, std::string peer);
   template <typename SessionPtr>
   void spawn(SessionPtr session);
   void track(const std::shared_ptr<Connection>& connection);
 
   boost::asio::io_context& io_;
   Api& api_;
+  Limits limits_;
+  routing::LogLimiter accept_log_{5, std::chrono::seconds(60)};
   std::optional<boost::asio::ssl::context> tls_;
   std::list<Bound> bound_;
   std::shared_ptr<Sessions> sessions_;

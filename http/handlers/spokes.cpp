@@ -10,6 +10,7 @@
 #include "http/codec/status_view.hpp"
 #include "http/handlers/common.hpp"
 #include "http/request/if_match.hpp"
+#include "http/request/json_body.hpp"
 #include "http/request/media_type.hpp"
 #include "peers/model/spoke_json.hpp"
 
@@ -24,13 +25,11 @@ std::expected<peers::SpokeDraft, Response> decodeDraft(const Request& request) {
     return std::unexpected(
         errorResponse(415, "unsupported_media_type", "Content-Type must be application/json"));
   }
-  boost::system::error_code ec;
-  json::value body = json::parse(request.body, ec);
-  if (ec) {
-    return std::unexpected(
-        errorResponse(400, "malformed_json", "the body is not valid JSON: " + ec.message()));
+  auto body = request::parseJsonBody(request.body);
+  if (!body) {
+    return std::unexpected(std::move(body.error()));
   }
-  auto draft = peers::decodeSpokeDraft(body);
+  auto draft = peers::decodeSpokeDraft(*body);
   if (!draft) {
     return std::unexpected(invalidField(draft.error().field, draft.error().message));
   }

@@ -12,8 +12,10 @@
 
 namespace transit::http::request {
 
-// Absent or "*" -> no condition; "3", W/"3" or 3 -> generation 3; anything else is the 412 that
-// refuses it.
+// Absent or "*" -> no condition; "3" -> generation 3 (a list may carry it among weak tags,
+// which are skipped). RFC 9110's strong comparison: only weak tags -> 412; a tag this API never
+// issued ("abc") -> 412; not an entity tag at all (3, "3, W/3) or two different strong tags
+// -> 400.
 std::expected<std::optional<std::uint64_t>, Response> parseIfMatch(std::string_view value);
 
 }  // namespace transit::http::request

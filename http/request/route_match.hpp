@@ -49,13 +49,21 @@ class PathParams {
 std::expected<PathParams, Response> decodeParams(const PathCaptures& captures);
 
 // What a table says about a request: the route that answers it (the first whose method and path
-// match), or whether the path is known at all (404 when not; 405 with `allow` when it is).
+// match; HEAD matches GET routes), or whether the path is known at all (404 when not; 405 with
+// `allow` when it is).
 struct RouteSelection {
   std::optional<std::size_t> index;  // into the table
   PathCaptures captures;             // of that route
   bool path_known = false;           // some route matches the path
   std::string allow;                 // when path_known without index: "GET, PUT" in table order
 };
+
+// Whether a route of `route_method` answers `method`: HEAD is answered by every GET route (the
+// same status and headers, no body; RFC 9110 9.3.2).
+constexpr bool answers(boost::beast::http::verb route_method, boost::beast::http::verb method) {
+  using boost::beast::http::verb;
+  return route_method == method || (method == verb::head && route_method == verb::get);
+}
 
 // `routes`: any range of elements with `method` (verb) and `pattern` (string_view).
 template <typename Routes>
@@ -66,7 +74,7 @@ RouteSelection selectRoute(const Routes& routes, boost::beast::http::verb method
   for (const auto& route : routes) {
     if (auto captures = matchPath(route.pattern, path)) {
       out.path_known = true;
-      if (route.method == method) {
+      if (answers(route.method, method)) {
         out.index = i;
         out.captures = std::move(*captures);
         return out;
@@ -79,6 +87,7 @@ RouteSelection selectRoute(const Routes& routes, boost::beast::http::verb method
       if (matchPath(route.pattern, path)) {
         if (!out.allow.empty()) out.allow += ", ";
         out.allow += std::string(boost::beast::http::to_string(route.method));
+        if (route.method == boost::beast::http::verb::get) out.allow += ", HEAD";
       }
     }
   }

@@ -26,6 +26,8 @@ using transit::Ipv4Address;
 constexpr std::int64_t kMinThreads = 1;
 constexpr std::int64_t kMaxThreads = 64;
 constexpr unsigned kDefaultThreads = 2;
+constexpr std::int64_t kMaxMaxConnections = 100000;
+constexpr std::size_t kDefaultMaxConnections = 4096;
 // A configuration file is a few kilobytes; anything near this is not one.
 constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
@@ -444,7 +446,8 @@ void readTls(Reader& reader, const YAML::Node& node, std::optional<TlsConfig>& t
 
 void readApi(Reader& reader, const YAML::Node& node, Config::Api& api) {
   const std::string path = "api";
-  auto fields = reader.map(node, path, {"listen", "tokens", "tls", "unauthenticated", "threads"});
+  auto fields = reader.map(
+      node, path, {"listen", "tokens", "tls", "unauthenticated", "threads", "max_connections"});
   if (!fields) {
     return;
   }
@@ -479,6 +482,16 @@ void readApi(Reader& reader, const YAML::Node& node, Config::Api& api) {
         reader.fail("api.threads", fmt::format("must be {}-{}", kMinThreads, kMaxThreads));
       } else {
         api.threads = static_cast<unsigned>(*threads);
+      }
+    }
+  }
+  api.max_connections = kDefaultMaxConnections;
+  if (auto max_node = Reader::optional(*fields, "max_connections")) {
+    if (auto max = reader.integer(*max_node, "api.max_connections")) {
+      if (*max < 1 || *max > kMaxMaxConnections) {
+        reader.fail("api.max_connections", fmt::format("must be 1-{}", kMaxMaxConnections));
+      } else {
+        api.max_connections = static_cast<std::size_t>(*max);
       }
     }
   }

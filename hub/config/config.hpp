@@ -72,6 +72,8 @@ struct Config {
     // also be in `listen`. Default: every listener.
     std::vector<ListenAddress> unauthenticated;
     unsigned threads = 2;  // HTTP worker threads, 1-64
+    // Open connections, all listeners together, 1-100000; one more gets a 503 and is closed.
+    std::size_t max_connections = 4096;
   } api;
 
   // Exactly one of sqlite (a single hub, the embedded default) and etcd (the pair).

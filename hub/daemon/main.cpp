@@ -13,6 +13,7 @@
 //                                        asking the instance metadata for what it leaves out
 //                                        (bootstrap.hpp), then exit (0; 2: fix the input; 1: the
 //                                        metadata or a file failed)
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
@@ -21,6 +22,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
@@ -57,6 +59,34 @@ namespace asio = boost::asio;
 constexpr int kExitRuntime = 1;
 constexpr int kExitConfig = 2;
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
+
+// Descriptors the hub needs besides its API connections: the store, the daemons' sockets, the
+// log, pipes for commands.
+constexpr rlim_t kReservedDescriptors = 256;
+
+// The API's connection limit, after making room for it: the soft open-file limit is raised to
+// fit (up to the hard limit); when it cannot be, the limit is lowered to what fits, with a
+// warning, so the hub refuses connections cleanly instead of failing to accept them.
+std::size_t fitConnectionLimit(std::size_t wanted) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  const rlim_t needed = static_cast<rlim_t>(wanted) + kReservedDescriptors;
+  if (limit.rlim_cur < needed) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    const std::size_t fits =
+        limit.rlim_cur > 2 * kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors : 16;
+    spdlog::warn(
+        "api.max_connections {} needs {} open files and the limit is {}: serving at most {} "
+        "connections (raise LimitNOFILE)",
+        wanted, needed, limit.rlim_cur, fits);
+    return std::min(wanted, fits);
+  }
+  return wanted;
+}
 
 int run(const hub::Config& config) {
   ::umask(0077);  // every file the hub creates (store, rendered secrets) is private
@@ -137,7 +167,9 @@ int run(const hub::Config& config) {
       },
       http::TokenAuth(config.api.tokens), api_metrics);
 
-  auto server = http::Server::create(io, api, hub::listeners(config), config.api.tls);
+  auto server =
+      http::Server::create(io, api, hub::listeners(config), config.api.tls,
+                           {.max_connections = fitConnectionLimit(config.api.max_connections)});
   if (!server) {
     spdlog::critical("{}", server.error());
     return kExitRuntime;

@@ -98,9 +98,9 @@ TEST_F(Handlers, UnknownPathsAndMethods) {
   EXPECT_EQ(call(verb::get, "/v1/spokes/a/b").status, 404u);
   auto patch = call(verb::patch, "/v1/spokes/prod-a");
   EXPECT_EQ(patch.status, 405u);
-  EXPECT_EQ(header(patch, "Allow"), "GET, PUT, DELETE");
+  EXPECT_EQ(header(patch, "Allow"), "GET, HEAD, PUT, DELETE");
   EXPECT_EQ(json(patch).at("error").at("code"), "method_not_allowed");
-  EXPECT_EQ(header(call(verb::delete_, "/v1/spokes"), "Allow"), "GET, POST");
+  EXPECT_EQ(header(call(verb::delete_, "/v1/spokes"), "Allow"), "GET, HEAD, POST");
   EXPECT_EQ(call(verb::get, "/", "", "").status, 404u);
 }
 
@@ -159,11 +159,19 @@ TEST_F(Handlers, PutHonoursIfMatch) {
   auto stale = call(verb::put, "/v1/spokes/prod-a", body, kAdminToken, true, "\"5\"");
   EXPECT_EQ(stale.status, 412u);
   EXPECT_EQ(json(stale).at("error").at("code"), "precondition_failed");
-  auto garbage = call(verb::put, "/v1/spokes/prod-a", body, kAdminToken, true, "yesterday");
-  EXPECT_EQ(garbage.status, 412u);
+  // Not an entity tag at all: 400 (a bare number included: the quotes are part of the tag).
+  for (const char* garbage : {"yesterday", "1", "\"1", "W/1"}) {
+    auto refused = call(verb::put, "/v1/spokes/prod-a", body, kAdminToken, true, garbage);
+    EXPECT_EQ(refused.status, 400u) << garbage;
+    EXPECT_EQ(json(refused).at("error").at("code"), "bad_request") << garbage;
+  }
+  // HTTP's strong comparison: a weak tag never matches, even the current generation's.
+  auto weak = call(verb::put, "/v1/spokes/prod-a", body, kAdminToken, true, "W/\"1\"");
+  EXPECT_EQ(weak.status, 412u);
   EXPECT_EQ(registry_->snapshot()->spokes.at("prod-a")->segment, "default");
 
-  auto ok = call(verb::put, "/v1/spokes/prod-a", body, kAdminToken, true, "W/\"1\"");
+  // A list: weak tags are skipped, the strong one decides.
+  auto ok = call(verb::put, "/v1/spokes/prod-a", body, kAdminToken, true, "W/\"7\", \"1\"");
   ASSERT_EQ(ok.status, 200u) << ok.body;
   EXPECT_EQ(header(ok, "ETag"), "\"2\"");
   EXPECT_EQ(json(ok).at("segment"), "prod");

@@ -301,7 +301,7 @@ TEST_F(StatusHandlers, TunnelsNeedAToken) {
   EXPECT_EQ(call(verb::get, "/v1/tunnels", "", kAdminToken).status, 200u);
   auto post = call(verb::post, "/v1/tunnels", "{}");
   EXPECT_EQ(post.status, 405u);
-  EXPECT_EQ(header(post, "Allow"), "GET");
+  EXPECT_EQ(header(post, "Allow"), "GET, HEAD");
 }
 
 TEST_F(StatusHandlers, NoStatusResponseContainsAPreSharedKey) {

@@ -32,17 +32,30 @@ TEST(ParseIfMatch, AbsentOrStarIsNoCondition) {
   EXPECT_EQ(accepted("  * "), -1);
 }
 
-TEST(ParseIfMatch, StrongWeakAndBareGenerations) {
+TEST(ParseIfMatch, AStrongTagIsTheGenerationItNames) {
   EXPECT_EQ(accepted("\"3\""), 3);
-  EXPECT_EQ(accepted("W/\"3\""), 3);
-  EXPECT_EQ(accepted(" 17 "), 17);
+  EXPECT_EQ(accepted(" \"17\"\t"), 17);
+  // A list: weak tags never match (the strong comparison), the strong one decides.
+  EXPECT_EQ(accepted("W/\"2\", \"3\""), 3);
+  EXPECT_EQ(accepted("\"3\", \"3\""), 3);
 }
 
-TEST(ParseIfMatch, AnythingElseIs412) {
-  for (const auto* value : {"\"x\"", "\"3", "3a", "-1", "\"\"", "W/", "99999999999999999999"}) {
+TEST(ParseIfMatch, OnlyWeakTagsOrTagsNeverIssuedAre412) {
+  for (const auto* value :
+       {"W/\"3\"", "W/\"3\", W/\"4\"", "\"x\"", "\"-1\"", "\"\"", "\"99999999999999999999\""}) {
     const auto parsed = parseIfMatch(value);
     ASSERT_FALSE(parsed) << value;
     EXPECT_EQ(parsed.error().status, 412u) << value;
+  }
+}
+
+TEST(ParseIfMatch, WhatIsNotAnEntityTagIs400) {
+  // Bare numbers were once accepted: HTTP's entity tags are quoted.
+  for (const auto* value :
+       {"3", " 17 ", "\"3", "3a", "W/", "W/3", "\"a b\"", ",", "\"1\", \"2\""}) {
+    const auto parsed = parseIfMatch(value);
+    ASSERT_FALSE(parsed) << value;
+    EXPECT_EQ(parsed.error().status, 400u) << value;
   }
 }
 

@@ -87,10 +87,21 @@ TEST(SelectRoute, AKnownPathWithAnotherMethodListsTheAllowedOnes) {
   const auto wrong = selectRoute(kTable, verb::patch, "/v1/spokes/prod-a");
   EXPECT_FALSE(wrong.index);
   EXPECT_TRUE(wrong.path_known);
-  EXPECT_EQ(wrong.allow, "GET, PUT, DELETE");
+  EXPECT_EQ(wrong.allow, "GET, HEAD, PUT, DELETE");
   // "import" is also a {name}: GET /v1/spokes/import/aws is known (POST), and PUT is not
   // matched by the {name}/import/aws pattern this table lacks.
   const auto import = selectRoute(kTable, verb::get, "/v1/spokes/import/aws");
+  EXPECT_FALSE(import.index);
+  EXPECT_EQ(import.allow, "POST");
+}
+
+TEST(SelectRoute, HeadIsAnsweredByTheGetRoute) {
+  const auto head = selectRoute(kTable, verb::head, "/v1/spokes/prod-a/exports");
+  ASSERT_TRUE(head.index);
+  EXPECT_EQ(*head.index, 5u);
+  EXPECT_EQ(head.captures, (PathCaptures{{"name", "prod-a"}}));
+  // Only GET routes: a path with no GET has no HEAD.
+  const auto import = selectRoute(kTable, verb::head, "/v1/spokes/import/aws");
   EXPECT_FALSE(import.index);
   EXPECT_EQ(import.allow, "POST");
 }
