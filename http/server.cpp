@@ -46,6 +46,14 @@ constexpr std::size_t kMaxBufferBytes = 64 * 1024;
 constexpr std::size_t kMaxChunkExtensionBytes = 1024;
 constexpr unsigned kHttp11 = 11;  // the version to answer a request whose header is unreadable
 constexpr auto tuple_awaitable = asio::as_tuple(asio::use_awaitable);
+// The TLS 1.2 suites the API accepts (TLS 1.3's are all AEAD and forward-secret).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+// Sent on every answer over TLS: browsers (the dashboard's) use HTTPS only, for two years.
+constexpr std::string_view kHsts = "max-age=63072000";
+
 // After an accept fails for want of descriptors or memory, the next try waits this long (at
 // once it would spin: the pending connection stays in the backlog and fails again).
 constexpr auto kAcceptBackoff = 100ms;
@@ -318,6 +326,9 @@ class Session final : public Server::Connection,
   }
 
   asio::awaitable<bool> write(bhttp::response<bhttp::string_body> message) {
+    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+      message.set(bhttp::field::strict_transport_security, kHsts);
+    }
     beast::get_lowest_layer(stream_).expires_after(kWriteTimeout);
     auto [ec, n] = co_await bhttp::async_write(stream_, message, tuple_awaitable);
     co_return !ec;
@@ -400,6 +411,14 @@ std::expected<std::unique_ptr<Server>, std::string> Server::create(
     ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                     asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    // TLS 1.2 and 1.3 only; for 1.2, forward-secret AEAD suites only (Mozilla's "intermediate"
+    // profile without DHE): no CBC, no SHA-1 MACs, no RSA key exchange. No renegotiation.
+    SSL_CTX* native = ctx.native_handle();
+    if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+      return std::unexpected(std::string("api.tls: OpenSSL refused the TLS policy"));
+    }
+    SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
     boost::system::error_code ec;
     ctx.use_certificate_chain_file(tls->cert_file.string(), ec);
     if (ec) {

@@ -247,8 +247,10 @@ TEST_F(ServerTest, ARefusedRequestWithoutABodyKeepsTheConnection) {
   startServer();
   auto socket = connect(open_port_);
   beast::flat_buffer buffer;
-  EXPECT_EQ(roundTrip(socket, buffer, request(bhttp::verb::get, "/v1/spokes", "", "")).result_int(),
-            401u);
+  const auto refused = roundTrip(socket, buffer, request(bhttp::verb::get, "/v1/spokes", "", ""));
+  EXPECT_EQ(refused.result_int(), 401u);
+  // No HSTS over plain HTTP (it would mean nothing there).
+  EXPECT_EQ(refused.count(bhttp::field::strict_transport_security), 0u);
   EXPECT_EQ(roundTrip(socket, buffer, request(bhttp::verb::get, "/v1/spokes")).result_int(), 200u);
 }
 
@@ -592,6 +594,28 @@ TEST_F(ServerTest, TlsListenerServesHttpsWithTheConfiguredCertificate) {
   beast::flat_buffer buffer;
   auto res = roundTrip(stream, buffer, request(bhttp::verb::get, "/v1/hub"));
   EXPECT_EQ(res.result_int(), 200u);
+  // HSTS on every answer over TLS, errors included.
+  EXPECT_EQ(res[bhttp::field::strict_transport_security], "max-age=63072000");
+  auto refused = roundTrip(stream, buffer, request(bhttp::verb::get, "/v1/spokes", "", ""));
+  EXPECT_EQ(refused.result_int(), 401u);
+  EXPECT_EQ(refused[bhttp::field::strict_transport_security], "max-age=63072000");
+
+  // What a security review asks of the listener, as OpenSSL's own client sees it: TLS 1.0 and
+  // 1.1 are refused, so are TLS 1.2 suites without forward secrecy or AEAD; TLS 1.2 with
+  // ECDHE-GCM and TLS 1.3 are served.
+  auto handshake = [&](const std::string& options) {
+    const std::string probe =
+        fmt::format("openssl s_client -connect 127.0.0.1:{} {} </dev/null >/dev/null 2>&1",
+                    open_port_, options);
+    return std::system(probe.c_str()) == 0;
+  };
+  EXPECT_FALSE(handshake("-tls1 -cipher DEFAULT@SECLEVEL=0"));
+  EXPECT_FALSE(handshake("-tls1_1 -cipher DEFAULT@SECLEVEL=0"));
+  EXPECT_FALSE(handshake("-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA"));
+  EXPECT_FALSE(handshake("-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA256"));
+  EXPECT_FALSE(handshake("-tls1_2 -cipher AES128-GCM-SHA256"));
+  EXPECT_TRUE(handshake("-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"));
+  EXPECT_TRUE(handshake("-tls1_3"));
 
   // Plain HTTP to the TLS listener gets no HTTP answer.
   auto plain = connect(open_port_);
