@@ -300,34 +300,27 @@ TEST_F(ServerTest, ChunkExtensionsAndTrailersAreBounded) {
   const std::string head =
       "POST /v1/spokes HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(kAdminToken) +
       "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  // `wire` on a new connection is answered 400, saying `why`.
+  auto expectRefused = [this](const std::string& wire, std::string_view why) {
+    auto socket = connect(open_port_);
+    boost::system::error_code ec;
+    asio::write(socket, asio::buffer(wire), ec);
+    beast::flat_buffer buffer;
+    auto res = readResponse(socket, buffer, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(res.result_int(), 400u);
+    EXPECT_NE(res.body().find(why), std::string::npos) << res.body();
+  };
   // Chunk extensions: 1 KiB a request; these are 64 chunks of one byte with 100 bytes each.
-  {
-    auto socket = connect(open_port_);
-    std::string wire = head;
-    for (int i = 0; i < 64; ++i) wire += "1;x=" + std::string(96, 'e') + "\r\n \r\n";
-    boost::system::error_code ec;
-    asio::write(socket, asio::buffer(wire), ec);
-    beast::flat_buffer buffer;
-    auto res = readResponse(socket, buffer, ec);
-    ASSERT_FALSE(ec) << ec.message();
-    EXPECT_EQ(res.result_int(), 400u);
-    EXPECT_NE(res.body().find("chunk extensions"), std::string::npos) << res.body();
-  }
+  std::string extensions = head;
+  for (int i = 0; i < 64; ++i) extensions += "1;x=" + std::string(96, 'e') + "\r\n \r\n";
+  expectRefused(extensions, "chunk extensions");
   // A trailer (or one chunk line) larger than the 64 KiB read buffer: refused, not buffered.
-  {
-    auto socket = connect(open_port_);
-    std::string wire = head + "2\r\n{}\r\n0\r\n";
-    for (int i = 0; i < 2000; ++i)
-      wire += fmt::format("X-Trailer-{}: {}\r\n", i, std::string(60, 't'));
-    wire += "\r\n";
-    boost::system::error_code ec;
-    asio::write(socket, asio::buffer(wire), ec);
-    beast::flat_buffer buffer;
-    auto res = readResponse(socket, buffer, ec);
-    ASSERT_FALSE(ec) << ec.message();
-    EXPECT_EQ(res.result_int(), 400u);
-    EXPECT_NE(res.body().find("trailer"), std::string::npos) << res.body();
+  std::string trailer = head + "2\r\n{}\r\n0\r\n";
+  for (int i = 0; i < 2000; ++i) {
+    trailer += fmt::format("X-Trailer-{}: {}\r\n", i, std::string(60, 't'));
   }
+  expectRefused(trailer + "\r\n", "trailer");
   EXPECT_TRUE(registry_->snapshot()->spokes.empty());
   EXPECT_EQ(unreadCount(400), 2);
 }

@@ -311,8 +311,11 @@ TEST_F(BirdPair, ASpokeIsNeverSentItsOwnRoutesEvenWhenTheyArriveFromTheOtherHub)
                                    << birdc(b_, "show route export th_vpc_2_1 all");
   const auto vpc1b = birdc(s_, "show route table t_vpc1b 10.1.0.0/16");
   EXPECT_FALSE(has(vpc1b, "[vpc1b ")) << vpc1b;
-  // It is sent other spokes' routes, hub-a's vpc-4 included.
-  EXPECT_TRUE(has(birdc(s_, "show route table t_vpc1b 10.4.0.0/16"), "[vpc1b "));
+  // It is sent other spokes' routes, hub-a's vpc-4 included (over iBGP first: waited for, as
+  // vpc-2's route above was; looking once failed under load).
+  const auto vpc4 = waitFor(s_, "show route table t_vpc1b 10.4.0.0/16",
+                            [](const std::string& out) { return has(out, "[vpc1b "); });
+  EXPECT_TRUE(has(vpc4, "[vpc1b ")) << vpc4;
 }
 
 TEST_F(BirdPair, AHubsOwnSessionWinsOverTheOtherHubsCopyEvenWithALongerAsPath) {
