@@ -23,13 +23,15 @@ install_deps() {
   bash "$repo/ami/install-deps.sh"
 }
 
-# build DIR TARGET [CMAKE ARGS...]: configures DIR and builds TARGET ("all": everything).
+# build DIR TARGETS [CMAKE ARGS...]: configures DIR and builds TARGETS (space-separated; "all":
+# everything).
 build() {
   local dir=$1 target=$2
   shift 2
   step "Building ${target} in ${dir#"$repo"/}"
   cmake -S "$repo" -B "$dir" -G Ninja -DTRANSIT_WERROR=ON "$@" >/dev/null
-  nice -n "${TRANSIT_NICE:-0}" cmake --build "$dir" -j "$jobs" --target "$target"
+  # shellcheck disable=SC2086 # TARGET may name several targets
+  nice -n "${TRANSIT_NICE:-0}" cmake --build "$dir" -j "$jobs" --target $target
 }
 
 run_hub() {
@@ -96,13 +98,15 @@ run_tests() {
   # beside it at nice 19 a lab test once missed a summary route under the load).
   step "Running the product build's tests (tool, e2e, static, package, lab, image)"
   run_ctest "$build"
-  # Only the unit tests run under the sanitizers, so only they are built; line tables (-g1) are
-  # all a sanitizer report needs.
-  build "$repo/build-asan" unit_tests -DCMAKE_BUILD_TYPE=Debug -DTRANSIT_SANITIZE=ON \
-    -DTRANSIT_BENCH=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1
-  step "Running the unit tests under ASan+UBSan"
+  # Only the unit tests and the fuzz targets run under the sanitizers, so only they are built,
+  # with clang 19 (libFuzzer; every object also carries its coverage instrumentation); line
+  # tables (-g1) are all a sanitizer report needs.
+  build "$repo/build-asan" "unit_tests fuzz_targets" -DCMAKE_BUILD_TYPE=Debug \
+    -DTRANSIT_SANITIZE=ON -DTRANSIT_BENCH=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+    -DCMAKE_CXX_COMPILER=clang++-19
+  step "Running the unit tests and the fuzz smoke (${TRANSIT_FUZZ_SECONDS:=10} s a target) under ASan+UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    run_ctest "$repo/build-asan" -L unit
+    TRANSIT_FUZZ_SECONDS=$TRANSIT_FUZZ_SECONDS run_ctest "$repo/build-asan" -L 'unit|fuzz'
 }
 
 run_lab() {

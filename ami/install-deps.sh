@@ -12,12 +12,15 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 
 # Build toolchain and libraries (Boost 1.81 explicitly: Debian 12's default Boost is 1.74).
+# clang 19 with its runtime (libFuzzer, ASan, UBSan) builds the sanitizer tree, which holds the
+# unit tests and the fuzz targets (tests/fuzz); the product is built with GCC 12.
 BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev
   libsqlite3-dev libyaml-cpp-dev libpugixml-dev libspdlog-dev libcli11-dev
   libsystemd-dev libssl-dev ccache clang-format lld
+  clang-19 libclang-rt-19-dev
 )
 # The Debian package and the appliance image: help2man (the manual pages, from --help), lintian
 # and man-db/file/bsdextrautils (the package test), packer (the AMI template's validation),

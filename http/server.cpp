@@ -81,17 +81,6 @@ bhttp::response<bhttp::string_body> toBeast(Response&& r, unsigned version, bool
   return out;
 }
 
-// The request as the API sees it, without its body (read later, if the API admits it).
-Request headOf(const bhttp::request<bhttp::string_body>& in) {
-  Request r;
-  r.method = in.method();
-  r.target = std::string(in.target());
-  r.authorization = std::string(in[bhttp::field::authorization]);
-  r.content_type = std::string(in[bhttp::field::content_type]);
-  r.if_match = std::string(in[bhttp::field::if_match]);
-  return r;
-}
-
 std::string methodLabel(bhttp::verb method) {
   return method == bhttp::verb::unknown ? "unknown" : std::string(bhttp::to_string(method));
 }
@@ -103,6 +92,16 @@ bool isResourceShortage(const boost::system::error_code& ec) {
 }
 
 }  // namespace
+
+Request headOf(const bhttp::request_header<>& in) {
+  Request r;
+  r.method = in.method();
+  r.target = std::string(in.target());
+  r.authorization = std::string(in[bhttp::field::authorization]);
+  r.content_type = std::string(in[bhttp::field::content_type]);
+  r.if_match = std::string(in[bhttp::field::if_match]);
+  return r;
+}
 
 class Server::Sessions {
  public:

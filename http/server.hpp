@@ -20,6 +20,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/message.hpp>
 #include <chrono>
 #include <expected>
 #include <functional>
@@ -35,6 +36,9 @@
 #include "routing/base/log_limiter.hpp"
 
 namespace transit::http {
+
+// The request as the API sees it, without its body (read later, if the API admits it).
+Request headOf(const boost::beast::http::request_header<>& header);
 
 inline constexpr std::size_t kMaxBodyBytes = 1024 * 1024;
 

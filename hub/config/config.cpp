@@ -614,7 +614,7 @@ void readStore(Reader& reader, const YAML::Node& node, Config::Store& store) {
     return;
   }
   if (etcd_node) {
-    readEtcd(reader, *etcd_node, store.etcd.emplace());
+    readEtcd(reader, *etcd_node, store.etcd.emplace(Config::Store::Etcd{}));
     return;
   }
   if (auto required = reader.required(*fields, path, "sqlite")) {
@@ -1005,7 +1005,7 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
         readStore(reader, *store, config.store);
       }
       if (auto pair = Reader::optional(*fields, "pair")) {
-        readPair(reader, *pair, config.pair.emplace());
+        readPair(reader, *pair, config.pair.emplace(Config::Pair{}));
       }
       if (auto drivers = Reader::optional(*fields, "drivers")) {
         readDrivers(reader, *drivers, config.drivers);

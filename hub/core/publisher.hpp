@@ -26,6 +26,8 @@ namespace transit::hub {
 
 template <typename T>
 class Publisher {
+  struct State;  // defined below; declared first so Subscription can name it (clang needs it)
+
  public:
   // Told of each published value, with its sequence number (1 for the first publish).
   using Callback = std::function<void(const std::shared_ptr<const T>& value, std::uint64_t seq)>;
