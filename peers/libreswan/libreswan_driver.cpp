@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "peers/libreswan/libreswan_status.hpp"
@@ -369,10 +370,11 @@ std::expected<void, DriverError> LibreswanDriver::removeUnscrubbed(std::string_v
     }
     link_ids_.erase(link);
   }
-  const std::string path = confPath(name);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return std::unexpected(
-        error(Kind::kTransient, fmt::format("cannot delete {}: {}", path, std::strerror(errno))));
+  for (const std::string& path : {confPath(name), confPath(name) + ".pending"}) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return std::unexpected(
+          error(Kind::kTransient, fmt::format("cannot delete {}: {}", path, std::strerror(errno))));
+    }
   }
   if (auto it = secrets_.find(name); it != secrets_.end()) {
     secrets_.erase(it);
@@ -476,7 +478,39 @@ std::expected<TunnelObservation, DriverError> LibreswanDriver::observe() {
   TunnelObservation observation;
   observation.daemon_instance = fmt::format("{}:{}", pid, start_time);
   observation.tunnels = buildObservedTunnels(*status, *states, *traffic, options_.prefix);
+  // What the hub holds for a connection pluto does not have: its file or its secret (left by a
+  // removal while pluto was down, or a crash between writing and loading). Reported as not
+  // loaded, so the reconciler removes it when no spoke wants it and loads it when one does.
+  std::set<std::string, std::less<>> reported;
+  for (const auto& tunnel : observation.tunnels) reported.insert(tunnel.name);
+  for (const auto& name : heldOnDisk()) {
+    if (reported.insert(name).second) {
+      ObservedTunnel held;
+      held.name = name;
+      observation.tunnels.push_back(std::move(held));
+    }
+  }
   return observation;
+}
+
+std::set<std::string, std::less<>> LibreswanDriver::heldOnDisk() const {
+  std::set<std::string, std::less<>> names;
+  for (const auto& [name, secret] : secrets_) names.insert(name);
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(options_.conf_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    std::string_view name = file;
+    if (name.ends_with(".conf.pending")) {
+      name.remove_suffix(13);
+    } else if (name.ends_with(".conf")) {
+      name.remove_suffix(5);
+    } else {
+      continue;
+    }
+    if (ownedConnectionName(name, options_.prefix)) names.emplace(name);
+  }
+  return names;
 }
 
 }  // namespace transit::peers

@@ -9,6 +9,8 @@
 
 #include <map>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "peers/libreswan/libreswan_render.hpp"
 #include "peers/model/tunnel_driver.hpp"
@@ -51,6 +53,8 @@ class LibreswanDriver final : public TunnelDriver {
                                                 bool secrets_output = false);
   std::expected<void, DriverError> writeSecrets();
   std::string confPath(std::string_view name) const;
+  // The owned connections with a file in conf_dir (NAME.conf or NAME.conf.pending) or a secret.
+  std::set<std::string, std::less<>> heldOnDisk() const;
   // Deletes the XFRM link `interface_id` unless another tunnel of ours uses the same id.
   std::expected<void, DriverError> removeLinkUnlessShared(std::string_view name,
                                                           std::uint32_t interface_id);

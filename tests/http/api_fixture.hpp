@@ -7,11 +7,14 @@
 #include <openssl/sha.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -109,6 +112,7 @@ class ApiFixture : public ::testing::Test {
                       std::string if_match = "", std::string content_type = "application/json") {
     http::Request request;
     request.method = method;
+    const std::string request_target = target;
     request.target = std::move(target);
     if (!token.empty()) request.authorization = "Bearer " + std::string(token);
     if (!body.empty()) request.content_type = std::move(content_type);
@@ -118,7 +122,33 @@ class ApiFixture : public ::testing::Test {
     auto future = boost::asio::co_spawn(io, api_->handle(std::move(request), operational_open),
                                         boost::asio::use_future);
     io.run();
-    return future.get();
+    http::Response response = future.get();
+    recordForContract(method, request_target, response);
+    return response;
+  }
+
+  // With TRANSIT_API_RECORD=DIR, every answer call() gets is appended to DIR/PID.jsonl, which
+  // the contract test (tests/http/contract_test.py) validates against the OpenAPI document.
+  static void recordForContract(boost::beast::http::verb method, const std::string& target,
+                                const http::Response& response) {
+    const char* dir = std::getenv("TRANSIT_API_RECORD");
+    if (dir == nullptr || *dir == '\0') return;
+    boost::json::object headers;
+    for (const auto& [name, value] : response.headers) headers[name] = value;
+    const boost::json::object line{
+        {"test", ::testing::UnitTest::GetInstance()->current_test_info()
+                     ? std::string(::testing::UnitTest::GetInstance()->current_test_info()->name())
+                     : std::string()},
+        {"method", std::string(boost::beast::http::to_string(method))},
+        {"target", target},
+        {"status", response.status},
+        {"content_type", response.content_type},
+        {"headers", std::move(headers)},
+        {"body", response.body},
+    };
+    std::ofstream out(std::string(dir) + "/" + std::to_string(::getpid()) + ".jsonl",
+                      std::ios::app);
+    out << boost::json::serialize(line) << "\n";
   }
 
   static boost::json::value json(const http::Response& response) {

@@ -233,7 +233,10 @@ TEST_F(LibreswanDriverTest, ForeignConnectionsAreNotObservedNorTouched) {
   ASSERT_TRUE(driver->apply(spec()).has_value());
   const auto seen = driver->observe();
   ASSERT_TRUE(seen.has_value());
-  EXPECT_TRUE(seen->tunnels.empty());
+  // Only the hub's own connection (its file and secret; this pluto has not loaded it).
+  ASSERT_EQ(seen->tunnels.size(), 1U);
+  EXPECT_EQ(seen->tunnels[0].name, "th-prod-a-1");
+  EXPECT_FALSE(seen->tunnels[0].loaded);
   for (const auto& argv : runner_.calls) {
     for (const auto& word : argv) {
       EXPECT_NE(word, "tun1");
@@ -257,6 +260,37 @@ TEST_F(LibreswanDriverTest, ObserveReportsOwnedTunnelsAndDaemonInstance) {
   EXPECT_TRUE(seen->tunnels[0].loaded);
   EXPECT_TRUE(seen->tunnels[0].ike_up);
   EXPECT_FALSE(seen->tunnels[0].ipsec_up);
+}
+
+// A removal while pluto was down, or a crash between writing a connection and loading it, leaves
+// a file or a secret that no pluto has: observe() reports it (not loaded), so the reconciler
+// removes it when no spoke wants it (or loads it when one does), and remove() leaves nothing.
+TEST_F(LibreswanDriverTest, WhatTheHubHoldsOnDiskIsObservedEvenWhenPlutoHasItNot) {
+  ASSERT_TRUE(std::filesystem::create_directories(dir_ + "/run"));
+  std::ofstream(options_.pid_file) << ::getpid() << "\n";
+  auto driver = makeDriver();
+  ASSERT_TRUE(driver->apply(spec()).has_value());
+  std::ofstream(confPath("th-prod-b-1") + ".pending") << "conn th-prod-b-1\n";
+  std::ofstream(confPath("not-ours")) << "conn not-ours\n";
+  runner_.calls.clear();  // pluto restarted: --status lists nothing
+  const auto seen = driver->observe();
+  ASSERT_TRUE(seen.has_value());
+  std::vector<std::string> names;
+  for (const auto& tunnel : seen->tunnels) {
+    names.push_back(tunnel.name);
+    EXPECT_FALSE(tunnel.loaded) << tunnel.name;
+  }
+  EXPECT_THAT(names, ::testing::UnorderedElementsAre("th-prod-a-1", "th-prod-b-1"));
+
+  ASSERT_TRUE(driver->remove("th-prod-a-1").has_value());
+  ASSERT_TRUE(driver->remove("th-prod-b-1").has_value());
+  EXPECT_FALSE(std::filesystem::exists(confPath()));
+  EXPECT_FALSE(std::filesystem::exists(confPath("th-prod-b-1") + ".pending"));
+  EXPECT_TRUE(std::filesystem::exists(confPath("not-ours")));
+  EXPECT_EQ(slurp(options_.secrets_file).value_or("").find("th-prod-a-1"), std::string::npos);
+  const auto after = driver->observe();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_TRUE(after->tunnels.empty());
 }
 
 constexpr const char* kTwoIkeSas =
