@@ -14,6 +14,7 @@
 #include <system_error>
 #include <utility>
 
+#include "hub/config/yaml_document.hpp"
 #include "peers/model/spoke_validation.hpp"
 #include "routing/base/file_io.hpp"
 
@@ -967,9 +968,9 @@ void readLog(Reader& reader, const YAML::Node& node, Config::Log& log) {
 
 std::expected<Config, ConfigError> parse(std::string_view yaml_text,
                                          std::optional<fs::path> base_dir) {
-  std::vector<YAML::Node> documents;
+  FirstYamlDocument documents;
   try {
-    documents = YAML::LoadAll(std::string(yaml_text));
+    documents = loadFirstYamlDocument(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) {
       return std::unexpected(ConfigError{"", fmt::format("YAML syntax error: {}", e.msg)});
@@ -978,13 +979,13 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
         ConfigError{"", fmt::format("YAML syntax error at line {}, column {}: {}", e.mark.line + 1,
                                     e.mark.column + 1, e.msg)});
   }
-  if (documents.empty() || documents.front().IsNull()) {
+  if (documents.documents == 0 || documents.root.IsNull()) {
     return std::unexpected(ConfigError{"", "the configuration is empty"});
   }
-  if (documents.size() > 1) {
+  if (documents.documents > 1) {
     return std::unexpected(ConfigError{"", "the configuration must be a single YAML document"});
   }
-  const YAML::Node& root = documents.front();
+  const YAML::Node& root = documents.root;
   if (!root.IsMap()) {
     return std::unexpected(ConfigError{"", "the top level must be a map of sections"});
   }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hub/config/config.hpp"
+#include "hub/config/yaml_document.hpp"
 #include "hub/daemon/wiring.hpp"
 #include "peers/model/spoke_validation.hpp"
 #include "routing/base/file_io.hpp"
@@ -254,21 +255,21 @@ std::expected<UserDataOutput, BootstrapError> transformUserData(std::string_view
   if (text.size() > kMaxUserDataBytes) {
     return invalid(fmt::format("{} is larger than {} bytes", source, kMaxUserDataBytes));
   }
-  std::vector<YAML::Node> documents;
+  FirstYamlDocument documents;
   try {
-    documents = YAML::LoadAll(std::string(text));
+    documents = loadFirstYamlDocument(std::string(text));
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return invalid(fmt::format("{}: YAML syntax error: {}", source, e.msg));
     return invalid(fmt::format("{}: YAML syntax error at line {}, column {}: {}", source,
                                e.mark.line + 1, e.mark.column + 1, e.msg));
   }
-  if (documents.empty() || documents.front().IsNull()) {
+  if (documents.documents == 0 || documents.root.IsNull()) {
     return invalid(fmt::format("{}: the user data is empty", source));
   }
-  if (documents.size() > 1) {
+  if (documents.documents > 1) {
     return invalid(fmt::format("{}: the user data must be a single YAML document", source));
   }
-  YAML::Node root = documents.front();
+  YAML::Node root = documents.root;
   if (!root.IsMap()) {
     return invalid(fmt::format("{}: the top level must be a map of sections", source));
   }

@@ -666,6 +666,16 @@ TEST(ConfigTest, SecondDocumentIsAnError) {
   EXPECT_THAT(error.message, HasSubstr("single YAML document"));
 }
 
+// yaml-cpp 0.7's LoadAll loops for ever (allocating) on these; found by tests/fuzz/config_yaml.
+TEST(ConfigTest, StreamsThatHangYamlCppsLoadAllAreErrorsAtOnce) {
+  for (const std::string_view text : {"\n,\n    ", ",", "hub: {}\n,\n"}) {
+    SCOPED_TRACE(text);
+    const auto error = errorOf(text);
+    EXPECT_EQ(error.key, "");
+    EXPECT_FALSE(error.message.empty());
+  }
+}
+
 TEST(ConfigTest, LoadConfigOfMissingFileNamesThePathAndReason) {
   TempDir dir;
   const auto path = dir.path() / "absent.yaml";
