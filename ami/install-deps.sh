@@ -31,13 +31,13 @@ IMAGE_PACKAGES=(
 )
 # Run-time and test tools: prometheus (promtool and a real scrape in the e2e tests), wrk
 # (benchmarks), curl, sqlite3, openssl (tokens, test certificates), python3 (JSON checks in tests),
-# python3-jsonschema (the API's contract test), etcd-server (/usr/bin/etcd for the etcd store's
-# tool tests, which start their own private etcd on free loopback ports; the package's own service
-# is disabled below when this script installs it).
+# python3-jsonschema (the API's contract test), etcd-server and etcd-client (/usr/bin/etcd and
+# /usr/bin/etcdctl for the etcd store's tool tests and the pair's lab, which start their own
+# private etcd; the package's own service is disabled below when this script installs it).
 TOOL_PACKAGES=(
   prometheus wrk curl sqlite3 openssl ca-certificates iproute2 procps python3 python3-yaml jq
   python3-jsonschema
-  etcd-server
+  etcd-server etcd-client
 )
 
 # The daemons the hub drives, and the lab's peers of other makes: libreswan (pluto), BIRD 2, FRR
