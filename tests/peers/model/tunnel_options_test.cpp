@@ -118,6 +118,9 @@ TEST(TunnelOptions, NumbersFollowAwsRanges) {
   EXPECT_EQ(refusal(R"({"rekey_fuzz_percent": 101})").second, "must be between 0 and 100 percent");
   EXPECT_EQ(refusal(R"({"replay_window": 1024.5})").second, "must be an integer");
   EXPECT_EQ(decode(R"({"replay_window": 1024.0})").value().replay_window, 1024u);
+  // Beyond int64's range (undefined to convert; found by fuzzing): an integer of no meaning here.
+  EXPECT_EQ(refusal(R"({"dpd_timeout_seconds": 1.0e98})").second, "must be an integer");
+  EXPECT_EQ(refusal(R"({"dpd_timeout_seconds": -1.0e30})").second, "must be an integer");
 }
 
 TEST(TunnelOptions, RulesAcrossOptions) {
