@@ -87,26 +87,28 @@ std::optional<std::uint32_t> interfaceIdIn(std::string_view conf) {
 std::expected<std::unique_ptr<LibreswanDriver>, DriverError> LibreswanDriver::create(
     LibreswanOptions options, CommandRunner& runner) {
   std::unique_ptr<LibreswanDriver> driver(new LibreswanDriver(std::move(options), runner));
-  if (driver->options_.links == TunnelLinks::kXfrm) {
-    // NAME.conf is what pluto runs; NAME.conf.pending (a load interrupted by a crash) may have
-    // had its link made already. A missing or unreadable directory holds no tunnels.
-    std::error_code ec;
-    for (std::filesystem::directory_iterator it(driver->options_.conf_dir, ec), end;
-         !ec && it != end; it.increment(ec)) {
-      const std::string file = it->path().filename().string();
-      const bool pending = file.ends_with(".conf.pending");
-      if (!pending && !file.ends_with(".conf")) {
-        continue;
-      }
-      const std::string name = file.substr(0, file.size() - (pending ? 13 : 5));
-      if (!ownedConnectionName(name, driver->options_.prefix) ||
-          (pending && std::filesystem::exists(driver->confPath(name)))) {
-        continue;
-      }
-      const auto conf = readFile(it->path().string());
-      if (const auto id = conf ? interfaceIdIn(*conf) : std::nullopt) {
-        driver->link_ids_[name] = *id;
-      }
+  // NAME.conf is what pluto runs; NAME.conf.pending (a load interrupted by a crash) may have had
+  // its link made already. A missing or unreadable directory holds no tunnels.
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(driver->options_.conf_dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    const bool pending = file.ends_with(".conf.pending");
+    if (!pending && !file.ends_with(".conf")) {
+      continue;
+    }
+    const std::string name = file.substr(0, file.size() - (pending ? 13 : 5));
+    if (!ownedConnectionName(name, driver->options_.prefix)) {
+      continue;
+    }
+    driver->files_.insert(name);
+    if (driver->options_.links != TunnelLinks::kXfrm ||
+        (pending && std::filesystem::exists(driver->confPath(name)))) {
+      continue;
+    }
+    const auto conf = readFile(it->path().string());
+    if (const auto id = conf ? interfaceIdIn(*conf) : std::nullopt) {
+      driver->link_ids_[name] = *id;
     }
   }
   const auto text = readFile(driver->options_.secrets_file);
@@ -328,6 +330,7 @@ std::expected<void, DriverError> LibreswanDriver::applyUnscrubbed(const TunnelSp
   if (readFile(path) != rendered || !is_loaded) {
     // addconn NAME replaces a loaded connection (tears its SAs down): only for real changes.
     const std::string pending = path + ".pending";
+    files_.insert(spec.name);
     if (auto written = writePrivateFileAtomically(pending, rendered); !written) {
       return written;
     }
@@ -376,6 +379,7 @@ std::expected<void, DriverError> LibreswanDriver::removeUnscrubbed(std::string_v
           error(Kind::kTransient, fmt::format("cannot delete {}: {}", path, std::strerror(errno))));
     }
   }
+  if (auto file = files_.find(name); file != files_.end()) files_.erase(file);
   if (auto it = secrets_.find(name); it != secrets_.end()) {
     secrets_.erase(it);
     if (auto written = writeSecrets(); !written) {
@@ -483,34 +487,16 @@ std::expected<TunnelObservation, DriverError> LibreswanDriver::observe() {
   // loaded, so the reconciler removes it when no spoke wants it and loads it when one does.
   std::set<std::string, std::less<>> reported;
   for (const auto& tunnel : observation.tunnels) reported.insert(tunnel.name);
-  for (const auto& name : heldOnDisk()) {
+  auto report = [&](const std::string& name) {
     if (reported.insert(name).second) {
       ObservedTunnel held;
       held.name = name;
       observation.tunnels.push_back(std::move(held));
     }
-  }
+  };
+  for (const auto& name : files_) report(name);
+  for (const auto& [name, secret] : secrets_) report(name);
   return observation;
-}
-
-std::set<std::string, std::less<>> LibreswanDriver::heldOnDisk() const {
-  std::set<std::string, std::less<>> names;
-  for (const auto& [name, secret] : secrets_) names.insert(name);
-  std::error_code ec;
-  for (std::filesystem::directory_iterator it(options_.conf_dir, ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const std::string file = it->path().filename().string();
-    std::string_view name = file;
-    if (name.ends_with(".conf.pending")) {
-      name.remove_suffix(13);
-    } else if (name.ends_with(".conf")) {
-      name.remove_suffix(5);
-    } else {
-      continue;
-    }
-    if (ownedConnectionName(name, options_.prefix)) names.emplace(name);
-  }
-  return names;
 }
 
 }  // namespace transit::peers

@@ -53,8 +53,6 @@ class LibreswanDriver final : public TunnelDriver {
                                                 bool secrets_output = false);
   std::expected<void, DriverError> writeSecrets();
   std::string confPath(std::string_view name) const;
-  // The owned connections with a file in conf_dir (NAME.conf or NAME.conf.pending) or a secret.
-  std::set<std::string, std::less<>> heldOnDisk() const;
   // Deletes the XFRM link `interface_id` unless another tunnel of ours uses the same id.
   std::expected<void, DriverError> removeLinkUnlessShared(std::string_view name,
                                                           std::uint32_t interface_id);
@@ -68,6 +66,9 @@ class LibreswanDriver final : public TunnelDriver {
   // kXfrm: the ipsecN id of each tunnel, read from the conf files at create() and kept by
   // apply(), so remove() can delete the link also after a restart of transit-hubd.
   std::map<std::string, std::uint32_t, std::less<>> link_ids_;
+  // The owned connections with a file in conf_dir (NAME.conf or NAME.conf.pending): read at
+  // create(), kept by apply() and remove(), so observe() reads no directory.
+  std::set<std::string, std::less<>> files_;
 };
 
 }  // namespace transit::peers
