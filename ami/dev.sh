@@ -104,9 +104,10 @@ run_tests() {
   build "$repo/build-asan" "unit_tests fuzz_targets" -DCMAKE_BUILD_TYPE=Debug \
     -DTRANSIT_SANITIZE=ON -DTRANSIT_BENCH=OFF -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
     -DCMAKE_CXX_COMPILER=clang++-19
-  step "Running the unit tests and the fuzz smoke (${TRANSIT_FUZZ_SECONDS:=10} s a target) under ASan+UBSan"
+  local fuzz_seconds=${TRANSIT_FUZZ_SECONDS:-10}
+  step "Running the unit tests and the fuzz smoke (${fuzz_seconds} s a target) under ASan+UBSan"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-    TRANSIT_FUZZ_SECONDS=$TRANSIT_FUZZ_SECONDS run_ctest "$repo/build-asan" -L 'unit|fuzz'
+    TRANSIT_FUZZ_SECONDS=$fuzz_seconds run_ctest "$repo/build-asan" -L 'unit|fuzz'
 }
 
 run_lab() {
