@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
+#include <random>
 #include <string>
 
 #include "http/codec/responses.hpp"
+#include "http/handlers/audit.hpp"
 #include "http/handlers/aws_import.hpp"
 #include "http/handlers/ops.hpp"
 #include "http/handlers/routing.hpp"
@@ -46,6 +48,7 @@ constexpr Route kRoutes[] = {
     {verb::get, "/v1/tunnels", now<handlers::listTunnels>, Access::kRead},
     {verb::get, "/v1/routes", now<handlers::listRoutes>, Access::kRead},
     {verb::get, "/v1/conflicts", now<handlers::listConflicts>, Access::kRead},
+    {verb::get, "/v1/audit", now<handlers::listAudit>, Access::kRead},
     {verb::get, "/v1/hub", now<handlers::getHub>, Access::kRead},
     {verb::get, "/v1/openapi.yaml", now<handlers::openApi>, Access::kRead},
     {verb::get, "/healthz", now<handlers::healthz>, Access::kOperational},
@@ -54,6 +57,12 @@ constexpr Route kRoutes[] = {
 };
 
 bool isRead(verb method) { return method == verb::get || method == verb::head; }
+
+// A request id for a request that brought none (or none of the accepted form): 128 random bits.
+std::string newRequestId() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return fmt::format("{:016x}{:016x}", random(), random());
+}
 
 Response unauthorized() {
   Response r = errorResponse(401, "unauthorized", "a valid bearer token is required");
@@ -76,6 +85,8 @@ asio::awaitable<Response> Api::handle(Request request, bool operational_open) {
 Api::Exchange Api::begin(const Request& head, bool operational_open) const {
   Exchange exchange;
   exchange.start_ = context_.clock.monotonicNow();
+  // The client's own id when it sent one we can log and store as it is; ours otherwise.
+  exchange.request_id_ = hub::isAuditToken(head.request_id) ? head.request_id : newRequestId();
   auto refuse = [&exchange](Response response) {
     exchange.refusal_ = std::move(response);
     return std::move(exchange);
@@ -132,6 +143,8 @@ asio::awaitable<Response> Api::complete(Exchange exchange, Request request) {
     co_return finish(exchange, request, std::move(refusal));
   }
   const Route& route = *exchange.route_;
+  request.request_id = exchange.request_id_;
+  request.actor = exchange.token_ != nullptr ? exchange.token_->name : std::string();
   // Started during a store outage and not loaded yet: the empty state means "not known", so the
   // reads that would show it answer 503 (/v1/hub says why; writes get the registry's 503).
   if (isRead(request.method) && route.pattern != "/v1/hub" && route.pattern != "/v1/openapi.yaml" &&
@@ -150,6 +163,7 @@ Response Api::finish(const Exchange& exchange, const Request& request, Response 
   const auto method = boost::beast::http::to_string(request.method);
   const std::string_view route_label = exchange.route_label_;
   metrics_.observe(route_label, method, response.status, elapsed.count());
+  response.headers.emplace_back("X-Request-Id", exchange.request_id_);
   if (route_label.starts_with("/v1/")) {
     // Every /v1 answer is no-store; once (a handler may have said so already).
     const bool said = std::ranges::any_of(response.headers, [](const auto& header) {
@@ -164,8 +178,8 @@ Response Api::finish(const Exchange& exchange, const Request& request, Response 
       }
     }
   }
-  spdlog::debug("{} {} -> {} ({:.3f} ms)", method, route_label, response.status,
-                elapsed.count() * 1e3);
+  spdlog::debug("{} {} -> {} ({:.3f} ms, request {})", method, route_label, response.status,
+                elapsed.count() * 1e3, exchange.request_id_);
   return response;
 }
 

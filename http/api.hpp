@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "http/api_metrics.hpp"
@@ -60,6 +61,7 @@ class Api {
     std::string_view route_label_ = "unmatched";
     const Route* route_ = nullptr;
     const hub::ApiToken* token_ = nullptr;
+    std::string request_id_;  // answered as X-Request-Id; in the audit record and the log
     request::PathParams params_;
     std::optional<Response> refusal_;
   };

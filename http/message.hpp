@@ -15,6 +15,8 @@ struct Request {
   std::string authorization;  // the Authorization header, empty when absent
   std::string content_type;
   std::string if_match;
+  std::string request_id;  // X-Request-Id as received; Api sets the one it answers with
+  std::string actor;       // set by Api: the authenticated token's name ("" when none)
   std::string body;
 };
 

@@ -100,6 +100,7 @@ Request headOf(const bhttp::request_header<>& in) {
   r.authorization = std::string(in[bhttp::field::authorization]);
   r.content_type = std::string(in[bhttp::field::content_type]);
   r.if_match = std::string(in[bhttp::field::if_match]);
+  r.request_id = std::string(in["X-Request-Id"]);
   return r;
 }
 

@@ -130,8 +130,9 @@ asio::awaitable<Response> reimportAwsSpoke(const Request& request, std::string_v
   if (!update) {
     co_return update.error();
   }
-  auto result = co_await context.registry.asyncUpdate("aws-reimport", std::string(name), *if_match,
-                                                      std::move(*update), asio::use_awaitable);
+  auto result = co_await context.registry.asyncUpdate(
+      "aws-reimport", std::string(name), *if_match, std::move(*update),
+      originOf(request, "reimport"), asio::use_awaitable);
   if (!result) {
     co_return hubErrorResponse(result.error());
   }
@@ -142,7 +143,8 @@ asio::awaitable<Response> reimportAwsSpoke(const Request& request, std::string_v
 
 asio::awaitable<Response> importAwsSpoke(const Request& request, const PathParams& /*params*/,
                                          HandlerContext& context) {
-  co_return co_await createFromDraft(decodeAwsImport(request, context.hub), context);
+  co_return co_await createFromDraft(decodeAwsImport(request, context.hub),
+                                     originOf(request, "import"), context);
 }
 
 asio::awaitable<Response> reimportAwsSpoke(const Request& request, const PathParams& params,

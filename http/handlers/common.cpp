@@ -1,12 +1,17 @@
 #include "http/handlers/common.hpp"
 
 #include <string>
+#include <utility>
 
 #include "http/codec/responses.hpp"
 #include "http/codec/spoke_view.hpp"
 #include "http/codec/status_view.hpp"
 
 namespace transit::http {
+
+hub::ChangeOrigin originOf(const Request& request, std::string action) {
+  return hub::ChangeOrigin{request.actor, request.request_id, std::move(action)};
+}
 
 Response noSuchSpoke(std::string_view name) {
   return errorResponse(404, "not_found", "no spoke named " + std::string(name));

@@ -59,11 +59,12 @@ Response getSpoke(const Request& /*request*/, const PathParams& params, HandlerC
 }
 
 asio::awaitable<Response> createFromDraft(std::expected<peers::SpokeDraft, Response> draft,
-                                          HandlerContext& context) {
+                                          hub::ChangeOrigin origin, HandlerContext& context) {
   if (!draft) {
     co_return draft.error();
   }
-  auto result = co_await context.registry.asyncCreate(std::move(*draft), asio::use_awaitable);
+  auto result = co_await context.registry.asyncCreate(std::move(*draft), std::move(origin),
+                                                      asio::use_awaitable);
   if (!result) {
     co_return hubErrorResponse(result.error());
   }
@@ -75,12 +76,12 @@ asio::awaitable<Response> createFromDraft(std::expected<peers::SpokeDraft, Respo
 asio::awaitable<Response> replaceFromDraft(std::string_view name,
                                            std::optional<std::uint64_t> if_match,
                                            std::expected<peers::SpokeDraft, Response> draft,
-                                           HandlerContext& context) {
+                                           hub::ChangeOrigin origin, HandlerContext& context) {
   if (!draft) {
     co_return draft.error();
   }
-  auto result = co_await context.registry.asyncReplace(std::string(name), std::move(*draft),
-                                                       if_match, asio::use_awaitable);
+  auto result = co_await context.registry.asyncReplace(
+      std::string(name), std::move(*draft), if_match, std::move(origin), asio::use_awaitable);
   if (!result) {
     co_return hubErrorResponse(result.error());
   }
@@ -89,7 +90,7 @@ asio::awaitable<Response> replaceFromDraft(std::string_view name,
 
 asio::awaitable<Response> createSpoke(const Request& request, const PathParams& /*params*/,
                                       HandlerContext& context) {
-  co_return co_await createFromDraft(decodeDraft(request), context);
+  co_return co_await createFromDraft(decodeDraft(request), originOf(request), context);
 }
 
 asio::awaitable<Response> replaceSpoke(const Request& request, const PathParams& params,
@@ -98,7 +99,8 @@ asio::awaitable<Response> replaceSpoke(const Request& request, const PathParams&
   if (!if_match) {
     co_return if_match.error();
   }
-  co_return co_await replaceFromDraft(params.get("name"), *if_match, decodeDraft(request), context);
+  co_return co_await replaceFromDraft(params.get("name"), *if_match, decodeDraft(request),
+                                      originOf(request), context);
 }
 
 asio::awaitable<Response> deleteSpoke(const Request& request, const PathParams& params,
@@ -108,7 +110,7 @@ asio::awaitable<Response> deleteSpoke(const Request& request, const PathParams& 
     co_return if_match.error();
   }
   auto result = co_await context.registry.asyncRemove(std::string(params.get("name")), *if_match,
-                                                      asio::use_awaitable);
+                                                      originOf(request), asio::use_awaitable);
   if (!result) {
     co_return hubErrorResponse(result.error());
   }

@@ -26,11 +26,12 @@ boost::asio::awaitable<Response> deleteSpoke(const Request& request, const PathP
 
 // 201 with the new spoke and its Location, or the refusal (draft, registry).
 boost::asio::awaitable<Response> createFromDraft(std::expected<peers::SpokeDraft, Response> draft,
-                                                 HandlerContext& context);
+                                                 hub::ChangeOrigin origin, HandlerContext& context);
 // 200 with the replaced spoke, or the refusal (draft, If-Match, registry).
 boost::asio::awaitable<Response> replaceFromDraft(std::string_view name,
                                                   std::optional<std::uint64_t> if_match,
                                                   std::expected<peers::SpokeDraft, Response> draft,
+                                                  hub::ChangeOrigin origin,
                                                   HandlerContext& context);
 
 }  // namespace transit::http::handlers

@@ -2,7 +2,12 @@
 
 #include <boost/url/parse.hpp>
 
+#include <fmt/format.h>
+
+#include <charconv>
+
 #include "http/codec/responses.hpp"
+#include "hub/store/audit.hpp"
 #include "peers/model/spoke_validation.hpp"
 
 namespace transit::http::request {
@@ -80,6 +85,55 @@ std::expected<peers::AwsImportRequest, Response> parseImportQuery(std::string_vi
     }
   }
   return out;
+}
+
+std::expected<AuditFilter, Response> parseAuditFilter(std::string_view target) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    return std::unexpected(notAPath());
+  }
+  AuditFilter filter;
+  bool limited = false;
+  bool cursor = false;
+  bool spoke = false;
+  for (const auto& param : url->params()) {
+    const std::string key = param.key;
+    bool* given = key == "limit"    ? &limited
+                  : key == "cursor" ? &cursor
+                  : key == "spoke"  ? &spoke
+                                    : nullptr;
+    if (given == nullptr) {
+      return std::unexpected(
+          invalidField(key, "is not a parameter of this path; use limit, cursor or spoke"));
+    }
+    if (*given) {
+      return std::unexpected(invalidField(key, "may be given only once"));
+    }
+    *given = true;
+    if (key == "limit") {
+      std::size_t limit = 0;
+      const std::string& text = param.value;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+      if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || limit == 0 ||
+          limit > kMaxAuditPage) {
+        return std::unexpected(
+            invalidField(key, fmt::format("must be a whole number from 1 to {}", kMaxAuditPage)));
+      }
+      filter.limit = limit;
+    } else if (key == "cursor") {
+      if (!hub::isAuditToken(param.value)) {
+        return std::unexpected(
+            invalidField(key, "must be the \"next\" of an earlier page of the audit trail"));
+      }
+      filter.cursor = param.value;
+    } else {
+      if (auto problem = peers::checkName(param.value)) {
+        return std::unexpected(invalidField(key, "is not a spoke name: " + *problem));
+      }
+      filter.spoke = param.value;
+    }
+  }
+  return filter;
 }
 
 std::expected<peers::SiteConfigFormat, Response> parseConfigFormat(std::string_view target) {

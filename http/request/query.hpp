@@ -5,6 +5,7 @@
 // and fuzzers.
 #pragma once
 
+#include <cstddef>
 #include <expected>
 #include <optional>
 #include <string>
@@ -27,6 +28,16 @@ std::expected<RouteFilter, Response> parseRouteFilter(std::string_view target);
 // the path's) for PUT /v1/spokes/{name}/import/aws (`name_in_path`).
 std::expected<peers::AwsImportRequest, Response> parseImportQuery(std::string_view target,
                                                                   bool name_in_path);
+
+// ?limit=N&cursor=ID&spoke=NAME of GET /v1/audit: limit 1..1000 (default 100); cursor the
+// "next" of the previous page.
+struct AuditFilter {
+  std::size_t limit = 100;
+  std::string cursor;
+  std::string spoke;
+};
+inline constexpr std::size_t kMaxAuditPage = 1000;
+std::expected<AuditFilter, Response> parseAuditFilter(std::string_view target);
 
 // ?format=strongswan|libreswan|aws-xml of GET /v1/spokes/{name}/config (required, once).
 std::expected<peers::SiteConfigFormat, Response> parseConfigFormat(std::string_view target);

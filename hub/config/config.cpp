@@ -966,6 +966,34 @@ void readLog(Reader& reader, const YAML::Node& node, Config::Log& log) {
   }
 }
 
+void readAudit(Reader& reader, const YAML::Node& node, Config::Audit& audit) {
+  auto fields = reader.map(node, "audit", {"retention_days", "max_records"});
+  if (!fields) {
+    return;
+  }
+  constexpr std::int64_t kMaxDays = 3650;
+  constexpr std::int64_t kMinRecords = 100;
+  constexpr std::int64_t kMaxRecords = 10'000'000;
+  if (auto days_node = Reader::optional(*fields, "retention_days")) {
+    if (auto days = reader.integer(*days_node, "audit.retention_days")) {
+      if (*days < 1 || *days > kMaxDays) {
+        reader.fail("audit.retention_days", fmt::format("must be 1-{}", kMaxDays));
+      } else {
+        audit.retention_days = static_cast<unsigned>(*days);
+      }
+    }
+  }
+  if (auto records_node = Reader::optional(*fields, "max_records")) {
+    if (auto records = reader.integer(*records_node, "audit.max_records")) {
+      if (*records < kMinRecords || *records > kMaxRecords) {
+        reader.fail("audit.max_records", fmt::format("must be {}-{}", kMinRecords, kMaxRecords));
+      } else {
+        audit.max_records = static_cast<std::size_t>(*records);
+      }
+    }
+  }
+}
+
 std::expected<Config, ConfigError> parse(std::string_view yaml_text,
                                          std::optional<fs::path> base_dir) {
   FirstYamlDocument documents;
@@ -994,7 +1022,7 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
   Reader reader(std::move(base_dir));
   try {
     auto fields =
-        reader.map(root, "", {"hub", "api", "store", "pair", "drivers", "routing", "log"});
+        reader.map(root, "", {"hub", "api", "store", "pair", "drivers", "routing", "log", "audit"});
     if (fields) {
       if (auto hub = reader.required(*fields, "", "hub")) {
         readHub(reader, *hub, config.hub);
@@ -1016,6 +1044,9 @@ std::expected<Config, ConfigError> parse(std::string_view yaml_text,
       }
       if (auto log = Reader::optional(*fields, "log")) {
         readLog(reader, *log, config.log);
+      }
+      if (auto audit = Reader::optional(*fields, "audit")) {
+        readAudit(reader, *audit, config.audit);
       }
     }
   } catch (const YAML::Exception& e) {

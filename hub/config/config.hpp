@@ -175,6 +175,13 @@ struct Config {
   struct Log {
     LogLevel level = LogLevel::kInfo;
   } log;
+
+  // The audit trail of changes (GET /v1/audit), kept in the store: records older than
+  // retention_days, and the oldest beyond max_records, are removed as new ones are written.
+  struct Audit {
+    unsigned retention_days = 365;     // 1-3650
+    std::size_t max_records = 100000;  // 100-10,000,000
+  } audit;
 };
 
 struct ConfigError {

@@ -220,22 +220,25 @@ std::size_t Registry::queuedCommands() const {
   return queue_.size();
 }
 
-Registry::Result Registry::create(peers::SpokeDraft draft) {
-  return runAndWait(CreateCommand{std::move(draft)});
+Registry::Result Registry::create(peers::SpokeDraft draft, ChangeOrigin origin) {
+  return runAndWait(CreateCommand{std::move(draft), std::move(origin)});
 }
 
 Registry::Result Registry::replace(std::string name, peers::SpokeDraft draft,
-                                   std::optional<std::uint64_t> if_match) {
-  return runAndWait(ReplaceCommand{std::move(name), std::move(draft), if_match});
+                                   std::optional<std::uint64_t> if_match, ChangeOrigin origin) {
+  return runAndWait(ReplaceCommand{std::move(name), std::move(draft), if_match, std::move(origin)});
 }
 
-Registry::Result Registry::remove(std::string name, std::optional<std::uint64_t> if_match) {
-  return runAndWait(RemoveCommand{std::move(name), if_match});
+Registry::Result Registry::remove(std::string name, std::optional<std::uint64_t> if_match,
+                                  ChangeOrigin origin) {
+  return runAndWait(RemoveCommand{std::move(name), if_match, std::move(origin)});
 }
 
 Registry::Result Registry::update(std::string name, std::string spoke,
-                                  std::optional<std::uint64_t> if_match, UpdateFn fn) {
-  return runAndWait(UpdateCommand{std::move(name), std::move(spoke), if_match, std::move(fn)});
+                                  std::optional<std::uint64_t> if_match, UpdateFn fn,
+                                  ChangeOrigin origin) {
+  return runAndWait(
+      UpdateCommand{std::move(name), std::move(spoke), if_match, std::move(fn), std::move(origin)});
 }
 
 Registry::Result Registry::runAndWait(Command command) {
@@ -439,7 +442,12 @@ std::vector<std::size_t> Registry::stageAndWrite(std::deque<Pending>& batch,
   std::vector<std::size_t> writer_of;  // writes[w] belongs to staged[writer_of[w]]
   for (std::size_t k = 0; k < staged.size(); ++k) {
     if (staged[k].write) {
+      const ChangeOrigin& origin =
+          std::visit([](const auto& command) -> const ChangeOrigin& { return command.origin; },
+                     batch[todo[k]].command);
+      staged[k].audit = auditOf(origin, staged[k]);
       writes.push_back(*staged[k].write);
+      writes.back().audit = &*staged[k].audit;
       writer_of.push_back(k);
     }
   }
@@ -461,6 +469,17 @@ std::vector<std::size_t> Registry::stageAndWrite(std::deque<Pending>& batch,
       if (written[w]) {
         storeSucceeded(*written[w]);
         changed = true;
+        const AuditRecord& audit = *staged[writer_of[w]].audit;
+        std::string fields;
+        for (const auto& change : audit.changes) {
+          if (!fields.empty()) fields += ", ";
+          fields += change.field;
+        }
+        spdlog::info("audit: {} of spoke {} by {}{} at revision {}: generation {}; {}",
+                     audit.action, audit.spoke, audit.actor,
+                     audit.request_id.empty() ? "" : fmt::format(" (request {})", audit.request_id),
+                     *written[w], audit.generation,
+                     fields.empty() ? std::string("no field changed") : "changed " + fields);
         const auto* update = std::get_if<UpdateCommand>(&batch[todo[writer_of[w]]].command);
         if (update != nullptr) {
           spdlog::info("update {} of spoke {}: generation {}", update->name, update->spoke,
@@ -477,6 +496,34 @@ std::vector<std::size_t> Registry::stageAndWrite(std::deque<Pending>& batch,
   return retry;
 }
 
+AuditRecord Registry::auditOf(const ChangeOrigin& origin, const Staged& staged) const {
+  AuditRecord record;
+  record.at = std::chrono::time_point_cast<std::chrono::milliseconds>(clock_.now());
+  record.hub = options_.validation.hub_name;
+  record.actor = origin.actor.empty() ? "hub" : origin.actor;
+  record.request_id = origin.request_id;
+  const StoreWrite& write = *staged.write;
+  if (!origin.action.empty()) {
+    record.action = origin.action;
+  } else {
+    switch (write.kind) {
+      case StoreWrite::Kind::kCreate:
+        record.action = "create";
+        break;
+      case StoreWrite::Kind::kReplace:
+        record.action = "replace";
+        break;
+      case StoreWrite::Kind::kRemove:
+        record.action = "delete";
+        break;
+    }
+  }
+  record.spoke = write.name;
+  record.generation = staged.after ? staged.after->generation : staged.before->generation;
+  record.changes = diffSpokes(staged.before.get(), staged.after.get());
+  return record;
+}
+
 void Registry::undo(const Staged& staged) {
   if (staged.after) {
     unindex(*staged.after);
@@ -489,7 +536,7 @@ void Registry::undo(const Staged& staged) {
 }
 
 Registry::Staged Registry::stage(const CreateCommand& command) {
-  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}, {}}; };
   auto request = peers::validateSpoke(command.draft, options_.validation);
   if (!request) {
     return refuse(error(ErrorCode::kInvalid, request.error().field, request.error().message));
@@ -514,7 +561,8 @@ Registry::Staged Registry::stage(const CreateCommand& command) {
   auto after = std::make_shared<const Spoke>(std::move(*spoke));
   index(*after);
   spokes_.emplace(name, after);
-  return Staged{after, StoreWrite{StoreWrite::Kind::kCreate, after.get(), name, 0}, nullptr, after};
+  return Staged{
+      after, StoreWrite{StoreWrite::Kind::kCreate, after.get(), name, 0}, nullptr, after, {}};
 }
 
 std::expected<Registry::SpokePtr, HubError> Registry::existing(
@@ -534,7 +582,7 @@ std::expected<Registry::SpokePtr, HubError> Registry::existing(
 Registry::Staged Registry::stage(const ReplaceCommand& command) {
   auto found = existing(command.name, command.if_match);
   if (!found) {
-    return Staged{std::unexpected(found.error()), {}, {}, {}};
+    return Staged{std::unexpected(found.error()), {}, {}, {}, {}};
   }
   return stageReplace(*found, command.draft);
 }
@@ -542,7 +590,7 @@ Registry::Staged Registry::stage(const ReplaceCommand& command) {
 Registry::Staged Registry::stage(UpdateCommand& command) {
   auto refuse = [&command](HubError e) {
     spdlog::debug("update {} of spoke {} refused: {}", command.name, command.spoke, e.message);
-    return Staged{std::unexpected(std::move(e)), {}, {}, {}};
+    return Staged{std::unexpected(std::move(e)), {}, {}, {}, {}};
   };
   auto found = existing(command.spoke, command.if_match);
   if (!found) {
@@ -561,7 +609,7 @@ Registry::Staged Registry::stage(UpdateCommand& command) {
 }
 
 Registry::Staged Registry::stageReplace(const SpokePtr& current, peers::SpokeDraft draft) {
-  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}, {}}; };
   const std::string& name = current->name;
   if (!draft.name) {
     draft.name = name;
@@ -591,7 +639,7 @@ Registry::Staged Registry::stageReplace(const SpokePtr& current, peers::SpokeDra
   if (sameContent(*spoke, *current)) {
     unindex(*spoke);
     index(*current);
-    return Staged{current, {}, {}, {}};  // nothing to change: no write, no new generation
+    return Staged{current, {}, {}, {}, {}};  // nothing to change: no write, no new generation
   }
   spoke->generation = current->generation + 1;
   spoke->updated_at = std::chrono::time_point_cast<std::chrono::seconds>(clock_.now());
@@ -601,11 +649,13 @@ Registry::Staged Registry::stageReplace(const SpokePtr& current, peers::SpokeDra
   spokes_.insert_or_assign(name, after);
   return Staged{after,
                 StoreWrite{StoreWrite::Kind::kReplace, after.get(), name, current->generation},
-                current, after};
+                current,
+                after,
+                {}};
 }
 
 Registry::Staged Registry::stage(const RemoveCommand& command) {
-  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}}; };
+  auto refuse = [](HubError e) { return Staged{std::unexpected(std::move(e)), {}, {}, {}, {}}; };
   auto found = existing(command.name, command.if_match);
   if (!found) {
     return refuse(found.error());
@@ -615,7 +665,9 @@ Registry::Staged Registry::stage(const RemoveCommand& command) {
   spokes_.erase(command.name);
   return Staged{current,
                 StoreWrite{StoreWrite::Kind::kRemove, nullptr, command.name, current->generation},
-                current, nullptr};
+                current,
+                nullptr,
+                {}};
 }
 
 std::optional<HubError> Registry::findConflict(const SpokeRequest& request) const {

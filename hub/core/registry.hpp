@@ -32,6 +32,11 @@
 // working state on the writer thread, before the next commands, and publishes it, so the other
 // hub's writes reach this hub's API, reconciler and daemons.
 //
+// Audit: every write carries its AuditRecord (hub/store/audit.hpp) into the same store
+// transaction: who asked (the command's ChangeOrigin), the request id, the fields that changed
+// (never a PSK), the time on the registry's clock. Each written change also gets one journal
+// line ("audit: ..."). readAudit() reads the trail back from the store.
+//
 // Publishes: snapshot() for readers, subscribe() for any number of subscribers told of each new
 // DesiredState on the writer thread (the reconciler; the dashboard and the pair's watch next),
 // transit_hub_spokes and transit_hub_store_writes_total
@@ -194,14 +199,15 @@ class Registry {
       std::move_only_function<std::expected<peers::SpokeDraft, HubError>(const peers::Spoke&)>;
 
   // Asynchronous commands, completed on the token's associated executor with void(Result).
+  // `origin` says who asked, under which request: it goes into the change's audit record.
   template <typename Token>
-  auto asyncCreate(peers::SpokeDraft draft, Token&& token) {
-    return initiate(CreateCommand{std::move(draft)}, std::forward<Token>(token));
+  auto asyncCreate(peers::SpokeDraft draft, ChangeOrigin origin, Token&& token) {
+    return initiate(CreateCommand{std::move(draft), std::move(origin)}, std::forward<Token>(token));
   }
   template <typename Token>
   auto asyncReplace(std::string name, peers::SpokeDraft draft,
-                    std::optional<std::uint64_t> if_match, Token&& token) {
-    return initiate(ReplaceCommand{std::move(name), std::move(draft), if_match},
+                    std::optional<std::uint64_t> if_match, ChangeOrigin origin, Token&& token) {
+    return initiate(ReplaceCommand{std::move(name), std::move(draft), if_match, std::move(origin)},
                     std::forward<Token>(token));
   }
   // A named read-modify-write of spoke `spoke`: if it exists and is at `if_match` (when given;
@@ -210,40 +216,55 @@ class Registry {
   // labels the update in the log ("aws-reimport").
   template <typename Token>
   auto asyncUpdate(std::string name, std::string spoke, std::optional<std::uint64_t> if_match,
-                   UpdateFn fn, Token&& token) {
-    return initiate(UpdateCommand{std::move(name), std::move(spoke), if_match, std::move(fn)},
+                   UpdateFn fn, ChangeOrigin origin, Token&& token) {
+    return initiate(UpdateCommand{std::move(name), std::move(spoke), if_match, std::move(fn),
+                                  std::move(origin)},
                     std::forward<Token>(token));
   }
   template <typename Token>
-  auto asyncRemove(std::string name, std::optional<std::uint64_t> if_match, Token&& token) {
-    return initiate(RemoveCommand{std::move(name), if_match}, std::forward<Token>(token));
+  auto asyncRemove(std::string name, std::optional<std::uint64_t> if_match, ChangeOrigin origin,
+                   Token&& token) {
+    return initiate(RemoveCommand{std::move(name), if_match, std::move(origin)},
+                    std::forward<Token>(token));
   }
 
   // The same commands, waiting for the answer (tests and tools; never on an HTTP thread).
-  Result create(peers::SpokeDraft draft);
-  Result replace(std::string name, peers::SpokeDraft draft, std::optional<std::uint64_t> if_match);
-  Result remove(std::string name, std::optional<std::uint64_t> if_match);
+  Result create(peers::SpokeDraft draft, ChangeOrigin origin = {});
+  Result replace(std::string name, peers::SpokeDraft draft, std::optional<std::uint64_t> if_match,
+                 ChangeOrigin origin = {});
+  Result remove(std::string name, std::optional<std::uint64_t> if_match, ChangeOrigin origin = {});
   Result update(std::string name, std::string spoke, std::optional<std::uint64_t> if_match,
-                UpdateFn fn);
+                UpdateFn fn, ChangeOrigin origin = {});
+
+  // The audit trail (Store::readAudit): every change this registry or the pair's other hub
+  // wrote, newest first. Any thread; it waits for the store (never the writer's queue).
+  std::expected<AuditPage, StoreError> readAudit(const AuditQuery& query) const {
+    return store_.readAudit(query);
+  }
+  const AuditRetention& auditRetention() const { return store_.auditRetention(); }
 
  private:
   struct CreateCommand {
     peers::SpokeDraft draft;
+    ChangeOrigin origin;
   };
   struct ReplaceCommand {
     std::string name;
     peers::SpokeDraft draft;
     std::optional<std::uint64_t> if_match;
+    ChangeOrigin origin;
   };
   struct RemoveCommand {
     std::string name;
     std::optional<std::uint64_t> if_match;
+    ChangeOrigin origin;
   };
   struct UpdateCommand {
     std::string name;  // the update's label, for the log
     std::string spoke;
     std::optional<std::uint64_t> if_match;
     UpdateFn fn;
+    ChangeOrigin origin;
   };
   using Command = std::variant<CreateCommand, ReplaceCommand, RemoveCommand, UpdateCommand>;
   using Completion = std::move_only_function<void(Result)>;
@@ -276,11 +297,14 @@ class Registry {
   // A command applied to the working state but not yet written: the write to make, and what to
   // restore if the store refuses it.
   struct Staged {
-    Result result;                    // the answer, if the store accepts the write (or no write)
-    std::optional<StoreWrite> write;  // absent for refusals and for replaces that change nothing
-    SpokePtr before;                  // the spoke before the command (null for a create)
-    SpokePtr after;                   // the spoke after it (null for a remove)
+    Result result;                     // the answer, if the store accepts the write (or no write)
+    std::optional<StoreWrite> write;   // absent for refusals and for replaces that change nothing
+    SpokePtr before;                   // the spoke before the command (null for a create)
+    SpokePtr after;                    // the spoke after it (null for a remove)
+    std::optional<AuditRecord> audit;  // the write's audit record (auditOf)
   };
+  // The audit record of a staged write: who asked (`origin`), what changed, when.
+  AuditRecord auditOf(const ChangeOrigin& origin, const Staged& staged) const;
 
   // A command that loses a race with another writer this many times in a row is answered 409.
   static constexpr int kMaxAttempts = 8;

@@ -44,6 +44,8 @@ constexpr CommandEntry kCommands[] = {
      "list routes refused for overlapping another spoke's CIDRs (GET /v1/conflicts)",
      &make<Conflicts>},
     {nullptr, "hub", "show this hub (GET /v1/hub)", &make<Hub>},
+    {nullptr, "audit", "list the changes to the spokes, newest first (GET /v1/audit)",
+     &make<Audit>},
     {nullptr, "version", "print the client's version", &make<Version>},
 };
 

@@ -463,6 +463,44 @@ std::expected<std::string, std::string> renderConflicts(const json::value& body)
   return renderTable({"PREFIX", "ANNOUNCED-BY", "TUNNELS", "OVERLAPS", "RESOLUTION"}, rows);
 }
 
+std::expected<std::string, std::string> renderAudit(const json::value& body) {
+  auto records = listMember(body, "records");
+  if (!records) {
+    return std::unexpected(records.error());
+  }
+  if ((*records)->empty()) {
+    return "No changes recorded.\n";
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& element : **records) {
+    if (!element.is_object()) {
+      return std::unexpected("an element of \"records\" is not an object");
+    }
+    const auto& record = element.as_object();
+    std::string changed;
+    if (const auto* changes = member(record, "changes");
+        changes != nullptr && changes->is_array()) {
+      for (const auto& change : changes->as_array()) {
+        if (!change.is_object()) continue;
+        if (!changed.empty()) changed += ",";
+        changed += displayValue(member(change.as_object(), "field"));
+        if (isTrue(member(change.as_object(), "secret"))) changed += "(secret)";
+      }
+    }
+    rows.push_back({displayValue(member(record, "at")), displayValue(member(record, "hub")),
+                    displayValue(member(record, "actor")), displayValue(member(record, "action")),
+                    displayValue(member(record, "spoke")),
+                    displayValue(member(record, "generation")),
+                    displayValue(member(record, "request_id")), changed.empty() ? "-" : changed});
+  }
+  std::string out =
+      renderTable({"TIME", "HUB", "ACTOR", "ACTION", "SPOKE", "GEN", "REQUEST", "CHANGED"}, rows);
+  if (const auto* next = member(body.as_object(), "next"); next != nullptr && next->is_string()) {
+    out += "More: transit-hubctl audit --cursor " + displayValue(next) + "\n";
+  }
+  return out;
+}
+
 std::expected<std::string, std::string> renderExports(const json::value& body) {
   auto prefixes = listMember(body, "prefixes");
   if (!prefixes) {

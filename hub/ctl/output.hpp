@@ -80,6 +80,10 @@ std::expected<std::string, std::string> renderHub(const boost::json::value& body
 std::expected<std::string, std::string> renderRoutes(const boost::json::value& body);
 // `conflicts`: {"conflicts":[...]} -> table, or "No conflicts." when empty.
 std::expected<std::string, std::string> renderConflicts(const boost::json::value& body);
+// `audit`: {"records":[...],"next"} -> table (TIME, HUB, ACTOR, ACTION, SPOKE, GEN, REQUEST,
+// CHANGED), then "More: transit-hubctl audit --cursor ID" when there is a next page; "No
+// changes recorded." when empty.
+std::expected<std::string, std::string> renderAudit(const boost::json::value& body);
 // `spoke exports`: an ExportPlan -> "key: value" lines, one "warning: ..." line per warning, a
 // blank line, then the prefixes sent (a summary lists what it covers, at most
 // kMaxCoveredShown of them).

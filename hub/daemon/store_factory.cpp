@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <utility>
 
 #include "hub/daemon/wiring.hpp"
@@ -10,6 +11,14 @@
 #include "routing/base/file_io.hpp"
 
 namespace transit::hub {
+
+namespace {
+
+AuditRetention auditRetention(const Config& config) {
+  return AuditRetention{std::chrono::days(config.audit.retention_days), config.audit.max_records};
+}
+
+}  // namespace
 
 std::expected<std::unique_ptr<Store>, std::string> openStore(const Config& config) {
   if (!config.store.etcd) {
@@ -20,6 +29,7 @@ std::expected<std::unique_ptr<Store>, std::string> openStore(const Config& confi
       return std::unexpected(fmt::format("cannot open the store {}: {}",
                                          config.store.sqlite.string(), store.error().message));
     }
+    (*store)->setAuditRetention(auditRetention(config));
     return std::unique_ptr<Store>(std::move(*store));
   }
   const auto& etcd = *config.store.etcd;
@@ -44,6 +54,7 @@ std::expected<std::unique_ptr<Store>, std::string> openStore(const Config& confi
   if (!store) {
     return std::unexpected(fmt::format("cannot open the etcd store: {}", store.error().message));
   }
+  (*store)->setAuditRetention(auditRetention(config));
   return std::unique_ptr<Store>(std::move(*store));
 }
 

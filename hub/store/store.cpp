@@ -18,4 +18,9 @@ StoreWriteResult Store::remove(std::string_view name, std::uint64_t expected_gen
   return apply(std::span(&write, 1)).front();
 }
 
+std::expected<AuditPage, StoreError> Store::readAudit(const AuditQuery& /*query*/) const {
+  return std::unexpected(
+      StoreError{StoreErrorCode::kUnavailable, describe() + " keeps no audit trail"});
+}
+
 }  // namespace transit::hub

@@ -12,6 +12,9 @@
 // conditional on the generation the caller last saw, so a second hub sharing the store (the HA
 // pair, through an etcd implementation of this interface) cannot overwrite a newer record.
 //
+// Audit trail: a write may carry its AuditRecord (hub/store/audit.hpp), which the store keeps in
+// the same transaction, trims to the AuditRetention and pages back through readAudit().
+//
 // Implementations: SqliteStore (hub/store/sqlite/sqlite_store.hpp), the embedded default;
 // tests/fakes has an in-memory one for registry tests.
 #pragma once
@@ -26,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hub/store/audit.hpp"
 #include "peers/model/spoke.hpp"
 
 namespace transit::hub {
@@ -59,6 +63,9 @@ struct StoreWrite {
   const peers::Spoke* spoke = nullptr;  // kCreate, kReplace: the record, written as given
   std::string name;                     // kRemove
   std::uint64_t expected_generation = 0;
+  // The change's audit record, written with it (both or neither); null: none. Its id and
+  // revision are the store's to give.
+  const AuditRecord* audit = nullptr;
 };
 
 // The store's revision after a successful write.
@@ -110,10 +117,23 @@ class Store {
     return nullptr;
   }
 
+  // The audit trail, newest first (AuditQuery: a page, older than a cursor, of one spoke).
+  // Any thread; it may wait for a write in progress. A store that keeps no trail says so
+  // (kUnavailable).
+  virtual std::expected<AuditPage, StoreError> readAudit(const AuditQuery& query) const;
+
+  // How much of the audit trail to keep; set before the first write (the default keeps a year
+  // and at most 100,000 records). Every write that carries a record applies it.
+  void setAuditRetention(const AuditRetention& retention) { audit_retention_ = retention; }
+  const AuditRetention& auditRetention() const { return audit_retention_; }
+
   // One write in its own transaction.
   StoreWriteResult create(const peers::Spoke& spoke);
   StoreWriteResult replace(const peers::Spoke& spoke, std::uint64_t expected_generation);
   StoreWriteResult remove(std::string_view name, std::uint64_t expected_generation);
+
+ private:
+  AuditRetention audit_retention_;
 };
 
 }  // namespace transit::hub

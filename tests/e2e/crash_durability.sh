@@ -111,6 +111,30 @@ EOF
     "(expected problems=0, got: $VERDICT)"
 pass "every acknowledged spoke is present and whole after kill -9 ($VERDICT)"
 
+# The audit trail was written with each change: every spoke present has exactly one create
+# record, by the token that asked, and there is no record of a spoke that is not there.
+http GET "/v1/audit?limit=1000" -H "Authorization: Bearer $(head -n 1 "$E2E_TMP/admin.token")"
+expect_eq "GET /v1/audit after the restart" 200 "$STATUS"
+printf '%s' "$BODY" >"$E2E_TMP/audit.json"
+AUDIT="$(python3 - "$E2E_TMP/spokes.json" "$E2E_TMP/audit.json" <<'EOF'
+import collections, json, sys
+present = {s["name"] for s in json.load(open(sys.argv[1]))["spokes"]}
+records = json.load(open(sys.argv[2]))["records"]
+creates = collections.Counter(r["spoke"] for r in records if r["action"] == "create")
+problems = []
+problems += ["%s: %d create records" % (n, c) for n, c in creates.items() if c != 1]
+problems += ["%s: present without a record" % n for n in sorted(present - set(creates))]
+problems += ["%s: a record without the spoke" % n for n in sorted(set(creates) - present)]
+problems += ["%s: actor %r" % (r["spoke"], r["actor"]) for r in records if r["actor"] != "ops"]
+print("problems=%d records=%d%s" % (len(problems), len(records),
+                                    "".join("\n  " + p for p in problems[:20])))
+EOF
+)"
+[[ "$AUDIT" == "problems=0 "* ]] ||
+  fail "each present spoke has its one audit record, and no record lacks its spoke" \
+    "(expected problems=0, got: $AUDIT)"
+pass "each present spoke has its one audit record, and no record lacks its spoke ($AUDIT)"
+
 # The hub's own count agrees with its list.
 http GET /v1/hub -H "Authorization: Bearer $(head -n 1 "$E2E_TMP/admin.token")"
 expect_eq "GET /v1/hub after the restart" 200 "$STATUS"

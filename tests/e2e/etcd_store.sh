@@ -70,6 +70,13 @@ eventually_listed() {
 # hub-a follows the store: hub-b's write reaches hub-a's API without a restart or a race.
 eventually_listed "hub-a lists prod-b, written on hub-b" "$A_URL" '["prod-a", "prod-b"]'
 
+# One audit trail for the pair: each hub's changes, with the hub that took them, read on either.
+HUB_URL=$A_URL ctl --json audit
+expect_rc "transit-hubctl audit on hub-a" 0
+expect_eq "hub-a reads both hubs' changes, newest first" \
+  '["create prod-b on hub-b", "create prod-a on hub-a"]' \
+  "$(json_get '[r["action"] + " " + r["spoke"] + " on " + r["hub"] for r in d["records"]]' <<<"$OUT")"
+
 # hub-a allocates around what hub-b took.
 HUB_URL=$A_URL
 spoke_add prod-c 10.3.0.0/16 198.51.100.30

@@ -9,12 +9,15 @@
 // releaseWrites(), for tests of what happens while a write is in progress. watch() tells every
 // watcher of each successful apply(), so two registries on one MemoryStore behave as the pair's
 // two hubs on one etcd. cutWatches() / resumeWatches() play the watch losing its stream and
-// getting it back (the etcd watch's cut(), and its changed(0) each time).
+// getting it back (the etcd watch's cut(), and its changed(0) each time). Audit records are kept
+// with their write, numbered from 1, and trimmed by the retention as SqliteStore does.
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <expected>
 #include <functional>
 #include <map>
@@ -175,8 +178,49 @@ class MemoryStore final : public hub::Store {
           results.push_back(removeOne(write.name, write.expected_generation));
           break;
       }
+      if (results.back() && write.audit != nullptr) {
+        hub::AuditRecord record = *write.audit;
+        record.revision = *results.back();
+        record.id = std::to_string(++audit_seq_);
+        audit_.emplace(audit_seq_, std::move(record));
+        trimAudit(write.audit->at);
+      }
     }
     return results;
+  }
+
+  void trimAudit(std::chrono::sys_time<std::chrono::milliseconds> newest) {
+    const auto& keep = auditRetention();
+    const auto cutoff =
+        newest - std::chrono::duration_cast<std::chrono::milliseconds>(keep.max_age);
+    std::erase_if(audit_, [&](const auto& entry) {
+      return entry.second.at < cutoff || entry.first + keep.max_records <= audit_seq_;
+    });
+  }
+
+ public:
+  std::expected<hub::AuditPage, hub::StoreError> readAudit(
+      const hub::AuditQuery& query) const override {
+    std::lock_guard lock(mutex_);
+    std::uint64_t before = ~std::uint64_t{0};
+    if (!query.before.empty()) {
+      try {
+        before = std::stoull(query.before);
+      } catch (const std::exception&) {
+        return std::unexpected(hub::StoreError{hub::StoreErrorCode::kNotFound, "not a cursor"});
+      }
+    }
+    hub::AuditPage page;
+    for (auto it = audit_.lower_bound(before); it != audit_.begin();) {
+      --it;
+      if (!query.spoke.empty() && it->second.spoke != query.spoke) continue;
+      if (page.records.size() == query.limit) {
+        page.next = page.records.back().id;
+        break;
+      }
+      page.records.push_back(it->second);
+    }
+    return page;
   }
 
  public:
@@ -308,6 +352,8 @@ class MemoryStore final : public hub::Store {
   std::shared_ptr<Watchers> watchers_ = std::make_shared<Watchers>();
   std::map<std::string, peers::Spoke, std::less<>> spokes_;
   std::uint64_t revision_ = 0;
+  std::map<std::uint64_t, hub::AuditRecord> audit_;  // by id
+  std::uint64_t audit_seq_ = 0;
   int applies_ = 0;
   std::optional<std::string> check_problem_;
   int failing_writes_ = 0;

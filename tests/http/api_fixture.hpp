@@ -17,6 +17,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "http/api.hpp"
 #include "hub/metrics/hub_metrics.hpp"
@@ -118,6 +119,7 @@ class ApiFixture : public ::testing::Test {
     if (!body.empty()) request.content_type = std::move(content_type);
     request.body = std::move(body);
     request.if_match = std::move(if_match);
+    request.request_id = std::exchange(next_request_id_, std::string());
     boost::asio::io_context io;
     auto future = boost::asio::co_spawn(io, api_->handle(std::move(request), operational_open),
                                         boost::asio::use_future);
@@ -172,6 +174,8 @@ class ApiFixture : public ::testing::Test {
   // hub-a in a pair with hub-b (set before SetUp, by a fixture's constructor); else a single hub.
   bool pair_ = false;
   std::string session_prefix_ = "th_";  // BIRD's protocol prefix; set before publishStatus()
+  // The X-Request-Id the next call() sends (then cleared); empty: none.
+  std::string next_request_id_;
   // What the "reconciler" last published; nullptr: no pass yet.
   std::shared_ptr<const hub::ReconcileStatus> status_;
   std::unique_ptr<http::Api> api_;

@@ -1,5 +1,9 @@
 #include "hub/ctl/commands/status.hpp"
 
+#include <CLI/CLI.hpp>
+#include <string>
+#include <string_view>
+
 #include <ostream>
 
 namespace transit::ctl {
@@ -14,6 +18,39 @@ std::expected<ApiRequest, std::string> Hub::request(const Session& /*session*/) 
 
 int Hub::print(const Answer& answer, const Session& session) const {
   return printRendered(answer, session, &renderHub);
+}
+
+namespace {
+
+constexpr std::string_view kAuditFooter =
+    "For operators and auditors: who changed which spoke, when, and what. One row per change\n"
+    "(create, replace, delete, import, reimport), newest first, with the token that asked, the\n"
+    "request id (as in the hub's log) and the fields that changed; --json shows their values\n"
+    "before and after. A PSK is never shown: a changed one is listed as psk (secret).\n\n";
+
+}  // namespace
+
+void Audit::setup(CLI::App& app) {
+  app.footer(footerWith(kAuditFooter));
+  app.add_option("--spoke", spoke, "only this spoke's changes")->type_name("NAME");
+  app.add_option("--limit", limit, "changes per page (1-1000; default 100)")
+      ->type_name("N")
+      ->check(CLI::Range(1U, 1000U));
+  app.add_option("--cursor", cursor, "the page after this cursor (printed under a full page)")
+      ->type_name("ID");
+}
+
+std::expected<ApiRequest, std::string> Audit::request(const Session& /*session*/) const {
+  ApiRequest request;
+  request.path = {"v1", "audit"};
+  if (spoke) request.query.emplace_back("spoke", *spoke);
+  if (limit) request.query.emplace_back("limit", std::to_string(*limit));
+  if (cursor) request.query.emplace_back("cursor", *cursor);
+  return request;
+}
+
+int Audit::print(const Answer& answer, const Session& session) const {
+  return printRendered(answer, session, &renderAudit);
 }
 
 void Version::setup(CLI::App& /*app*/) {}

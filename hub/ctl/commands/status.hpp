@@ -6,6 +6,7 @@
 #pragma once
 
 #include <expected>
+#include <optional>
 #include <string>
 
 #include "hub/ctl/command.hpp"
@@ -14,6 +15,18 @@ namespace transit::ctl {
 
 // `hub`: GET /v1/hub, this hub's name, ASN, addresses and state as "key: value" lines.
 struct Hub final : ApiCommand {
+  void setup(CLI::App& app) override;
+  std::expected<ApiRequest, std::string> request(const Session& session) const override;
+  int print(const Answer& answer, const Session& session) const override;
+};
+
+// `audit [--spoke NAME] [--limit N] [--cursor ID]`: GET /v1/audit, the changes to the spokes,
+// newest first, as a table; the last line gives the command for the next page.
+struct Audit final : ApiCommand {
+  std::optional<std::string> spoke;   // sent as ?spoke=
+  std::optional<unsigned> limit;      // sent as ?limit=
+  std::optional<std::string> cursor;  // sent as ?cursor=
+
   void setup(CLI::App& app) override;
   std::expected<ApiRequest, std::string> request(const Session& session) const override;
   int print(const Answer& answer, const Session& session) const override;

@@ -368,6 +368,11 @@ json::object rangeRequest(std::string_view key, std::string_view range_end,
   if (options.keys_only) o["keys_only"] = true;
   if (options.serializable) o["serializable"] = true;
   if (options.limit > 0) o["limit"] = std::to_string(options.limit);
+  if (options.descending) {
+    o["sort_order"] = "DESCEND";
+    o["sort_target"] = "KEY";
+  }
+  if (options.count_only) o["count_only"] = true;
   return o;
 }
 

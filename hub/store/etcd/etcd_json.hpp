@@ -94,6 +94,8 @@ struct RangeOptions {
   bool keys_only = false;
   bool serializable = false;  // served by the member alone, without a quorum round
   std::int64_t limit = 0;     // 0: no limit
+  bool descending = false;    // keys in descending order (sort by key), e.g. the newest first
+  bool count_only = false;    // only the count of keys in the range
 };
 
 boost::json::object rangeRequest(std::string_view key, std::string_view range_end = {},

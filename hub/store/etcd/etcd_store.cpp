@@ -22,6 +22,7 @@ namespace json = boost::json;
 
 constexpr std::string_view kRangePath = "/v3/kv/range";
 constexpr std::string_view kTxnPath = "/v3/kv/txn";
+constexpr std::string_view kDeleteRangePath = "/v3/kv/deleterange";
 constexpr std::string_view kStatusPath = "/v3/maintenance/status";
 constexpr std::string_view kWatchPath = "/v3/watch";
 
@@ -303,9 +304,15 @@ std::expected<std::unique_ptr<EtcdStore>, StoreError> EtcdStore::open(
   }
   EtcdStoreOptions normalized = options;
   if (normalized.prefix.back() != '/') normalized.prefix += '/';
+  auto reader = EtcdClient::create(client);
+  if (!reader) {
+    return std::unexpected(
+        error(StoreErrorCode::kUnavailable, fmt::format("etcd store: {}", reader.error().message)));
+  }
   std::string description = fmt::format("etcd:{}{}", (*transport)->endpoints(), normalized.prefix);
   auto store = std::unique_ptr<EtcdStore>(
       new EtcdStore(std::move(*transport), std::move(*probe), normalized, std::move(description)));
+  store->reader_ = std::move(*reader);
   store->watch_client_ = client;
   return store;
 }
@@ -501,15 +508,126 @@ std::vector<StoreWriteResult> EtcdStore::apply(std::span<const StoreWrite> write
 }
 
 StoreWriteResult EtcdStore::writeOne(const StoreWrite& write) {
+  StoreWriteResult result;
   switch (write.kind) {
     case StoreWrite::Kind::kCreate:
-      return writeCreate(*write.spoke);
+      result = writeCreate(*write.spoke, write.audit);
+      break;
     case StoreWrite::Kind::kReplace:
-      return writeReplace(*write.spoke, write.expected_generation);
+      result = writeReplace(*write.spoke, write.expected_generation, write.audit);
+      break;
     case StoreWrite::Kind::kRemove:
+      result = writeRemove(write.name, write.expected_generation, write.audit);
       break;
   }
-  return writeRemove(write.name, write.expected_generation);
+  if (result && write.audit != nullptr && ++audit_written_ % kAuditCountCheck == 1) {
+    trimAuditCount();  // the first record after start, then every kAuditCountCheck
+  }
+  return result;
+}
+
+void EtcdStore::addAuditOps(const AuditRecord* audit, std::vector<etcd::RequestOp>& success) {
+  if (audit == nullptr) return;
+  const std::int64_t at = audit->at.time_since_epoch().count();
+  success.push_back(
+      etcd::putOp(fmt::format("{}{:016}-{}-{}", auditPrefix(), std::max<std::int64_t>(0, at),
+                              hub_name_, audit_written_ + 1),
+                  encodeAuditRecord(*audit)));
+  const auto max_age =
+      std::chrono::duration_cast<std::chrono::milliseconds>(auditRetention().max_age).count();
+  if (at > max_age) {
+    // Every key below the cutoff's is older; the new record's key is above it.
+    success.push_back(
+        etcd::deleteOp(auditPrefix(), fmt::format("{}{:016}", auditPrefix(), at - max_age)));
+  }
+}
+
+void EtcdStore::trimAuditCount() {
+  constexpr std::string_view kWhat = "trimming the audit trail";
+  const std::string from = auditPrefix();
+  const std::string end = etcd::prefixEnd(from);
+  etcd::RangeOptions count_only;
+  count_only.count_only = true;
+  auto counted = post(kRangePath, etcd::rangeRequest(from, end, count_only), kWhat);
+  auto range = counted ? etcd::parseRangeResponse(*counted)
+                       : std::expected<etcd::RangeResponse, EtcdError>(
+                             std::unexpected(EtcdError{EtcdErrorKind::kUnavailable, ""}));
+  if (!counted || !range) {
+    spdlog::warn("etcd store: cannot count the audit trail's records; trying again later");
+    return;
+  }
+  const auto keep =
+      static_cast<std::int64_t>(std::max<std::size_t>(1, auditRetention().max_records));
+  if (range->count <= keep) return;
+  etcd::RangeOptions oldest;
+  oldest.keys_only = true;
+  oldest.limit = range->count - keep;
+  auto listed = post(kRangePath, etcd::rangeRequest(from, end, oldest), kWhat);
+  auto keys = listed ? etcd::parseRangeResponse(*listed)
+                     : std::expected<etcd::RangeResponse, EtcdError>(
+                           std::unexpected(EtcdError{EtcdErrorKind::kUnavailable, ""}));
+  if (!listed || !keys || keys->kvs.empty()) {
+    spdlog::warn("etcd store: cannot list the audit trail's oldest records; trying again later");
+    return;
+  }
+  // Up to and including the last of them: [from, last + "\0").
+  std::string last_end = keys->kvs.back().key;
+  last_end.push_back('\0');
+  if (auto deleted = post(kDeleteRangePath, etcd::deleteRangeRequest(from, last_end), kWhat);
+      !deleted) {
+    spdlog::warn("etcd store: cannot trim the audit trail: {}", deleted.error().message);
+    return;
+  }
+  spdlog::info("etcd store: trimmed the audit trail to its {} newest records", keep);
+}
+
+std::expected<AuditPage, StoreError> EtcdStore::readAudit(const AuditQuery& query) const {
+  constexpr std::string_view kWhat = "reading the audit trail";
+  const std::string from = auditPrefix();
+  // Newest first: keys below the cursor's (exclusive), descending.
+  std::string end = query.before.empty() ? etcd::prefixEnd(from) : from + query.before;
+  AuditPage page;
+  // A spoke's records are found among everyone's: read in chunks until the page is full.
+  const std::int64_t chunk = static_cast<std::int64_t>(
+      query.spoke.empty() ? query.limit + 1 : std::max<std::size_t>(256, query.limit + 1));
+  for (;;) {
+    etcd::RangeOptions options;
+    options.limit = chunk;
+    options.descending = true;
+    std::expected<json::value, EtcdError> answer;
+    if (reader_) {
+      std::lock_guard lock(reader_mutex_);
+      answer = reader_->post(kRangePath, etcd::rangeRequest(from, end, options));
+    } else {
+      std::lock_guard lock(probe_mutex_);
+      answer = probe_->post(kRangePath, etcd::rangeRequest(from, end, options));
+    }
+    if (!answer) return std::unexpected(fromEtcd(answer.error(), kWhat));
+    auto range = etcd::parseRangeResponse(*answer);
+    if (!range) return std::unexpected(fromEtcd(range.error(), kWhat));
+    for (const etcd::KeyValue& kv : range->kvs) {
+      if (!kv.key.starts_with(from) || kv.key >= end) {
+        return std::unexpected(fromEtcd(
+            EtcdError{EtcdErrorKind::kCorrupt, "the range answer holds a key outside it"}, kWhat));
+      }
+      auto record = decodeAuditRecord(kv.value);
+      if (!record) {
+        return std::unexpected(error(
+            StoreErrorCode::kCorrupt,
+            fmt::format("etcd store: audit record {} cannot be read: {}", kv.key, record.error())));
+      }
+      if (!query.spoke.empty() && record->spoke != query.spoke) continue;
+      if (page.records.size() == query.limit) {
+        page.next = page.records.back().id;
+        return page;
+      }
+      record->id = kv.key.substr(from.size());
+      record->revision = static_cast<std::uint64_t>(kv.mod_revision);
+      page.records.push_back(std::move(*record));
+    }
+    if (!range->more || range->kvs.empty()) return page;
+    end = range->kvs.back().key;  // the next chunk: below the last key read
+  }
 }
 
 std::expected<std::optional<EtcdStore::Stored>, StoreError> EtcdStore::readSpoke(
@@ -603,7 +721,7 @@ std::expected<etcd::TxnResponse, StoreError> EtcdStore::sendTxn(
   return txn;
 }
 
-StoreWriteResult EtcdStore::writeCreate(const peers::Spoke& spoke) {
+StoreWriteResult EtcdStore::writeCreate(const peers::Spoke& spoke, const AuditRecord* audit) {
   const std::string what = fmt::format("create of spoke '{}'", spoke.name);
   const std::vector<Claim> claims = claimsOf(spoke);
   if (auto twice = listedTwice(claims, spoke.name)) return std::unexpected(std::move(*twice));
@@ -617,6 +735,7 @@ StoreWriteResult EtcdStore::writeCreate(const peers::Spoke& spoke) {
     success.push_back(etcd::putOp(claim.key, spoke.name));
     failure.push_back(etcd::rangeOp(claim.key));
   }
+  addAuditOps(audit, success);
   auto txn =
       sendTxn(etcd::txnRequest(compare, success, failure), failure.size(), what, key, record);
   if (!txn) return std::unexpected(txn.error());
@@ -634,7 +753,8 @@ StoreWriteResult EtcdStore::writeCreate(const peers::Spoke& spoke) {
 }
 
 StoreWriteResult EtcdStore::writeReplace(const peers::Spoke& spoke,
-                                         std::uint64_t expected_generation) {
+                                         std::uint64_t expected_generation,
+                                         const AuditRecord* audit) {
   const std::string what = fmt::format("replace of spoke '{}'", spoke.name);
   auto stored = readSpoke(spoke.name, what);
   if (!stored) return std::unexpected(stored.error());
@@ -667,6 +787,7 @@ StoreWriteResult EtcdStore::writeReplace(const peers::Spoke& spoke,
     failure.push_back(etcd::rangeOp(claim->key));
   }
   for (const std::string& dropped : held) success.push_back(etcd::deleteOp(dropped));
+  addAuditOps(audit, success);
   auto txn =
       sendTxn(etcd::txnRequest(compare, success, failure), failure.size(), what, key, record);
   if (!txn) return std::unexpected(txn.error());
@@ -696,7 +817,8 @@ StoreWriteResult EtcdStore::writeReplace(const peers::Spoke& spoke,
   return std::unexpected(unexplained(what));
 }
 
-StoreWriteResult EtcdStore::writeRemove(std::string_view name, std::uint64_t expected_generation) {
+StoreWriteResult EtcdStore::writeRemove(std::string_view name, std::uint64_t expected_generation,
+                                        const AuditRecord* audit) {
   const std::string what = fmt::format("removal of spoke '{}'", name);
   auto stored = readSpoke(name, what);
   if (!stored) return std::unexpected(stored.error());
@@ -715,6 +837,7 @@ StoreWriteResult EtcdStore::writeRemove(std::string_view name, std::uint64_t exp
   const std::vector<etcd::Compare> compare{etcd::unchangedSince(key, before.mod_revision)};
   std::vector<etcd::RequestOp> success{etcd::deleteOp(key)};
   for (const std::string& claim : held) success.push_back(etcd::deleteOp(claim));
+  addAuditOps(audit, success);
   const std::vector<etcd::RequestOp> failure{etcd::rangeOp(key)};
   auto txn =
       sendTxn(etcd::txnRequest(compare, success, failure), failure.size(), what, key, std::nullopt);

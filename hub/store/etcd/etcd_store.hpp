@@ -11,6 +11,12 @@
 //   claims/outside/<hub>/<ip>  ... this tunnel outside address on that hub (one address may
 //                          reach both hubs of the pair)
 //   claims/tag/<n>         ... this route tag (tag 0, not allocated, claims nothing)
+//   audit/<ms>-<hub>-<n>   an audit record (audit.hpp): the change's wall time in milliseconds
+//                          (16 digits, so keys sort by time), the hub that wrote it, and that
+//                          hub's count of records since it started; written in the change's txn,
+//                          which also deletes the records older than the retention's age. The
+//                          count bound is kept every kAuditCountCheck records (a count, then one
+//                          delete of the oldest). The watch does not follow this range.
 // Each write is one etcd txn, so a spoke and its claims change together or not at all, and two
 // hubs writing at once cannot both take a name, a /30, an address or a tag:
 // - create: CREATE == 0 on the spoke key and every claim key; puts them all;
@@ -103,6 +109,11 @@ class EtcdStore final : public Store {
   // cut until a new watch is set up. Null for a store made withTransports (no endpoints to
   // watch).
   std::unique_ptr<StoreWatch> watch(StoreChanged changed) override;
+  // Through its own connection (reads wait for no write), newest first.
+  std::expected<AuditPage, StoreError> readAudit(const AuditQuery& query) const override;
+
+  // Audit records written between two checks of the count bound.
+  static constexpr std::uint64_t kAuditCountCheck = 128;
 
  private:
   struct Claim;
@@ -112,9 +123,18 @@ class EtcdStore final : public Store {
             const EtcdStoreOptions& options, std::string description);
 
   StoreWriteResult writeOne(const StoreWrite& write);
-  StoreWriteResult writeCreate(const peers::Spoke& spoke);
-  StoreWriteResult writeReplace(const peers::Spoke& spoke, std::uint64_t expected_generation);
-  StoreWriteResult writeRemove(std::string_view name, std::uint64_t expected_generation);
+  StoreWriteResult writeCreate(const peers::Spoke& spoke, const AuditRecord* audit);
+  StoreWriteResult writeReplace(const peers::Spoke& spoke, std::uint64_t expected_generation,
+                                const AuditRecord* audit);
+  StoreWriteResult writeRemove(std::string_view name, std::uint64_t expected_generation,
+                               const AuditRecord* audit);
+  // The ops a write's success branch adds for its audit record: the record, and the deletion of
+  // the records older than the retention's age.
+  void addAuditOps(const AuditRecord* audit, std::vector<etcd::RequestOp>& success);
+  // Keeps the count bound: deletes the oldest records beyond max_records. Failures are logged;
+  // the next check tries again.
+  void trimAuditCount();
+  std::string auditPrefix() const { return prefix_ + "audit/"; }
 
   std::string spokeKey(std::string_view name) const;
   std::vector<Claim> claimsOf(const peers::Spoke& spoke) const;
@@ -141,6 +161,11 @@ class EtcdStore final : public Store {
 
   std::unique_ptr<EtcdTransport> transport_;
   std::unique_ptr<EtcdTransport> probe_;
+  // readAudit()'s connection, guarded by reader_mutex_; null (withTransports): it reads through
+  // the probe's, under probe_mutex_.
+  std::unique_ptr<EtcdTransport> reader_;
+  mutable std::mutex reader_mutex_;
+  std::uint64_t audit_written_ = 0;  // audit records this store wrote (writer thread)
   std::string prefix_;
   std::string hub_name_;
   std::string description_;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
@@ -14,6 +15,8 @@
 #include <climits>
 #include <cstring>
 #include <iterator>
+#include <limits>
+#include <optional>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -68,6 +71,14 @@ DROP INDEX tunnel_outside_by_spoke;
 DROP TABLE tunnel_outside;
 ALTER TABLE tunnel_outside_v3 RENAME TO tunnel_outside;
 CREATE INDEX tunnel_outside_by_spoke ON tunnel_outside(spoke);
+)sql"},
+    // The audit trail: one row per change, written in the change's transaction. seq orders the
+    // trail (AUTOINCREMENT: never reused, so a cursor keeps its place while old rows are
+    // trimmed); at_ms is the change's wall time, for trimming by age.
+    {4, R"sql(
+CREATE TABLE audit(seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,
+                   revision INTEGER NOT NULL, spoke TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX audit_by_time ON audit(at_ms);
 )sql"},
 };
 
@@ -493,6 +504,9 @@ struct SqliteStore::Statements {
   Statement insert_route_tag;
   Statement delete_route_tag;
   Statement route_tag_holder;
+  Statement insert_audit;
+  Statement trim_audit;
+  Statement select_audit;
 
   static std::expected<std::unique_ptr<Statements>, StoreError> prepare(sqlite3* db) {
     auto out = std::make_unique<Statements>();
@@ -525,6 +539,13 @@ struct SqliteStore::Statements {
         {&Statements::insert_route_tag, "INSERT INTO route_tags(tag, spoke) VALUES(?1, ?2)"},
         {&Statements::delete_route_tag, "DELETE FROM route_tags WHERE spoke = ?1"},
         {&Statements::route_tag_holder, "SELECT spoke FROM route_tags WHERE tag = ?1"},
+        {&Statements::insert_audit,
+         "INSERT INTO audit(at_ms, revision, spoke, record) VALUES(?1, ?2, ?3, ?4)"},
+        {&Statements::trim_audit,
+         "DELETE FROM audit WHERE at_ms < ?1 OR seq <= (SELECT max(seq) FROM audit) - ?2"},
+        {&Statements::select_audit,
+         "SELECT seq, revision, record FROM audit WHERE seq < ?1 AND (?2 = '' OR spoke = ?2) "
+         "ORDER BY seq DESC LIMIT ?3"},
     };
     for (const auto& [member, sql] : table) {
       sqlite3_stmt* raw = nullptr;
@@ -696,6 +717,7 @@ void SqliteStore::rollback() {
 }
 
 std::vector<StoreWriteResult> SqliteStore::apply(std::span<const StoreWrite> writes) {
+  std::lock_guard lock(mutex_);
   std::vector<StoreWriteResult> results;
   if (writes.empty()) {
     return results;
@@ -726,12 +748,20 @@ std::vector<StoreWriteResult> SqliteStore::apply(std::span<const StoreWrite> wri
     return failAll(failure);
   }
   results.reserve(writes.size());
+  std::optional<std::chrono::sys_time<std::chrono::milliseconds>> newest;  // of the audit records
   for (const auto& write : writes) {
     // Each write in a savepoint, so one that fails leaves no trace and the rest still commit.
     if (!stepStatement(db_, statements_->savepoint, what, failure)) {
       return failAll(failure);
     }
     StoreWriteResult result = writeOne(write);
+    if (result && write.audit != nullptr) {
+      if (auto recorded = insertAudit(*write.audit, *result, what); !recorded) {
+        result = std::unexpected(std::move(recorded.error()));
+      } else {
+        newest = newest ? std::max(*newest, write.audit->at) : write.audit->at;
+      }
+    }
     if (!result && !stepStatement(db_, statements_->rollback_to_savepoint, what, failure)) {
       return failAll(failure);
     }
@@ -739,6 +769,9 @@ std::vector<StoreWriteResult> SqliteStore::apply(std::span<const StoreWrite> wri
       return failAll(failure);
     }
     results.push_back(std::move(result));
+  }
+  if (newest) {
+    if (auto trimmed = trimAudit(*newest, what); !trimmed) return failAll(trimmed.error());
   }
   if (!stepStatement(db_, statements_->commit, what, failure)) {
     return failAll(failure);  // nothing was written: every write fails with the commit's error
@@ -878,6 +911,7 @@ std::expected<void, StoreError> SqliteStore::insertClaims(const peers::Spoke& sp
 
 std::expected<StoreContents, StoreError> SqliteStore::load() {
   constexpr std::string_view kWhat = "loading the spokes";
+  std::lock_guard lock(mutex_);
   rollback();
   {
     StatementUse begin(statements_->begin_read);
@@ -1008,6 +1042,74 @@ StoreWriteResult SqliteStore::writeRemove(std::string_view name,
     }
     return revision;
   }
+}
+
+std::expected<void, StoreError> SqliteStore::insertAudit(const AuditRecord& record,
+                                                         std::uint64_t revision,
+                                                         std::string_view what) {
+  StatementUse use(statements_->insert_audit);
+  use.bind(1, static_cast<std::uint64_t>(record.at.time_since_epoch().count()))
+      .bind(2, revision)
+      .bind(3, record.spoke)
+      .bind(4, encodeAuditRecord(record));
+  if (const int rc = use.step(); rc != SQLITE_DONE) {
+    return std::unexpected(sqliteError(db_, rc, what));
+  }
+  return {};
+}
+
+std::expected<void, StoreError> SqliteStore::trimAudit(
+    std::chrono::sys_time<std::chrono::milliseconds> newest, std::string_view what) {
+  const AuditRetention& keep = auditRetention();
+  const auto cutoff = newest - std::chrono::duration_cast<std::chrono::milliseconds>(keep.max_age);
+  StatementUse use(statements_->trim_audit);
+  use.bind(1,
+           static_cast<std::uint64_t>(std::max<std::int64_t>(0, cutoff.time_since_epoch().count())))
+      .bind(2, static_cast<std::uint64_t>(std::max<std::size_t>(1, keep.max_records)));
+  if (const int rc = use.step(); rc != SQLITE_DONE) {
+    return std::unexpected(sqliteError(db_, rc, what));
+  }
+  return {};
+}
+
+std::expected<AuditPage, StoreError> SqliteStore::readAudit(const AuditQuery& query) const {
+  constexpr std::string_view kWhat = "reading the audit trail";
+  std::uint64_t before = std::numeric_limits<std::int64_t>::max();
+  if (!query.before.empty()) {
+    auto [end, ec] =
+        std::from_chars(query.before.data(), query.before.data() + query.before.size(), before);
+    if (ec != std::errc{} || end != query.before.data() + query.before.size() || before == 0) {
+      return std::unexpected(
+          error(StoreErrorCode::kNotFound,
+                fmt::format("'{}' is not a cursor of this audit trail", query.before)));
+    }
+  }
+  std::lock_guard lock(mutex_);
+  // Serialized with the writer by the mutex: it sees every committed change, never half of one.
+  StatementUse use(statements_->select_audit);
+  use.bind(1, before).bind(2, query.spoke).bind(3, static_cast<std::uint64_t>(query.limit + 1));
+  AuditPage page;
+  int rc = SQLITE_OK;
+  while ((rc = use.step()) == SQLITE_ROW) {
+    const std::uint64_t seq = use.columnUint(0);
+    if (page.records.size() == query.limit) {
+      page.next = page.records.back().id;
+      break;
+    }
+    auto record = decodeAuditRecord(use.columnText(2));
+    if (!record) {
+      return std::unexpected(error(
+          StoreErrorCode::kCorrupt,
+          fmt::format("sqlite store: audit record {} cannot be read: {}", seq, record.error())));
+    }
+    record->id = std::to_string(seq);
+    record->revision = use.columnUint(1);
+    page.records.push_back(std::move(*record));
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    return std::unexpected(sqliteError(db_, rc, kWhat));
+  }
+  return page;
 }
 
 }  // namespace transit::hub

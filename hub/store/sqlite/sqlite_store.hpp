@@ -1,8 +1,9 @@
 // SqliteStore: the embedded default Store, one SQLite database file in WAL mode.
 //
 // Owns: the database connection and its prepared statements. Built once by main.cpp; load()
-// runs at start-up, then every write comes from the Registry's writer thread (one thread at a
-// time; the object has no locking of its own). describe() may be called from any thread.
+// runs at start-up, then every write comes from the Registry's writer thread; readAudit() comes
+// from HTTP threads, so a mutex serializes every use of the connection. describe() and check()
+// may be called from any thread.
 //
 // Durability: synchronous=FULL, so a write that returned a revision is on stable storage. The
 // database, its -wal and its -shm files are 0600 (they hold PSKs), in a 0700 directory when this
@@ -10,6 +11,7 @@
 // PRAGMA user_version; a database from a newer version is refused, never modified. Version 3
 // made outside-address claims per (hub, address); its migration gives every existing claim to
 // the hub that opens the database (SqliteStoreOptions::hub_name), whose tunnels they all were.
+// Version 4 added the audit trail (table audit).
 #pragma once
 
 #include <sys/types.h>
@@ -19,6 +21,7 @@
 #include <expected>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -64,6 +67,7 @@ class SqliteStore final : public Store {
   // The database file at the configured path must still be the file this store opened: one
   // deleted or replaced underneath the hub would swallow every later write.
   std::expected<void, StoreError> check() const override;
+  std::expected<AuditPage, StoreError> readAudit(const AuditQuery& query) const override;
 
  private:
   struct Statements;  // the prepared-statement cache, defined in sqlite_store.cpp
@@ -89,7 +93,16 @@ class SqliteStore final : public Store {
   // Claims the spoke's inside networks, outside addresses (per hub: one address may reach both
   // hubs) and route tag (when allocated); kConflict if another spoke holds one.
   std::expected<void, StoreError> insertClaims(const peers::Spoke& spoke, std::string_view what);
+  // The change's audit record, at the revision the change was written at.
+  std::expected<void, StoreError> insertAudit(const AuditRecord& record, std::uint64_t revision,
+                                              std::string_view what);
+  // Drops the records the retention no longer keeps (`newest`: the latest record's time).
+  std::expected<void, StoreError> trimAudit(std::chrono::sys_time<std::chrono::milliseconds> newest,
+                                            std::string_view what);
 
+  // Guards the connection (opened NOMUTEX): the registry's writer writes, HTTP threads read the
+  // audit trail.
+  mutable std::mutex mutex_;
   sqlite3* db_;
   std::unique_ptr<Statements> statements_;
   std::string hub_name_;  // SqliteStoreOptions::hub_name

@@ -219,6 +219,33 @@ TEST(ConfigTest, BadRoutingSectionsNameTheKey) {
   }
 }
 
+TEST(ConfigTest, AuditRetentionHasDefaultsAndIsParsed) {
+  auto defaults = parseConfig(kMinimal);
+  ASSERT_TRUE(defaults) << defaults.error().toString();
+  EXPECT_EQ(defaults->audit.retention_days, 365U);
+  EXPECT_EQ(defaults->audit.max_records, 100000U);
+  auto config = parseConfig(kMinimal + "audit:\n  retention_days: 30\n  max_records: 5000\n");
+  ASSERT_TRUE(config) << config.error().toString();
+  EXPECT_EQ(config->audit.retention_days, 30U);
+  EXPECT_EQ(config->audit.max_records, 5000U);
+}
+
+TEST(ConfigTest, BadAuditSettingsNameTheKey) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"audit:\n  retention_days: 0\n", "audit.retention_days"},
+      {"audit:\n  retention_days: 3651\n", "audit.retention_days"},
+      {"audit:\n  retention_days: forever\n", "audit.retention_days"},
+      {"audit:\n  max_records: 99\n", "audit.max_records"},
+      {"audit:\n  max_records: 10000001\n", "audit.max_records"},
+      {"audit:\n  keep: all\n", "audit.keep"},
+  };
+  for (const auto& [yaml, key] : cases) {
+    auto config = parseConfig(kMinimal + yaml);
+    ASSERT_FALSE(config) << yaml;
+    EXPECT_EQ(config.error().key, key) << yaml;
+  }
+}
+
 TEST(ConfigTest, XfrmTunnelLinksIsAccepted) {
   auto config = parseConfig(kMinimal + "drivers:\n  tunnel_links: xfrm\n");
   ASSERT_TRUE(config) << config.error().toString();

@@ -311,7 +311,7 @@ TEST_F(RegistryTest, AsyncCommandsCompleteOnTheCallersExecutor) {
       io,
       [&]() -> boost::asio::awaitable<void> {
         got = co_await registry_->asyncCreate(vpcDraft("prod-a", "10.1.0.0/16", "198.51.100.10"),
-                                              boost::asio::use_awaitable);
+                                              hub::ChangeOrigin{}, boost::asio::use_awaitable);
         completed_on = std::this_thread::get_id();
       },
       boost::asio::detached);

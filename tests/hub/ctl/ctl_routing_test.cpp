@@ -189,6 +189,36 @@ TEST(CtlConflicts, JsonPrintsTheServersBodyAsIs) {
   EXPECT_EQ(ex.result.out, std::string(kConflicts) + "\n");
 }
 
+// ---- audit ----------------------------------------------------------------------------------
+
+constexpr std::string_view kAudit =
+    R"({"records":[{"id":"7","at":"2026-12-08T01:02:03.456Z","hub":"hub-a","actor":"ops",)"
+    R"("request_id":"deploy-42","action":"replace","spoke":"prod-a","generation":2,"revision":9,)"
+    R"("changes":[{"field":"cidrs[0]","before":"10.1.0.0/16","after":"10.2.0.0/16"},)"
+    R"({"field":"tunnels[0].psk","secret":true}]}],"next":"7",)"
+    R"("retention":{"days":365,"max_records":100000}})";
+
+TEST(CtlAudit, PrintsWhoChangedWhatAndHowToGetTheNextPage) {
+  auto ex = exchange(200, kAudit, {"audit", "--spoke", "prod-a", "--limit", "1"});
+  EXPECT_EQ(ex.result.code, 0) << ex.result.err;
+  EXPECT_EQ(ex.result.out,
+            "TIME                      HUB    ACTOR  ACTION   SPOKE   GEN  REQUEST    CHANGED\n"
+            "2026-12-08T01:02:03.456Z  hub-a  ops    replace  prod-a  2    deploy-42  "
+            "cidrs[0],tunnels[0].psk(secret)\n"
+            "More: transit-hubctl audit --cursor 7\n");
+  EXPECT_EQ(ex.requests, std::vector<std::string>{"GET /v1/audit?spoke=prod-a&limit=1"});
+}
+
+TEST(CtlAudit, SaysSoWhenNothingIsRecordedAndRefusesABadLimit) {
+  auto ex = exchange(200, R"({"records":[],"next":null,"retention":{"days":1,"max_records":100}})",
+                     {"audit"});
+  EXPECT_EQ(ex.result.code, 0) << ex.result.err;
+  EXPECT_EQ(ex.result.out, "No changes recorded.\n");
+  auto bad = exchange(200, kAudit, {"audit", "--limit", "0"});
+  EXPECT_EQ(bad.result.code, 2);
+  EXPECT_TRUE(bad.requests.empty());
+}
+
 // ---- spoke exports --------------------------------------------------------------------------
 
 TEST(CtlExports, PrintsThePlanWarningsAndWhatEachSummaryCovers) {

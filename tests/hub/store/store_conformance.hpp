@@ -9,6 +9,10 @@
 // keys (etcd's moves with every key in the cluster, and an empty etcd is at revision 1) declares
 //   static constexpr bool kSharedRevision = true;
 // and the suite counts revisions from wherever its empty store starts, still one per write.
+// The audit trail: records written with their change, newest first, paged, trimmed by the
+// retention (a backend that checks its count bound every N records declares
+//   static constexpr std::uint64_t kAuditCountCheck = N;
+// and may be past the bound by less than N).
 // Run against SQLite and the in-memory fake (sqlite_store_test.cpp) and the pair's etcd store
 // (etcd/etcd_store_tool_test.cpp).
 #pragma once
@@ -22,9 +26,11 @@
 #include <cstdint>
 #include <memory>
 #include <ostream>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hub/store/store.hpp"
 #include "peers/model/spoke_json.hpp"
@@ -435,6 +441,165 @@ TYPED_TEST_P(StoreConformanceTest, ReplaceMovingATunnelToTheOtherHubReleasesItsA
   this->expectRefused(StoreErrorCode::kConflict, [&] { return this->store().create(other); });
 }
 
+// ---- the audit trail
+
+// A record as the registry writes it, at `ms` milliseconds past a fixed time.
+inline hub::AuditRecord auditRecord(std::string spoke, std::string action, std::int64_t ms = 0) {
+  hub::AuditRecord record;
+  record.at =
+      std::chrono::sys_time<std::chrono::milliseconds>(std::chrono::milliseconds(1795000000000LL)) +
+      std::chrono::milliseconds(ms);
+  record.hub = "hub-a";
+  record.actor = "ops-admin";
+  record.request_id = "req-" + action;
+  record.action = std::move(action);
+  record.spoke = std::move(spoke);
+  record.generation = 1;
+  record.changes = {hub::AuditChange{"cidrs[0]", boost::json::value("10.1.0.0/16"),
+                                     boost::json::value("10.2.0.0/16"), false},
+                    hub::AuditChange{"tunnels[0].psk", std::nullopt, std::nullopt, true}};
+  return record;
+}
+
+template <typename Backend>
+constexpr bool trimsAuditCountLazily() {
+  if constexpr (requires { Backend::kAuditCountCheck; }) {
+    return true;
+  } else {
+    return false;
+  }
+}
+
+template <typename Store>
+std::vector<hub::AuditRecord> wholeTrail(const Store& store, std::string spoke = {}) {
+  auto page = store.readAudit(hub::AuditQuery{100000, "", std::move(spoke)});
+  EXPECT_TRUE(page.has_value()) << page.error().message;
+  return page ? page->records : std::vector<hub::AuditRecord>{};
+}
+
+inline hub::StoreWriteResult writeWithAudit(hub::Store& store, hub::StoreWrite write,
+                                            const hub::AuditRecord& record) {
+  write.audit = &record;
+  return store.apply(std::span(&write, 1)).front();
+}
+
+TYPED_TEST_P(StoreConformanceTest, AuditRecordsComeBackNewestFirstAtTheirWritesRevisions) {
+  const Spoke spoke = vpcSpoke();
+  Spoke changed = vpcSpoke();
+  changed.generation = 2;
+  const auto created = writeWithAudit(
+      this->store(), hub::StoreWrite{hub::StoreWrite::Kind::kCreate, &spoke, spoke.name, 0},
+      auditRecord("prod-a", "create", 0));
+  const auto replaced = writeWithAudit(
+      this->store(), hub::StoreWrite{hub::StoreWrite::Kind::kReplace, &changed, changed.name, 1},
+      auditRecord("prod-a", "replace", 5));
+  const auto removed = writeWithAudit(
+      this->store(), hub::StoreWrite{hub::StoreWrite::Kind::kRemove, nullptr, "prod-a", 2},
+      auditRecord("prod-a", "delete", 9));
+  ASSERT_TRUE(created && replaced && removed);
+  const auto trail = wholeTrail(this->store());
+  ASSERT_EQ(trail.size(), 3U);
+  EXPECT_EQ(trail[0].action, "delete");
+  EXPECT_EQ(trail[0].revision, *removed);
+  EXPECT_EQ(trail[1].action, "replace");
+  EXPECT_EQ(trail[1].revision, *replaced);
+  EXPECT_EQ(trail[2].action, "create");
+  EXPECT_EQ(trail[2].revision, *created);
+  // Everything the registry wrote comes back as written; the store adds the id and revision.
+  hub::AuditRecord expected = auditRecord("prod-a", "replace", 5);
+  expected.id = trail[1].id;
+  expected.revision = trail[1].revision;
+  EXPECT_EQ(trail[1], expected);
+  EXPECT_NE(trail[0].id, trail[1].id);
+}
+
+TYPED_TEST_P(StoreConformanceTest, ARefusedWriteLeavesNoAuditRecord) {
+  this->created(vpcSpoke());
+  Spoke again = numberedSpoke(1);
+  again.name = "prod-a";
+  const auto refused = writeWithAudit(
+      this->store(), hub::StoreWrite{hub::StoreWrite::Kind::kCreate, &again, again.name, 0},
+      auditRecord("prod-a", "create"));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_TRUE(wholeTrail(this->store()).empty());
+}
+
+TYPED_TEST_P(StoreConformanceTest, AuditPagesFollowTheCursorAndFilterBySpoke) {
+  std::vector<Spoke> spokes;
+  for (std::uint32_t i = 0; i < 5; ++i) spokes.push_back(numberedSpoke(i));
+  std::vector<hub::AuditRecord> records;
+  std::vector<hub::StoreWrite> writes;
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    records.push_back(auditRecord(spokes[i].name, "create", i));
+  }
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    writes.push_back(hub::StoreWrite{hub::StoreWrite::Kind::kCreate, &spokes[i], spokes[i].name, 0,
+                                     &records[i]});
+  }
+  for (const auto& result : this->store().apply(writes)) ASSERT_TRUE(result.has_value());
+  std::vector<std::string> seen;
+  std::string cursor;
+  std::vector<std::size_t> sizes;
+  for (int page_number = 0; page_number < 5; ++page_number) {
+    auto page = this->store().readAudit(hub::AuditQuery{2, cursor, ""});
+    ASSERT_TRUE(page.has_value()) << page.error().message;
+    sizes.push_back(page->records.size());
+    for (const auto& record : page->records) seen.push_back(record.spoke);
+    cursor = page->next;
+    if (cursor.empty()) break;
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{2, 2, 1}));
+  EXPECT_EQ(seen, (std::vector<std::string>{"spoke-0004", "spoke-0003", "spoke-0002", "spoke-0001",
+                                            "spoke-0000"}));
+  const auto one = wholeTrail(this->store(), "spoke-0002");
+  ASSERT_EQ(one.size(), 1U);
+  EXPECT_EQ(one[0].spoke, "spoke-0002");
+  EXPECT_TRUE(wholeTrail(this->store(), "nobody").empty());
+}
+
+TYPED_TEST_P(StoreConformanceTest, AuditRetentionDropsRecordsOlderThanItsAge) {
+  this->store().setAuditRetention(hub::AuditRetention{std::chrono::hours(1), 1000});
+  std::vector<Spoke> spokes;
+  for (std::uint32_t i = 0; i < 3; ++i) spokes.push_back(numberedSpoke(i));
+  constexpr std::int64_t kMinute = 60'000;
+  const std::int64_t times[] = {0, 30 * kMinute, 75 * kMinute};  // the first is 75 min old
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(writeWithAudit(
+        this->store(),
+        hub::StoreWrite{hub::StoreWrite::Kind::kCreate, &spokes[i], spokes[i].name, 0},
+        auditRecord(spokes[i].name, "create", times[i])));
+  }
+  const auto trail = wholeTrail(this->store());
+  ASSERT_EQ(trail.size(), 2U);
+  EXPECT_EQ(trail[0].spoke, "spoke-0002");
+  EXPECT_EQ(trail[1].spoke, "spoke-0001");
+}
+
+TYPED_TEST_P(StoreConformanceTest, AuditRetentionKeepsTheNewestRecordsUpToItsCount) {
+  this->store().setAuditRetention(hub::AuditRetention{std::chrono::hours(24), 3});
+  // A store that checks its count every N records (etcd: a count costs a range) is past its
+  // bound by less than N at any time, and back at it at every check.
+  std::size_t slack = 0;
+  std::uint32_t writes = 6;
+  if constexpr (trimsAuditCountLazily<TypeParam>()) {
+    slack = TypeParam::kAuditCountCheck - 1;
+    writes = static_cast<std::uint32_t>(TypeParam::kAuditCountCheck) + 1;
+  }
+  std::vector<Spoke> spokes;
+  for (std::uint32_t i = 0; i < writes; ++i) spokes.push_back(numberedSpoke(i));
+  for (std::uint32_t i = 0; i < writes; ++i) {
+    ASSERT_TRUE(writeWithAudit(
+        this->store(),
+        hub::StoreWrite{hub::StoreWrite::Kind::kCreate, &spokes[i], spokes[i].name, 0},
+        auditRecord(spokes[i].name, "create", i)));
+  }
+  const auto trail = wholeTrail(this->store());
+  ASSERT_GE(trail.size(), 3U);
+  EXPECT_LE(trail.size(), 3U + slack);
+  EXPECT_EQ(trail[0].spoke, spokes[writes - 1].name);
+  EXPECT_EQ(trail[2].spoke, spokes[writes - 3].name);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     StoreConformanceTest, AnEmptyStoreHasRevisionZeroAndNoSpokes,
     LoadReturnsEveryFieldOfACreatedSpokeIncludingThePsk, LoadOrdersSpokesByName,
@@ -451,6 +616,9 @@ REGISTER_TYPED_TEST_SUITE_P(
     CreateWithARouteTagHeldByAnotherSpokeIsAConflict, ReplaceTakingAnotherSpokesRouteTagIsAConflict,
     RemoveAndReplaceReleaseTheRouteTag, SpokesWithoutARouteTagYetDoNotClash,
     TheSameOutsideAddressOnTwoHubsIsFine, AnOutsideAddressTwiceOnOneHubIsAConflict,
-    ReplaceMovingATunnelToTheOtherHubReleasesItsAddress);
+    ReplaceMovingATunnelToTheOtherHubReleasesItsAddress,
+    AuditRecordsComeBackNewestFirstAtTheirWritesRevisions, ARefusedWriteLeavesNoAuditRecord,
+    AuditPagesFollowTheCursorAndFilterBySpoke, AuditRetentionDropsRecordsOlderThanItsAge,
+    AuditRetentionKeepsTheNewestRecordsUpToItsCount);
 
 }  // namespace transit::store_test

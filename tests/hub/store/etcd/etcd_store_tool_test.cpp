@@ -112,6 +112,7 @@ class EtcdBackend {
  public:
   static constexpr const char* kName = "Etcd";
   static constexpr bool kSharedRevision = true;  // etcd's revision: an empty etcd is at 1
+  static constexpr std::uint64_t kAuditCountCheck = EtcdStore::kAuditCountCheck;
   std::expected<std::unique_ptr<hub::Store>, hub::StoreError> open() {
     if (!etcdInstalled()) {
       return std::unexpected(hub::StoreError{StoreErrorCode::kUnavailable, "no etcd"});

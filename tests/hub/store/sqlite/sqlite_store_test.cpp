@@ -182,6 +182,43 @@ TEST_F(SqliteStoreTest, SpokesAndRevisionSurviveAReopen) {
   EXPECT_EQ(store->create(siteSpoke()), 4U);
 }
 
+TEST_F(SqliteStoreTest, TheAuditTrailSurvivesAReopenAndItsCursorsStillWork) {
+  std::string second_id;
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    const Spoke a = vpcSpoke();
+    const Spoke b = siteSpoke();
+    ASSERT_TRUE(writeWithAudit(*store,
+                               hub::StoreWrite{hub::StoreWrite::Kind::kCreate, &a, a.name, 0},
+                               auditRecord(a.name, "create", 0)));
+    ASSERT_TRUE(writeWithAudit(*store,
+                               hub::StoreWrite{hub::StoreWrite::Kind::kCreate, &b, b.name, 0},
+                               auditRecord(b.name, "create", 1)));
+    ASSERT_TRUE(writeWithAudit(*store,
+                               hub::StoreWrite{hub::StoreWrite::Kind::kRemove, nullptr, b.name, 7},
+                               auditRecord(b.name, "delete", 2)));
+    auto first = store->readAudit(hub::AuditQuery{1, "", ""});
+    ASSERT_TRUE(first.has_value());
+    second_id = first->next;
+  }
+  auto store = open();
+  ASSERT_TRUE(store);
+  const auto trail = wholeTrail(*store);
+  ASSERT_EQ(trail.size(), 3U);
+  EXPECT_EQ(trail[0].action, "delete");
+  EXPECT_EQ(trail[0].revision, 3U);
+  auto rest = store->readAudit(hub::AuditQuery{10, second_id, ""});
+  ASSERT_TRUE(rest.has_value());
+  ASSERT_EQ(rest->records.size(), 2U);
+  EXPECT_EQ(rest->records[0].action, "create");
+  EXPECT_EQ(rest->records[0].spoke, "branch-7");
+  // A cursor that is no record's place is refused, not read as the start.
+  auto bad = store->readAudit(hub::AuditQuery{10, "not-a-number", ""});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, StoreErrorCode::kNotFound);
+}
+
 TEST_F(SqliteStoreTest, DescribeNamesTheAbsoluteNormalPath) {
   auto store = hub::SqliteStore::open(dir_.path() / "sub" / ".." / "state.db");
   ASSERT_TRUE(store.has_value()) << store.error().message;
@@ -231,8 +268,9 @@ TEST_F(SqliteStoreTest, AnEmptyFileIsMigratedToTheCurrentSchema) {
   RawDatabase raw(db());
   EXPECT_EQ(raw.queryInt("PRAGMA user_version"), hub::SqliteStore::schemaVersion());
   EXPECT_EQ(raw.queryInt("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN "
-                         "('meta', 'spokes', 'tunnel_inside', 'tunnel_outside', 'route_tags')"),
-            5);
+                         "('meta', 'spokes', 'tunnel_inside', 'tunnel_outside', 'route_tags', "
+                         "'audit')"),
+            6);
   EXPECT_EQ(raw.queryInt("SELECT value FROM meta WHERE key = 'revision'"), 0);
 }
 
@@ -243,6 +281,7 @@ TEST_F(SqliteStoreTest, ASchemaOneDatabaseWithVersionOneRecordsIsMigrated) {
   storeAndClose(vpcSpoke());
   {
     RawDatabase raw(db());
+    raw.exec("DROP TABLE audit");  // version 4's
     raw.exec("DROP TABLE route_tags");
     raw.exec(
         "UPDATE spokes SET record = replace(replace(record, ',\"route_tag\":1', ''), "
@@ -328,7 +367,7 @@ PRAGMA user_version = 2;
   ASSERT_TRUE(store);
   {
     RawDatabase raw(db());
-    EXPECT_EQ(raw.queryInt("PRAGMA user_version"), 3);
+    EXPECT_EQ(raw.queryInt("PRAGMA user_version"), hub::SqliteStore::schemaVersion());
     EXPECT_EQ(raw.queryInt("SELECT count(*) FROM tunnel_outside WHERE hub = 'hub-a'"), 3);
     EXPECT_EQ(raw.queryInt("SELECT count(*) FROM tunnel_outside"), 3);
     EXPECT_EQ(raw.queryInt("SELECT count(*) FROM tunnel_inside"), 3);
