@@ -1,5 +1,10 @@
 #include "http/handlers/common.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+
 #include <string>
 #include <utility>
 
@@ -11,6 +16,25 @@ namespace transit::http {
 
 hub::ChangeOrigin originOf(const Request& request, std::string action) {
   return hub::ChangeOrigin{request.actor, request.request_id, std::move(action)};
+}
+
+PageBounds pageOf(const std::vector<std::string>& keys, const request::PageQuery& page) {
+  PageBounds out;
+  if (!page.cursor.empty()) {
+    out.begin = static_cast<std::size_t>(
+        std::ranges::upper_bound(keys, page.cursor, std::less<>{}) - keys.begin());
+  }
+  out.end = keys.size();
+  if (page.limit && keys.size() - out.begin > *page.limit) {
+    out.end = out.begin + *page.limit;
+    while (out.end < keys.size() && keys[out.end] == keys[out.end - 1]) ++out.end;
+    if (out.end < keys.size()) out.next = boost::json::value(keys[out.end - 1]);
+  }
+  return out;
+}
+
+std::string prefixKey(const Ipv4Prefix& prefix) {
+  return fmt::format("{:08x}{:02x}", prefix.network().value(), prefix.length());
 }
 
 Response noSuchSpoke(std::string_view name) {

@@ -4,10 +4,15 @@
 // Pure functions over the HandlerContext; any HTTP thread.
 #pragma once
 
+#include <boost/json/value.hpp>
+#include <cstddef>
 #include <expected>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "http/handlers/context.hpp"
+#include "http/request/query.hpp"
 #include "hub/core/conflicts.hpp"
 
 namespace transit::http {
@@ -22,6 +27,21 @@ hub::ChangeOrigin originOf(const Request& request, std::string action = {});
 // pointer shares ownership of the spoke, so it stays valid after the snapshot is released.
 std::expected<hub::Registry::SpokePtr, Response> findSpoke(std::string_view name,
                                                            const HandlerContext& context);
+
+// A page of a list, by its items' keys: `keys[i]` is item i's (unique to it, or shared only with
+// its neighbours), in the list's order, each >= the one before. The page is [begin, end): the
+// items after the cursor's key, at most `limit` of them (a run of equal keys is never split);
+// `next` is the cursor of the page after it, null at the end. No limit: every item after the
+// cursor.
+struct PageBounds {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  boost::json::value next;  // the last key of the page, or null
+};
+PageBounds pageOf(const std::vector<std::string>& keys, const request::PageQuery& page);
+
+// A key that sorts like the prefix (network, then length): 8 and 2 hex digits.
+std::string prefixKey(const Ipv4Prefix& prefix);
 
 // `status` with the spoke as its body and its ETag.
 Response spokeResponse(unsigned status, const peers::Spoke& spoke, const HandlerContext& context);

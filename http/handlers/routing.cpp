@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstddef>
+#include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -48,10 +50,18 @@ Response listRoutes(const Request& request, const PathParams& /*params*/, Handle
     return std::tie(status.routes[a].prefix, status.routes[a].protocol) <
            std::tie(status.routes[b].prefix, status.routes[b].protocol);
   });
+  std::vector<std::string> keys;  // (prefix, protocol): the sort above
+  keys.reserve(routes.size());
+  for (const auto i : routes) {
+    keys.push_back(prefixKey(status.routes[i].prefix) + "," + status.routes[i].protocol);
+  }
+  const PageBounds page = pageOf(keys, filter->page);
   json::array list;
-  list.reserve(routes.size());
-  for (const auto i : routes) list.push_back(routeJson(status.routes[i], ownerOf(i)));
-  return jsonResponse(200, json::object{{"routes", std::move(list)}});
+  list.reserve(page.end - page.begin);
+  for (std::size_t k = page.begin; k < page.end; ++k) {
+    list.push_back(routeJson(status.routes[routes[k]], ownerOf(routes[k])));
+  }
+  return jsonResponse(200, json::object{{"routes", std::move(list)}, {"next", page.next}});
 }
 
 Response getSpokeExports(const Request& /*request*/, const PathParams& params,
@@ -102,12 +112,32 @@ Response getSpokeStaticRoutes(const Request& /*request*/, const PathParams& para
                            });
 }
 
-Response listConflicts(const Request& /*request*/, const PathParams& /*params*/,
+Response listConflicts(const Request& request, const PathParams& /*params*/,
                        HandlerContext& context) {
-  // The conflicts the pass published: the same that transit_hub_route_conflicts counts.
+  auto query = request::parsePageQuery(request.target);
+  if (!query) {
+    return std::move(query.error());
+  }
+  // The conflicts the pass published: the same that transit_hub_route_conflicts counts, in the
+  // documented order (prefix, announcing spoke, overlapped spoke and CIDR), which the keys make.
   const auto view = StatusView::of(context);
+  const auto& conflicts = view.status().conflicts;
+  std::vector<std::pair<std::string, std::size_t>> keyed;
+  keyed.reserve(conflicts.size());
+  for (std::size_t i = 0; i < conflicts.size(); ++i) {
+    const auto& c = conflicts[i];
+    keyed.emplace_back(fmt::format("{},{},{},{}", prefixKey(c.prefix), c.announced_by,
+                                   c.overlaps_spoke, prefixKey(c.overlaps_cidr)),
+                       i);
+  }
+  std::ranges::stable_sort(keyed, {}, &std::pair<std::string, std::size_t>::first);
+  std::vector<std::string> keys;
+  keys.reserve(keyed.size());
+  for (const auto& [key, i] : keyed) keys.push_back(key);
+  const PageBounds page = pageOf(keys, *query);
   json::array list;
-  for (const auto& conflict : view.status().conflicts) {
+  for (std::size_t k = page.begin; k < page.end; ++k) {
+    const auto& conflict = conflicts[keyed[k].second];
     json::array tunnels;
     for (const int tunnel : conflict.tunnels) tunnels.emplace_back(tunnel);
     list.push_back(json::object{
@@ -119,7 +149,7 @@ Response listConflicts(const Request& /*request*/, const PathParams& /*params*/,
         {"resolution", conflict.resolution},
     });
   }
-  return jsonResponse(200, json::object{{"conflicts", std::move(list)}});
+  return jsonResponse(200, json::object{{"conflicts", std::move(list)}, {"next", page.next}});
 }
 
 }  // namespace transit::http::handlers

@@ -2,8 +2,11 @@
 
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <cstddef>
+#include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "http/codec/responses.hpp"
 #include "http/codec/spoke_view.hpp"
@@ -12,6 +15,7 @@
 #include "http/request/if_match.hpp"
 #include "http/request/json_body.hpp"
 #include "http/request/media_type.hpp"
+#include "http/request/query.hpp"
 #include "peers/model/spoke_json.hpp"
 
 namespace transit::http::handlers {
@@ -38,16 +42,24 @@ std::expected<peers::SpokeDraft, Response> decodeDraft(const Request& request) {
 
 }  // namespace
 
-Response listSpokes(const Request& /*request*/, const PathParams& /*params*/,
-                    HandlerContext& context) {
+Response listSpokes(const Request& request, const PathParams& /*params*/, HandlerContext& context) {
+  auto query = request::parsePageQuery(request.target);
+  if (!query) {
+    return std::move(query.error());
+  }
   const auto state = context.registry.snapshot();
   const auto view = StatusView::of(context);
+  std::vector<std::string> keys;  // by name: the map's order
+  keys.reserve(state->spokes.size());
+  for (const auto& [name, spoke] : state->spokes) keys.push_back(name);
+  const PageBounds page = pageOf(keys, *query);
   json::array spokes;
-  spokes.reserve(state->spokes.size());
-  for (const auto& [name, spoke] : state->spokes) {
-    spokes.push_back(spokeJson(*spoke, view));
+  spokes.reserve(page.end - page.begin);
+  auto it = std::next(state->spokes.begin(), static_cast<std::ptrdiff_t>(page.begin));
+  for (std::size_t i = page.begin; i < page.end; ++i, ++it) {
+    spokes.push_back(spokeJson(*it->second, view));
   }
-  return jsonResponse(200, json::object{{"spokes", std::move(spokes)}});
+  return jsonResponse(200, json::object{{"spokes", std::move(spokes)}, {"next", page.next}});
 }
 
 Response getSpoke(const Request& /*request*/, const PathParams& params, HandlerContext& context) {

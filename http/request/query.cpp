@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include "http/codec/responses.hpp"
 #include "hub/store/audit.hpp"
@@ -17,7 +19,68 @@ Response notAPath() {
   return errorResponse(400, "bad_request", "the request target is not a valid path");
 }
 
+// A list's cursor: what the hub made it of (names, prefixes in hex, BIRD protocol names).
+bool isCursor(std::string_view text) {
+  return !text.empty() && text.size() <= 256 && std::ranges::all_of(text, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-' || c == ',' || c == '/';
+  });
+}
+
+// Takes ?limit= or ?cursor= into `page`; false when `key` is neither. A refusal in `refused`.
+bool pageParam(const std::string& key, std::string_view value, PageQuery& page, bool& limited,
+               bool& cursored, std::optional<Response>& refused) {
+  if (key == "limit") {
+    if (limited) {
+      refused = invalidField(key, "may be given only once");
+      return true;
+    }
+    limited = true;
+    std::size_t limit = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+    if (value.empty() || ec != std::errc{} || end != value.data() + value.size() || limit == 0 ||
+        limit > kMaxPage) {
+      refused = invalidField(key, fmt::format("must be a whole number from 1 to {}", kMaxPage));
+    }
+    page.limit = limit;
+    return true;
+  }
+  if (key == "cursor") {
+    if (cursored) {
+      refused = invalidField(key, "may be given only once");
+      return true;
+    }
+    cursored = true;
+    if (!isCursor(value)) {
+      refused = invalidField(key, "must be the \"next\" of an earlier page of this list");
+    }
+    page.cursor = value;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::expected<PageQuery, Response> parsePageQuery(std::string_view target) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    return std::unexpected(notAPath());
+  }
+  PageQuery page;
+  bool limited = false;
+  bool cursored = false;
+  std::optional<Response> refused;
+  for (const auto& param : url->params()) {
+    const std::string key = param.key;
+    if (!pageParam(key, param.value, page, limited, cursored, refused)) {
+      return std::unexpected(
+          invalidField(key, "is not a parameter of this path; use limit or cursor"));
+    }
+    if (refused) return std::unexpected(std::move(*refused));
+  }
+  return page;
+}
 
 std::expected<RouteFilter, Response> parseRouteFilter(std::string_view target) {
   RouteFilter filter;
@@ -25,11 +88,18 @@ std::expected<RouteFilter, Response> parseRouteFilter(std::string_view target) {
   if (!url) {
     return std::unexpected(notAPath());
   }
+  bool limited = false;
+  bool cursored = false;
+  std::optional<Response> refused;
   for (const auto& param : url->params()) {
     const std::string key = param.key;
+    if (pageParam(key, param.value, filter.page, limited, cursored, refused)) {
+      if (refused) return std::unexpected(std::move(*refused));
+      continue;
+    }
     if (key != "spoke" && key != "filtered") {
-      return std::unexpected(
-          invalidField(key, "is not a parameter of this path; use spoke or filtered"));
+      return std::unexpected(invalidField(
+          key, "is not a parameter of this path; use spoke, filtered, limit or cursor"));
     }
     if ((key == "spoke" && filter.spoke) || (key == "filtered" && filter.filtered)) {
       return std::unexpected(invalidField(key, "may be given only once"));

@@ -17,10 +17,21 @@
 
 namespace transit::http::request {
 
-// ?spoke=NAME and ?filtered=true|false of GET /v1/routes.
+// ?limit=N&cursor=C of every list endpoint: at most `limit` items (1-1000), those after the
+// item `cursor` names (the "next" of the previous page). No limit: the whole list.
+struct PageQuery {
+  std::optional<std::size_t> limit;
+  std::string cursor;
+};
+inline constexpr std::size_t kMaxPage = 1000;
+// ?limit=&cursor= and nothing else (GET /v1/spokes, /v1/tunnels, /v1/conflicts).
+std::expected<PageQuery, Response> parsePageQuery(std::string_view target);
+
+// ?spoke=NAME and ?filtered=true|false of GET /v1/routes, and its page.
 struct RouteFilter {
   std::optional<std::string> spoke;
   std::optional<bool> filtered;
+  PageQuery page;
 };
 std::expected<RouteFilter, Response> parseRouteFilter(std::string_view target);
 

@@ -1,6 +1,9 @@
 #include "hub/ctl/command.hpp"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
+#include <boost/json/parse.hpp>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -10,6 +13,7 @@
 #include <istream>
 #include <memory>
 #include <ostream>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -116,6 +120,39 @@ int printRendered(const Answer& answer, const Session& session, Renderer render)
   }
   session.out << *text;
   return 0;
+}
+
+void PageFlags::setup(CLI::App& app) {
+  app.add_option("--limit", limit, "at most N items, and the cursor of the rest (1-1000)")
+      ->type_name("N")
+      ->check(CLI::Range(1U, 1000U));
+  app.add_option("--cursor", cursor, "the page after this cursor (printed under a page)")
+      ->type_name("ID");
+}
+
+void PageFlags::addTo(ApiRequest& request) const {
+  if (limit) request.query.emplace_back("limit", std::to_string(*limit));
+  if (cursor) request.query.emplace_back("cursor", *cursor);
+}
+
+int printPage(const Answer& answer, const Session& session, Renderer render) {
+  const int code = printRendered(answer, session, render);
+  if (code != 0 || session.flags.json) return code;
+  boost::system::error_code ec;
+  const auto body = boost::json::parse(answer.response.body, ec);
+  if (ec || !body.is_object()) return code;
+  if (const auto* next = body.as_object().if_contains("next");
+      next != nullptr && next->is_string()) {
+    // A cursor is made of names and hex digits; anything else is not printed to the terminal.
+    const std::string_view cursor = next->as_string();
+    if (std::ranges::all_of(cursor, [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+                 std::string_view("._:,/-").find(c) != std::string_view::npos;
+        })) {
+      session.out << "More: repeat the command with --cursor " << cursor << "\n";
+    }
+  }
+  return code;
 }
 
 void printRaw(const std::string& body, std::ostream& out) {

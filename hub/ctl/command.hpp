@@ -118,6 +118,18 @@ using Renderer = std::expected<std::string, std::string> (*)(const boost::json::
 // printed as sent, else as `render` makes it (exit 3 when it cannot).
 int printRendered(const Answer& answer, const Session& session, Renderer render);
 
+// A page of a list: --limit N and --cursor ID, sent as ?limit= and ?cursor=.
+struct PageFlags {
+  std::optional<unsigned> limit;
+  std::optional<std::string> cursor;
+  void setup(CLI::App& app);  // adds both flags
+  void addTo(ApiRequest& request) const;
+};
+
+// printRendered for a page of a list: after the text, when the answer has a "next" cursor,
+// "More: repeat the command with --cursor ID".
+int printPage(const Answer& answer, const Session& session, Renderer render);
+
 // The body as sent, followed by a newline unless it ends with one.
 void printRaw(const std::string& body, std::ostream& out);
 

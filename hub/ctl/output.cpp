@@ -493,12 +493,8 @@ std::expected<std::string, std::string> renderAudit(const json::value& body) {
                     displayValue(member(record, "generation")),
                     displayValue(member(record, "request_id")), changed.empty() ? "-" : changed});
   }
-  std::string out =
-      renderTable({"TIME", "HUB", "ACTOR", "ACTION", "SPOKE", "GEN", "REQUEST", "CHANGED"}, rows);
-  if (const auto* next = member(body.as_object(), "next"); next != nullptr && next->is_string()) {
-    out += "More: transit-hubctl audit --cursor " + displayValue(next) + "\n";
-  }
-  return out;
+  return renderTable({"TIME", "HUB", "ACTOR", "ACTION", "SPOKE", "GEN", "REQUEST", "CHANGED"},
+                     rows);
 }
 
 std::expected<std::string, std::string> renderExports(const json::value& body) {

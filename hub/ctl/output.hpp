@@ -81,8 +81,7 @@ std::expected<std::string, std::string> renderRoutes(const boost::json::value& b
 // `conflicts`: {"conflicts":[...]} -> table, or "No conflicts." when empty.
 std::expected<std::string, std::string> renderConflicts(const boost::json::value& body);
 // `audit`: {"records":[...],"next"} -> table (TIME, HUB, ACTOR, ACTION, SPOKE, GEN, REQUEST,
-// CHANGED), then "More: transit-hubctl audit --cursor ID" when there is a next page; "No
-// changes recorded." when empty.
+// CHANGED), or "No changes recorded." when empty (the command adds the next page's cursor).
 std::expected<std::string, std::string> renderAudit(const boost::json::value& body);
 // `spoke exports`: an ExportPlan -> "key: value" lines, one "warning: ..." line per warning, a
 // blank line, then the prefixes sent (a summary lists what it covers, at most

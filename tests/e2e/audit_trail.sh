@@ -66,7 +66,7 @@ expect_eq "the retention the hub keeps" '{"days": 30, "max_records": 100}' \
 ctl audit --limit 2
 expect_rc "transit-hubctl audit --limit 2" 0
 expect_contains "the CLI prints the newest change" "$OUT" "delete   vpc-b"
-expect_contains "the CLI says how to get the next page" "$OUT" "More: transit-hubctl audit --cursor"
+expect_contains "the CLI says how to get the next page" "$OUT" "More: repeat the command with --cursor"
 CURSOR="${OUT##*--cursor }"
 ctl audit --limit 2 --cursor "$CURSOR"
 expect_rc "transit-hubctl audit --cursor" 0

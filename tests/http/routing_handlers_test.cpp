@@ -237,15 +237,16 @@ TEST_F(RoutingHandlers, FilteringByASpokeThatDoesNotExistIsNotFound) {
 
 TEST_F(RoutingHandlers, RoutesAreEmptyWithoutAReconciler) {
   createSpokes();
-  EXPECT_EQ(get("/v1/routes"), (json::object{{"routes", json::array{}}}));
-  EXPECT_EQ(get("/v1/routes?spoke=vpc-a"), (json::object{{"routes", json::array{}}}));
+  EXPECT_EQ(get("/v1/routes"), (json::object{{"routes", json::array{}}, {"next", nullptr}}));
+  EXPECT_EQ(get("/v1/routes?spoke=vpc-a"),
+            (json::object{{"routes", json::array{}}, {"next", nullptr}}));
 }
 
 TEST_F(RoutingHandlers, RoutesAreEmptyBeforeTheFirstPass) {
   createSpokes();
   publishStatus(routingStatus());
   status_.reset();
-  EXPECT_EQ(get("/v1/routes"), (json::object{{"routes", json::array{}}}));
+  EXPECT_EQ(get("/v1/routes"), (json::object{{"routes", json::array{}}, {"next", nullptr}}));
 }
 
 // GET /v1/spokes/{name}/exports
@@ -381,6 +382,34 @@ TEST_F(RoutingHandlers, StaticRoutesBeforeTheReconcilersFirstPassArePending) {
   EXPECT_EQ(body.at("routes"), json::array{});
 }
 
+TEST_F(RoutingHandlers, RoutesPageInTheirOrderAndAFilterPagesToo) {
+  goLive();
+  std::vector<std::string> seen;
+  std::string target = "/v1/routes?limit=3";
+  std::vector<std::size_t> sizes;
+  for (int page = 0; page < 5; ++page) {
+    const auto body = get(target);
+    const auto keys = routeKeys(body);
+    sizes.push_back(keys.size());
+    seen.insert(seen.end(), keys.begin(), keys.end());
+    if (body.at("next").is_null()) break;
+    target = "/v1/routes?limit=3&cursor=" + std::string(body.at("next").as_string());
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 3, 1}));
+  EXPECT_EQ(seen, routeKeys(get("/v1/routes")));
+  EXPECT_TRUE(get("/v1/routes").at("next").is_null());
+  // Paging applies after the filter.
+  const auto first = get("/v1/routes?spoke=vpc-b&limit=2");
+  EXPECT_EQ(routeKeys(first),
+            (std::vector<std::string>{"10.1.99.0/24 th_vpc_b_1", "10.2.0.0/24 th_vpc_b_1"}));
+  const auto rest =
+      get("/v1/routes?spoke=vpc-b&limit=2&cursor=" + std::string(first.at("next").as_string()));
+  EXPECT_EQ(routeKeys(rest), (std::vector<std::string>{"10.2.3.0/24 th_vpc_b_1"}));
+  EXPECT_TRUE(rest.at("next").is_null());
+  expectError(get("/v1/routes?limit=0", 422), "invalid_field", "limit");
+  expectError(get("/v1/routes?cursor=a%20b", 422), "invalid_field", "cursor");
+}
+
 // GET /v1/conflicts
 
 TEST_F(RoutingHandlers, ConflictsNameTheRefusedRouteAndWhoseSpaceItIs) {
@@ -396,7 +425,8 @@ TEST_F(RoutingHandlers, ConflictsNameTheRefusedRouteAndWhoseSpaceItIs) {
                {"resolution",
                 "refused: inside vpc-a's declared CIDR 10.1.0.0/16; vpc-a's "
                 "routes are used"},
-           }}}}));
+           }}},
+          {"next", nullptr}}));
 }
 
 TEST_F(RoutingHandlers, ConflictsAndTheirMetricAgreeBecauseBothAreWhatThePassPublished) {
@@ -414,7 +444,7 @@ TEST_F(RoutingHandlers, ConflictsAndTheirMetricAgreeBecauseBothAreWhatThePassPub
 
 TEST_F(RoutingHandlers, ConflictsAreEmptyWithoutAReconciler) {
   createSpokes();
-  EXPECT_EQ(get("/v1/conflicts"), (json::object{{"conflicts", json::array{}}}));
+  EXPECT_EQ(get("/v1/conflicts"), (json::object{{"conflicts", json::array{}}, {"next", nullptr}}));
 }
 
 // The spoke's status

@@ -51,6 +51,7 @@ void Routes::setup(CLI::App& app) {
   auto* accepted_flag = app.add_flag("--accepted", accepted, "only the routes not refused");
   filtered_flag->excludes(accepted_flag);
   accepted_flag->excludes(filtered_flag);
+  page.setup(app);
 }
 
 std::expected<ApiRequest, std::string> Routes::request(const Session& /*session*/) const {
@@ -61,23 +62,29 @@ std::expected<ApiRequest, std::string> Routes::request(const Session& /*session*
   if (filtered || accepted) {
     request.query.emplace_back("filtered", filtered ? "true" : "false");
   }
+  page.addTo(request);
   return request;
 }
 
 int Routes::print(const Answer& answer, const Session& session) const {
-  return printRendered(answer, session, &renderRoutes);
+  return printPage(answer, session, &renderRoutes);
 }
 
 // ---- conflicts -------------------------------------------------------------------------------
 
-void Conflicts::setup(CLI::App& app) { app.footer(footerWith(kConflictsFooter)); }
+void Conflicts::setup(CLI::App& app) {
+  app.footer(footerWith(kConflictsFooter));
+  page.setup(app);
+}
 
 std::expected<ApiRequest, std::string> Conflicts::request(const Session& /*session*/) const {
-  return get({"v1", "conflicts"});
+  ApiRequest request = get({"v1", "conflicts"});
+  page.addTo(request);
+  return request;
 }
 
 int Conflicts::print(const Answer& answer, const Session& session) const {
-  return printRendered(answer, session, &renderConflicts);
+  return printPage(answer, session, &renderConflicts);
 }
 
 // ---- spoke exports, spoke static-routes ------------------------------------------------------

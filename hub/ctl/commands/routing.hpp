@@ -21,6 +21,7 @@ struct Routes final : ApiCommand {
   std::optional<std::string> spoke;  // sent as ?spoke=
   bool filtered = false;             // sent as ?filtered=true
   bool accepted = false;             // sent as ?filtered=false
+  PageFlags page;
 
   void setup(CLI::App& app) override;
   std::expected<ApiRequest, std::string> request(const Session& session) const override;
@@ -29,6 +30,8 @@ struct Routes final : ApiCommand {
 
 // `conflicts`: GET /v1/conflicts, the routes refused for overlapping another spoke's CIDRs.
 struct Conflicts final : ApiCommand {
+  PageFlags page;
+
   void setup(CLI::App& app) override;
   std::expected<ApiRequest, std::string> request(const Session& session) const override;
   int print(const Answer& answer, const Session& session) const override;

@@ -276,16 +276,17 @@ int SpokeAdd::print(const Answer& answer, const Session& session) const {
 
 // ---- spoke list, show, delete ----------------------------------------------------------------
 
-void SpokeList::setup(CLI::App& /*app*/) {}
+void SpokeList::setup(CLI::App& app) { page.setup(app); }
 
 std::expected<ApiRequest, std::string> SpokeList::request(const Session& /*session*/) const {
   ApiRequest request;
   request.path = {"v1", "spokes"};
+  page.addTo(request);
   return request;
 }
 
 int SpokeList::print(const Answer& answer, const Session& session) const {
-  return printRendered(answer, session, &renderSpokeList);
+  return printPage(answer, session, &renderSpokeList);
 }
 
 void SpokeShow::setup(CLI::App& app) {

@@ -77,6 +77,8 @@ struct SpokeAdd final : ApiCommand {
 
 // `spoke list`: GET /v1/spokes, printed as a table.
 struct SpokeList final : ApiCommand {
+  PageFlags page;
+
   void setup(CLI::App& app) override;
   std::expected<ApiRequest, std::string> request(const Session& session) const override;
   int print(const Answer& answer, const Session& session) const override;

@@ -33,24 +33,19 @@ constexpr std::string_view kAuditFooter =
 void Audit::setup(CLI::App& app) {
   app.footer(footerWith(kAuditFooter));
   app.add_option("--spoke", spoke, "only this spoke's changes")->type_name("NAME");
-  app.add_option("--limit", limit, "changes per page (1-1000; default 100)")
-      ->type_name("N")
-      ->check(CLI::Range(1U, 1000U));
-  app.add_option("--cursor", cursor, "the page after this cursor (printed under a full page)")
-      ->type_name("ID");
+  page.setup(app);  // the API's default page: 100 changes
 }
 
 std::expected<ApiRequest, std::string> Audit::request(const Session& /*session*/) const {
   ApiRequest request;
   request.path = {"v1", "audit"};
   if (spoke) request.query.emplace_back("spoke", *spoke);
-  if (limit) request.query.emplace_back("limit", std::to_string(*limit));
-  if (cursor) request.query.emplace_back("cursor", *cursor);
+  page.addTo(request);
   return request;
 }
 
 int Audit::print(const Answer& answer, const Session& session) const {
-  return printRendered(answer, session, &renderAudit);
+  return printPage(answer, session, &renderAudit);
 }
 
 void Version::setup(CLI::App& /*app*/) {}

@@ -23,9 +23,8 @@ struct Hub final : ApiCommand {
 // `audit [--spoke NAME] [--limit N] [--cursor ID]`: GET /v1/audit, the changes to the spokes,
 // newest first, as a table; the last line gives the command for the next page.
 struct Audit final : ApiCommand {
-  std::optional<std::string> spoke;   // sent as ?spoke=
-  std::optional<unsigned> limit;      // sent as ?limit=
-  std::optional<std::string> cursor;  // sent as ?cursor=
+  std::optional<std::string> spoke;  // sent as ?spoke=
+  PageFlags page;                    // ?limit=, ?cursor=
 
   void setup(CLI::App& app) override;
   std::expected<ApiRequest, std::string> request(const Session& session) const override;

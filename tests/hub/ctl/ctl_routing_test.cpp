@@ -205,7 +205,7 @@ TEST(CtlAudit, PrintsWhoChangedWhatAndHowToGetTheNextPage) {
             "TIME                      HUB    ACTOR  ACTION   SPOKE   GEN  REQUEST    CHANGED\n"
             "2026-12-08T01:02:03.456Z  hub-a  ops    replace  prod-a  2    deploy-42  "
             "cidrs[0],tunnels[0].psk(secret)\n"
-            "More: transit-hubctl audit --cursor 7\n");
+            "More: repeat the command with --cursor 7\n");
   EXPECT_EQ(ex.requests, std::vector<std::string>{"GET /v1/audit?spoke=prod-a&limit=1"});
 }
 
