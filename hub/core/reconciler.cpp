@@ -102,7 +102,12 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
 
   // Both daemons first: the routing plan (summaries, static next hops) depends on what they
   // report in this pass.
-  Observations seen{tunnels_.observe(), routing_.observe()};
+  using Seconds = std::chrono::duration<double>;
+  auto pluto_seen = tunnels_.observe();
+  const auto pluto_observed = clock_.monotonicNow();
+  auto bird_seen = routing_.observe();
+  const auto bird_observed = clock_.monotonicNow();
+  Observations seen{std::move(pluto_seen), std::move(bird_seen)};
   RoutePlanInputs inputs;
   if (seen.pluto) {
     for (const auto& tunnel : seen.pluto->tunnels) {
@@ -123,6 +128,7 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
   const bool bird_restarted = seen.bird && seen.bird->daemon_instance != bird_instance_;
   if (!bird_restarted && routing_object_.applied) inputs.running = &*routing_object_.applied;
   const Plan wanted = plan(*desired, options_.plan, inputs);
+  const auto planned = clock_.monotonicNow();
 
   auto next = std::make_shared<ReconcileStatus>();
   next->revision = desired->revision;
@@ -134,7 +140,12 @@ std::chrono::steady_clock::time_point Reconciler::runOnce() {
   reconcilePairLink(wanted, *next, now);
   reconcileRouting(wanted, seen, *next, now);
   reconcileForwarding(wanted, *next, now);
+  const auto applied = clock_.monotonicNow();
   indexStatus(*next, *desired, wanted.owners);
+  next->timings = PassTimings{
+      Seconds(pluto_observed - now).count(), Seconds(bird_observed - pluto_observed).count(),
+      Seconds(planned - bird_observed).count(), Seconds(applied - planned).count(),
+      Seconds(clock_.monotonicNow() - applied).count()};
 
   const bool all_applied =
       next->pluto.up && next->bird.up &&

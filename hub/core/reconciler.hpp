@@ -95,8 +95,19 @@ struct SpokeIndex {
 
 // One published result of a pass. Immutable once published. The API handlers and the metrics
 // render it as it is: they compute no owners, conflicts or indexes of their own, so they agree.
+// Where one pass spent its time, in seconds (the reconciler's monotonic clock): observing pluto
+// and BIRD, planning, applying what differs (every driver), and indexing the status for readers.
+struct PassTimings {
+  double observe_pluto = 0;
+  double observe_bird = 0;
+  double plan = 0;
+  double apply = 0;
+  double index = 0;
+};
+
 struct ReconcileStatus {
   std::uint64_t revision = 0;      // the desired-state revision this pass planned from
+  PassTimings timings;             // this pass's
   bool initial_sync_done = false;  // a pass has run with both daemons up (everything tried)
   DaemonStatus pluto;
   DaemonStatus bird;

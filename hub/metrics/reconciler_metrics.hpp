@@ -33,6 +33,9 @@
 //                                                      segments that may not reach each other
 //   transit_hub_reconcile_total{result}                passes, result ok|error
 //   transit_hub_reconcile_duration_seconds             histogram of pass durations
+//   transit_hub_reconcile_phase_seconds{phase}         histogram of each pass's phases:
+//                                                      observe_pluto, observe_bird, plan, apply,
+//                                                      index
 //   transit_hub_daemon_up{daemon}                      1 when pluto / bird answer
 //   transit_hub_pair_link_up                           1 when the link to the other hub of the
 //                                                      pair exists as configured and is up
@@ -79,6 +82,12 @@ class ReconcilerMetrics final : public PassRecorder {
   prometheus::Counter& passes_ok_;
   prometheus::Counter& passes_error_;
   prometheus::Histogram& duration_;
+  prometheus::Family<prometheus::Histogram>& phase_family_;
+  prometheus::Histogram& observe_pluto_;
+  prometheus::Histogram& observe_bird_;
+  prometheus::Histogram& plan_;
+  prometheus::Histogram& apply_;
+  prometheus::Histogram& index_;
   prometheus::Gauge& pluto_up_;
   prometheus::Gauge& bird_up_;
   prometheus::Family<prometheus::Gauge>& pair_link_family_;

@@ -123,6 +123,19 @@ TEST_F(ReconcilerMetricsTest, ExportPlanOfEverySpokeIsExposed) {
   EXPECT_NE(text.find(R"(transit_hub_bgp_export_summarized{spoke="vpc-b"} 0)"), std::string::npos);
 }
 
+TEST_F(ReconcilerMetricsTest, EachPhaseOfAPassIsTimed) {
+  ReconcileStatus status = bothSpokes();
+  status.timings = PassTimings{0.002, 0.003, 0.004, 0.5, 0.001};
+  record(status);
+  record(status);
+  const auto text = scrape();
+  EXPECT_TRUE(has(R"(transit_hub_reconcile_phase_seconds_count{phase="observe_pluto"} 2)")) << text;
+  EXPECT_TRUE(has(R"(transit_hub_reconcile_phase_seconds_sum{phase="observe_bird"} 0.006)"));
+  EXPECT_TRUE(has(R"(transit_hub_reconcile_phase_seconds_sum{phase="plan"} 0.008)"));
+  EXPECT_TRUE(has(R"(transit_hub_reconcile_phase_seconds_sum{phase="apply"} 1)"));
+  EXPECT_TRUE(has(R"(transit_hub_reconcile_phase_seconds_bucket{phase="index",le="0.001"} 2)"));
+}
+
 TEST_F(ReconcilerMetricsTest, FilteredRoutesAreBirdsCountOnceForASpokeWithTwoSessions) {
   record(bothSpokes());
   // Both sessions of vpc-a refuse the same 3 routes: the spoke refused 3, not 6.
