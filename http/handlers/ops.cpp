@@ -16,6 +16,7 @@ Response getHub(const Request& /*request*/, const PathParams& /*params*/, Handle
   const auto state = context.registry.snapshot();
   const auto checks = context.health.evaluate();
   const auto& hub = context.hub;
+  const auto pass = context.reconcile_status();
   return jsonResponse(
       200,
       json::object{
@@ -27,6 +28,8 @@ Response getHub(const Request& /*request*/, const PathParams& /*params*/, Handle
           {"drivers_mode", hub.drivers_mode},
           {"store", storeJson(context.registry.storeView(), context.registry.storeDescription())},
           {"revision", state->revision},
+          {"reconciled_revision",
+           pass != nullptr ? json::value(pass->revision) : json::value(nullptr)},
           {"spokes", json::object{{"vpc", state->count(peers::SpokeKind::kVpc)},
                                   {"site", state->count(peers::SpokeKind::kSite)}}},
           {"ready", hub::Health::ready(checks)},

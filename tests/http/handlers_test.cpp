@@ -226,9 +226,14 @@ TEST_F(Handlers, HubDescribesItself) {
   EXPECT_EQ(hub.at("asn"), 65000);
   EXPECT_EQ(hub.at("drivers_mode"), "dry-run");
   EXPECT_EQ(hub.at("revision"), 1);
+  EXPECT_TRUE(hub.at("reconciled_revision").is_null());  // no pass yet
   EXPECT_EQ(hub.at("spokes").at("vpc"), 1);
   EXPECT_EQ(hub.at("spokes").at("site"), 0);
   EXPECT_EQ(hub.at("ready"), true);
+  hub::ReconcileStatus pass;
+  pass.revision = 1;
+  publishStatus(pass);
+  EXPECT_EQ(json(call(verb::get, "/v1/hub", "", kReadToken)).at("reconciled_revision"), 1);
 }
 
 // While the hub's view of the store is stale every read says so in a header, /v1/hub says why,
