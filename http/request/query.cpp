@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "http/codec/responses.hpp"
-#include "hub/store/audit.hpp"
 #include "peers/model/spoke_validation.hpp"
 
 namespace transit::http::request {
@@ -163,46 +162,32 @@ std::expected<AuditFilter, Response> parseAuditFilter(std::string_view target) {
     return std::unexpected(notAPath());
   }
   AuditFilter filter;
+  PageQuery page;
   bool limited = false;
-  bool cursor = false;
+  bool cursored = false;
   bool spoke = false;
+  std::optional<Response> refused;
   for (const auto& param : url->params()) {
     const std::string key = param.key;
-    bool* given = key == "limit"    ? &limited
-                  : key == "cursor" ? &cursor
-                  : key == "spoke"  ? &spoke
-                                    : nullptr;
-    if (given == nullptr) {
+    if (pageParam(key, param.value, page, limited, cursored, refused)) {
+      if (refused) return std::unexpected(std::move(*refused));
+      continue;
+    }
+    if (key != "spoke") {
       return std::unexpected(
           invalidField(key, "is not a parameter of this path; use limit, cursor or spoke"));
     }
-    if (*given) {
+    if (spoke) {
       return std::unexpected(invalidField(key, "may be given only once"));
     }
-    *given = true;
-    if (key == "limit") {
-      std::size_t limit = 0;
-      const std::string& text = param.value;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
-      if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || limit == 0 ||
-          limit > kMaxAuditPage) {
-        return std::unexpected(
-            invalidField(key, fmt::format("must be a whole number from 1 to {}", kMaxAuditPage)));
-      }
-      filter.limit = limit;
-    } else if (key == "cursor") {
-      if (!hub::isAuditToken(param.value)) {
-        return std::unexpected(
-            invalidField(key, "must be the \"next\" of an earlier page of the audit trail"));
-      }
-      filter.cursor = param.value;
-    } else {
-      if (auto problem = peers::checkName(param.value)) {
-        return std::unexpected(invalidField(key, "is not a spoke name: " + *problem));
-      }
-      filter.spoke = param.value;
+    spoke = true;
+    if (auto problem = peers::checkName(param.value)) {
+      return std::unexpected(invalidField(key, "is not a spoke name: " + *problem));
     }
+    filter.spoke = param.value;
   }
+  filter.limit = page.limit.value_or(filter.limit);
+  filter.cursor = std::move(page.cursor);
   return filter;
 }
 

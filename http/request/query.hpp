@@ -47,7 +47,6 @@ struct AuditFilter {
   std::string cursor;
   std::string spoke;
 };
-inline constexpr std::size_t kMaxAuditPage = 1000;
 std::expected<AuditFilter, Response> parseAuditFilter(std::string_view target);
 
 // ?format=strongswan|libreswan|aws-xml of GET /v1/spokes/{name}/config (required, once).

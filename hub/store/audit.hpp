@@ -98,7 +98,7 @@ boost::json::object auditRecordJson(const AuditRecord& record);
 // "2026-12-08T01:02:03.456Z"
 std::string formatAuditTime(std::chrono::sys_time<std::chrono::milliseconds> at);
 
-// A cursor or request id as a client may send it: 1 to 128 characters of [A-Za-z0-9._:-].
+// A request id as the API takes it from a client: 1 to 128 characters of [A-Za-z0-9._:-].
 bool isAuditToken(std::string_view text);
 
 }  // namespace transit::hub
