@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cmath>
 #include <set>
 #include <utility>
 
@@ -66,6 +67,22 @@ void walk(const std::string& path, const json::value* before, const json::value*
   if (before != nullptr) change.before = *before;
   if (after != nullptr) change.after = *after;
   out.push_back(std::move(change));
+}
+
+// Whether every number in `v` is finite. Boost.JSON reads 1e999 as infinity but writes it as
+// `Infinity`, which is not JSON: a record holding one would make GET /v1/audit answer non-JSON.
+bool allFinite(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_:
+      return std::isfinite(v.get_double());
+    case json::kind::array:
+      return std::ranges::all_of(v.get_array(), allFinite);
+    case json::kind::object:
+      return std::ranges::all_of(v.get_object(),
+                                 [](const auto& entry) { return allFinite(entry.value()); });
+    default:
+      return true;
+  }
 }
 
 template <typename T>
@@ -172,6 +189,7 @@ std::expected<AuditRecord, std::string> decodeAuditRecord(std::string_view text)
   }
   for (const auto& item : changes->get_array()) {
     if (!item.is_object()) return std::unexpected("changes: an item is not an object");
+    if (!allFinite(item)) return std::unexpected("changes: a value is not a finite number");
     const auto& c = item.get_object();
     AuditChange change;
     auto name = field<std::string>(c, "field");

@@ -1,12 +1,14 @@
 // The stored record of a spoke (hub/store/record_codec.hpp): round-trips every field, keeps the
 // PSKs, carries its version, and reports a damaged or newer record without echoing a PSK.
 #include "hub/store/record_codec.hpp"
+#include "hub/store/audit.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include "tests/peers/model/spoke_fixtures.hpp"
 
@@ -277,6 +279,39 @@ TEST(StoredSpoke, TunnelOptionsAreKept) {
   auto decoded = decodeSpokeRecord(encodeSpokeRecord(spoke), "hub-a");
   ASSERT_TRUE(decoded.has_value()) << decoded.error();
   EXPECT_EQ(decoded->tunnel_options, spoke.tunnel_options);
+}
+
+}  // namespace
+}  // namespace transit::hub
+
+namespace transit::hub {
+namespace {
+
+constexpr std::string_view kAuditRecord =
+    R"({"at":1795000000123,"hub":"hub-a","actor":"ops","request_id":"r-1","action":"replace",)"
+    R"("spoke":"prod-a","generation":2,"changes":[{"field":"cidrs[0]","before":"10.1.0.0/16",)"
+    R"("after":"10.2.0.0/16"},{"field":"tunnels[1]","before":null,"after":{"hub":"hub-b"},)"
+    R"("added":true},{"field":"tunnels[0].psk","secret":true}]})";
+
+TEST(StoredAuditRecord, RoundTripsThroughItsText) {
+  auto record = decodeAuditRecord(kAuditRecord);
+  ASSERT_TRUE(record.has_value()) << record.error();
+  EXPECT_EQ(record->changes.size(), 3U);
+  EXPECT_FALSE(record->changes[1].before.has_value());  // added: absent, not null
+  EXPECT_TRUE(record->changes[2].secret);
+  auto again = decodeAuditRecord(encodeAuditRecord(*record));
+  ASSERT_TRUE(again.has_value()) << again.error();
+  EXPECT_EQ(*again, *record);
+}
+
+// Found by fuzzing the stored record: 1e999 reads as infinity, which Boost.JSON writes as
+// `Infinity` (not JSON), so GET /v1/audit would have answered a body no client can parse.
+TEST(StoredAuditRecord, ANumberThatIsNotFiniteMakesTheRecordUnreadable) {
+  std::string text(kAuditRecord);
+  text.replace(text.find(R"("hub-b")"), 7, "1e999");
+  const auto record = decodeAuditRecord(text);
+  ASSERT_FALSE(record.has_value());
+  EXPECT_EQ(record.error(), "changes: a value is not a finite number");
 }
 
 }  // namespace
