@@ -39,6 +39,9 @@ struct PageBounds {
   boost::json::value next;  // the last key of the page, or null
 };
 PageBounds pageOf(const std::vector<std::string>& keys, const request::PageQuery& page);
+// Whether `page` asks for less than the whole list (a limit or a cursor): only then are the keys
+// worth building.
+inline bool paged(const request::PageQuery& page) { return page.limit || !page.cursor.empty(); }
 
 // A key that sorts like the prefix (network, then length): 8 and 2 hex digits.
 std::string prefixKey(const Ipv4Prefix& prefix);

@@ -50,12 +50,15 @@ Response listRoutes(const Request& request, const PathParams& /*params*/, Handle
     return std::tie(status.routes[a].prefix, status.routes[a].protocol) <
            std::tie(status.routes[b].prefix, status.routes[b].protocol);
   });
-  std::vector<std::string> keys;  // (prefix, protocol): the sort above
-  keys.reserve(routes.size());
-  for (const auto i : routes) {
-    keys.push_back(prefixKey(status.routes[i].prefix) + "," + status.routes[i].protocol);
+  std::vector<std::string> keys;  // (prefix, protocol): the sort above; only for a page
+  if (paged(filter->page)) {
+    keys.reserve(routes.size());
+    for (const auto i : routes) {
+      keys.push_back(prefixKey(status.routes[i].prefix) + "," + status.routes[i].protocol);
+    }
   }
-  const PageBounds page = pageOf(keys, filter->page);
+  const PageBounds page =
+      paged(filter->page) ? pageOf(keys, filter->page) : PageBounds{0, routes.size(), nullptr};
   json::array list;
   list.reserve(page.end - page.begin);
   for (std::size_t k = page.begin; k < page.end; ++k) {

@@ -49,10 +49,13 @@ Response listSpokes(const Request& request, const PathParams& /*params*/, Handle
   }
   const auto state = context.registry.snapshot();
   const auto view = StatusView::of(context);
-  std::vector<std::string> keys;  // by name: the map's order
-  keys.reserve(state->spokes.size());
-  for (const auto& [name, spoke] : state->spokes) keys.push_back(name);
-  const PageBounds page = pageOf(keys, *query);
+  std::vector<std::string> keys;  // by name: the map's order; built only for a page
+  if (paged(*query)) {
+    keys.reserve(state->spokes.size());
+    for (const auto& [name, spoke] : state->spokes) keys.push_back(name);
+  }
+  const PageBounds page =
+      paged(*query) ? pageOf(keys, *query) : PageBounds{0, state->spokes.size(), nullptr};
   json::array spokes;
   spokes.reserve(page.end - page.begin);
   auto it = std::next(state->spokes.begin(), static_cast<std::ptrdiff_t>(page.begin));

@@ -30,9 +30,13 @@ Response listTunnels(const Request& request, const PathParams& /*params*/,
   const auto& status = view.status();
   // Keys in the list's order: this hub's tunnels by name ("0,NAME"), then the other hub's by
   // spoke and index ("1,SPOKE,007"); ',' sorts before every character of a name.
+  // Built only for a page; the whole list needs none.
+  const bool page_asked = paged(*query);
   std::vector<std::string> keys;
-  keys.reserve(status.tunnels.size());
-  for (const auto& [name, tunnel] : status.tunnels) keys.push_back("0," + name);
+  if (page_asked) {
+    keys.reserve(status.tunnels.size());
+    for (const auto& [name, tunnel] : status.tunnels) keys.push_back("0," + name);
+  }
   struct Remote {
     const peers::Spoke* spoke;
     std::size_t tunnel;
@@ -42,10 +46,12 @@ Response listTunnels(const Request& request, const PathParams& /*params*/,
     for (std::size_t i = 0; i < spoke->tunnels.size(); ++i) {
       if (spoke->tunnels[i].hub == view.hubName()) continue;
       remote.push_back({spoke.get(), i});
-      keys.push_back(fmt::format("1,{},{:03}", name, peers::indexOnHub(*spoke, i)));
+      if (page_asked) keys.push_back(fmt::format("1,{},{:03}", name, peers::indexOnHub(*spoke, i)));
     }
   }
-  const PageBounds page = pageOf(keys, *query);
+  const PageBounds page = page_asked
+                              ? pageOf(keys, *query)
+                              : PageBounds{0, status.tunnels.size() + remote.size(), nullptr};
   json::array tunnels;
   tunnels.reserve(page.end - page.begin);
   auto local = std::next(status.tunnels.begin(),

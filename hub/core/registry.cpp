@@ -480,11 +480,6 @@ std::vector<std::size_t> Registry::stageAndWrite(std::deque<Pending>& batch,
                      audit.request_id.empty() ? "" : fmt::format(" (request {})", audit.request_id),
                      *written[w], audit.generation,
                      fields.empty() ? std::string("no field changed") : "changed " + fields);
-        const auto* update = std::get_if<UpdateCommand>(&batch[todo[writer_of[w]]].command);
-        if (update != nullptr) {
-          spdlog::info("update {} of spoke {}: generation {}", update->name, update->spoke,
-                       staged[writer_of[w]].after->generation);
-        }
       }
     }
   }
